@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.shortcuts import redirect
+from django.urls import include, path
+
+from evaluation.urls import listener_patterns, research_patterns
+
+urlpatterns = [
+    path("", lambda request: redirect("admin:index")),
+    path("admin/", admin.site.urls),
+    path("api/", include(("evaluation.api.urls", "api"))),
+    path("p/", include(listener_patterns)),
+    path("studies/", include(research_patterns)),
+]

@@ -1,0 +1,255 @@
+"""Django admin: where admins manage panels, invites, studies and users, and researchers
+queue jobs, listen to stimuli and download exports."""
+
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from evaluation.exports import responses_csv
+from evaluation.models import (
+    Invite,
+    Job,
+    Pair,
+    Panel,
+    Panelist,
+    Prompt,
+    Response,
+    Stimulus,
+    Study,
+    System,
+    Track,
+    Trial,
+)
+from evaluation.services import ServiceError
+from evaluation.services.jobs import job_cancel, job_queue
+from evaluation.services.studies import study_close, study_open
+
+
+class InviteInline(admin.TabularInline):
+    model = Invite
+    extra = 0
+    fields = ["panel", "label", "max_uses", "uses", "expires_at", "link"]
+    readonly_fields = ["uses", "link"]
+
+    @admin.display(description="link")
+    def link(self, invite):
+        return format_html('<a href="{0}">{0}</a>', invite.path()) if invite.pk else "-"
+
+
+class JobInline(admin.TabularInline):
+    model = Job
+    extra = 0
+    can_delete = False
+    fields = ["kind", "status", "done", "total", "message", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Study)
+class StudyAdmin(admin.ModelAdmin):
+    list_display = ["slug", "title", "status", "n_pairs", "n_panelists", "n_responses", "links"]
+    list_filter = ["status", "systems"]
+    search_fields = ["slug", "title", "description"]
+    filter_horizontal = ["systems"]
+    readonly_fields = ["created_at", "opened_at", "closed_at", "created_by"]
+    inlines = [InviteInline, JobInline]
+    actions = ["prepare_stimuli", "open_studies", "close_studies", "export_responses"]
+    prepopulated_fields = {"slug": ["title"]}
+
+    @admin.display(description="pairs")
+    def n_pairs(self, study):
+        return study.pairs.count()
+
+    @admin.display(description="panelists")
+    def n_panelists(self, study):
+        return study.panelists.count()
+
+    @admin.display(description="responses")
+    def n_responses(self, study):
+        return Response.objects.filter(trial__pair__study=study).count()
+
+    @admin.display(description="results")
+    def links(self, study):
+        return format_html(
+            '<a href="{}">results</a> · <a href="{}">responses.csv</a>',
+            reverse("research:results", args=[study.slug]),
+            reverse("api:study-responses-csv", args=[study.slug]),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Prepare stimuli (background job)")
+    def prepare_stimuli(self, request, queryset):
+        for study in queryset:
+            job_queue(study=study, kind=Job.Kind.PREPARE_STIMULI)
+        self.message_user(request, f"Queued stimulus preparation for {queryset.count()} study(ies).")
+
+    @admin.action(description="Open for listening")
+    def open_studies(self, request, queryset):
+        for study in queryset:
+            try:
+                study_open(study=study)
+            except ServiceError as exc:
+                self.message_user(request, str(exc), level=messages.ERROR)
+
+    @admin.action(description="Close")
+    def close_studies(self, request, queryset):
+        for study in queryset:
+            study_close(study=study)
+
+    @admin.action(description="Export responses.csv")
+    def export_responses(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one study to export.", messages.ERROR)
+            return None
+        study = queryset.get()
+        response = HttpResponse(responses_csv(study), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{study.slug}-responses.csv"'
+        return response
+
+
+@admin.register(System)
+class SystemAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "is_human", "created_at"]
+    list_filter = ["kind", "is_human"]
+    search_fields = ["name", "description"]
+
+
+class TrackInline(admin.TabularInline):
+    model = Track
+    extra = 0
+    fields = ["system", "original_name", "duration_s", "sample_rate", "channels", "sha256"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Prompt)
+class PromptAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "study", "text"]
+    list_filter = ["study"]
+    search_fields = ["external_id", "text"]
+    inlines = [TrackInline]
+
+
+@admin.register(Track)
+class TrackAdmin(admin.ModelAdmin):
+    list_display = ["prompt", "system", "format", "duration_s", "sample_rate", "channels"]
+    list_filter = ["system", "prompt__study", "format"]
+    search_fields = ["prompt__external_id", "system__name", "sha256", "original_name"]
+    readonly_fields = ["sha256", "provenance", "created_at"]
+
+
+@admin.register(Stimulus)
+class StimulusAdmin(admin.ModelAdmin):
+    list_display = [
+        "track",
+        "kind",
+        "loudness_lufs",
+        "true_peak_dbtp",
+        "gain_db",
+        "excerpt_start_s",
+        "duration_s",
+        "size_bytes",
+    ]
+    list_filter = ["kind", "track__prompt__study", "track__system"]
+    search_fields = ["track__prompt__external_id", "track__system__name"]
+    readonly_fields = [field.name for field in Stimulus._meta.fields]
+
+
+@admin.register(Pair)
+class PairAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "study", "is_catch", "n_ratings"]
+    list_filter = ["study", "is_catch"]
+    search_fields = ["prompt__external_id"]
+
+    @admin.display(description="ratings")
+    def n_ratings(self, pair):
+        return pair.trials.filter(response__isnull=False).count()
+
+
+@admin.register(Panel)
+class PanelAdmin(admin.ModelAdmin):
+    list_display = ["name", "description", "n_panelists"]
+    search_fields = ["name", "description"]
+
+    @admin.display(description="panelists")
+    def n_panelists(self, panel):
+        return panel.panelists.count()
+
+
+@admin.register(Invite)
+class InviteAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "study", "panel", "uses", "max_uses", "expires_at", "link"]
+    list_filter = ["study", "panel"]
+    search_fields = ["label", "study__slug", "panel__name"]
+    readonly_fields = ["token", "uses", "created_by", "created_at"]
+
+    @admin.display(description="link")
+    def link(self, invite):
+        return format_html('<a href="{0}">{0}</a>', invite.path())
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class ResponseInline(admin.TabularInline):
+    model = Response
+    extra = 0
+    can_delete = False
+    fields = ["trial", "choice", "liked_a", "liked_b", "guess_ai", "submitted_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Panelist)
+class PanelistAdmin(admin.ModelAdmin):
+    list_display = ["pseudonym", "study", "panel", "expertise", "simulated", "finished_at"]
+    list_filter = ["study", "panel", "expertise", "simulated"]
+    search_fields = ["pseudonym", "instrument", "genres"]
+    readonly_fields = ["pseudonym", "consent_at", "created_at", "finished_at"]
+    inlines = [ResponseInline]
+
+
+@admin.register(Trial)
+class TrialAdmin(admin.ModelAdmin):
+    list_display = ["pk", "pair", "round", "swapped", "panelist", "position", "reserved_until"]
+    list_filter = ["pair__study", "swapped"]
+    search_fields = ["panelist__pseudonym", "prompt__external_id"]
+    readonly_fields = ["token"]
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    list_display = ["pk", "panelist", "trial", "choice", "liked_a", "liked_b", "guess_ai"]
+    list_filter = ["trial__pair__study", "choice", "guess_ai", "panelist__simulated"]
+    search_fields = ["panelist__pseudonym"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # responses are never edited
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["pk", "study", "kind", "status", "progress", "message", "created_at"]
+    list_filter = ["status", "kind", "study"]
+    readonly_fields = [field.name for field in Job._meta.fields]
+    actions = ["cancel_jobs"]
+
+    @admin.display(description="progress")
+    def progress(self, job):
+        return f"{job.done}/{job.total} ({job.percent}%)"
+
+    @admin.action(description="Cancel")
+    def cancel_jobs(self, request, queryset):
+        for job in queryset:
+            job_cancel(job=job)

@@ -1,0 +1,54 @@
+from rest_framework import serializers
+
+from evaluation.models import Job, Study
+
+
+class StudySerializer(serializers.ModelSerializer):
+    systems = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    config_hash = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Study
+        fields = [
+            "slug",
+            "title",
+            "description",
+            "status",
+            "systems",
+            "seed",
+            "ratings_per_pair",
+            "trials_per_panelist",
+            "min_listen_s",
+            "excerpt_s",
+            "target_lufs",
+            "ask_liked",
+            "ask_ai",
+            "config_hash",
+            "created_at",
+            "opened_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class JobSerializer(serializers.ModelSerializer):
+    study = serializers.SlugRelatedField(read_only=True, slug_field="slug")
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "study",
+            "kind",
+            "status",
+            "done",
+            "total",
+            "percent",
+            "message",
+            "failures",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields

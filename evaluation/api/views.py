@@ -1,0 +1,77 @@
+"""Researcher API: thin views over selectors and services."""
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.viewsets import ReadOnlyModelViewSet
+
+from evaluation.api.serializers import JobSerializer, StudySerializer
+from evaluation.exports import responses_csv
+from evaluation.models import Job, Study
+from evaluation.selectors.results import study_progress, study_results
+from evaluation.services import ServiceError
+from evaluation.services.jobs import job_cancel, job_queue
+from evaluation.services.studies import study_close, study_open
+
+
+def _error(exc: ServiceError) -> Response:
+    return Response({"error": exc.code, "detail": exc.message}, status=exc.status)
+
+
+class StudyViewSet(ReadOnlyModelViewSet):
+    serializer_class = StudySerializer
+    lookup_field = "slug"
+    queryset = Study.objects.prefetch_related("systems")
+
+    @extend_schema(responses={200: OpenApiResponse(description="statistics summary (JSON)")})
+    @action(detail=True, methods=["get"])
+    def results(self, request, slug=None):
+        study = self.get_object()
+        return Response({"study": study.slug, **study_results(study)})
+
+    @extend_schema(responses={200: OpenApiResponse(description="collection progress")})
+    @action(detail=True, methods=["get"])
+    def progress(self, request, slug=None):
+        return Response(study_progress(self.get_object()))
+
+    @extend_schema(responses={200: OpenApiResponse(description="responses.csv (text/csv)")})
+    @action(detail=True, methods=["get"], url_path="responses.csv")
+    def responses_csv(self, request, slug=None):
+        study = self.get_object()
+        response = HttpResponse(responses_csv(study), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{study.slug}-responses.csv"'
+        return response
+
+    @extend_schema(request=None, responses={202: JobSerializer})
+    @action(detail=True, methods=["post"])
+    def prepare(self, request, slug=None):
+        job = job_queue(study=self.get_object(), kind=Job.Kind.PREPARE_STIMULI)
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: StudySerializer})
+    @action(detail=True, methods=["post"])
+    def open(self, request, slug=None):
+        try:
+            study = study_open(study=self.get_object())
+        except ServiceError as exc:
+            return _error(exc)
+        return Response(StudySerializer(study).data)
+
+    @extend_schema(request=None, responses={200: StudySerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request, slug=None):
+        return Response(StudySerializer(study_close(study=self.get_object())).data)
+
+
+class JobViewSet(ReadOnlyModelViewSet):
+    serializer_class = JobSerializer
+    queryset = Job.objects.select_related("study")
+
+    @extend_schema(request=None, responses={200: JobSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        job = get_object_or_404(Job, pk=pk)
+        return Response(JobSerializer(job_cancel(job=job)).data)

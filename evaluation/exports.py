@@ -1,0 +1,180 @@
+"""CSV exports. Columns are fixed and ordered (docs/data-dictionary.md); new ones are appended.
+
+Every cell that a spreadsheet would read as a formula (leading = + - @, tab or CR) is prefixed
+with a single quote, the OWASP recommendation against CSV injection.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+from evaluation.models import Response, Study
+
+RESPONSE_COLUMNS = (
+    "study",
+    "response_id",
+    "panelist_id",
+    "panel",
+    "expertise",
+    "prompt_id",
+    "system_a",
+    "system_b",
+    "track_a",
+    "track_b",
+    "choice",
+    "preferred_system",
+    "liked_a",
+    "liked_b",
+    "guess_ai",
+    "listen_a_s",
+    "listen_b_s",
+    "is_catch",
+    "simulated",
+    "started_at",
+    "submitted_at",
+    "study_config_hash",
+    "seed",
+    "ai_side",
+    "trial_id",
+    "position_swapped",
+    "catch_passed",
+)
+
+SUMMARY_COLUMNS = ("section", "key", "metric", "value")
+
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value) -> str:
+    """Text for one CSV cell, neutralised against formula injection."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return repr(round(value, 6))
+    text = str(value)
+    if text.startswith(_FORMULA_PREFIXES):
+        # Negative numbers are data, not formulas.
+        try:
+            float(text)
+        except ValueError:
+            return "'" + text
+    return text
+
+
+def _flag(value: bool | None) -> str:
+    return "" if value is None else ("1" if value else "0")
+
+
+def ai_side(system_a, system_b) -> str:
+    """Which position held the AI system: a, b, both (two AI systems) or none."""
+    a_is_ai, b_is_ai = not system_a.is_human, not system_b.is_human
+    if a_is_ai and b_is_ai:
+        return "both"
+    if a_is_ai:
+        return "a"
+    if b_is_ai:
+        return "b"
+    return "none"
+
+
+def response_row(response: Response, study: Study, config_hash: str) -> dict:
+    trial = response.trial
+    stimulus_a, stimulus_b = trial.stimulus_at("a"), trial.stimulus_at("b")
+    system_a, system_b = stimulus_a.track.system, stimulus_b.track.system
+    preferred = {"a": system_a.name, "b": system_b.name}.get(response.choice, "")
+    return {
+        "study": study.slug,
+        "response_id": response.pk,
+        "panelist_id": response.panelist.pseudonym,
+        "panel": response.panelist.panel.name,
+        "expertise": response.panelist.expertise,
+        "prompt_id": trial.prompt.external_id,
+        "system_a": system_a.name,
+        "system_b": system_b.name,
+        "track_a": stimulus_a.track.sha256[:12],
+        "track_b": stimulus_b.track.sha256[:12],
+        "choice": response.choice,
+        "preferred_system": preferred,
+        "liked_a": _flag(response.liked_a),
+        "liked_b": _flag(response.liked_b),
+        "guess_ai": response.guess_ai,
+        "listen_a_s": response.listen_a_s,
+        "listen_b_s": response.listen_b_s,
+        "is_catch": trial.pair.is_catch,
+        "simulated": response.panelist.simulated,
+        "started_at": response.started_at.isoformat(),
+        "submitted_at": response.submitted_at.isoformat(),
+        "study_config_hash": config_hash,
+        "seed": study.seed,
+        "ai_side": ai_side(system_a, system_b),
+        "trial_id": trial.pk,
+        "position_swapped": trial.swapped,
+        "catch_passed": "",
+    }
+
+
+def study_responses(study: Study):
+    return (
+        Response.objects.filter(trial__pair__study=study)
+        .select_related(
+            "panelist__panel",
+            "trial__prompt",
+            "trial__pair__first__track__system",
+            "trial__pair__second__track__system",
+        )
+        .order_by("submitted_at", "id")
+    )
+
+
+def response_rows(study: Study) -> Iterator[dict]:
+    config_hash = study.config_hash()
+    for response in study_responses(study).iterator(chunk_size=2000):
+        yield response_row(response, study, config_hash)
+
+
+def write_csv(rows: Iterable[dict], columns: tuple[str, ...], handle) -> int:
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(columns)
+    count = 0
+    for row in rows:
+        writer.writerow([escape_cell(row[column]) for column in columns])
+        count += 1
+    return count
+
+
+def responses_csv(study: Study) -> str:
+    buffer = io.StringIO()
+    write_csv(response_rows(study), RESPONSE_COLUMNS, buffer)
+    return buffer.getvalue()
+
+
+def summary_rows(summary: dict) -> Iterator[dict]:
+    """Flatten the stats summary into long-format rows (section, key, metric, value)."""
+    for pair in summary.get("pairs", []):
+        key = f"{pair['system_a']} vs {pair['system_b']}"
+        for metric in ("n", "wins_a", "wins_b", "ties", "win_rate_a", "ci_low", "ci_high"):
+            yield {"section": "pairs", "key": key, "metric": metric, "value": pair.get(metric)}
+        yield {"section": "pairs", "key": key, "metric": "p_value", "value": pair.get("p_value")}
+    for liked in summary.get("liked", []):
+        for metric in ("n", "liked", "rate", "ci_low", "ci_high", "of_10"):
+            yield {
+                "section": "liked",
+                "key": liked["system"],
+                "metric": metric,
+                "value": liked.get(metric),
+            }
+    ai = summary.get("ai_identification") or {}
+    for metric in ("n", "correct", "accuracy", "ci_low", "ci_high", "p_value"):
+        if metric in ai:
+            yield {"section": "ai_identification", "key": "all", "metric": metric, "value": ai[metric]}
+    for panel in summary.get("panels", []):
+        for metric in ("n_panelists", "n_responses"):
+            yield {"section": "panels", "key": panel["panel"], "metric": metric, "value": panel[metric]}
+
+
+def summary_csv(summary: dict) -> str:
+    buffer = io.StringIO()
+    write_csv(summary_rows(summary), SUMMARY_COLUMNS, buffer)
+    return buffer.getvalue()

@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from evaluation.services.demo import demo_build
+
+
+class Command(BaseCommand):
+    help = (
+        "Build the demo study synchronously (Bach vs the built-in generator), open it, and print "
+        "the admin login, results URL and a panelist invite link. Needs no server or worker."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--prompts", type=int, default=8)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--admin-password", default=None, help="default: a new random password each run"
+        )
+
+    def handle(self, *args, prompts, seed, admin_password, **options):
+        self.stdout.write(f"Building the demo study ({prompts} prompts)...")
+        result = demo_build(prompts=prompts, seed=seed, admin_password=admin_password)
+        base = settings.EARSHOT["PUBLIC_URL"]
+        study = result.study
+        self.stdout.write(self.style.SUCCESS(f"Demo study '{study.slug}' is {study.status}."))
+        self.stdout.write(f"  pairs:          {study.pairs.count()}")
+        self.stdout.write(f"  admin login:    {base}/admin/  user '{result.admin_username}'"
+                          f"  password '{result.admin_password}'")
+        self.stdout.write(f"  results:        {base}/studies/{study.slug}/results/")
+        self.stdout.write(f"  panelist link:  {base}{result.invite.path()}")

@@ -1,0 +1,24 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from evaluation.exports import responses_csv, summary_csv
+from evaluation.management.commands._study import study_from_slug
+from evaluation.selectors.results import study_results
+
+
+class Command(BaseCommand):
+    help = "Write responses.csv (one row per response) and summary.csv for a study into a folder."
+
+    def add_arguments(self, parser):
+        parser.add_argument("study", help="study slug")
+        parser.add_argument("--out", type=Path, required=True, help="output folder")
+
+    def handle(self, *args, study, out, **options):
+        study = study_from_slug(study)
+        out.mkdir(parents=True, exist_ok=True)
+        responses = responses_csv(study)
+        (out / "responses.csv").write_text(responses, encoding="utf-8")
+        (out / "summary.csv").write_text(summary_csv(study_results(study)), encoding="utf-8")
+        rows = responses.count("\n") - 1
+        self.stdout.write(f"Wrote {rows} response(s) to {out / 'responses.csv'} and summary.csv.")

@@ -1,0 +1,22 @@
+from evaluation.models.job import Job
+from evaluation.models.panel import Expertise, Invite, Panel, Panelist
+from evaluation.models.study import Pair, Prompt, Stimulus, Study, System, Track
+from evaluation.models.trial import Choice, GuessAI, Response, Trial
+
+__all__ = [
+    "Choice",
+    "Expertise",
+    "GuessAI",
+    "Invite",
+    "Job",
+    "Pair",
+    "Panel",
+    "Panelist",
+    "Prompt",
+    "Response",
+    "Stimulus",
+    "Study",
+    "System",
+    "Track",
+    "Trial",
+]

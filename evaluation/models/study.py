@@ -1,0 +1,229 @@
+"""Systems, studies and what they compare: prompts, tracks, prepared stimuli and pairs."""
+
+import hashlib
+import json
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+def opaque_token() -> str:
+    """An unguessable URL-safe token (about 190 bits)."""
+    return secrets.token_urlsafe(24)
+
+
+class System(models.Model):
+    """A source of tracks: the built-in generator, an external model, or human references."""
+
+    class Kind(models.TextChoices):
+        BUILTIN = "builtin", "built-in generator"
+        EXTERNAL_HTTP = "http", "external HTTP backend"
+        IMPORTED = "imported", "imported audio"
+        HUMAN = "human", "human reference"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.IMPORTED)
+    is_human = models.BooleanField(
+        default=False, help_text="True for human-made reference tracks; False for AI systems."
+    )
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Study(models.Model):
+    """A blind A/B protocol: which systems, which questions, quotas, seed; draft → open → closed."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        OPEN = "open", "open"
+        CLOSED = "closed", "closed"
+
+    class Codec(models.TextChoices):
+        FLAC = "flac", "FLAC (lossless)"
+
+    slug = models.SlugField(max_length=64, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    systems = models.ManyToManyField(System, related_name="studies", blank=True)
+    seed = models.PositiveIntegerField(default=0, help_text="Seeds trial order and positions.")
+    ratings_per_pair = models.PositiveIntegerField(
+        default=10,
+        validators=[MinValueValidator(1)],
+        help_text="K: how many ratings each pair collects (every pair reaches K before K+1).",
+    )
+    trials_per_panelist = models.PositiveIntegerField(
+        default=12, validators=[MinValueValidator(1)], help_text="At most this many per panelist."
+    )
+    min_listen_s = models.FloatField(
+        default=10.0,
+        validators=[MinValueValidator(0.0)],
+        help_text="Seconds each of A and B must be heard (or the whole excerpt if shorter).",
+    )
+    excerpt_s = models.FloatField(default=20.0, validators=[MinValueValidator(1.0)])
+    target_lufs = models.FloatField(
+        default=-23.0, validators=[MinValueValidator(-70.0), MaxValueValidator(0.0)]
+    )
+    max_true_peak_dbtp = models.FloatField(default=-1.0)
+    sample_rate = models.PositiveIntegerField(default=48000)
+    codec = models.CharField(max_length=8, choices=Codec.choices, default=Codec.FLAC)
+    ask_liked = models.BooleanField(default=True)
+    ask_ai = models.BooleanField(default=True)
+    consent_text = models.TextField(
+        default=(
+            "You will hear pairs of short music excerpts and answer a few questions about each. "
+            "Your answers are stored under a pseudonymous id and used for research only."
+        )
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "studies"
+
+    def __str__(self) -> str:
+        return self.slug
+
+    PROTOCOL_FIELDS = (
+        "seed",
+        "ratings_per_pair",
+        "trials_per_panelist",
+        "min_listen_s",
+        "excerpt_s",
+        "target_lufs",
+        "max_true_peak_dbtp",
+        "sample_rate",
+        "codec",
+        "ask_liked",
+        "ask_ai",
+    )
+
+    def protocol(self) -> dict:
+        """The settings that define how responses were collected (hashed into every export row)."""
+        return {field: getattr(self, field) for field in self.PROTOCOL_FIELDS}
+
+    def config_hash(self) -> str:
+        """First 16 hex digits of the SHA-256 of the protocol, stable across runs."""
+        encoded = json.dumps(self.protocol(), sort_keys=True).encode()
+        return hashlib.sha256(encoded).hexdigest()[:16]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class Prompt(models.Model):
+    """What both tracks of a pair answer: a melody, a lyric, a text brief."""
+
+    study = models.ForeignKey(Study, related_name="prompts", on_delete=models.CASCADE)
+    external_id = models.CharField(max_length=100, help_text="prompt_id in manifests and exports")
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["study", "external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "external_id"], name="unique_prompt_per_study")
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+def track_upload_to(track: "Track", filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"tracks/{track.sha256[:2]}/{track.sha256}.{extension}"
+
+
+class Track(models.Model):
+    """One system's audio for one prompt, as delivered, with its checksum and provenance."""
+
+    prompt = models.ForeignKey(Prompt, related_name="tracks", on_delete=models.CASCADE)
+    system = models.ForeignKey(System, related_name="tracks", on_delete=models.PROTECT)
+    file = models.FileField(upload_to=track_upload_to, max_length=255)
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=255, blank=True)
+    format = models.CharField(max_length=8, blank=True)
+    duration_s = models.FloatField()
+    sample_rate = models.PositiveIntegerField()
+    channels = models.PositiveSmallIntegerField()
+    provenance = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["prompt", "system"]
+        constraints = [
+            models.UniqueConstraint(fields=["prompt", "system"], name="unique_track_per_prompt")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prompt.external_id}/{self.system.name}"
+
+
+def stimulus_upload_to(stimulus: "Stimulus", filename: str) -> str:
+    return f"stimuli/{secrets.token_hex(16)}.{stimulus.codec}"
+
+
+class Stimulus(models.Model):
+    """A track prepared for blind listening: excerpted, loudness-matched, re-encoded, untagged."""
+
+    class Kind(models.TextChoices):
+        REGULAR = "regular", "regular"
+        ANCHOR = "anchor", "low-quality anchor (catch)"
+
+    track = models.ForeignKey(Track, related_name="stimuli", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.REGULAR)
+    file = models.FileField(upload_to=stimulus_upload_to, max_length=255)
+    codec = models.CharField(max_length=8, default="flac")
+    sample_rate = models.PositiveIntegerField()
+    channels = models.PositiveSmallIntegerField()
+    duration_s = models.FloatField()
+    excerpt_start_s = models.FloatField()
+    loudness_lufs = models.FloatField()
+    true_peak_dbtp = models.FloatField()
+    gain_db = models.FloatField(help_text="Gain applied to reach the target, after peak limiting.")
+    size_bytes = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "stimuli"
+        constraints = [
+            models.UniqueConstraint(fields=["track", "kind"], name="unique_stimulus_per_track_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.track} ({self.kind})"
+
+
+class Pair(models.Model):
+    """Two stimuli answering the same prompt; `first`/`second` are in system-name order."""
+
+    study = models.ForeignKey(Study, related_name="pairs", on_delete=models.CASCADE)
+    prompt = models.ForeignKey(Prompt, related_name="pairs", on_delete=models.CASCADE)
+    first = models.ForeignKey(Stimulus, related_name="+", on_delete=models.PROTECT)
+    second = models.ForeignKey(Stimulus, related_name="+", on_delete=models.PROTECT)
+    is_catch = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["study", "prompt", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "first", "second"], name="unique_pair_per_study"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prompt}: {self.first.track.system} vs {self.second.track.system}"

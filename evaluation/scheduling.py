@@ -1,0 +1,118 @@
+"""Which trial a panelist hears next.
+
+Rules (DESIGN.md "Flow", step 3):
+- balanced coverage: slots of round k are handed out before any slot of round k+1, so every
+  pair reaches k ratings before any pair gets k+1 (least-rated pairs first);
+- counterbalanced positions: fixed per slot when the slots are created (services.studies);
+- order randomised per panelist from the study seed (a keyed hash, reproducible);
+- a prompt at most once per panelist (also a database constraint);
+- reservations expire and return to the pool with a fresh token;
+- concurrency: candidate rows are locked with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL,
+  and the claim itself is a conditional UPDATE, so two panelists never hold the same slot.
+"""
+
+import hashlib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from evaluation.models import Panelist, Trial
+from evaluation.models.study import opaque_token
+
+MAX_CLAIM_ATTEMPTS = 8
+
+
+def reservation_span() -> timedelta:
+    return timedelta(seconds=settings.EARSHOT["RESERVATION_S"])
+
+
+def order_key(seed: int, panelist_id: int, pair_id: int) -> bytes:
+    """The per-panelist random order of pairs, derived from the study seed."""
+    return hashlib.sha256(f"{seed}:{panelist_id}:{pair_id}".encode()).digest()
+
+
+def open_trial(panelist: Panelist, now: datetime) -> Trial | None:
+    """The panelist's reserved, unanswered trial, renewed; None when there is none."""
+    trial = (
+        Trial.objects.filter(panelist=panelist, response__isnull=True)
+        .select_related("pair__first", "pair__second")
+        .first()
+    )
+    if trial is not None:
+        Trial.objects.filter(pk=trial.pk, panelist=panelist).update(
+            reserved_until=now + reservation_span()
+        )
+    return trial
+
+
+def answered_count(panelist: Panelist) -> int:
+    return Trial.objects.filter(panelist=panelist, response__isnull=False).count()
+
+
+def _free_slots(panelist: Panelist, now: datetime):
+    seen_prompts = Trial.objects.filter(panelist=panelist).values("prompt_id")
+    return (
+        Trial.objects.filter(pair__study_id=panelist.study_id, response__isnull=True)
+        .filter(Q(panelist__isnull=True) | Q(reserved_until__lt=now))
+        .exclude(prompt_id__in=seen_prompts)
+    )
+
+
+def _claim(panelist: Panelist, now: datetime) -> Trial | None:
+    with transaction.atomic():
+        free = _free_slots(panelist, now)
+        lowest = free.order_by("round").values_list("round", flat=True).first()
+        if lowest is None:
+            return None
+        candidates = free.filter(round=lowest)
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+        rows = list(candidates.values_list("pk", "pair_id", "reserved_until"))
+        if not rows:
+            return None
+        seed = panelist.study.seed
+        pk, _, previous_until = min(rows, key=lambda row: order_key(seed, panelist.pk, row[1]))
+        position = answered_count(panelist) + 1
+        claimed = (
+            Trial.objects.filter(pk=pk, response__isnull=True)
+            .filter(Q(panelist__isnull=True) | Q(reserved_until__lt=now))
+            .update(
+                panelist=panelist,
+                token=opaque_token(),
+                position=position,
+                reserved_until=now + reservation_span(),
+                served_at=None,
+            )
+        )
+        if not claimed:
+            return None
+        return Trial.objects.select_related("pair__first", "pair__second").get(pk=pk)
+
+
+def trial_next(*, panelist: Panelist, now: datetime | None = None) -> Trial | None:
+    """The trial to show now: the open one (resume), else a newly claimed slot, else None."""
+    now = now or timezone.now()
+    trial = open_trial(panelist, now)
+    if trial is not None:
+        return trial
+    if answered_count(panelist) >= panelist.planned_trials or not panelist.study.is_open:
+        return None
+    for _ in range(MAX_CLAIM_ATTEMPTS):
+        try:
+            trial = _claim(panelist, now)
+        except IntegrityError:
+            # Lost a race for a prompt constraint; the next attempt sees fresh state.
+            continue
+        if trial is not None or not _free_slots(panelist, now).exists():
+            return trial
+    return None
+
+
+def trial_mark_served(*, trial: Trial, now: datetime | None = None) -> None:
+    """Remember when the trial page was first served (listening can't be shorter than that)."""
+    Trial.objects.filter(pk=trial.pk, served_at__isnull=True).update(
+        served_at=now or timezone.now()
+    )

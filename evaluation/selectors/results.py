@@ -1,0 +1,51 @@
+"""Reads for researchers: a study's results, computed exactly as from its exported CSV."""
+
+import tempfile
+from pathlib import Path
+
+from django.db.models import Count, Q
+
+from evaluation.exports import responses_csv
+from evaluation.models import Job, Panelist, Study, Trial
+from evaluation.stats import json_ready, read_responses, summarize
+
+
+def study_results(study: Study) -> dict:
+    """The stats summary of the study, computed from the very CSV that export writes, so the
+    results page, the export and `python -m evaluation.stats` always agree."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "responses.csv"
+        path.write_text(responses_csv(study), encoding="utf-8")
+        summary = summarize(read_responses(path))
+    return json_ready(summary)
+
+
+def study_progress(study: Study) -> dict:
+    """Collection progress: slots answered of planned, panelists, and the latest jobs."""
+    slots = Trial.objects.filter(pair__study=study).aggregate(
+        total=Count("id"), answered=Count("id", filter=Q(response__isnull=False))
+    )
+    panelists = Panelist.objects.filter(study=study).aggregate(
+        total=Count("id"), finished=Count("id", filter=Q(finished_at__isnull=False))
+    )
+    jobs = [
+        {
+            "id": job.pk,
+            "kind": job.kind,
+            "status": job.status,
+            "done": job.done,
+            "total": job.total,
+            "message": job.message,
+            "failures": job.failures,
+        }
+        for job in Job.objects.filter(study=study).order_by("-created_at")[:5]
+    ]
+    return {
+        "status": study.status,
+        "pairs": study.pairs.count(),
+        "slots_total": slots["total"],
+        "slots_answered": slots["answered"],
+        "panelists": panelists["total"],
+        "panelists_finished": panelists["finished"],
+        "jobs": jobs,
+    }

@@ -1,0 +1,63 @@
+"""Enrolling panelists through invite links."""
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from evaluation.models import Expertise, Invite, Panel, Panelist, Study
+from evaluation.services import ServiceError
+
+
+def planned_trials_for(study: Study) -> int:
+    """How many trials a new panelist is promised: one per prompt at most."""
+    prompts = study.pairs.values("prompt_id").distinct().count()
+    return min(study.trials_per_panelist, prompts)
+
+
+def invite_create(*, study: Study, panel: Panel, max_uses=None, label="", created_by=None):
+    return Invite.objects.create(
+        study=study, panel=panel, max_uses=max_uses, label=label, created_by=created_by
+    )
+
+
+@transaction.atomic
+def panelist_join(
+    *,
+    invite: Invite,
+    expertise: str,
+    plays_instrument: bool = False,
+    instrument: str = "",
+    years_playing: int | None = None,
+    genres: str = "",
+    simulated: bool = False,
+) -> Panelist:
+    """Enrol a consenting listener; counts a use of the invite (race-safe)."""
+    if expertise not in Expertise.values:
+        raise ServiceError(
+            f"expertise must be one of {', '.join(Expertise.values)}, not {expertise!r}",
+            code="invalid_profile",
+        )
+    if years_playing is not None and not 0 <= years_playing <= 100:
+        raise ServiceError("years playing must be between 0 and 100", code="invalid_profile")
+    refusal = invite.refusal()
+    if refusal:
+        raise ServiceError(refusal, code="invite_refused", status=403)
+    # Conditional increment: two people racing for a single-use link cannot both get in.
+    counted = Invite.objects.filter(pk=invite.pk).filter(
+        Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses"))
+    ).update(uses=F("uses") + 1)
+    if not counted:
+        raise ServiceError("This invite link has already been used.", code="invite_refused", status=403)
+    return Panelist.objects.create(
+        study=invite.study,
+        panel=invite.panel,
+        invite=invite,
+        expertise=expertise,
+        plays_instrument=plays_instrument,
+        instrument=instrument[:100],
+        years_playing=years_playing,
+        genres=genres[:200],
+        consent_at=timezone.now(),
+        planned_trials=planned_trials_for(invite.study),
+        simulated=simulated,
+    )

@@ -1,0 +1,134 @@
+"""Recording a panelist's answer to a trial: validated, stored once, idempotent on retry."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from evaluation.models import Choice, GuessAI, Panelist, Response, Trial
+from evaluation.scheduling import answered_count
+from evaluation.services import ServiceError
+
+# Allowance for timer granularity between the browser's clock and the rule, in seconds.
+LISTEN_TOLERANCE_S = 0.25
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a panelist submits for one trial."""
+
+    choice: str
+    listen_a_s: float
+    listen_b_s: float
+    liked_a: bool | None = None
+    liked_b: bool | None = None
+    guess_ai: str = ""
+
+
+def required_listen_s(trial: Trial) -> float:
+    """Seconds each side must be heard: the study minimum, or the whole excerpt if shorter."""
+    shortest = min(trial.pair.first.duration_s, trial.pair.second.duration_s)
+    return min(trial.pair.study.min_listen_s, shortest)
+
+
+def _validate(trial: Trial, answer: Answer, now: datetime) -> None:
+    study = trial.pair.study
+    if answer.choice not in Choice.values:
+        raise ServiceError(
+            f"choice must be one of a, b, tie; got {answer.choice!r}", code="invalid_choice"
+        )
+    if study.ask_ai and answer.guess_ai not in GuessAI.values:
+        raise ServiceError(
+            f"guess_ai must be one of a, b, unsure; got {answer.guess_ai!r}",
+            code="invalid_guess",
+        )
+    if not study.ask_ai and answer.guess_ai:
+        raise ServiceError("this study does not ask which track is AI", code="invalid_guess")
+    if study.ask_liked and (answer.liked_a is None or answer.liked_b is None):
+        raise ServiceError("say whether you liked A and whether you liked B", code="missing_liked")
+    for side, seconds in (("A", answer.listen_a_s), ("B", answer.listen_b_s)):
+        if seconds is None or not 0 <= seconds < 24 * 3600:
+            raise ServiceError(f"listen time for {side} is missing or invalid", code="invalid_listen")
+    required = required_listen_s(trial)
+    short = [
+        side
+        for side, seconds in (("A", answer.listen_a_s), ("B", answer.listen_b_s))
+        if seconds + LISTEN_TOLERANCE_S < required
+    ]
+    if short:
+        raise ServiceError(
+            f"listen to {' and '.join(short)} for at least {required:.0f} s before answering",
+            code="too_short_listening",
+        )
+    # Only one side is audible at a time, so A and B together cannot have been heard for
+    # longer than the trial has been open.
+    if trial.served_at is not None:
+        elapsed = (now - trial.served_at).total_seconds()
+        if elapsed + 1.0 < answer.listen_a_s + answer.listen_b_s:
+            raise ServiceError(
+                f"the trial has been open for only {elapsed:.1f} s", code="too_short_listening"
+            )
+
+
+def _same_answer(response: Response, answer: Answer) -> bool:
+    return (
+        response.choice == answer.choice
+        and response.liked_a == answer.liked_a
+        and response.liked_b == answer.liked_b
+        and response.guess_ai == (answer.guess_ai or "")
+    )
+
+
+def response_record(
+    *, panelist: Panelist, trial_token: str, answer: Answer, now: datetime | None = None
+) -> tuple[Response, bool]:
+    """Store the answer; returns (response, created). A retry with the same answer returns the
+    stored response with created=False; a different answer to an answered trial is refused."""
+    now = now or timezone.now()
+    trial = (
+        Trial.objects.select_related("pair__study", "pair__first", "pair__second")
+        .filter(token=trial_token)
+        .first()
+    )
+    if trial is None or trial.panelist_id != panelist.pk:
+        raise ServiceError(
+            "this trial is not yours (it may have expired and been given to someone else); "
+            "reload the page to get your next trial",
+            code="foreign_trial",
+        )
+    existing = Response.objects.filter(trial=trial).first()
+    if existing is not None:
+        if _same_answer(existing, answer):
+            return existing, False
+        raise ServiceError(
+            "this trial was already answered; answers are never overwritten",
+            code="already_answered",
+            status=409,
+        )
+    _validate(trial, answer, now)
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(
+                trial=trial,
+                panelist=panelist,
+                choice=answer.choice,
+                liked_a=answer.liked_a,
+                liked_b=answer.liked_b,
+                guess_ai=answer.guess_ai or "",
+                listen_a_s=answer.listen_a_s,
+                listen_b_s=answer.listen_b_s,
+                started_at=trial.served_at or now,
+                submitted_at=now,
+            )
+    except IntegrityError:
+        # A concurrent duplicate submit won the race: answer as a retry would.
+        existing = Response.objects.get(trial=trial)
+        if _same_answer(existing, answer):
+            return existing, False
+        raise ServiceError(
+            "this trial was already answered", code="already_answered", status=409
+        ) from None
+    if answered_count(panelist) >= panelist.planned_trials and panelist.finished_at is None:
+        Panelist.objects.filter(pk=panelist.pk).update(finished_at=now)
+    return response, True

@@ -1,0 +1,201 @@
+"""Command line: ``python -m evaluation.stats responses.csv [--json] ...``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .responses import ResponsesError, read_responses
+from .summary import MUSHRA_MIN_CATCH_PASS_RATE, summarize
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m evaluation.stats",
+        description="Recompute Earshot's study statistics from an exported responses.csv.",
+    )
+    parser.add_argument(
+        "responses",
+        help="path to responses.csv (the export, or any CSV with "
+        "panelist_id, system_a, system_b, choice)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--include-catch",
+        action="store_true",
+        help="count catch trials as comparisons (left out by default)",
+    )
+    parser.add_argument(
+        "--exclude-failed-catch",
+        action="store_true",
+        help="drop panelists who passed fewer than --min-catch-pass-rate of their catch trials",
+    )
+    parser.add_argument(
+        "--min-catch-pass-rate",
+        type=float,
+        default=MUSHRA_MIN_CATCH_PASS_RATE,
+        help="threshold for --exclude-failed-catch (default %(default)s)",
+    )
+    parser.add_argument(
+        "--min-listen",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="drop responses where a track was heard for less than SECONDS",
+    )
+    parser.add_argument("--exclude-simulated", action="store_true", help="drop simulated panelists")
+    parser.add_argument(
+        "--confidence", type=float, default=0.95, help="interval level (default %(default)s)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        responses = read_responses(args.responses)
+    except (OSError, ResponsesError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    summary = summarize(
+        responses,
+        exclude_catch=not args.include_catch,
+        exclude_failed_catch=args.exclude_failed_catch,
+        min_catch_pass_rate=args.min_catch_pass_rate,
+        min_listen_s=args.min_listen,
+        exclude_simulated=args.exclude_simulated,
+        confidence=args.confidence,
+    )
+    if args.json:
+        json.dump(summary, sys.stdout, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(format_summary(summary))
+    return 0
+
+
+def _percent(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _table(header: Sequence[str], rows: list[Sequence[Any]]) -> str:
+    cells = [[str(cell) for cell in header]] + [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(row[column]) for row in cells) for column in range(len(header))]
+    lines = []
+    for index, row in enumerate(cells):
+        lines.append(
+            "  ".join(
+                cell.ljust(width) if column == 0 else cell.rjust(width)
+                for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return "\n".join(lines) + "\n"
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """Readable plain-text report of a :func:`summarize` result."""
+    meta = summary["meta"]
+    level = f"{100 * meta['confidence']:g}%"
+    out = [
+        f"{meta['n_responses']} responses from {meta['n_panelists']} panelists; "
+        f"{meta['n_analysed']} analysed, {meta['n_votes']} preference votes.\n"
+    ]
+    for exclusion in meta["exclusions"]:
+        out.append(
+            f"  excluded {exclusion['n_responses']} responses "
+            f"({exclusion['n_panelists']} panelists): {exclusion['reason']}\n"
+        )
+    for note in meta["figures_left_out"]:
+        out.append(f"  left out {note['figure']}: {note['reason']}\n")
+
+    if summary.get("pairs"):
+        out.append(f"\nPairwise preference (ties count half; {level} Wilson interval)\n")
+        rows = [
+            (
+                f"{pair['system_a']} vs {pair['system_b']}",
+                pair["n"],
+                pair["wins_a"],
+                pair["wins_b"],
+                pair["ties"],
+                _percent(pair["win_rate_a"], 1),
+                f"{_percent(pair['ci_low'], 1)}–{_percent(pair['ci_high'], 1)}",
+                _p(pair["p_value"]),
+            )
+            for pair in summary["pairs"]
+        ]
+        out.append(
+            _table(("pair", "n", "wins A", "wins B", "ties", "A wins", "interval", "p"), rows)
+        )
+
+    if summary.get("systems"):
+        out.append("\nBradley-Terry ranking (panelist bootstrap interval)\n")
+        rows = [
+            (
+                system["system"],
+                system["rank"],
+                f"{system['score']:+.3f}",
+                f"{system['ci_low']:+.3f}..{system['ci_high']:+.3f}"
+                if system.get("ci_low") is not None
+                else "–",
+                f"{system['elo']:.0f}",
+                system["votes"],
+            )
+            for system in summary["systems"]
+        ]
+        out.append(_table(("system", "rank", "score", "interval", "elo", "votes"), rows))
+
+    if summary.get("liked"):
+        out.append(f"\nLiked it ({level} Wilson interval)\n")
+        rows = [
+            (
+                liked["system"],
+                liked["n"],
+                liked["liked"],
+                f"{liked['of_10']:.1f} of 10",
+                f"{liked['of_10_low']:.1f}–{liked['of_10_high']:.1f}",
+            )
+            for liked in summary["liked"]
+        ]
+        out.append(_table(("system", "n", "liked", "rate", "interval"), rows))
+
+    ai = summary.get("ai_identification")
+    if ai:
+        out.append("\nAI identification (unsure counts as not correct)\n")
+        rows = [("all", ai)] + [(group["expertise"], group) for group in ai["by_expertise"]]
+        out.append(
+            _table(
+                ("group", "n", "correct", "accuracy", "interval", "unsure", "p (decided)"),
+                [
+                    (
+                        name,
+                        figures["n"],
+                        figures["correct"],
+                        _percent(figures["accuracy"], 1),
+                        f"{_percent(figures['ci_low'], 1)}–{_percent(figures['ci_high'], 1)}",
+                        _percent(figures["unsure_rate"]),
+                        _p(figures["p_value"]),
+                    )
+                    for name, figures in rows
+                ],
+            )
+        )
+
+    if summary.get("panels"):
+        out.append("\nPanels\n")
+        rows = [
+            (panel["panel"], panel["n_panelists"], panel["n_responses"], panel["n_analysed"])
+            for panel in summary["panels"]
+        ]
+        out.append(_table(("panel", "panelists", "responses", "analysed"), rows))
+    return "".join(out)

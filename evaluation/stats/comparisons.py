@@ -1,0 +1,153 @@
+"""Pairwise comparisons in canonical form: each vote as (first system, second system, outcome).
+
+A system pair is *unordered*: the alphabetically first system name is ``first`` whatever the
+position (A or B) it was shown at. Every vote becomes an outcome for ``first``: a win (1), a
+loss (0) or a tie (half a win for each side). All heavier statistics (Bradley-Terry, panelist
+bootstrap, confidence sequences) start from the integer-coded arrays built here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+FIRST_WINS, SECOND_WINS, TIE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Comparisons:
+    """Integer-coded votes; every array has one entry per vote (shape ``[n_votes]``).
+
+    - ``systems``: system names, sorted; a system's code is its index here.
+    - ``panelists``: panelist ids; a panelist's code is its index here.
+    - ``first``, ``second``: system codes with ``first < second`` (alphabetical order).
+    - ``pair``: code of the unordered pair, an index into ``pair_first`` / ``pair_second``
+      (arrays of shape ``[n_pairs]``, sorted by (first, second)).
+    - ``outcome``: ``FIRST_WINS``, ``SECOND_WINS`` or ``TIE``.
+    - ``first_at_a``: True where the first system was shown at position A.
+    - ``panelist``: panelist code.
+    - ``row``: index of the vote's row in the responses frame it was built from.
+    """
+
+    systems: tuple[str, ...]
+    panelists: tuple[str, ...]
+    first: np.ndarray
+    second: np.ndarray
+    pair: np.ndarray
+    pair_first: np.ndarray
+    pair_second: np.ndarray
+    outcome: np.ndarray
+    first_at_a: np.ndarray
+    panelist: np.ndarray
+    row: np.ndarray
+
+    @property
+    def n_votes(self) -> int:
+        return int(self.outcome.shape[0])
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.pair_first.shape[0])
+
+    @property
+    def n_systems(self) -> int:
+        return len(self.systems)
+
+    @property
+    def n_panelists(self) -> int:
+        return len(self.panelists)
+
+    @property
+    def first_score(self) -> np.ndarray:
+        """Outcome for the first system as a float per vote: 1 win, 0.5 tie, 0 loss."""
+        return np.choose(self.outcome, (1.0, 0.0, 0.5))
+
+
+def comparable_rows(responses: pd.DataFrame) -> pd.Series:
+    """Boolean mask of rows that are usable votes: choice a/b/tie between two named systems."""
+    system_a = responses["system_a"]
+    system_b = responses["system_b"]
+    return (
+        responses["choice"].isin(["a", "b", "tie"])
+        & (system_a != "")
+        & (system_b != "")
+        & (system_a != system_b)
+    )
+
+
+def build_comparisons(responses: pd.DataFrame) -> Comparisons:
+    """Encode the usable votes of a normalised responses frame (see ``comparable_rows``)."""
+    usable = comparable_rows(responses).to_numpy()
+    rows = np.flatnonzero(usable)
+    system_a = responses["system_a"].to_numpy()[rows].astype(str)
+    system_b = responses["system_b"].to_numpy()[rows].astype(str)
+    choice = responses["choice"].to_numpy()[rows]
+    panelist_ids = responses["panelist_id"].to_numpy()[rows].astype(str)
+
+    systems, codes = np.unique(np.concatenate([system_a, system_b]), return_inverse=True)
+    code_a, code_b = codes[: rows.size], codes[rows.size :]
+    first = np.minimum(code_a, code_b)
+    second = np.maximum(code_a, code_b)
+    first_at_a = code_a == first
+
+    chose_a = choice == "a"
+    chose_b = choice == "b"
+    first_won = np.where(first_at_a, chose_a, chose_b)
+    second_won = np.where(first_at_a, chose_b, chose_a)
+    outcome = np.full(rows.size, TIE, dtype=np.int8)
+    outcome[first_won] = FIRST_WINS
+    outcome[second_won] = SECOND_WINS
+
+    n_systems = len(systems)
+    pair_key = first.astype(np.int64) * max(n_systems, 1) + second
+    pair_keys, pair = np.unique(pair_key, return_inverse=True)
+    panelists, panelist = np.unique(panelist_ids, return_inverse=True)
+    return Comparisons(
+        systems=tuple(str(name) for name in systems),
+        panelists=tuple(str(name) for name in panelists),
+        first=first,
+        second=second,
+        pair=pair.astype(np.int64),
+        pair_first=(pair_keys // max(n_systems, 1)).astype(np.int64),
+        pair_second=(pair_keys % max(n_systems, 1)).astype(np.int64),
+        outcome=outcome,
+        first_at_a=first_at_a,
+        panelist=panelist.astype(np.int64),
+        row=rows,
+    )
+
+
+def pair_counts(comparisons: Comparisons) -> dict[str, np.ndarray]:
+    """Vote counts per pair: ``wins_first``, ``wins_second``, ``ties``, ``n`` (each ``[n_pairs]``),
+    plus ``n_panelists`` (distinct panelists who rated the pair)."""
+    k = comparisons.n_pairs
+    counts = {
+        "wins_first": np.bincount(comparisons.pair[comparisons.outcome == FIRST_WINS], minlength=k),
+        "wins_second": np.bincount(
+            comparisons.pair[comparisons.outcome == SECOND_WINS], minlength=k
+        ),
+        "ties": np.bincount(comparisons.pair[comparisons.outcome == TIE], minlength=k),
+    }
+    counts["n"] = counts["wins_first"] + counts["wins_second"] + counts["ties"]
+    cell = comparisons.panelist * k + comparisons.pair
+    distinct = np.unique(cell)
+    counts["n_panelists"] = np.bincount(distinct % k, minlength=k) if k else np.zeros(0, int)
+    return counts
+
+
+def panelist_pair_counts(comparisons: Comparisons) -> dict[str, np.ndarray]:
+    """Vote counts per panelist and pair, each a float array ``[n_panelists, n_pairs]``:
+    ``wins_first``, ``wins_second``, ``ties``.
+
+    This is the only pass over the individual votes that the panelist bootstrap needs: a
+    bootstrap round is a reweighting of these rows.
+    """
+    p, k = comparisons.n_panelists, comparisons.n_pairs
+    cell = comparisons.panelist * k + comparisons.pair
+    tables = {}
+    for name, code in (("wins_first", FIRST_WINS), ("wins_second", SECOND_WINS), ("ties", TIE)):
+        chosen = cell[comparisons.outcome == code]
+        tables[name] = np.bincount(chosen, minlength=p * k).reshape(p, k).astype(float)
+    return tables

@@ -1,0 +1,246 @@
+"""Reading the export's ``responses.csv`` into a typed, normalised DataFrame.
+
+The export contract (docs/data-dictionary.md) fixes the columns and their order. Only
+``panelist_id, system_a, system_b, choice`` are required; every other column is optional and a
+figure that needs a missing one is left out of the summary with a reason.
+
+After :func:`normalize_responses` a DataFrame holds:
+
+- text columns (``panelist_id``, ``system_a``, ``panel``, ...) as ``str`` with ``""`` for empty;
+- ``choice`` in ``{"a", "b", "tie", ""}``, ``guess_ai`` in ``{"a", "b", "unsure", ""}``,
+  ``ai_side`` in ``{"a", "b", "both", "none", ""}`` (``""`` = missing or not understood);
+- flags (``is_catch``, ``simulated``, ``position_swapped``) as ``bool`` (missing = False);
+- yes/no answers (``liked_a``, ``liked_b``, ``catch_passed``) as ``float`` 1.0 / 0.0 / NaN;
+- ``listen_a_s``, ``listen_b_s`` as ``float`` seconds (NaN when missing);
+- ``started_at``, ``submitted_at`` as timezone-aware UTC timestamps (NaT when missing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+RESPONSE_COLUMNS: tuple[str, ...] = (
+    "study",
+    "response_id",
+    "panelist_id",
+    "panel",
+    "expertise",
+    "prompt_id",
+    "system_a",
+    "system_b",
+    "track_a",
+    "track_b",
+    "choice",
+    "preferred_system",
+    "liked_a",
+    "liked_b",
+    "guess_ai",
+    "listen_a_s",
+    "listen_b_s",
+    "is_catch",
+    "simulated",
+    "started_at",
+    "submitted_at",
+    "study_config_hash",
+    "seed",
+    "ai_side",
+    "trial_id",
+    "position_swapped",
+    "catch_passed",
+)
+"""The export's columns, in export order."""
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("panelist_id", "system_a", "system_b", "choice")
+"""The least a CSV must have to be summarised."""
+
+FLAG_COLUMNS = ("is_catch", "simulated", "position_swapped")
+ANSWER_COLUMNS = ("liked_a", "liked_b", "catch_passed", "is_ai")
+SECONDS_COLUMNS = ("listen_a_s", "listen_b_s")
+TIME_COLUMNS = ("started_at", "submitted_at")
+TEXT_COLUMNS = (
+    "study",
+    "response_id",
+    "panelist_id",
+    "panel",
+    "expertise",
+    "prompt_id",
+    "system_a",
+    "system_b",
+    "track_a",
+    "track_b",
+    "preferred_system",
+    "study_config_hash",
+    "seed",
+    "trial_id",
+    "system",
+)
+
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_TRUE = {"1", "true", "t", "yes", "y", "1.0"}
+_FALSE = {"0", "false", "f", "no", "n", "0.0"}
+_CHOICES = {
+    "a": "a",
+    "b": "b",
+    "tie": "tie",
+    "draw": "tie",
+    "none": "tie",
+    "no preference": "tie",
+    "no_preference": "tie",
+}
+_GUESSES = {
+    "a": "a",
+    "b": "b",
+    "unsure": "unsure",
+    "can't tell": "unsure",
+    "cant tell": "unsure",
+    "cant_tell": "unsure",
+    "not sure": "unsure",
+    "unknown": "unsure",
+}
+_SIDES = {"a": "a", "b": "b", "both": "both", "none": "none", "neither": "none"}
+_TURING_GUESSES = {"human": "human", "ai": "ai", "familiar": "familiar"}
+
+
+class ResponsesError(ValueError):
+    """The CSV cannot be summarised (for example a required column is missing)."""
+
+
+def unescape_cell(cell: str) -> str:
+    """Undo the export's formula-injection escaping of one cell.
+
+    The exporter prefixes a single quote to a cell that starts with ``= + - @`` (or a tab or
+    carriage return) so that spreadsheets do not run it as a formula. Only that quote is
+    removed; a value that merely starts with an apostrophe (``'Round Midnight``) is kept.
+    """
+    if len(cell) >= 2 and cell[0] == "'" and cell[1] in _FORMULA_PREFIXES:
+        return cell[1:]
+    return cell
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, as 64 hex digits (recorded in the summary's ``meta``)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_responses(path: str | Path) -> pd.DataFrame:
+    """Read an export ``responses.csv`` (or any CSV with the required columns).
+
+    Every cell is read as text, the formula-injection quote is removed, then the columns are
+    typed by :func:`normalize_responses`. The file's SHA-256 is kept in ``frame.attrs["sha256"]``
+    and its path in ``frame.attrs["source"]``.
+
+    Raises :class:`ResponsesError` when a required column is missing.
+    """
+    frame = pd.read_csv(
+        path,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        encoding="utf-8-sig",
+        skipinitialspace=False,
+    )
+    frame.columns = [str(column).strip() for column in frame.columns]
+    for column in frame.columns:
+        values = frame[column]
+        escaped = values.str.startswith("'")
+        if escaped.any():
+            frame.loc[escaped, column] = values[escaped].map(unescape_cell)
+    frame = normalize_responses(frame)
+    frame.attrs["sha256"] = file_sha256(path)
+    frame.attrs["source"] = str(path)
+    return frame
+
+
+def missing_columns(responses: pd.DataFrame, columns: Iterable[str] = RESPONSE_COLUMNS) -> list:
+    """The contract columns that ``responses`` lacks, in contract order."""
+    return [column for column in columns if column not in responses.columns]
+
+
+def normalize_responses(responses: pd.DataFrame) -> pd.DataFrame:
+    """Return a typed copy of ``responses`` (see the module docstring for the types).
+
+    Accepts what :func:`read_responses` reads as well as a frame built in memory (for example
+    from database rows with Python ``bool``/``None`` values). Idempotent. Raises
+    :class:`ResponsesError` if a required column is missing.
+    """
+    absent = [column for column in REQUIRED_COLUMNS if column not in responses.columns]
+    if absent:
+        raise ResponsesError(
+            "responses need the columns "
+            + ", ".join(REQUIRED_COLUMNS)
+            + "; missing: "
+            + ", ".join(absent)
+        )
+    frame = responses.copy()
+    frame.attrs = dict(responses.attrs)
+    for column in TEXT_COLUMNS:
+        if column in frame.columns:
+            frame[column] = _text(frame[column])
+    if "choice" in frame.columns:
+        frame["choice"] = _coded(frame["choice"], _CHOICES)
+    if "guess_ai" in frame.columns:
+        frame["guess_ai"] = _coded(frame["guess_ai"], _GUESSES)
+    if "ai_side" in frame.columns:
+        frame["ai_side"] = _coded(frame["ai_side"], _SIDES)
+    if "guess" in frame.columns:
+        frame["guess"] = _coded(frame["guess"], _TURING_GUESSES)
+    for column in FLAG_COLUMNS:
+        if column in frame.columns:
+            frame[column] = _yes_no(frame[column]) == 1.0
+    for column in ANSWER_COLUMNS:
+        if column in frame.columns:
+            frame[column] = _yes_no(frame[column])
+    for column in SECONDS_COLUMNS:
+        if column in frame.columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    for column in TIME_COLUMNS:
+        if column in frame.columns:
+            frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce", format="mixed")
+    return frame.reset_index(drop=True)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Strings with surrounding blanks removed; missing values become ``""``."""
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        missing = values.isna()
+        text = values.astype(str).str.strip()
+        return text.mask(missing, "")
+    if pd.api.types.is_float_dtype(values):
+        # Integer ids that pandas read as floats because of an empty cell: 7.0 -> "7".
+        return values.map(_float_text).astype(object)
+    return values.astype(str).mask(values.isna(), "")
+
+
+def _float_text(value: float) -> str:
+    if pd.isna(value):
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _coded(values: pd.Series, codes: dict) -> pd.Series:
+    """Map free-text answers onto their codes; anything else becomes ``""``."""
+    text = _text(values).str.lower()
+    return text.map(codes).fillna("").astype(object)
+
+
+def _yes_no(values: pd.Series) -> pd.Series:
+    """1.0 for yes/true/1, 0.0 for no/false/0, NaN for empty or unknown."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(float)
+    if pd.api.types.is_numeric_dtype(values):
+        numbers = values.astype(float)
+        return numbers.where(numbers.isin([0.0, 1.0]))
+    text = _text(values).str.lower()
+    result = pd.Series(np.nan, index=values.index, dtype=float)
+    result[text.isin(_TRUE)] = 1.0
+    result[text.isin(_FALSE)] = 0.0
+    return result

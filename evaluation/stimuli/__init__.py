@@ -1,0 +1,1 @@
+"""Stimulus preparation: pure functions on arrays (no Django), used by services.stimuli."""

@@ -1,0 +1,21 @@
+from django.urls import path, re_path
+
+from evaluation.views import listener, research
+
+listener_patterns = (
+    [
+        path("<str:token>/", listener.listen, name="listen"),
+        path("<str:token>/t/<str:trial_token>/answer", listener.answer, name="answer"),
+        re_path(
+            r"^(?P<token>[\w-]+)/t/(?P<trial_token>[\w-]+)/(?P<side>[ab])$",
+            listener.audio,
+            name="audio",
+        ),
+    ],
+    "listener",
+)
+
+research_patterns = (
+    [path("<slug:slug>/results/", research.results, name="results")],
+    "research",
+)

@@ -1,0 +1,160 @@
+"""The panelist's pages: consent and profile → trials → thank-you. No account; an invite
+token in the URL and the panelist's id in the session. The page never learns which system
+plays as A or B: audio comes through per-trial opaque URLs and answers are scored here."""
+
+import json
+
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from evaluation.forms import ProfileForm
+from evaluation.models import Invite, Panelist, Trial
+from evaluation.scheduling import answered_count, trial_mark_served, trial_next
+from evaluation.services import ServiceError
+from evaluation.services.panelists import panelist_join
+from evaluation.services.responses import Answer, required_listen_s, response_record
+from evaluation.views.audio import audio_response
+
+
+def _session_key(invite: Invite) -> str:
+    return f"earshot:panelist:{invite.study_id}"
+
+
+def _current_panelist(request, invite: Invite) -> Panelist | None:
+    panelist_id = request.session.get(_session_key(invite))
+    if panelist_id is None:
+        return None
+    return Panelist.objects.filter(pk=panelist_id, study_id=invite.study_id).first()
+
+
+def _invite(token: str) -> Invite:
+    return get_object_or_404(Invite.objects.select_related("study", "panel"), token=token)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def listen(request, token: str):
+    """One URL for the whole flow: what it shows depends on where the panelist is."""
+    invite = _invite(token)
+    panelist = _current_panelist(request, invite)
+    if panelist is None:
+        return _enrol(request, invite)
+    if request.method == "POST":
+        return redirect("listener:listen", token=token)
+    trial = trial_next(panelist=panelist)
+    if trial is None:
+        return render(
+            request,
+            "listener/done.html",
+            {"study": invite.study, "answered": answered_count(panelist), "panelist": panelist},
+        )
+    trial_mark_served(trial=trial)
+    context = {
+        "study": invite.study,
+        "position": answered_count(panelist) + 1,
+        "planned": panelist.planned_trials,
+        "audio_a_url": reverse("listener:audio", args=[token, trial.token, "a"]),
+        "audio_b_url": reverse("listener:audio", args=[token, trial.token, "b"]),
+        "answer_url": reverse("listener:answer", args=[token, trial.token]),
+        "required_listen_s": round(required_listen_s(trial), 2),
+        "ask_liked": invite.study.ask_liked,
+        "ask_ai": invite.study.ask_ai,
+    }
+    return render(request, "listener/trial.html", context)
+
+
+def _enrol(request, invite: Invite):
+    refusal = invite.refusal()
+    if refusal:
+        return render(
+            request, "listener/message.html", {"message": refusal, "study": invite.study}, status=403
+        )
+    form = ProfileForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            panelist = panelist_join(invite=invite, **form.profile())
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            request.session[_session_key(invite)] = panelist.pk
+            return redirect("listener:listen", token=invite.token)
+    return render(request, "listener/consent.html", {"form": form, "study": invite.study})
+
+
+def _owned_trial(request, token: str, trial_token: str) -> tuple[Panelist, Trial]:
+    invite = _invite(token)
+    panelist = _current_panelist(request, invite)
+    trial = (
+        Trial.objects.select_related("pair__first", "pair__second", "pair__study")
+        .filter(token=trial_token, pair__study_id=invite.study_id)
+        .first()
+    )
+    if panelist is None or trial is None or trial.panelist_id != panelist.pk:
+        raise Http404("No such trial for this listener.")
+    return panelist, trial
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def audio(request, token: str, trial_token: str, side: str):
+    _, trial = _owned_trial(request, token, trial_token)
+    stimulus = trial.stimulus_at(side)
+    with stimulus.file.open("rb") as handle:
+        content = handle.read()
+    return audio_response(content, request)
+
+
+def _parse_answer(body: bytes) -> Answer:
+    try:
+        payload = json.loads(body or b"{}")
+    except json.JSONDecodeError as exc:
+        raise ServiceError("the answer is not valid JSON", code="invalid_json") from exc
+    if not isinstance(payload, dict):
+        raise ServiceError("the answer must be a JSON object", code="invalid_json")
+
+    def seconds(name):
+        value = payload.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ServiceError(f"{name} must be a number of seconds", code="invalid_listen")
+        return float(value)
+
+    def flag(name):
+        value = payload.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise ServiceError(f"{name} must be true, false or null", code="invalid_liked")
+        return value
+
+    guess = payload.get("guess_ai") or ""
+    return Answer(
+        choice=str(payload.get("choice", "")),
+        listen_a_s=seconds("listen_a_s"),
+        listen_b_s=seconds("listen_b_s"),
+        liked_a=flag("liked_a"),
+        liked_b=flag("liked_b"),
+        guess_ai=str(guess),
+    )
+
+
+@never_cache
+@require_POST
+def answer(request, token: str, trial_token: str):
+    invite = _invite(token)
+    panelist = _current_panelist(request, invite)
+    if panelist is None:
+        return JsonResponse(
+            {"error": "no_session", "detail": "your session has ended; open the invite link again"},
+            status=403,
+        )
+    try:
+        response, created = response_record(
+            panelist=panelist, trial_token=trial_token, answer=_parse_answer(request.body)
+        )
+    except ServiceError as exc:
+        return JsonResponse({"error": exc.code, "detail": exc.message}, status=exc.status)
+    return JsonResponse(
+        {"stored": True, "created": created, "next": reverse("listener:listen", args=[token])},
+        status=201 if created else 200,
+    )

@@ -1,0 +1,72 @@
+"""Voice-leading measures on four-part settings (int16 pitches [4, steps], ``REST`` = 0).
+
+Counted on the sequence of vertical slices where any voice starts a note, so a held note and a
+re-struck one of the same pitch are treated alike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from generation.backends.base import VOICE_RANGES
+from generation.dataset import REST, STEPS_PER_QUARTER, VOICES
+
+
+def _slices(pitches: np.ndarray, onsets: np.ndarray) -> np.ndarray:
+    """int ndarray [4, slices]: the sounding pitches at each step where any voice attacks."""
+    return pitches[:, onsets.any(axis=0)].astype(int)
+
+
+def parallel_perfects(pitches: np.ndarray, onsets: np.ndarray) -> int:
+    """Number of parallel fifths and octaves/unisons (incl. compound) between any two voices.
+
+    Both voices must move, in the same direction, from one perfect interval to the same one.
+    """
+    slices = _slices(pitches, onsets)
+    count = 0
+    for upper in range(4):
+        for lower in range(upper + 1, 4):
+            a, b = slices[upper], slices[lower]
+            sounding = (a != REST) & (b != REST)
+            both = sounding[:-1] & sounding[1:]
+            interval = (a - b) % 12
+            move_a, move_b = np.diff(a), np.diff(b)
+            same_interval = interval[:-1] == interval[1:]
+            perfect = np.isin(interval[:-1], (0, 7))
+            parallel = (move_a != 0) & (np.sign(move_a) == np.sign(move_b))
+            count += int((both & same_interval & perfect & parallel).sum())
+    return count
+
+
+def voice_crossings(pitches: np.ndarray) -> int:
+    """Steps where a lower voice sounds above the voice written above it."""
+    sounding = pitches != REST
+    count = 0
+    for upper in range(3):
+        both = sounding[upper] & sounding[upper + 1]
+        count += int((both & (pitches[upper + 1] > pitches[upper])).sum())
+    return count
+
+
+def out_of_range(pitches: np.ndarray) -> int:
+    """Sounding steps outside ``VOICE_RANGES`` (soprano included)."""
+    count = 0
+    for index, name in enumerate(VOICES):
+        low, high = VOICE_RANGES[name]
+        row = pitches[index]
+        count += int(((row != REST) & ((row < low) | (row > high))).sum())
+    return count
+
+
+def spacing_errors(pitches: np.ndarray) -> int:
+    """Steps where soprano-alto or alto-tenor are more than an octave apart."""
+    sounding = pitches != REST
+    count = 0
+    for upper in range(2):
+        both = sounding[upper] & sounding[upper + 1]
+        count += int((both & (pitches[upper] - pitches[upper + 1] > 12)).sum())
+    return count
+
+
+def per_100_beats(count: int, steps: int) -> float:
+    return 100.0 * count / (steps / STEPS_PER_QUARTER)

@@ -1,0 +1,216 @@
+import json
+
+import pytest
+from scipy.stats import binomtest
+from statsmodels.stats.proportion import proportion_confint
+
+from evaluation.stats import read_responses, summarize
+
+# panelist, panel, expertise, system_a, system_b, choice, liked_a, liked_b, guess_ai, catch
+STUDY = [
+    ("p1", "pros", "professional", "model", "human", "a", 1, 0, "a", ""),
+    ("p1", "pros", "professional", "human", "model", "a", 1, 1, "b", ""),
+    ("p2", "pros", "hobbyist", "model", "human", "b", 0, 1, "b", ""),
+    ("p2", "pros", "hobbyist", "human", "model", "tie", "", 1, "unsure", ""),
+    ("p3", "students", "hobbyist", "human", "model", "b", 0, 1, "", ""),
+    ("p3", "students", "hobbyist", "human", "model", "a", 1, 0, "a", "0"),
+    ("p1", "pros", "professional", "baseline", "human", "b", 0, 1, "a", ""),
+    ("p1", "pros", "professional", "human", "baseline", "a", 1, 0, "b", ""),
+    ("p2", "pros", "hobbyist", "baseline", "human", "b", 0, 1, "b", ""),
+    ("p2", "pros", "hobbyist", "human", "baseline", "a", 1, 1, "unsure", ""),
+    ("p3", "students", "hobbyist", "baseline", "human", "b", 0, 1, "a", ""),
+    ("p3", "students", "hobbyist", "human", "baseline", "a", "", 0, "a", ""),
+    ("p4", "students", "none", "baseline", "human", "a", 1, 0, "a", ""),
+    ("p4", "students", "none", "human", "baseline", "tie", 1, 1, "b", ""),
+    ("p4", "students", "none", "baseline", "human", "b", 0, 1, "b", ""),
+    ("p5", "students", "none", "human", "baseline", "tie", 0, 0, "unsure", ""),
+]
+
+
+@pytest.fixture
+def study_csv(responses_csv, response_row):
+    rows = []
+    for number, (
+        panelist,
+        panel,
+        expertise,
+        a,
+        b,
+        choice,
+        liked_a,
+        liked_b,
+        guess,
+        catch,
+    ) in enumerate(STUDY, start=1):
+        rows.append(
+            response_row(
+                response_id=number,
+                panelist_id=panelist,
+                panel=panel,
+                expertise=expertise,
+                system_a=a,
+                system_b=b,
+                choice=choice,
+                preferred_system={"a": a, "b": b}.get(choice, ""),
+                liked_a=liked_a,
+                liked_b=liked_b,
+                guess_ai=guess,
+                ai_side="a" if a != "human" else "b",
+                is_catch=1 if catch else 0,
+                catch_passed=catch,
+                listen_a_s=20,
+                listen_b_s=5 if number == 13 else 20,
+            )
+        )
+    return responses_csv(rows)
+
+
+def wilson(successes, n):
+    return pytest.approx(proportion_confint(successes, n, method="wilson"), abs=1e-12)
+
+
+def test_summarize_counts_every_unordered_pair_independent_of_position(study_csv):
+    pairs = summarize(read_responses(study_csv))["pairs"]
+
+    baseline_human, human_model = pairs
+    assert {key: baseline_human[key] for key in ("system_a", "system_b", "n", "wins_a")} == {
+        "system_a": "baseline",
+        "system_b": "human",
+        "n": 10,
+        "wins_a": 1,
+    }
+    assert (baseline_human["wins_b"], baseline_human["ties"]) == (7, 2)
+    assert baseline_human["win_rate_a"] == 0.2
+    assert (baseline_human["ci_low"], baseline_human["ci_high"]) == wilson(2, 10)
+    assert baseline_human["p_value"] == binomtest(1, 8).pvalue
+    assert baseline_human["n_panelists"] == 5
+    assert (human_model["system_a"], human_model["system_b"]) == ("human", "model")
+    assert (human_model["n"], human_model["wins_a"], human_model["wins_b"]) == (5, 2, 2)
+    assert human_model["ties"] == 1 and human_model["win_rate_a"] == 0.5
+    assert (human_model["ci_low"], human_model["ci_high"]) == wilson(2.5, 5)
+    assert human_model["p_value"] == 1.0
+
+
+def test_summarize_reports_liked_rates_in_of_10_units(study_csv):
+    liked = {row["system"]: row for row in summarize(read_responses(study_csv))["liked"]}
+
+    assert [(row["n"], row["liked"]) for row in liked.values()] == [(10, 3), (13, 9), (5, 4)]
+    assert list(liked) == ["baseline", "human", "model"]
+    human = liked["human"]
+    low, high = proportion_confint(9, 13, method="wilson")
+    assert human["rate"] == 9 / 13
+    assert human["of_10"] == pytest.approx(90 / 13)
+    assert human["of_10_low"] == pytest.approx(10 * low)
+    assert human["of_10_high"] == pytest.approx(10 * high)
+
+
+def test_summarize_scores_ai_identification_with_unsure_as_not_correct(study_csv):
+    ai = summarize(read_responses(study_csv))["ai_identification"]
+
+    assert (ai["n"], ai["correct"], ai["unsure"], ai["n_decided"]) == (14, 7, 3, 11)
+    assert ai["accuracy"] == 0.5
+    assert ai["unsure_rate"] == 3 / 14
+    assert ai["accuracy_decided"] == 7 / 11
+    assert (ai["ci_low"], ai["ci_high"]) == wilson(7, 14)
+    assert ai["p_value"] == binomtest(7, 11).pvalue
+    assert ai["n_unscorable"] == 1
+    groups = {group["expertise"]: group for group in ai["by_expertise"]}
+    assert list(groups) == ["hobbyist", "none", "professional"]
+    assert [(g["n"], g["correct"], g["unsure"]) for g in groups.values()] == [
+        (6, 1, 2),
+        (4, 2, 1),
+        (4, 4, 0),
+    ]
+    assert groups["professional"]["p_value"] == binomtest(4, 4).pvalue
+
+
+def test_summarize_counts_panels_and_leaves_catch_trials_out(study_csv):
+    summary = summarize(read_responses(study_csv))
+
+    assert summary["panels"] == [
+        {"panel": "pros", "n_panelists": 2, "n_responses": 8, "n_analysed": 8},
+        {"panel": "students", "n_panelists": 3, "n_responses": 8, "n_analysed": 7},
+    ]
+    meta = summary["meta"]
+    assert (meta["n_responses"], meta["n_panelists"], meta["n_analysed"]) == (16, 5, 15)
+    assert meta["n_excluded"] == 1
+    assert meta["exclusions"][0]["rule"] == "catch_trials"
+    assert meta["exclusions"][0]["n_responses"] == 1
+    assert meta["columns_missing"] == []
+
+
+def test_summarize_can_count_catch_trials_as_comparisons(study_csv):
+    summary = summarize(read_responses(study_csv), exclude_catch=False)
+
+    assert summary["meta"]["n_analysed"] == 16
+    assert summary["pairs"][1]["n"] == 6 and summary["pairs"][1]["wins_a"] == 3
+
+
+def test_summarize_drops_panelists_who_failed_catch_trials_when_asked(study_csv):
+    summary = summarize(read_responses(study_csv), exclude_failed_catch=True)
+
+    failed = summary["meta"]["exclusions"][1]
+    assert (failed["rule"], failed["n_responses"], failed["n_panelists"]) == ("failed_catch", 3, 1)
+    assert summary["meta"]["n_analysed"] == 12
+    assert summary["pairs"][0]["n"] == 8
+
+
+def test_summarize_drops_too_short_listening_when_asked(study_csv):
+    summary = summarize(read_responses(study_csv), min_listen_s=10)
+
+    assert summary["meta"]["exclusions"][1]["n_responses"] == 1
+    assert summary["pairs"][0]["wins_a"] == 0
+
+
+def test_summarize_is_json_ready_without_nan(study_csv):
+    summary = summarize(read_responses(study_csv))
+
+    assert json.loads(json.dumps(summary, allow_nan=False)) == summary
+
+
+def test_summarize_leaves_out_figures_whose_columns_are_missing(responses_csv, response_row):
+    path = responses_csv(
+        [
+            response_row(panelist_id="p1", system_a="x", system_b="y", choice="a"),
+            response_row(panelist_id="p2", system_a="y", system_b="x", choice="a"),
+        ],
+        columns=("panelist_id", "system_a", "system_b", "choice"),
+    )
+
+    summary = summarize(read_responses(path))
+
+    assert summary["pairs"][0]["wins_a"] == 1 and summary["pairs"][0]["wins_b"] == 1
+    assert summary["liked"] == [] and summary["ai_identification"] is None
+    assert summary["panels"] == []
+    left_out = {note["figure"] for note in summary["meta"]["figures_left_out"]}
+    assert {"liked", "ai_identification", "panels"} <= left_out
+    assert "expertise" in summary["meta"]["columns_missing"]
+
+
+def test_summarize_skips_rows_that_are_not_votes(responses_csv, response_row):
+    path = responses_csv(
+        [
+            response_row(panelist_id="p1", system_a="x", system_b="y", choice="b"),
+            response_row(panelist_id="p1", system_a="x", system_b="x", choice="a"),
+            response_row(panelist_id="p1", system_a="x", system_b="y", choice=""),
+        ]
+    )
+
+    summary = summarize(read_responses(path))
+
+    assert summary["meta"]["n_votes"] == 1 and summary["meta"]["n_not_votes"] == 2
+    assert summary["pairs"] == [
+        {
+            "system_a": "x",
+            "system_b": "y",
+            "n": 1,
+            "n_panelists": 1,
+            "wins_a": 0,
+            "wins_b": 1,
+            "ties": 0,
+            "win_rate_a": 0.0,
+            "ci_low": 0.0,
+            "ci_high": pytest.approx(proportion_confint(0, 1, method="wilson")[1]),
+            "p_value": 1.0,
+        }
+    ]
