@@ -70,8 +70,8 @@ class Chorale:
 
     @property
     def bars(self) -> int:
-        """Number of bars, counting a pickup bar and an incomplete last bar as one each."""
-        return -(-(self.bar_offset + self.steps) // self.bar_steps)
+        """Length in whole bars, rounded up (a pickup and a short last bar make one bar)."""
+        return -(-self.steps // self.bar_steps)
 
     @property
     def key_name(self) -> str:

@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from evaluation.api.serializers import JobSerializer, StudySerializer
@@ -37,14 +38,6 @@ class StudyViewSet(ReadOnlyModelViewSet):
     def progress(self, request, slug=None):
         return Response(study_progress(self.get_object()))
 
-    @extend_schema(responses={200: OpenApiResponse(description="responses.csv (text/csv)")})
-    @action(detail=True, methods=["get"], url_path="responses.csv")
-    def responses_csv(self, request, slug=None):
-        study = self.get_object()
-        response = HttpResponse(responses_csv(study), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{study.slug}-responses.csv"'
-        return response
-
     @extend_schema(request=None, responses={202: JobSerializer})
     @action(detail=True, methods=["post"])
     def prepare(self, request, slug=None):
@@ -64,6 +57,17 @@ class StudyViewSet(ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def close(self, request, slug=None):
         return Response(StudySerializer(study_close(study=self.get_object())).data)
+
+
+class ResponsesCsvView(APIView):
+    """GET /api/studies/<slug>/responses.csv: one row per response (docs/data-dictionary.md)."""
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="responses.csv")})
+    def get(self, request, slug: str):
+        study = get_object_or_404(Study, slug=slug)
+        response = HttpResponse(responses_csv(study), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{study.slug}-responses.csv"'
+        return response
 
 
 class JobViewSet(ReadOnlyModelViewSet):

@@ -1,0 +1,208 @@
+"""Rater quality: catch trials, hidden repeats, position bias and inter-rater agreement.
+
+All figures are computed on every panelist, before any exclusion rule, because they are what
+the exclusion rules are judged by.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .comparisons import FIRST_WINS, TIE, build_comparisons, comparable_rows
+from .intervals import binomial_p_value, wilson_interval
+
+def krippendorff_alpha_nominal(value_counts: np.ndarray) -> float | None:
+    """Krippendorff's alpha for nominal data from a units-by-values count matrix.
+
+    ``value_counts``: ``[n_units, n_values]``, how many raters gave each value to each unit
+    (one value per rater per unit). Units rated fewer than twice carry no information about
+    agreement and are ignored. Returns None when fewer than two pairable values remain or
+    when every pairable value is the same (no variation, alpha undefined).
+
+    Uses the coincidence matrix of Krippendorff (2011, "Computing Krippendorff's alpha-
+    reliability"): ``alpha = 1 - (n - 1) * sum_{c != k} o_ck / sum_{c != k} n_c n_k``.
+    """
+    counts = np.asarray(value_counts, dtype=float)
+    raters = counts.sum(axis=1)
+    counts = counts[raters >= 2]
+    raters = raters[raters >= 2]
+    if counts.size == 0:
+        return None
+    scaled = counts / (raters - 1.0)[:, None]
+    coincidences = scaled.T @ counts - np.diag(scaled.sum(axis=0))
+    marginals = coincidences.sum(axis=1)
+    n = marginals.sum()
+    expected_disagreement = n * n - np.sum(marginals**2)
+    if n < 2 or expected_disagreement <= 0:
+        return None
+    observed_disagreement = n - np.trace(coincidences)
+    return float(1.0 - (n - 1.0) * observed_disagreement / expected_disagreement)
+
+
+def rater_summary(frame: pd.DataFrame, *, confidence: float = 0.95) -> dict[str, Any]:
+    """Catch-trial pass rate, hidden-repeat consistency and position bias per panelist and
+    for the study, and Krippendorff's alpha (nominal) on the preference votes.
+
+    ``frame``: all normalised responses (catch trials included; they are used only for the
+    catch figures).
+    """
+    result: dict[str, Any] = {}
+    per_panelist = pd.DataFrame(index=pd.Index(sorted(set(frame["panelist_id"]) - {""})))
+    per_panelist["n_responses"] = frame.groupby("panelist_id").size()
+
+    if {"is_catch", "catch_passed"} <= set(frame.columns):
+        catch = frame[frame["is_catch"] & frame["catch_passed"].notna()]
+        grouped = catch.groupby("panelist_id")["catch_passed"]
+        per_panelist["catch_n"] = grouped.size()
+        per_panelist["catch_passed"] = grouped.sum()
+        passed, n = float(catch["catch_passed"].sum()), int(len(catch))
+        low, high = wilson_interval(passed, n, confidence)
+        result["catch"] = {
+            "n": n,
+            "passed": int(passed),
+            "pass_rate": passed / n if n else None,
+            "ci_low": low,
+            "ci_high": high,
+            "n_panelists": int(catch["panelist_id"].nunique()),
+            "n_panelists_all_passed": int((grouped.min() == 1.0).sum()),
+        }
+    else:
+        result["catch"] = None
+
+    votes = frame[~frame["is_catch"]] if "is_catch" in frame else frame
+    votes = votes[comparable_rows(votes)].reset_index(drop=True)
+    comparisons = build_comparisons(votes)
+    panelist_ids = np.asarray(comparisons.panelists, dtype=object)[comparisons.panelist]
+
+    repeats = _repeat_agreements(votes, comparisons, panelist_ids)
+    if repeats is not None:
+        per_panelist["repeat_n"] = repeats.groupby("panelist_id").size()
+        per_panelist["repeat_consistent"] = repeats.groupby("panelist_id")["agree"].sum()
+        agree, n = float(repeats["agree"].sum()), int(len(repeats))
+        low, high = wilson_interval(agree, n, confidence)
+        result["repeats"] = {
+            "n": n,
+            "consistent": int(agree),
+            "consistency": agree / n if n else None,
+            "ci_low": low,
+            "ci_high": high,
+            "n_panelists": int(repeats["panelist_id"].nunique()),
+            "definition": "pairs of answers by one panelist to the same two tracks (or the "
+            "same prompt and systems) that agree on the preferred system or on a tie",
+        }
+    else:
+        result["repeats"] = None
+
+    decisive = comparisons.outcome != TIE
+    chose_a = decisive & ((comparisons.outcome == FIRST_WINS) == comparisons.first_at_a)
+    position = pd.DataFrame({"panelist_id": panelist_ids, "decisive": decisive, "a": chose_a})
+    per_panelist["decisive_n"] = position.groupby("panelist_id")["decisive"].sum()
+    per_panelist["chose_a"] = position.groupby("panelist_id")["a"].sum()
+    n_decisive, n_a = int(decisive.sum()), int(chose_a.sum())
+    low, high = wilson_interval(n_a, n_decisive, confidence)
+    result["position"] = {
+        "decisive_n": n_decisive,
+        "chose_a": n_a,
+        "a_rate": n_a / n_decisive if n_decisive else None,
+        "ci_low": low,
+        "ci_high": high,
+        "p_value": binomial_p_value(n_a, n_decisive),
+    }
+
+    result["agreement"] = _agreement(votes, comparisons)
+    result["panelists"] = _panelist_rows(per_panelist, confidence)
+    return result
+
+
+def _item_keys(votes: pd.DataFrame, comparisons) -> tuple[np.ndarray, str] | None:
+    """A key per vote naming the item judged (same tracks, or same prompt and systems)."""
+    first = np.asarray(comparisons.systems, dtype=object)[comparisons.first]
+    second = np.asarray(comparisons.systems, dtype=object)[comparisons.second]
+    if {"track_a", "track_b"} <= set(votes.columns):
+        track_a = votes["track_a"].to_numpy(dtype=object)
+        track_b = votes["track_b"].to_numpy(dtype=object)
+        if np.all(track_a != "") and np.all(track_b != ""):
+            low = np.where(track_a < track_b, track_a, track_b)
+            high = np.where(track_a < track_b, track_b, track_a)
+            return low + "\x1f" + high, "the same two tracks"
+    if "prompt_id" in votes.columns and np.all(votes["prompt_id"].to_numpy() != ""):
+        prompt = votes["prompt_id"].to_numpy(dtype=object)
+        return prompt + "\x1f" + first + "\x1f" + second, "the same prompt and systems"
+    return None
+
+
+def _repeat_agreements(votes: pd.DataFrame, comparisons, panelist_ids) -> pd.DataFrame | None:
+    """One row per pair of answers a panelist gave to the same item, with ``agree``."""
+    keyed = _item_keys(votes, comparisons)
+    if keyed is None or comparisons.n_votes == 0:
+        return None
+    keys, _ = keyed
+    answers = pd.DataFrame(
+        {"panelist_id": panelist_ids, "item": keys, "outcome": comparisons.outcome}
+    )
+    answers = answers[answers.duplicated(["panelist_id", "item"], keep=False)]
+    rows = []
+    for (panelist, _item), group in answers.groupby(["panelist_id", "item"], sort=False):
+        outcomes = group["outcome"].to_numpy()
+        for left in range(outcomes.size):
+            for right in range(left + 1, outcomes.size):
+                rows.append((panelist, outcomes[left] == outcomes[right]))
+    return pd.DataFrame(rows, columns=["panelist_id", "agree"])
+
+
+def _agreement(votes: pd.DataFrame, comparisons) -> dict[str, Any]:
+    keyed = _item_keys(votes, comparisons)
+    if keyed is None:
+        first = np.asarray(comparisons.systems, dtype=object)[comparisons.first]
+        second = np.asarray(comparisons.systems, dtype=object)[comparisons.second]
+        keys, unit = first + "\x1f" + second, "the same systems (no prompt or track columns)"
+    else:
+        keys, unit = keyed
+    answers = pd.DataFrame(
+        {"panelist": comparisons.panelist, "item": keys, "outcome": comparisons.outcome}
+    )
+    # One value per rater and unit: a hidden repeat counts once (its first answer).
+    answers = answers.drop_duplicates(["panelist", "item"], keep="first")
+    item_codes = pd.factorize(answers["item"])[0]
+    value_counts = np.zeros((item_codes.max(initial=-1) + 1, 3))
+    np.add.at(value_counts, (item_codes, answers["outcome"].to_numpy()), 1.0)
+    pairable = value_counts.sum(axis=1) >= 2
+    return {
+        "krippendorff_alpha": krippendorff_alpha_nominal(value_counts),
+        "level": "nominal",
+        "values": "first system preferred, second preferred, tie",
+        "unit": unit,
+        "n_units": int(pairable.sum()),
+        "n_ratings": int(value_counts[pairable].sum()),
+    }
+
+
+def _panelist_rows(per_panelist: pd.DataFrame, confidence: float) -> list[dict[str, Any]]:
+    rows = []
+    for panelist, values in per_panelist.iterrows():
+        row: dict[str, Any] = {"panelist_id": str(panelist)}
+        row["n_responses"] = _count(values.get("n_responses"))
+        if "catch_n" in per_panelist:
+            n, passed = _count(values["catch_n"]), _count(values["catch_passed"])
+            row.update(catch_n=n, catch_passed=passed, catch_pass_rate=passed / n if n else None)
+        if "repeat_n" in per_panelist:
+            n, agree = _count(values["repeat_n"]), _count(values["repeat_consistent"])
+            row.update(
+                repeat_n=n, repeat_consistent=agree, repeat_consistency=agree / n if n else None
+            )
+        n, chose_a = _count(values["decisive_n"]), _count(values["chose_a"])
+        row.update(
+            decisive_n=n,
+            chose_a=chose_a,
+            position_a_rate=chose_a / n if n else None,
+            position_p_value=binomial_p_value(chose_a, n),
+        )
+        rows.append(row)
+    return rows
+
+
+def _count(value) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)

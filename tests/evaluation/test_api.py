@@ -1,0 +1,70 @@
+"""Researcher API: auth by session or token, outsiders refused, results and CSV."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_and_outsiders_are_refused(client, prepared_study, outsider):
+    assert client.get("/api/studies/").status_code in (401, 403)
+    client.force_login(outsider)
+    response = client.get("/api/studies/pilot/results/")
+    assert response.status_code == 403
+
+
+def test_a_researcher_lists_studies_with_session_auth(client, prepared_study, researcher):
+    client.force_login(researcher)
+    body = client.get("/api/studies/").json()
+    assert [study["slug"] for study in body] == ["pilot"]
+    assert body[0]["systems"] == ["human reference", "model-x"]
+    assert body[0]["status"] == "open"
+
+
+def test_a_researcher_reads_results_with_token_auth(prepared_study, researcher):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=researcher).key}")
+    body = api.get("/api/studies/pilot/results/").json()
+    assert body["study"] == "pilot"
+    assert body["pairs"] == []
+    assert body["meta"]["n_responses"] == 0
+
+
+def test_the_csv_download_has_the_documented_header(client, prepared_study, admin_user):
+    from evaluation.exports import RESPONSE_COLUMNS
+
+    client.force_login(admin_user)
+    response = client.get("/api/studies/pilot/responses.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.decode().splitlines()[0] == ",".join(RESPONSE_COLUMNS)
+
+
+def test_opening_an_unprepared_study_explains_what_to_do(client, researcher, db):
+    from evaluation.models import Study
+
+    Study.objects.create(slug="empty", title="Empty")
+    client.force_login(researcher)
+    response = client.post("/api/studies/empty/open/")
+    assert response.status_code == 400
+    assert response.json()["error"] == "not_prepared"
+    assert "prepare_stimuli empty" in response.json()["detail"]
+
+
+def test_state_never_changes_on_get(client, researcher, db):
+    from evaluation.models import Study
+
+    Study.objects.create(slug="empty", title="Empty")
+    client.force_login(researcher)
+    assert client.get("/api/studies/empty/prepare/").status_code == 405
+    assert client.get("/api/studies/empty/close/").status_code == 405
+    assert Study.objects.get(slug="empty").status == "draft"
+
+
+def test_the_openapi_schema_and_docs_are_served(client, researcher):
+    client.force_login(researcher)
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/studies/{slug}/results/" in schema.content
+    assert client.get("/api/docs/").status_code == 200

@@ -1,0 +1,85 @@
+"""Exports: fixed columns, pseudonymous ids, formula escaping, and the stats CLI agrees."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from django.core.management import call_command
+
+from evaluation.exports import RESPONSE_COLUMNS, escape_cell
+from evaluation.selectors.results import study_results
+from evaluation.services.simulation import panel_simulate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+        ("+1+2", "'+1+2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-cmd", "'-cmd"),
+        ("-1.5", "-1.5"),
+        ("plain", "plain"),
+        (True, "1"),
+        (None, ""),
+        (2.123456789, "2.123457"),
+    ],
+)
+def test_cells_are_escaped_against_formula_injection(value, expected):
+    assert escape_cell(value) == expected
+
+
+def test_export_results_writes_both_files_with_fixed_columns(prepared_study, tmp_path):
+    panel_simulate(study=prepared_study, panelists=4, seed=3)
+    call_command("export_results", "pilot", "--out", str(tmp_path))
+    rows = list(csv.DictReader((tmp_path / "responses.csv").open()))
+    assert tuple(rows[0].keys()) == RESPONSE_COLUMNS
+    assert len(rows) == 12
+    assert {row["simulated"] for row in rows} == {"1"}
+    assert {row["panel"] for row in rows} == {"simulated"}
+    summary = list(csv.DictReader((tmp_path / "summary.csv").open()))
+    assert summary[0] == {
+        "section": "pairs",
+        "key": "human reference vs model-x",
+        "metric": "n",
+        "value": "12",
+    }
+
+
+def test_panelist_ids_are_pseudonyms_stable_within_the_study(prepared_study):
+    from evaluation.exports import response_rows
+
+    panel_simulate(study=prepared_study, panelists=2, seed=1)
+    ids = [row["panelist_id"] for row in response_rows(prepared_study)]
+    assert len(set(ids)) == 2
+    assert all(pid.startswith("P-") and len(pid) == 10 for pid in ids)
+
+
+def test_a_hostile_prompt_id_is_escaped_in_the_csv(prepared_study):
+    from evaluation.exports import responses_csv
+
+    prepared_study.prompts.filter(external_id="p0").update(external_id="=cmd|'/c calc'!A1")
+    panel_simulate(study=prepared_study, panelists=1, seed=1)
+    cells = [row["prompt_id"] for row in csv.DictReader(io.StringIO(responses_csv(prepared_study)))]
+    assert "'=cmd|'/c calc'!A1" in cells
+
+
+def test_the_stats_cli_recomputes_the_results_page_from_the_csv_alone(prepared_study, tmp_path):
+    panel_simulate(study=prepared_study, panelists=4, seed=5)
+    call_command("export_results", "pilot", "--out", str(tmp_path))
+    cli = subprocess.run(
+        [sys.executable, "-m", "evaluation.stats", str(tmp_path / "responses.csv"), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    from_csv = json.loads(cli.stdout)
+    from_page = study_results(prepared_study)
+    for key in ("pairs", "liked", "ai_identification", "panels"):
+        assert from_csv[key] == from_page[key]

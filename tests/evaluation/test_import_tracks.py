@@ -1,0 +1,134 @@
+"""import_tracks: validate every row first, store all or nothing, keep checksums."""
+
+import hashlib
+
+import numpy as np
+import pytest
+import soundfile
+from django.core.management import CommandError, call_command
+
+from evaluation.models import Prompt, Study, Track
+from tests.conftest import SAMPLE_RATE, tone, write_manifest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_creates_the_study_as_a_draft_and_stores_every_track(media_root, manifest, capsys):
+    call_command("import_tracks", "pilot", str(manifest))
+    study = Study.objects.get(slug="pilot")
+    assert study.status == "draft"
+    assert Track.objects.filter(prompt__study=study).count() == 6
+    assert sorted(study.systems.values_list("name", flat=True)) == ["human reference", "model-x"]
+    assert "Imported 6 track(s) for 3 prompt(s)" in capsys.readouterr().out
+
+
+def test_it_keeps_a_sha256_and_provenance_of_each_file(media_root, manifest, audio_folder):
+    call_command("import_tracks", "pilot", str(manifest))
+    track = Track.objects.get(prompt__external_id="p1", system__name="model-x")
+    expected = hashlib.sha256((audio_folder / "p1_ai.wav").read_bytes()).hexdigest()
+    assert track.sha256 == expected
+    assert track.provenance == {"source": "manifest", "manifest": "manifest.csv", "row": 5}
+    assert track.duration_s == pytest.approx(5.0)
+    assert track.sample_rate == SAMPLE_RATE
+
+
+def test_it_marks_reference_systems_as_human(media_root, manifest):
+    call_command("import_tracks", "pilot", str(manifest))
+    study = Study.objects.get(slug="pilot")
+    assert {s.name: s.is_human for s in study.systems.all()} == {
+        "human reference": True,
+        "model-x": False,
+    }
+
+
+def test_it_accepts_flac_ogg_mp3_and_m4a(media_root, tmp_path):
+    from evaluation.stimuli.audio import ffmpeg_exe
+
+    import subprocess
+
+    soundfile.write(tmp_path / "a.flac", tone(), SAMPLE_RATE)
+    soundfile.write(tmp_path / "b.ogg", tone(), SAMPLE_RATE, format="OGG", subtype="VORBIS")
+    for target in ("c.mp3", "d.m4a"):
+        subprocess.run(
+            [ffmpeg_exe(), "-v", "error", "-y", "-i", str(tmp_path / "a.flac"), str(tmp_path / target)],
+            check=True,
+        )
+    rows = [
+        {"prompt_id": "x", "system": "s-flac", "file": "a.flac"},
+        {"prompt_id": "x", "system": "s-ogg", "file": "b.ogg"},
+        {"prompt_id": "x", "system": "s-mp3", "file": "c.mp3"},
+        {"prompt_id": "x", "system": "s-m4a", "file": "d.m4a"},
+    ]
+    call_command("import_tracks", "formats", str(write_manifest(tmp_path, rows)))
+    formats = sorted(Track.objects.values_list("format", flat=True))
+    assert formats == ["flac", "m4a", "mp3", "ogg"]
+    for track in Track.objects.all():
+        assert track.duration_s == pytest.approx(4.0, abs=0.1)
+
+
+def test_it_lists_every_bad_row_and_stores_nothing(media_root, tmp_path):
+    soundfile.write(tmp_path / "good.wav", tone(), SAMPLE_RATE)
+    (tmp_path / "noise.wav").write_bytes(b"this is not audio at all")
+    rows = [
+        {"prompt_id": "p1", "system": "a", "file": "good.wav"},
+        {"prompt_id": "p1", "system": "b", "file": "missing.wav"},
+        {"prompt_id": "p1", "system": "a", "file": "good.wav"},
+        {"prompt_id": "p2", "system": "a", "file": "noise.wav"},
+    ]
+    with pytest.raises(CommandError) as error:
+        call_command("import_tracks", "broken", str(write_manifest(tmp_path, rows)))
+    message = str(error.value)
+    assert "3 problem(s), nothing was imported" in message
+    assert "row 3: file not found: missing.wav" in message
+    assert "row 4: duplicate (prompt_id=p1, system=a), already on row 2" in message
+    assert "row 5: noise.wav not readable as WAV audio" in message
+    assert not Study.objects.filter(slug="broken").exists()
+    assert Track.objects.count() == 0 and Prompt.objects.count() == 0
+    assert not (media_root / "tracks").exists() or not any((media_root / "tracks").rglob("*.*"))
+
+
+def test_it_rejects_unknown_and_missing_columns(media_root, tmp_path):
+    manifest = write_manifest(
+        tmp_path, [{"prompt_id": "p", "system": "s", "path": "x.wav"}], ("prompt_id", "system", "path")
+    )
+    with pytest.raises(CommandError) as error:
+        call_command("import_tracks", "cols", str(manifest))
+    assert "header: missing column(s) file" in str(error.value)
+    assert "header: unknown column(s) path" in str(error.value)
+    assert not Study.objects.filter(slug="cols").exists()
+
+
+def test_a_failure_while_storing_leaves_no_files_behind(media_root, manifest, monkeypatch):
+    from evaluation.services import tracks as tracks_service
+
+    real_save = Track.save
+    calls = {"n": 0}
+
+    def failing_save(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("disk full")
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Track, "save", failing_save)
+    with pytest.raises(RuntimeError):
+        tracks_service.tracks_import(study_slug="pilot", manifest=manifest)
+    assert Track.objects.count() == 0
+    assert not Study.objects.filter(slug="pilot").exists()
+    assert [p for p in media_root.rglob("*") if p.is_file()] == []
+
+
+def test_it_refuses_to_replace_a_track_already_imported(media_root, manifest):
+    call_command("import_tracks", "pilot", str(manifest))
+    with pytest.raises(CommandError, match="already has a track for prompt p0"):
+        call_command("import_tracks", "pilot", str(manifest))
+    assert Track.objects.count() == 6
+
+
+def test_silence_is_importable_but_nan_audio_is_not(media_root, tmp_path):
+    broken = tone()
+    broken[100] = np.nan
+    soundfile.write(tmp_path / "nan.wav", broken, SAMPLE_RATE, subtype="FLOAT")
+    rows = [{"prompt_id": "p", "system": "s", "file": "nan.wav"}]
+    with pytest.raises(CommandError, match="row 2: nan.wav contains invalid"):
+        call_command("import_tracks", "nan", str(write_manifest(tmp_path, rows)))

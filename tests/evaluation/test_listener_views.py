@@ -1,0 +1,178 @@
+"""The panelist's pages over HTTP: consent, trial page, audio, answers, resume, blinding."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from evaluation.models import Panelist, Response, Trial
+
+pytestmark = pytest.mark.django_db
+
+PROFILE = {
+    "consent": "on",
+    "expertise": "professional",
+    "plays_instrument": "yes",
+    "instrument": "cello",
+    "years_playing": "12",
+    "genres": "classical, jazz",
+}
+
+
+@pytest.fixture
+def joined(client, invite):
+    response = client.post(invite.path(), PROFILE)
+    assert response.status_code == 302
+    return client
+
+
+def test_the_invite_page_asks_for_consent_and_a_profile(client, invite):
+    page = client.get(invite.path())
+    assert page.status_code == 200
+    assert b"I agree to take part" in page.content
+    assert b"csrfmiddlewaretoken" in page.content
+
+
+def test_joining_without_consent_is_refused_with_the_form_again(client, invite):
+    page = client.post(invite.path(), {**PROFILE, "consent": ""})
+    assert page.status_code == 200
+    assert b"This field is required" in page.content
+    assert Panelist.objects.count() == 0
+
+
+def test_joining_stores_a_pseudonymous_profile(joined):
+    panelist = Panelist.objects.get()
+    assert panelist.pseudonym.startswith("P-")
+    assert (panelist.expertise, panelist.instrument, panelist.years_playing) == ("professional", "cello", 12)
+    assert panelist.planned_trials == 3
+
+
+def test_the_trial_page_reveals_no_system_track_or_file(joined, invite):
+    page = joined.get(invite.path())
+    html = page.content.decode()
+    assert "1 of 3" in html
+    for secret in ("model-x", "human reference", "human", ".wav", ".flac", "stimuli/", "tracks/"):
+        assert secret not in html
+    trial = Trial.objects.get(panelist__isnull=False)
+    assert trial.token in html
+    assert page["Cache-Control"].startswith("max-age=0")
+
+
+def test_audio_for_a_and_b_has_identical_headers_and_supports_ranges(joined, invite):
+    joined.get(invite.path())
+    trial = Trial.objects.get(panelist__isnull=False)
+    urls = [reverse("listener:audio", args=[invite.token, trial.token, side]) for side in "ab"]
+    responses = [joined.get(url) for url in urls]
+    assert [r.status_code for r in responses] == [200, 200]
+    header_names = [sorted(k for k in r.headers if k != "Content-Length") for r in responses]
+    assert header_names[0] == header_names[1]
+    for response in responses:
+        assert response["Content-Type"] == "audio/flac"
+        assert "Content-Disposition" not in response
+        assert "no-store" in response["Cache-Control"]
+        assert response.content[:4] == b"fLaC"
+    partial = joined.get(urls[0], HTTP_RANGE="bytes=0-99")
+    assert partial.status_code == 206
+    assert len(partial.content) == 100
+    assert partial["Content-Range"] == f"bytes 0-99/{len(responses[0].content)}"
+
+
+def test_another_browser_cannot_fetch_a_panelists_audio(joined, invite, client_factory=None):
+    from django.test import Client
+
+    joined.get(invite.path())
+    trial = Trial.objects.get(panelist__isnull=False)
+    stranger = Client()
+    url = reverse("listener:audio", args=[invite.token, trial.token, "a"])
+    assert stranger.get(url).status_code == 404
+
+
+def post_answer(client, invite, trial, **changes):
+    body = {"choice": "a", "liked_a": True, "liked_b": False, "guess_ai": "b", "listen_a_s": 2.5, "listen_b_s": 2.5}
+    body.update(changes)
+    url = reverse("listener:answer", args=[invite.token, trial.token])
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def test_an_answer_is_stored_and_the_next_trial_follows(joined, invite):
+    joined.get(invite.path())
+    trial = Trial.objects.get(panelist__isnull=False)
+    Trial.objects.filter(pk=trial.pk).update(served_at=trial.served_at.replace(year=2020))
+    response = post_answer(joined, invite, trial)
+    assert response.status_code == 201
+    assert response.json() == {"stored": True, "created": True, "next": invite.path()}
+    assert "2 of 3" in joined.get(invite.path()).content.decode()
+
+
+def test_a_too_short_listen_gets_a_clear_400(joined, invite):
+    joined.get(invite.path())
+    trial = Trial.objects.get(panelist__isnull=False)
+    response = post_answer(joined, invite, trial, listen_a_s=0.3)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "too_short_listening",
+        "detail": "listen to A for at least 2 s before answering",
+    }
+    assert Response.objects.count() == 0
+
+
+def test_an_unknown_choice_and_bad_json_get_a_clear_400(joined, invite):
+    joined.get(invite.path())
+    trial = Trial.objects.get(panelist__isnull=False)
+    assert post_answer(joined, invite, trial, choice="both").json()["error"] == "invalid_choice"
+    url = reverse("listener:answer", args=[invite.token, trial.token])
+    bad = joined.post(url, "{not json", content_type="application/json")
+    assert (bad.status_code, bad.json()["error"]) == (400, "invalid_json")
+
+
+def test_answers_need_the_csrf_token(invite):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    page = strict.get(invite.path())
+    token = page.cookies["csrftoken"].value
+    strict.post(invite.path(), {**PROFILE, "csrfmiddlewaretoken": token})
+    strict.get(invite.path())
+    trial = Trial.objects.get(panelist__isnull=False)
+    assert post_answer(strict, invite, trial).status_code == 403
+
+
+def test_a_returning_panelist_resumes_where_they_left(joined, invite):
+    first = joined.get(invite.path()).content.decode()
+    again = joined.get(invite.path()).content.decode()
+    token = Trial.objects.get(panelist__isnull=False).token
+    assert token in first and token in again
+    assert Panelist.objects.count() == 1
+
+
+def test_a_single_use_invite_admits_one_listener(client, prepared_study, panel):
+    from django.test import Client
+
+    from evaluation.services.panelists import invite_create
+
+    single = invite_create(study=prepared_study, panel=panel, max_uses=1)
+    assert client.post(single.path(), PROFILE).status_code == 302
+    refused = Client().get(single.path())
+    assert refused.status_code == 403
+    assert b"already been used" in refused.content
+
+
+def test_a_draft_study_is_not_open_for_listening(client, invite):
+    invite.study.status = "draft"
+    invite.study.save()
+    page = client.get(invite.path())
+    assert page.status_code == 403
+    assert b"not open for listening" in page.content
+
+
+def test_finishing_shows_the_thank_you_page(joined, invite):
+    from datetime import timedelta
+
+    for _ in range(3):
+        joined.get(invite.path())
+        trial = Trial.objects.get(panelist__isnull=False, response__isnull=True)
+        Trial.objects.filter(pk=trial.pk).update(served_at=trial.served_at - timedelta(minutes=1))
+        assert post_answer(joined, invite, trial).status_code == 201
+    page = joined.get(invite.path())
+    assert b"Thank you" in page.content
+    assert Response.objects.count() == 3
