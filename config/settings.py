@@ -65,7 +65,8 @@ TEMPLATES = [
 _SQLITE_PATH = VAR_DIR / "earshot.sqlite3"
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{_SQLITE_PATH}"), conn_max_age=env_int("DB_CONN_MAX_AGE", 0)
+        env_str("DATABASE_URL", f"sqlite:///{_SQLITE_PATH}"),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -129,13 +130,15 @@ SPECTACULAR_SETTINGS = {
 _CELERY_DIR = VAR_DIR / "celery"
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (_CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_CELERY_DIR / "out"),
         "data_folder_out": str(_CELERY_DIR / "out"),
         "data_folder_processed": str(_CELERY_DIR / "processed"),
         "store_processed": False,
+        # kombu's default control folder is ./control relative to the working directory.
+        "control_folder": str(_CELERY_DIR / "control"),
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True

@@ -88,7 +88,9 @@ class StudyAdmin(admin.ModelAdmin):
     def prepare_stimuli(self, request, queryset):
         for study in queryset:
             job_queue(study=study, kind=Job.Kind.PREPARE_STIMULI)
-        self.message_user(request, f"Queued stimulus preparation for {queryset.count()} study(ies).")
+        self.message_user(
+            request, f"Queued stimulus preparation for {queryset.count()} study(ies)."
+        )
 
     @admin.action(description="Open for listening")
     def open_studies(self, request, queryset):

@@ -168,10 +168,20 @@ def summary_rows(summary: dict) -> Iterator[dict]:
     ai = summary.get("ai_identification") or {}
     for metric in ("n", "correct", "accuracy", "ci_low", "ci_high", "p_value"):
         if metric in ai:
-            yield {"section": "ai_identification", "key": "all", "metric": metric, "value": ai[metric]}
+            yield {
+                "section": "ai_identification",
+                "key": "all",
+                "metric": metric,
+                "value": ai[metric],
+            }
     for panel in summary.get("panels", []):
         for metric in ("n_panelists", "n_responses"):
-            yield {"section": "panels", "key": panel["panel"], "metric": metric, "value": panel[metric]}
+            yield {
+                "section": "panels",
+                "key": panel["panel"],
+                "metric": metric,
+                "value": panel[metric],
+            }
 
 
 def summary_csv(summary: dict) -> str:

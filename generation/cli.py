@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         help="write <id>.mid/.wav (generated) and <id>.ref.mid/.ref.wav (Bach) per chorale",
     )
     harmonize.add_argument("--split", choices=SPLITS, default="test")
-    harmonize.add_argument("--n", type=int, default=20, help="number of chorales (capped at the split size)")
+    harmonize.add_argument(
+        "--n", type=int, default=20, help="number of chorales (capped at the split size)"
+    )
     harmonize.add_argument("--seed", type=int, default=0)
     harmonize.add_argument("--out", type=Path, required=True)
     harmonize.add_argument("--system", choices=available_systems(), default="markov")

@@ -156,7 +156,9 @@ def chorale_from_record(record: dict) -> Chorale:
 def chorale_to_record(chorale: Chorale) -> dict:
     starts = np.flatnonzero(np.diff(np.concatenate(([0], chorale.fermatas.astype(int)))) == 1)
     ends = np.flatnonzero(np.diff(np.concatenate((chorale.fermatas.astype(int), [0]))) == -1) + 1
-    fermata_runs = [int(v) for start, end in zip(starts, ends, strict=True) for v in (start, end - start)]
+    fermata_runs = [
+        int(v) for start, end in zip(starts, ends, strict=True) for v in (start, end - start)
+    ]
     return {
         "id": chorale.chorale_id,
         "key_tonic": chorale.key_tonic,
@@ -184,9 +186,7 @@ def melody_signature(chorale: Chorale) -> str:
     return ",".join(f"{p}:{n}" for p, n in zip(relative.tolist(), lengths.tolist(), strict=True))
 
 
-def split_chorale_ids(
-    chorales: list[Chorale], *, seed: int = SPLIT_SEED
-) -> dict[str, list[str]]:
+def split_chorale_ids(chorales: list[Chorale], *, seed: int = SPLIT_SEED) -> dict[str, list[str]]:
     """Assign chorales to train / validation / test by melody group, deterministically.
 
     Groups of chorales with the same soprano melody (up to transposition) are shuffled with
@@ -205,7 +205,13 @@ def split_chorale_ids(
     assigned = 0
     for index in order.tolist():
         group = ordered[index]
-        name = "train" if assigned < train_cut else "validation" if assigned < validation_cut else "test"
+        name = (
+            "train"
+            if assigned < train_cut
+            else "validation"
+            if assigned < validation_cut
+            else "test"
+        )
         split[name] += group
         assigned += len(group)
     return {name: sorted(ids) for name, ids in split.items()}
@@ -219,7 +225,9 @@ def load_dataset(path: Path | str = DATA_PATH) -> ChoraleDataset:
     """
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; rebuild it with `python -m generation.dataset build`")
+        raise FileNotFoundError(
+            f"{path} is missing; rebuild it with `python -m generation.dataset build`"
+        )
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         payload = json.load(handle)
     if payload["format"] != DATA_FORMAT:
@@ -245,7 +253,10 @@ def corpus_chorale_paths() -> dict[str, Path]:
         if path.suffix not in preference or path.parent.name != "bach":
             continue
         chorale_id = f"bach/{path.stem}"
-        if chorale_id not in paths or preference[path.suffix] < preference[paths[chorale_id].suffix]:
+        if (
+            chorale_id not in paths
+            or preference[path.suffix] < preference[paths[chorale_id].suffix]
+        ):
             paths[chorale_id] = path
     return paths
 
@@ -332,7 +343,9 @@ def parse_corpus_chorale(chorale_id: str, path: Path) -> Chorale:
         onsets[voice, 1:][repeated_rest] = False
 
     measures = list(parts[0].getElementsByClass("Measure"))
-    first_bar = int(round(measures[0].duration.quarterLength * STEPS_PER_QUARTER)) if measures else 0
+    first_bar = (
+        int(round(measures[0].duration.quarterLength * STEPS_PER_QUARTER)) if measures else 0
+    )
     bar_offset = (bar_steps - first_bar) % bar_steps if 0 < first_bar < bar_steps else 0
     key_tonic, key_mode = _key_of(score, pitches[3])
     return Chorale(
@@ -352,9 +365,8 @@ def build_dataset(path: Path | str = DATA_PATH, *, progress: bool = True) -> dic
 
     Returns counts: ``kept``, ``excluded`` and chorales per split.
     """
-    from tqdm import tqdm
-
     import music21
+    from tqdm import tqdm
 
     paths = corpus_chorale_paths()
     kept: list[Chorale] = []
@@ -388,7 +400,9 @@ def build_dataset(path: Path | str = DATA_PATH, *, progress: bool = True) -> dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m generation.dataset", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m generation.dataset", description=__doc__.split("\n")[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="parse the music21 corpus into the shipped data file")
     build.add_argument("--out", type=Path, default=DATA_PATH)

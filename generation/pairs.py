@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from generation import GENERATOR_VERSION
 from generation.backends import Melody, available_systems, get_harmonizer
 from generation.dataset import SPLITS, Chorale, load_dataset
 from generation.midi import chorale_midi_bytes
 from generation.render import DEFAULT_SETTINGS, RENDERER_VERSION, render_chorale, write_wav
+from generation.version import GENERATOR_VERSION
 
 REFERENCE_SYSTEM = "bach"
 
@@ -62,8 +62,9 @@ class PromptPair:
 
 def prompt_text(chorale: Chorale) -> str:
     """A human description of the prompt, e.g. ``Soprano melody of BWV 269 (G major, 3/4,
-    16 bars)``."""
-    return f"Soprano melody of {chorale.bwv} ({chorale.key_name}, {chorale.meter}, {chorale.bars} bars)"
+    21 bars)``."""
+    context = f"{chorale.key_name}, {chorale.meter}, {chorale.bars} bars"
+    return f"Soprano melody of {chorale.bwv} ({context})"
 
 
 def prompt_seed(seed: int, chorale_id: str) -> int:
@@ -128,15 +129,22 @@ def build_pair(chorale: Chorale, *, seed: int, system: str = "markov") -> Prompt
     )
 
 
-def build_pairs(*, n: int, seed: int, system: str = "markov", split: str = "test") -> list[PromptPair]:
+def build_pairs(
+    *, n: int, seed: int, system: str = "markov", split: str = "test"
+) -> list[PromptPair]:
     """``n`` pairs (Bach vs ``system``) for chorales drawn from ``split`` by ``seed``.
 
     Deterministic: the same arguments give bit-identical audio and MIDI. ValueError for an
     unknown system or split, or ``n`` larger than the split.
     """
     if system not in available_systems():
-        raise ValueError(f"unknown or unavailable system {system!r}; available: {available_systems()}")
-    return [build_pair(chorale, seed=seed, system=system) for chorale in select_chorales(n=n, seed=seed, split=split)]
+        raise ValueError(
+            f"unknown or unavailable system {system!r}; available: {available_systems()}"
+        )
+    return [
+        build_pair(chorale, seed=seed, system=system)
+        for chorale in select_chorales(n=n, seed=seed, split=split)
+    ]
 
 
 __all__ = [

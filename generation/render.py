@@ -62,7 +62,9 @@ class RenderSettings:
         # alto: "ooh" choir-like, softer upper partials
         VoiceTimbre((1.0, 0.55, 0.18, 0.16, 0.06, 0.05, 0.02), 0.78, 0.30, 0.05, 0.10, 4.8, 7.0),
         # tenor: reedier organ stop
-        VoiceTimbre((1.0, 0.62, 0.44, 0.30, 0.20, 0.12, 0.08, 0.05), 0.74, -0.12, 0.03, 0.09, 0.0, 0.0),
+        VoiceTimbre(
+            (1.0, 0.62, 0.44, 0.30, 0.20, 0.12, 0.08, 0.05), 0.74, -0.12, 0.03, 0.09, 0.0, 0.0
+        ),
         # bass: 8' principal, many harmonics so low notes stay audible on small speakers
         VoiceTimbre(
             (1.0, 0.85, 0.55, 0.40, 0.28, 0.18, 0.12, 0.08, 0.05, 0.03),
@@ -83,7 +85,9 @@ class RenderSettings:
 DEFAULT_SETTINGS = RenderSettings()
 
 
-def step_boundaries(fermatas: np.ndarray, settings: RenderSettings = DEFAULT_SETTINGS) -> np.ndarray:
+def step_boundaries(
+    fermatas: np.ndarray, settings: RenderSettings = DEFAULT_SETTINGS
+) -> np.ndarray:
     """int64 ndarray [steps + 1]: the sample index where each 16th-note step starts (and ends).
 
     A step lasts ``60 / quarter_bpm / 4`` seconds, ``fermata_stretch`` times longer under a
@@ -97,7 +101,9 @@ def step_boundaries(fermatas: np.ndarray, settings: RenderSettings = DEFAULT_SET
 
 def rendered_length(fermatas: np.ndarray, settings: RenderSettings = DEFAULT_SETTINGS) -> int:
     """Number of samples per channel :func:`render_voices` returns for this fermata mask."""
-    return int(step_boundaries(fermatas, settings)[-1]) + round(settings.tail_s * settings.sample_rate)
+    return int(step_boundaries(fermatas, settings)[-1]) + round(
+        settings.tail_s * settings.sample_rate
+    )
 
 
 def _wavetable(harmonics: tuple[float, ...]) -> np.ndarray:
@@ -182,7 +188,12 @@ def room_impulse_response(settings: RenderSettings = DEFAULT_SETTINGS) -> np.nda
     response = ((1 - darkness) * noise + darkness * smoothed * 4.0) * decay
     predelay = round(0.012 * settings.sample_rate)
     response[:, :predelay] = 0.0
-    for delay_s, gain, channel in ((0.017, 0.5, 0), (0.023, 0.45, 1), (0.031, 0.3, 0), (0.037, 0.3, 1)):
+    for delay_s, gain, channel in (
+        (0.017, 0.5, 0),
+        (0.023, 0.45, 1),
+        (0.031, 0.3, 0),
+        (0.037, 0.3, 1),
+    ):
         response[channel, round(delay_s * settings.sample_rate)] += gain * 30.0
     response /= np.sqrt((response**2).sum(axis=1, keepdims=True))
     return response.astype(np.float32)

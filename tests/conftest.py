@@ -45,7 +45,9 @@ def audio_folder(tmp_path) -> Path:
     folder = tmp_path / "audio"
     folder.mkdir()
     for index in range(3):
-        soundfile.write(folder / f"p{index}_human.wav", tone(frequency=220 * (index + 1)), SAMPLE_RATE)
+        soundfile.write(
+            folder / f"p{index}_human.wav", tone(frequency=220 * (index + 1)), SAMPLE_RATE
+        )
         soundfile.write(
             folder / f"p{index}_ai.wav",
             tone(frequency=230 * (index + 1), amplitude=0.4, seconds=5.0),
@@ -58,7 +60,9 @@ def audio_folder(tmp_path) -> Path:
 def manifest(audio_folder) -> Path:
     rows = []
     for index in range(3):
-        rows.append({"prompt_id": f"p{index}", "system": "human reference", "file": f"p{index}_human.wav"})
+        rows.append(
+            {"prompt_id": f"p{index}", "system": "human reference", "file": f"p{index}_human.wav"}
+        )
         rows.append({"prompt_id": f"p{index}", "system": "model-x", "file": f"p{index}_ai.wav"})
     return write_manifest(audio_folder, rows)
 

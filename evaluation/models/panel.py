@@ -99,6 +99,3 @@ class Panelist(models.Model):
 
     def __str__(self) -> str:
         return self.pseudonym
-
-
-

@@ -114,9 +114,8 @@ def demo_build(
     panel, _ = Panel.objects.get_or_create(
         name="demo listeners", defaults={"description": "People who open the demo invite link."}
     )
-    invite = (
-        Invite.objects.filter(study=study, panel=panel, max_uses__isnull=True).first()
-        or invite_create(study=study, panel=panel, label="demo invite (multi-use)")
-    )
+    invite = Invite.objects.filter(
+        study=study, panel=panel, max_uses__isnull=True
+    ).first() or invite_create(study=study, panel=panel, label="demo invite (multi-use)")
     password = demo_admin_ensure(password=admin_password)
     return DemoResult(study=study, invite=invite, admin_username="admin", admin_password=password)

@@ -43,11 +43,15 @@ def panelist_join(
     if refusal:
         raise ServiceError(refusal, code="invite_refused", status=403)
     # Conditional increment: two people racing for a single-use link cannot both get in.
-    counted = Invite.objects.filter(pk=invite.pk).filter(
-        Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses"))
-    ).update(uses=F("uses") + 1)
+    counted = (
+        Invite.objects.filter(pk=invite.pk)
+        .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
+        .update(uses=F("uses") + 1)
+    )
     if not counted:
-        raise ServiceError("This invite link has already been used.", code="invite_refused", status=403)
+        raise ServiceError(
+            "This invite link has already been used.", code="invite_refused", status=403
+        )
     return Panelist.objects.create(
         study=invite.study,
         panel=invite.panel,

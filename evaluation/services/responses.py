@@ -49,7 +49,9 @@ def _validate(trial: Trial, answer: Answer, now: datetime) -> None:
         raise ServiceError("say whether you liked A and whether you liked B", code="missing_liked")
     for side, seconds in (("A", answer.listen_a_s), ("B", answer.listen_b_s)):
         if seconds is None or not 0 <= seconds < 24 * 3600:
-            raise ServiceError(f"listen time for {side} is missing or invalid", code="invalid_listen")
+            raise ServiceError(
+                f"listen time for {side} is missing or invalid", code="invalid_listen"
+            )
     required = required_listen_s(trial)
     short = [
         side

@@ -58,7 +58,9 @@ def panel_simulate(
             trial_mark_served(trial=trial, now=clock)
             system_a = trial.stimulus_at("a").track.system
             system_b = trial.stimulus_at("b").track.system
-            gap = quality[system_a.pk] - quality[system_b.pk] + (bias if system_a.is_human else -bias)
+            gap = (
+                quality[system_a.pk] - quality[system_b.pk] + (bias if system_a.is_human else -bias)
+            )
             p_a = 1.0 / (1.0 + np.exp(-gap))
             draw = rng.random()
             choice = "tie" if draw > 0.92 else ("a" if rng.random() < p_a else "b")

@@ -69,7 +69,7 @@ def resampling_weights(n_units: int, n_rounds: int, rng: np.random.Generator) ->
 
 
 def reweighted_counts(table: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Per-round totals ``weights @ table``: ``[n_rounds, n_units] @ [n_units, c] -> [n_rounds, c]``.
+    """Per-round totals ``weights @ table``: ``[rounds, units] @ [units, c] -> [rounds, c]``.
 
     Uses float32 (twice as fast) when the result is still exact: counts are whole or half
     numbers and each total is below 2**23.

@@ -120,6 +120,15 @@ def fit_bradley_terry(
     pair_second = np.asarray(pair_second, dtype=np.int64)
     batch_shape = wins_first.shape[:-1]
     n_pairs = wins_first.shape[-1]
+    if n_pairs == 0:
+        # No comparison at all: every system is equally strong and nothing is estimated.
+        return BradleyTerryFit(
+            scores=np.zeros((*batch_shape, n_systems)),
+            tie_log_nu=None if ties_model == "half" else np.full(batch_shape, -np.inf),
+            converged=np.ones(batch_shape, dtype=bool),
+            iterations=0,
+            ridge=0.0,
+        )
     if ridge is None:
         exists = batch_shape == () and mle_exists(
             wins_first, wins_second, ties, pair_first, pair_second, n_systems
@@ -204,7 +213,8 @@ def _newton_half(
     converged = np.zeros(batch, dtype=bool)
     active = np.arange(batch)
     iterations = 0
-    for iterations in range(1, max_iter + 1):
+    while iterations < max_iter and active.size:
+        iterations += 1
         s = scores[active]
         difference = s[:, pair_first] - s[:, pair_second]
         p_first = 0.5 * (1.0 + np.tanh(difference / 2.0))
@@ -218,8 +228,6 @@ def _newton_half(
         done = np.max(np.abs(step), axis=-1) < tol
         converged[active[done]] = True
         active = active[~done]
-        if active.size == 0:
-            break
     scores -= scores.mean(axis=-1, keepdims=True)
     return scores, converged, iterations
 
@@ -249,7 +257,8 @@ def _newton_davidson(
     converged = np.zeros(batch, dtype=bool)
     active = np.arange(batch)
     iterations = 0
-    for iterations in range(1, max_iter + 1):
+    while iterations < max_iter and active.size:
+        iterations += 1
         current = params[active]
         s, log_nu = current[:, :m], current[:, m]
         half_difference = (s[:, pair_first] - s[:, pair_second]) / 2.0
@@ -280,8 +289,6 @@ def _newton_davidson(
         done = np.max(np.abs(step), axis=-1) < tol
         converged[active[done]] = True
         active = active[~done]
-        if active.size == 0:
-            break
     scores = params[:, :m] - params[:, :m].mean(axis=-1, keepdims=True)
     return scores, params[:, m], converged, iterations
 

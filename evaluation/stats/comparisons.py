@@ -81,12 +81,13 @@ def build_comparisons(responses: pd.DataFrame) -> Comparisons:
     """Encode the usable votes of a normalised responses frame (see ``comparable_rows``)."""
     usable = comparable_rows(responses).to_numpy()
     rows = np.flatnonzero(usable)
-    system_a = responses["system_a"].to_numpy()[rows].astype(str)
-    system_b = responses["system_b"].to_numpy()[rows].astype(str)
+    system_a = responses["system_a"].to_numpy()[rows]
+    system_b = responses["system_b"].to_numpy()[rows]
     choice = responses["choice"].to_numpy()[rows]
-    panelist_ids = responses["panelist_id"].to_numpy()[rows].astype(str)
+    panelist_ids = responses["panelist_id"].to_numpy()[rows]
 
-    systems, codes = np.unique(np.concatenate([system_a, system_b]), return_inverse=True)
+    # pandas' hash-based factorize is much faster than sorting a million strings.
+    codes, systems = pd.factorize(np.concatenate([system_a, system_b]), sort=True)
     code_a, code_b = codes[: rows.size], codes[rows.size :]
     first = np.minimum(code_a, code_b)
     second = np.maximum(code_a, code_b)
@@ -102,16 +103,16 @@ def build_comparisons(responses: pd.DataFrame) -> Comparisons:
 
     n_systems = len(systems)
     pair_key = first.astype(np.int64) * max(n_systems, 1) + second
-    pair_keys, pair = np.unique(pair_key, return_inverse=True)
-    panelists, panelist = np.unique(panelist_ids, return_inverse=True)
+    pair, pair_keys = pd.factorize(pair_key, sort=True)
+    panelist, panelists = pd.factorize(panelist_ids, sort=True)
     return Comparisons(
         systems=tuple(str(name) for name in systems),
         panelists=tuple(str(name) for name in panelists),
         first=first,
         second=second,
         pair=pair.astype(np.int64),
-        pair_first=(pair_keys // max(n_systems, 1)).astype(np.int64),
-        pair_second=(pair_keys % max(n_systems, 1)).astype(np.int64),
+        pair_first=(np.asarray(pair_keys) // max(n_systems, 1)).astype(np.int64),
+        pair_second=(np.asarray(pair_keys) % max(n_systems, 1)).astype(np.int64),
         outcome=outcome,
         first_at_a=first_at_a,
         panelist=panelist.astype(np.int64),

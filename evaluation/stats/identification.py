@@ -19,8 +19,9 @@ from scipy import stats
 
 from .detection import d_prime_yes_no
 from .intervals import wilson_interval
+from .responses import SINGLE_TRACK_COLUMNS
 
-IDENTIFICATION_COLUMNS: tuple[str, ...] = ("panelist_id", "system", "is_ai", "guess")
+IDENTIFICATION_COLUMNS = SINGLE_TRACK_COLUMNS
 
 
 def has_identification_columns(frame: pd.DataFrame) -> bool:

@@ -63,9 +63,7 @@ def panelists_needed(
     }
 
 
-def intraclass_correlation(
-    scores: np.ndarray, groups: np.ndarray
-) -> tuple[float | None, float]:
+def intraclass_correlation(scores: np.ndarray, groups: np.ndarray) -> tuple[float | None, float]:
     """One-way ANOVA intra-class correlation of ``scores`` ``[n]`` within ``groups`` ``[n]``.
 
     Uses the unequal-group-size estimator (Donner 1986, n0 adjustment). Returns

@@ -14,6 +14,7 @@ import pandas as pd
 from .comparisons import FIRST_WINS, TIE, build_comparisons, comparable_rows
 from .intervals import binomial_p_value, wilson_interval
 
+
 def krippendorff_alpha_nominal(value_counts: np.ndarray) -> float | None:
     """Krippendorff's alpha for nominal data from a units-by-values count matrix.
 

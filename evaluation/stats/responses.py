@@ -56,7 +56,10 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
 """The export's columns, in export order."""
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("panelist_id", "system_a", "system_b", "choice")
-"""The least a CSV must have to be summarised."""
+"""The least a CSV of pairwise votes must have to be summarised."""
+
+SINGLE_TRACK_COLUMNS: tuple[str, ...] = ("panelist_id", "system", "is_ai", "guess")
+"""The least a CSV of single-track "human or AI?" judgments must have."""
 
 FLAG_COLUMNS = ("is_catch", "simulated", "position_swapped")
 ANSWER_COLUMNS = ("liked_a", "liked_b", "catch_passed", "is_ai")
@@ -170,14 +173,18 @@ def normalize_responses(responses: pd.DataFrame) -> pd.DataFrame:
 
     Accepts what :func:`read_responses` reads as well as a frame built in memory (for example
     from database rows with Python ``bool``/``None`` values). Idempotent. Raises
-    :class:`ResponsesError` if a required column is missing.
+    :class:`ResponsesError` unless either :data:`REQUIRED_COLUMNS` or
+    :data:`SINGLE_TRACK_COLUMNS` are all present.
     """
     absent = [column for column in REQUIRED_COLUMNS if column not in responses.columns]
-    if absent:
+    single_track = set(SINGLE_TRACK_COLUMNS) <= set(responses.columns)
+    if absent and not single_track:
         raise ResponsesError(
             "responses need the columns "
             + ", ".join(REQUIRED_COLUMNS)
-            + "; missing: "
+            + " (or, for single-track judgments, "
+            + ", ".join(SINGLE_TRACK_COLUMNS)
+            + "); missing: "
             + ", ".join(absent)
         )
     frame = responses.copy()

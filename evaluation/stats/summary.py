@@ -14,11 +14,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .comparisons import build_comparisons, comparable_rows, pair_counts
-from .intervals import binomial_p_value, wilson_intervals
-from .responses import RESPONSE_COLUMNS, missing_columns, normalize_responses
+from .bootstrap import BootstrapResult, percentile_interval
+from .comparisons import Comparisons, build_comparisons, comparable_rows, pair_counts
+from .identification import (
+    IDENTIFICATION_COLUMNS,
+    has_identification_columns,
+    identification_summary,
+)
+from .intervals import binomial_p_value, wilson_intervals, z_value
+from .multiplicity import benjamini_hochberg, holm
+from .planning import panelists_needed, pilot_design
+from .ranking import system_ranking
+from .raters import rater_summary
+from .responses import REQUIRED_COLUMNS, RESPONSE_COLUMNS, missing_columns, normalize_responses
+from .sequential import confidence_sequence_radius, panelist_rates
 
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 
 MUSHRA_MIN_CATCH_PASS_RATE = 0.85
 """ITU-R BS.1534-3 post-screening tolerates failing the hidden reference on up to 15% of items."""
@@ -33,12 +44,16 @@ def summarize(
     min_listen_s: float | None = None,
     exclude_simulated: bool = False,
     confidence: float = 0.95,
+    ties: str = "half",
+    n_bootstrap: int = 1000,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """Summarise a study's responses.
 
     ``responses``: one row per response with at least ``panelist_id, system_a, system_b,
-    choice`` (raw text or already normalised). Rules, applied in this order and each reported
-    in ``meta["exclusions"]``:
+    choice`` (raw text or already normalised), or one row per heard track with
+    ``panelist_id, system, is_ai, guess`` for the single-track ``identification`` figures.
+    Rules, applied in this order and each reported in ``meta["exclusions"]``:
 
     - ``exclude_catch``: catch trials (attention checks) are not comparisons; they are left out
       of the preference, liked and AI-identification figures (the rater figures use them).
@@ -48,13 +63,18 @@ def summarize(
       seconds (responses without listen times are kept).
     - ``exclude_simulated``: drop simulated panelists' responses.
 
-    ``confidence``: level of every interval (0.95 = 95%).
+    When a rule beyond catch trials removes responses, ``without_exclusions`` repeats the
+    headline figures without it. ``confidence``: level of every interval (0.95 = 95%).
+    ``ties``: ``"half"`` (a tie is half a win each way) or ``"davidson"`` for the ranking.
+    ``n_bootstrap``: panelist-bootstrap rounds (0 = no bootstrap intervals); ``seed`` makes
+    them reproducible.
 
-    Returns a dict with the keys ``meta``, ``pairs``, ``liked``, ``ai_identification``,
-    ``panels`` (see docs/statistics.md for each field).
+    Returns a dict with the keys ``meta, pairs, systems, liked, ai_identification,
+    identification, raters, panels, planning, without_exclusions`` (docs/statistics.md).
     """
     frame = normalize_responses(responses)
-    missing = missing_columns(frame)
+    has_votes = set(REQUIRED_COLUMNS) <= set(frame.columns)
+    missing = missing_columns(frame) if has_votes else []
     notes: list[dict[str, str]] = []
     keep, exclusions = _exclusions(
         frame,
@@ -66,34 +86,122 @@ def summarize(
         notes=notes,
     )
     analysed = frame[keep].reset_index(drop=True)
-    comparable = comparable_rows(analysed)
-
-    summary: dict[str, Any] = {
-        "meta": {
-            "version": SUMMARY_VERSION,
-            "n_responses": int(len(frame)),
-            "n_panelists": _n_distinct(frame["panelist_id"]),
-            "n_analysed": int(len(analysed)),
-            "n_excluded": int((~keep).sum()),
-            "exclusions": exclusions,
-            "n_votes": int(comparable.sum()),
-            "n_not_votes": int((~comparable).sum()),
-            "not_votes_reason": "choice missing or not a/b/tie, a system name missing, "
-            "or the same system on both sides",
-            "n_simulated": int(frame["simulated"].sum()) if "simulated" in frame else None,
-            "confidence": confidence,
-            "columns_missing": missing,
-            "figures_left_out": notes,
-            "source_sha256": frame.attrs.get("sha256"),
-        },
-        "pairs": pair_summary(analysed, confidence=confidence),
-        "liked": liked_summary(analysed, confidence=confidence, notes=notes),
-        "ai_identification": ai_identification_summary(
-            analysed, confidence=confidence, notes=notes
-        ),
-        "panels": panel_summary(frame, keep, notes=notes),
+    meta: dict[str, Any] = {
+        "version": SUMMARY_VERSION,
+        "n_responses": int(len(frame)),
+        "n_panelists": _n_distinct(frame["panelist_id"]),
+        "n_analysed": int(len(analysed)),
+        "n_excluded": int((~keep).sum()),
+        "exclusions": exclusions,
+        "n_votes": 0,
+        "n_not_votes": 0,
+        "not_votes_reason": "choice missing or not a/b/tie, a system name missing, "
+        "or the same system on both sides",
+        "n_simulated": int(frame["simulated"].sum()) if "simulated" in frame else None,
+        "confidence": confidence,
+        "seed": seed,
+        "columns_missing": missing,
+        "figures_left_out": notes,
+        "source_sha256": frame.attrs.get("sha256"),
+        "ranking": None,
     }
+    summary: dict[str, Any] = {
+        "meta": meta,
+        "pairs": [],
+        "systems": [],
+        "liked": [],
+        "ai_identification": None,
+        "identification": None,
+        "raters": None,
+        "panels": panel_summary(frame, keep, notes=notes),
+        "planning": None,
+        "without_exclusions": None,
+    }
+    if has_votes:
+        comparable = comparable_rows(analysed)
+        meta["n_votes"] = int(comparable.sum())
+        meta["n_not_votes"] = int((~comparable).sum())
+        comparisons = build_comparisons(analysed)
+        systems, ranking_meta, bootstrap = system_ranking(
+            comparisons, ties=ties, n_bootstrap=n_bootstrap, seed=seed, confidence=confidence
+        )
+        summary["pairs"] = pair_summary(
+            analysed, confidence=confidence, comparisons=comparisons, bootstrap=bootstrap
+        )
+        summary["systems"] = systems
+        meta["ranking"] = ranking_meta
+        if comparisons.n_systems < 2:
+            notes.append({"figure": "systems", "reason": "needs votes between two systems"})
+        summary["liked"] = liked_summary(analysed, confidence=confidence, notes=notes)
+        summary["ai_identification"] = ai_identification_summary(
+            analysed, confidence=confidence, notes=notes
+        )
+        summary["raters"] = rater_summary(frame, confidence=confidence)
+        summary["planning"] = planning_summary(comparisons)
+        if any(item["rule"] != "catch_trials" and item["n_responses"] for item in exclusions):
+            summary["without_exclusions"] = _without_exclusions(
+                frame, exclude_catch=exclude_catch, confidence=confidence
+            )
+    else:
+        notes.append(
+            {
+                "figure": "pairs, systems, liked, ai_identification, raters, planning",
+                "reason": "need the columns " + ", ".join(REQUIRED_COLUMNS),
+            }
+        )
+    if has_identification_columns(analysed):
+        summary["identification"] = identification_summary(analysed, confidence=confidence)
+    else:
+        notes.append(
+            {
+                "figure": "identification",
+                "reason": "needs one row per heard track with the columns "
+                + ", ".join(IDENTIFICATION_COLUMNS),
+            }
+        )
     return json_ready(summary)
+
+
+def _without_exclusions(
+    frame: pd.DataFrame, *, exclude_catch: bool, confidence: float
+) -> dict[str, Any]:
+    """The headline figures with no exclusion rule but the catch-trial one."""
+    keep = ~frame["is_catch"] if exclude_catch and "is_catch" in frame else frame.index >= 0
+    analysed = frame[keep].reset_index(drop=True)
+    return {
+        "n_analysed": int(len(analysed)),
+        "pairs": pair_summary(analysed, confidence=confidence),
+        "liked": liked_summary(analysed, confidence=confidence),
+        "ai_identification": ai_identification_summary(analysed, confidence=confidence),
+    }
+
+
+PLANNING_WIN_RATES = (0.55, 0.6, 0.65, 0.7)
+
+
+def planning_summary(
+    comparisons: Comparisons, *, alpha: float = 0.05, power: float = 0.8
+) -> dict[str, Any]:
+    """Panelists per pair needed to detect each of :data:`PLANNING_WIN_RATES` against 50%,
+    with the votes per panelist and the intra-class correlation measured in these data."""
+    design = pilot_design(comparisons)
+    icc = design["icc"] or 0.0
+    per_panelist = design["votes_per_panelist_per_pair"]
+    scenarios = []
+    for rate in PLANNING_WIN_RATES:
+        plan = panelists_needed(
+            rate, votes_per_panelist=per_panelist, icc=icc, alpha=alpha, power=power
+        )
+        scenarios.append({"win_rate": rate, **plan})
+    return {
+        "icc": design["icc"],
+        "votes_per_panelist_per_pair": per_panelist,
+        "design_effect": 1.0 + (max(per_panelist, 1.0) - 1.0) * icc,
+        "alpha": alpha,
+        "power": power,
+        "test": "two-sided test of a pair's win rate against 50%",
+        "scenarios": scenarios,
+    }
 
 
 def _n_distinct(values: pd.Series) -> int:
@@ -176,29 +284,68 @@ def catch_pass_rates(frame: pd.DataFrame) -> pd.Series:
     return catch.groupby("panelist_id")["catch_passed"].mean()
 
 
-def pair_summary(analysed: pd.DataFrame, *, confidence: float = 0.95) -> list[dict[str, Any]]:
+def pair_summary(
+    analysed: pd.DataFrame,
+    *,
+    confidence: float = 0.95,
+    comparisons: Comparisons | None = None,
+    bootstrap: BootstrapResult | None = None,
+) -> list[dict[str, Any]]:
     """Per unordered system pair: counts, win rate of ``system_a`` with Wilson interval and
-    exact binomial p-value.
+    exact binomial p-value, multiplicity-adjusted p-values, listener-cluster intervals and an
+    anytime-valid confidence sequence.
 
     ``system_a`` / ``system_b`` here are the pair's systems in alphabetical order, whatever
     position they were shown at. ``win_rate_a = (wins_a + ties / 2) / n``; its interval is the
     Wilson interval with ``wins_a + ties / 2`` successes in ``n`` trials. ``p_value`` is the
     exact two-sided binomial test of ``wins_a`` in ``wins_a + wins_b`` decisive votes against
-    0.5 (ties carry no information about the direction).
+    0.5 (ties carry no information about the direction); ``p_holm`` and ``p_bh`` adjust it
+    across all pairs (Holm; Benjamini-Hochberg).
+
+    ``cluster_ci_low/high``: percentile interval from ``bootstrap`` (panelists resampled), or,
+    without one, a cluster-robust Wald interval; ``design_effect`` is the cluster-robust
+    variance over the binomial variance. ``cs_*``: see :mod:`evaluation.stats.sequential`.
     """
-    comparisons = build_comparisons(analysed)
+    if comparisons is None:
+        comparisons = build_comparisons(analysed)
     counts = pair_counts(comparisons)
     n = counts["n"].astype(float)
     successes = counts["wins_first"] + counts["ties"] / 2.0
     low, high = wilson_intervals(successes, n, confidence)
+    p_values = np.array(
+        [
+            binomial_p_value(wins, wins + losses)
+            for wins, losses in zip(counts["wins_first"], counts["wins_second"], strict=True)
+        ]
+    )
+    p_holm, p_bh = holm(p_values), benjamini_hochberg(p_values)
+    cluster = _cluster_figures(comparisons, confidence)
+    if bootstrap is not None:
+        low_boot, high_boot = percentile_interval(bootstrap.pair_rates, confidence)
+        # One panelist's votes give no information about between-panelist variation.
+        several = counts["n_panelists"] > 1
+        cluster["low"] = np.where(several, low_boot, np.nan)
+        cluster["high"] = np.where(several, high_boot, np.nan)
+        cluster_method = f"panelist bootstrap, {bootstrap.n_rounds} rounds, percentile"
+    else:
+        cluster_method = "cluster-robust (panelist) Wald interval"
+    sequences = _confidence_sequences(analysed, comparisons, confidence)
     pairs = []
     for k in range(comparisons.n_pairs):
         wins_a = int(counts["wins_first"][k])
         wins_b = int(counts["wins_second"][k])
+        system_a = comparisons.systems[comparisons.pair_first[k]]
+        system_b = comparisons.systems[comparisons.pair_second[k]]
+        cs_low, cs_high, cs_rate, cs_n = sequences[k]
+        decided = None
+        if cs_low > 0.5:
+            decided = system_a
+        elif cs_high < 0.5:
+            decided = system_b
         pairs.append(
             {
-                "system_a": comparisons.systems[comparisons.pair_first[k]],
-                "system_b": comparisons.systems[comparisons.pair_second[k]],
+                "system_a": system_a,
+                "system_b": system_b,
                 "n": int(n[k]),
                 "n_panelists": int(counts["n_panelists"][k]),
                 "wins_a": wins_a,
@@ -207,10 +354,83 @@ def pair_summary(analysed: pd.DataFrame, *, confidence: float = 0.95) -> list[di
                 "win_rate_a": float(successes[k] / n[k]),
                 "ci_low": float(low[k]),
                 "ci_high": float(high[k]),
-                "p_value": binomial_p_value(wins_a, wins_a + wins_b),
+                "p_value": float(p_values[k]),
+                "p_holm": float(p_holm[k]),
+                "p_bh": float(p_bh[k]),
+                "cluster_ci_low": float(cluster["low"][k]),
+                "cluster_ci_high": float(cluster["high"][k]),
+                "cluster_ci_method": cluster_method,
+                "design_effect": float(cluster["design_effect"][k]),
+                "cs_rate": cs_rate,
+                "cs_n_panelists": cs_n,
+                "cs_low": cs_low,
+                "cs_high": cs_high,
+                "decided": decided is not None,
+                "decided_for": decided,
             }
         )
     return pairs
+
+
+def _cluster_figures(comparisons: Comparisons, confidence: float) -> dict[str, np.ndarray]:
+    """Cluster-robust (panelists as clusters) variance of each pair's win rate.
+
+    For a ratio estimator ``r = sum(y_p) / sum(n_p)`` over panelists ``p`` with ``y_p`` the
+    panelist's score on the pair and ``n_p`` their votes: ``var = G / (G - 1) *
+    sum((y_p - r n_p)^2) / N^2``. The design effect divides it by the naive variance
+    ``s^2 / N`` of independent votes.
+    """
+    k = comparisons.n_pairs
+    scores = comparisons.first_score
+    cell = comparisons.panelist * k + comparisons.pair
+    cells, inverse = np.unique(cell, return_inverse=True)
+    cell_pair = cells % k if k else cells
+    cell_scores = np.bincount(inverse, weights=scores)
+    cell_votes = np.bincount(inverse).astype(float)
+    votes = np.bincount(comparisons.pair, minlength=k).astype(float)
+    rate = np.bincount(comparisons.pair, weights=scores, minlength=k) / np.maximum(votes, 1)
+    clusters = np.bincount(cell_pair, minlength=k).astype(float)
+    residual = (cell_scores - rate[cell_pair] * cell_votes) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = (
+            clusters / (clusters - 1.0) * np.bincount(cell_pair, residual, minlength=k)
+        ) / votes**2
+        vote_variance = (
+            np.bincount(comparisons.pair, (scores - rate[comparisons.pair]) ** 2, minlength=k)
+            / votes
+        )
+        design_effect = variance / (vote_variance / votes)
+    variance = np.where(clusters > 1, variance, np.nan)
+    design_effect = np.where((clusters > 1) & (vote_variance > 0), design_effect, np.nan)
+    half = z_value(confidence) * np.sqrt(variance)
+    return {
+        "low": np.clip(rate - half, 0.0, 1.0),
+        "high": np.clip(rate + half, 0.0, 1.0),
+        "design_effect": design_effect,
+    }
+
+
+def _confidence_sequences(
+    analysed: pd.DataFrame, comparisons: Comparisons, confidence: float
+) -> list[tuple[float, float, float, int]]:
+    """Per pair ``(low, high, panelist-averaged rate, panelists)`` of the confidence sequence
+    at the current look; panelists ordered by their first submission (file order without
+    timestamps)."""
+    order = comparisons.row.astype(float)
+    if "submitted_at" in analysed and comparisons.n_votes:
+        times = analysed["submitted_at"].iloc[comparisons.row]
+        if times.notna().all():
+            order = (times - times.min()).dt.total_seconds().to_numpy()
+    sequences = panelist_rates(
+        comparisons.first_score, comparisons.panelist, comparisons.pair, comparisons.n_pairs, order
+    )
+    alpha = 1.0 - confidence
+    result = []
+    for rates in sequences:
+        radius = confidence_sequence_radius(rates.size, alpha)
+        rate = float(rates.mean()) if rates.size else math.nan
+        result.append((max(0.0, rate - radius), min(1.0, rate + radius), rate, int(rates.size)))
+    return result
 
 
 def liked_summary(

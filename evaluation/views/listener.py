@@ -70,7 +70,10 @@ def _enrol(request, invite: Invite):
     refusal = invite.refusal()
     if refusal:
         return render(
-            request, "listener/message.html", {"message": refusal, "study": invite.study}, status=403
+            request,
+            "listener/message.html",
+            {"message": refusal, "study": invite.study},
+            status=403,
         )
     form = ProfileForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

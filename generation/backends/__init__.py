@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from generation.backends.base import VOICE_RANGES, Harmonizer, Melody, Voices
 
@@ -38,11 +38,13 @@ def available_systems() -> list[str]:
     return sorted(name for name, entry in _REGISTRY.items() if entry.is_available())
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_harmonizer(name: str) -> Harmonizer:
     """The (cached) backend instance for ``name``; ValueError for an unknown or absent one."""
     if name not in available_systems():
-        raise ValueError(f"unknown or unavailable system {name!r}; available: {available_systems()}")
+        raise ValueError(
+            f"unknown or unavailable system {name!r}; available: {available_systems()}"
+        )
     return _REGISTRY[name].factory()
 
 

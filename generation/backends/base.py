@@ -72,8 +72,10 @@ class Voices:
         steps = melody.steps
         if self.pitches.shape != (4, steps) or self.onsets.shape != (4, steps):
             raise ValueError(f"voices must be [4, {steps}], got {self.pitches.shape}")
-        if not (np.array_equal(self.pitches[0], melody.pitches)
-                and np.array_equal(self.onsets[0], melody.onsets)):
+        if not (
+            np.array_equal(self.pitches[0], melody.pitches)
+            and np.array_equal(self.onsets[0], melody.onsets)
+        ):
             raise ValueError("the soprano was changed")
         if not self.onsets[:, 0].all():
             raise ValueError("every voice must start with an onset")

@@ -111,7 +111,9 @@ class MarkovTables:
                     fermatas=chorale.fermatas,
                 )
                 for index in range(3):
-                    interval = np.clip(lower[index] - previous[index + 1], -INTERVAL_SPAN, INTERVAL_SPAN)
+                    interval = np.clip(
+                        lower[index] - previous[index + 1], -INTERVAL_SPAN, INTERVAL_SPAN
+                    )
                     self.motion[index, interval + INTERVAL_SPAN] += 1
                     if lower[index] == previous[index + 1]:
                         held = not chorale.onsets[index + 1, step]
@@ -155,7 +157,10 @@ class MarkovHarmonizer(Harmonizer):
         return cls(tables, **options)
 
     def describe(self) -> dict:
-        return {**super().describe(), "trained_on": f"train split ({self.tables.chorales} chorales)"}
+        return {
+            **super().describe(),
+            "trained_on": f"train split ({self.tables.chorales} chorales)",
+        }
 
     # --- tables -------------------------------------------------------------------------------
 
@@ -188,16 +193,22 @@ class MarkovHarmonizer(Harmonizer):
             [(vertical.get((mode, soprano), Counter()), 0, 1.0)]
             + ([(fermatas.get((mode, soprano), Counter()), 0, FERMATA_WEIGHT)] if fermata else []),
             [(vertical.get((other, soprano), Counter()), 0, 0.25)],
-            [(vertical.get((m, soprano + shift), Counter()), -shift, 0.05)
-             for m in (mode, other) for shift in (12, -12)],
+            [
+                (vertical.get((m, soprano + shift), Counter()), -shift, 0.05)
+                for m in (mode, other)
+                for shift in (12, -12)
+            ],
         ]
         # Last resort for rare chromatic notes: Bach's voicings of the nearest soprano pitches,
         # transposed so the soprano matches.
-        nearest = sorted(
-            {s for (_, s) in vertical}, key=lambda s: (abs(s - soprano), s)
-        )[:4]
-        tiers.append([(vertical.get((m, s), Counter()), soprano - s, 0.01)
-                      for s in nearest for m in (mode, other)])
+        nearest = sorted({s for (_, s) in vertical}, key=lambda s: (abs(s - soprano), s))[:4]
+        tiers.append(
+            [
+                (vertical.get((m, s), Counter()), soprano - s, 0.01)
+                for s in nearest
+                for m in (mode, other)
+            ]
+        )
         weights: Counter = Counter()
         for tier in tiers:
             for counter, shift, weight in tier:
@@ -232,7 +243,9 @@ class MarkovHarmonizer(Harmonizer):
         potential = sum(self._motion_logp[v][intervals[:, :, v]] for v in range(3))
         index = self._chord_index[mode]
         unseen = len(index)
-        previous_class = [index.get(chord_class((soprano[0], *v)), unseen) for v in previous.tolist()]
+        previous_class = [
+            index.get(chord_class((soprano[0], *v)), unseen) for v in previous.tolist()
+        ]
         current_class = [index.get(chord_class((soprano[1], *v)), unseen) for v in current.tolist()]
         chords = self._chord_logp[mode][np.ix_(previous_class, current_class)]
         return self.motion_weight * potential + self.chord_weight * chords
@@ -259,14 +272,17 @@ class MarkovHarmonizer(Harmonizer):
             stop = k
             while stop < len(starts) and sounding[stop]:
                 stop += 1
-            chosen[k:stop] = self._sample_phrase(
-                mode,
-                sopranos[k:stop] - offset,
-                melody.fermatas[starts[k:stop]],
-                offset=offset,
-                final=stop == len(starts) or not sounding[stop:].any(),
-                rng=rng,
-            ) + offset
+            chosen[k:stop] = (
+                self._sample_phrase(
+                    mode,
+                    sopranos[k:stop] - offset,
+                    melody.fermatas[starts[k:stop]],
+                    offset=offset,
+                    final=stop == len(starts) or not sounding[stop:].any(),
+                    rng=rng,
+                )
+                + offset
+            )
             k = stop
 
         pitches = np.empty((4, melody.steps), dtype=np.int16)
@@ -317,7 +333,9 @@ class MarkovHarmonizer(Harmonizer):
         transitions = [None]
         for k in range(1, len(candidates)):
             pair = (int(sopranos[k - 1]), int(sopranos[k]))
-            transition = self._transition(mode, pair, candidates[k - 1], candidates[k]) / temperature
+            transition = (
+                self._transition(mode, pair, candidates[k - 1], candidates[k]) / temperature
+            )
             transitions.append(transition)
             alphas.append(nodes[k] + logsumexp(alphas[-1][:, None] + transition, axis=0))
 
@@ -334,5 +352,9 @@ def _draw(log_weights: np.ndarray, rng: np.random.Generator) -> int:
     """One index drawn in proportion to exp(log_weights), by inverse CDF (stable across numpy)."""
     weights = np.exp(log_weights - log_weights.max())
     cumulative = np.cumsum(weights)
-    return int(min(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"),
-                   len(weights) - 1))
+    return int(
+        min(
+            np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"),
+            len(weights) - 1,
+        )
+    )

@@ -42,15 +42,23 @@ def test_it_marks_reference_systems_as_human(media_root, manifest):
 
 
 def test_it_accepts_flac_ogg_mp3_and_m4a(media_root, tmp_path):
-    from evaluation.stimuli.audio import ffmpeg_exe
-
     import subprocess
+
+    from evaluation.stimuli.audio import ffmpeg_exe
 
     soundfile.write(tmp_path / "a.flac", tone(), SAMPLE_RATE)
     soundfile.write(tmp_path / "b.ogg", tone(), SAMPLE_RATE, format="OGG", subtype="VORBIS")
     for target in ("c.mp3", "d.m4a"):
         subprocess.run(
-            [ffmpeg_exe(), "-v", "error", "-y", "-i", str(tmp_path / "a.flac"), str(tmp_path / target)],
+            [
+                ffmpeg_exe(),
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                str(tmp_path / "a.flac"),
+                str(tmp_path / target),
+            ],
             check=True,
         )
     rows = [
@@ -89,7 +97,9 @@ def test_it_lists_every_bad_row_and_stores_nothing(media_root, tmp_path):
 
 def test_it_rejects_unknown_and_missing_columns(media_root, tmp_path):
     manifest = write_manifest(
-        tmp_path, [{"prompt_id": "p", "system": "s", "path": "x.wav"}], ("prompt_id", "system", "path")
+        tmp_path,
+        [{"prompt_id": "p", "system": "s", "path": "x.wav"}],
+        ("prompt_id", "system", "path"),
     )
     with pytest.raises(CommandError) as error:
         call_command("import_tracks", "cols", str(manifest))

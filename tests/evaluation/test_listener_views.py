@@ -43,7 +43,11 @@ def test_joining_without_consent_is_refused_with_the_form_again(client, invite):
 def test_joining_stores_a_pseudonymous_profile(joined):
     panelist = Panelist.objects.get()
     assert panelist.pseudonym.startswith("P-")
-    assert (panelist.expertise, panelist.instrument, panelist.years_playing) == ("professional", "cello", 12)
+    assert (panelist.expertise, panelist.instrument, panelist.years_playing) == (
+        "professional",
+        "cello",
+        12,
+    )
     assert panelist.planned_trials == 3
 
 
@@ -88,7 +92,14 @@ def test_another_browser_cannot_fetch_a_panelists_audio(joined, invite, client_f
 
 
 def post_answer(client, invite, trial, **changes):
-    body = {"choice": "a", "liked_a": True, "liked_b": False, "guess_ai": "b", "listen_a_s": 2.5, "listen_b_s": 2.5}
+    body = {
+        "choice": "a",
+        "liked_a": True,
+        "liked_b": False,
+        "guess_ai": "b",
+        "listen_a_s": 2.5,
+        "listen_b_s": 2.5,
+    }
     body.update(changes)
     url = reverse("listener:answer", args=[invite.token, trial.token])
     return client.post(url, json.dumps(body), content_type="application/json")

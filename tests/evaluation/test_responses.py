@@ -26,15 +26,24 @@ def served(make_panelist):
 
 def test_it_stores_the_answer(served):
     panelist, trial, now = served
-    response, created = response_record(panelist=panelist, trial_token=trial.token, answer=GOOD, now=now)
+    response, created = response_record(
+        panelist=panelist, trial_token=trial.token, answer=GOOD, now=now
+    )
     assert created is True
-    assert (response.choice, response.liked_a, response.liked_b, response.guess_ai) == ("b", False, True, "a")
+    assert (response.choice, response.liked_a, response.liked_b, response.guess_ai) == (
+        "b",
+        False,
+        True,
+        "a",
+    )
 
 
 def test_a_retried_submit_is_idempotent(served):
     panelist, trial, now = served
     first, _ = response_record(panelist=panelist, trial_token=trial.token, answer=GOOD, now=now)
-    again, created = response_record(panelist=panelist, trial_token=trial.token, answer=GOOD, now=now)
+    again, created = response_record(
+        panelist=panelist, trial_token=trial.token, answer=GOOD, now=now
+    )
     assert (again.pk, created) == (first.pk, False)
     assert Response.objects.count() == 1
 
@@ -70,7 +79,10 @@ def test_it_rejects_invalid_answers_with_a_specific_code(served, changes, code):
     panelist, trial, now = served
     with pytest.raises(ServiceError) as error:
         response_record(
-            panelist=panelist, trial_token=trial.token, answer=Answer(**{**GOOD.__dict__, **changes}), now=now
+            panelist=panelist,
+            trial_token=trial.token,
+            answer=Answer(**{**GOOD.__dict__, **changes}),
+            now=now,
         )
     assert error.value.code == code
     assert Response.objects.count() == 0
@@ -82,4 +94,9 @@ def test_it_rejects_more_listening_than_the_page_was_open(make_panelist):
     start = timezone.now()
     trial_mark_served(trial=trial, now=start)
     with pytest.raises(ServiceError, match="open for only 1.0 s"):
-        response_record(panelist=panelist, trial_token=trial.token, answer=GOOD, now=start + timedelta(seconds=1))
+        response_record(
+            panelist=panelist,
+            trial_token=trial.token,
+            answer=GOOD,
+            now=start + timedelta(seconds=1),
+        )

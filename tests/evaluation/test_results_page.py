@@ -7,7 +7,9 @@ from evaluation.services.simulation import panel_simulate
 pytestmark = pytest.mark.django_db
 
 
-def test_the_results_page_shows_pairs_liked_and_ai_identification(client, prepared_study, researcher):
+def test_the_results_page_shows_pairs_liked_and_ai_identification(
+    client, prepared_study, researcher
+):
     panel_simulate(study=prepared_study, panelists=4, seed=11)
     client.force_login(researcher)
     page = client.get("/studies/pilot/results/")

@@ -18,7 +18,9 @@ def answer(panelist, trial, now):
     return response_record(
         panelist=panelist,
         trial_token=trial.token,
-        answer=Answer(choice="a", listen_a_s=3, listen_b_s=3, liked_a=True, liked_b=True, guess_ai="a"),
+        answer=Answer(
+            choice="a", listen_a_s=3, listen_b_s=3, liked_a=True, liked_b=True, guess_ai="a"
+        ),
         now=now + timedelta(seconds=10),
     )
 
@@ -49,7 +51,10 @@ def test_every_pair_reaches_k_ratings_before_any_gets_k_plus_1(prepared_study, m
     now = timezone.now()
     for expected_round in range(4):
         run_panelist(make_panelist(), now)
-        counts = [pair.trials.filter(response__isnull=False).count() for pair in prepared_study.pairs.all()]
+        counts = [
+            pair.trials.filter(response__isnull=False).count()
+            for pair in prepared_study.pairs.all()
+        ]
         assert counts == [expected_round + 1] * 3
 
 
@@ -62,8 +67,12 @@ def test_order_is_randomised_per_panelist_and_reproducible(prepared_study, make_
 def test_the_same_seed_gives_the_same_first_trial_order(prepared_study, make_panelist):
     from evaluation.scheduling import order_key
 
-    keys = sorted(prepared_study.pairs.values_list("pk", flat=True), key=lambda pk: order_key(7, 1, pk))
-    assert keys == sorted(prepared_study.pairs.values_list("pk", flat=True), key=lambda pk: order_key(7, 1, pk))
+    keys = sorted(
+        prepared_study.pairs.values_list("pk", flat=True), key=lambda pk: order_key(7, 1, pk)
+    )
+    assert keys == sorted(
+        prepared_study.pairs.values_list("pk", flat=True), key=lambda pk: order_key(7, 1, pk)
+    )
     assert order_key(7, 1, 1) != order_key(8, 1, 1)
 
 

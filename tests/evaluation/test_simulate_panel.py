@@ -12,7 +12,9 @@ def test_it_fills_the_study_through_scheduling(prepared_study, capsys):
     call_command("simulate_panel", "pilot", "--panelists", "4", "--seed", "2")
     assert Panelist.objects.filter(simulated=True, panel__name="simulated").count() == 4
     assert Response.objects.count() == 12
-    counts = [pair.trials.filter(response__isnull=False).count() for pair in prepared_study.pairs.all()]
+    counts = [
+        pair.trials.filter(response__isnull=False).count() for pair in prepared_study.pairs.all()
+    ]
     assert counts == [4, 4, 4]
     assert "4 simulated panelist(s) gave 12 response(s)" in capsys.readouterr().out
 

@@ -47,8 +47,10 @@ def test_a_loud_peak_lowers_both_tracks_of_the_pair_together():
 def test_a_silent_track_is_refused_with_its_reason():
     with pytest.raises(AudioError, match="is silent"):
         match_tracks(
-            [Decoded(np.zeros((2, 48000 * 5), np.float32), 48000, "wav"),
-             Decoded(sine(-20, 5), 48000, "wav")],
+            [
+                Decoded(np.zeros((2, 48000 * 5), np.float32), 48000, "wav"),
+                Decoded(sine(-20, 5), 48000, "wav"),
+            ],
             MatchSettings(),
         )
 

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from generation.backends import _REGISTRY as REGISTRY
 from generation.backends import (
     Harmonizer,
     Melody,
@@ -9,7 +10,6 @@ from generation.backends import (
     get_harmonizer,
     register_system,
 )
-from generation.backends import _REGISTRY as REGISTRY
 
 
 class EchoHarmonizer(Harmonizer):

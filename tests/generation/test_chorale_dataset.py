@@ -73,7 +73,9 @@ def test_the_stored_split_is_the_one_derived_from_the_fixed_seed(dataset):
 def test_the_split_is_deterministic_and_depends_on_the_seed(dataset):
     chorales = list(dataset.chorales.values())
     assert split_chorale_ids(chorales, seed=7) == split_chorale_ids(chorales[::-1], seed=7)
-    assert split_chorale_ids(chorales, seed=7)["test"] != split_chorale_ids(chorales, seed=8)["test"]
+    assert (
+        split_chorale_ids(chorales, seed=7)["test"] != split_chorale_ids(chorales, seed=8)["test"]
+    )
 
 
 def test_chorales_with_the_same_melody_fall_in_the_same_split(dataset):
@@ -107,7 +109,12 @@ def test_a_stored_record_round_trips(bwv269):
     assert np.array_equal(again.pitches, bwv269.pitches)
     assert np.array_equal(again.onsets, bwv269.onsets)
     assert np.array_equal(again.fermatas, bwv269.fermatas)
-    assert (again.key_tonic, again.key_mode, again.meter, again.bar_offset) == (7, "major", "3/4", 8)
+    assert (again.key_tonic, again.key_mode, again.meter, again.bar_offset) == (
+        7,
+        "major",
+        "3/4",
+        8,
+    )
 
 
 def test_it_describes_a_chorale(bwv269):

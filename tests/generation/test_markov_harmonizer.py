@@ -22,9 +22,7 @@ def test_melodies(dataset):
 def settings(markov, test_melodies):
     """(melody, voices) for every test melody, with seeds 0 and 1: sampled once per module."""
     return [
-        (melody, markov.harmonize(melody, seed=seed))
-        for seed in (0, 1)
-        for melody in test_melodies
+        (melody, markov.harmonize(melody, seed=seed)) for seed in (0, 1) for melody in test_melodies
     ]
 
 

@@ -37,7 +37,7 @@ def test_it_returns_float32_stereo_of_the_announced_length(bwv269):
     samples = render_chorale(bwv269)
     assert samples.dtype == np.float32
     assert samples.shape == (2, rendered_length(bwv269.fermatas))
-    assert samples.shape[1] == 3_012_866
+    assert samples.shape[1] == 2_805_221
 
 
 def test_two_settings_of_one_melody_have_the_same_length(bwv269, markov):
@@ -50,10 +50,8 @@ def test_two_settings_of_one_melody_have_the_same_length(bwv269, markov):
 
 def test_a_16th_lasts_a_quarter_of_a_beat_and_fermatas_stretch_it():
     boundaries = step_boundaries(np.array([False, False, True, True]))
-    step = 60 / 76 / 4 * SAMPLE_RATE
+    # 76 quarters a minute: a 16th is 60 / 76 / 4 s = 9473.7 samples, 16578.9 under a fermata.
     assert boundaries.tolist() == [0, 9474, 18947, 35526, 52105]
-    assert boundaries[1] == round(step)
-    assert boundaries[4] - boundaries[2] == round(4 * step * 1.75) - round(2 * step * 1.75) + 0
 
 
 def test_the_output_never_passes_minus_one_dbfs():

@@ -24,7 +24,9 @@ class Command(BaseCommand):
         study = result.study
         self.stdout.write(self.style.SUCCESS(f"Demo study '{study.slug}' is {study.status}."))
         self.stdout.write(f"  pairs:          {study.pairs.count()}")
-        self.stdout.write(f"  admin login:    {base}/admin/  user '{result.admin_username}'"
-                          f"  password '{result.admin_password}'")
+        self.stdout.write(
+            f"  admin login:    {base}/admin/  user '{result.admin_username}'"
+            f"  password '{result.admin_password}'"
+        )
         self.stdout.write(f"  results:        {base}/studies/{study.slug}/results/")
         self.stdout.write(f"  panelist link:  {base}{result.invite.path()}")

@@ -17,12 +17,19 @@ class Command(BaseCommand):
         python = sys.executable
         processes = [
             subprocess.Popen(
-                [python, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-                 "--loglevel=INFO", "--concurrency=1"]
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--pool=solo",
+                    "--loglevel=INFO",
+                    "--concurrency=1",
+                ]
             ),
-            subprocess.Popen(
-                [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]
-            ),
+            subprocess.Popen([python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]),
         ]
         self.stdout.write(f"Serving on http://{host}:{port}/ with one Celery worker; Ctrl-C stops.")
         stopping = False

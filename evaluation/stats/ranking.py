@@ -1,0 +1,120 @@
+"""The system ranking: Bradley-Terry (or Davidson) scores with panelist-bootstrap intervals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .bootstrap import BootstrapResult, panelist_bootstrap, percentile_interval
+from .bradley_terry import BOOTSTRAP_RIDGE, ELO_ORIGIN, ELO_SCALE, fit_bradley_terry
+from .comparisons import FIRST_WINS, SECOND_WINS, TIE, Comparisons, pair_counts
+
+TIES_MODELS = ("half", "davidson")
+
+
+def ranks(scores: np.ndarray) -> np.ndarray:
+    """Competition ranks (1 = best; equal scores share a rank) along the last axis.
+
+    ``scores``: ``[..., n_systems]`` -> int array of the same shape.
+    """
+    scores = np.asarray(scores)
+    return 1 + np.sum(scores[..., None, :] > scores[..., :, None], axis=-1)
+
+
+def system_ranking(
+    comparisons: Comparisons,
+    *,
+    ties: str = "half",
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[list[dict[str, Any]], dict[str, Any], BootstrapResult | None]:
+    """Fit the ranking and bootstrap it over panelists.
+
+    Returns ``(systems, ranking_meta, bootstrap)``: one dict per system sorted by rank
+    (``system, score, ci_low, ci_high, elo, elo_low, elo_high, rank, rank_low, rank_high,
+    votes, wins, losses, ties``), a dict describing the fit, and the bootstrap replicates
+    (None when ``n_bootstrap == 0``). Scores are natural-log strengths with mean zero;
+    ``elo = 400 / ln(10) * score + 1000``.
+    """
+    if ties not in TIES_MODELS:
+        raise ValueError(f"ties must be one of {TIES_MODELS}, not {ties!r}")
+    m = comparisons.n_systems
+    counts = pair_counts(comparisons)
+    fit = fit_bradley_terry(
+        counts["wins_first"],
+        counts["wins_second"],
+        counts["ties"],
+        comparisons.pair_first,
+        comparisons.pair_second,
+        m,
+        ties_model=ties,
+    )
+    bootstrap = None
+    if n_bootstrap > 0 and comparisons.n_votes:
+        bootstrap = panelist_bootstrap(
+            comparisons, n_rounds=n_bootstrap, seed=seed, ties_model=ties
+        )
+    point_rank = ranks(fit.scores)
+    if bootstrap is not None:
+        low, high = percentile_interval(bootstrap.scores, confidence)
+        tail = (1.0 - confidence) / 2.0
+        boot_ranks = ranks(bootstrap.scores)
+        rank_low = np.quantile(boot_ranks, tail, axis=0, method="inverted_cdf")
+        rank_high = np.quantile(boot_ranks, 1.0 - tail, axis=0, method="inverted_cdf")
+    else:
+        low = high = np.full(m, np.nan)
+        rank_low = rank_high = np.full(m, None)
+    votes = np.bincount(comparisons.first, minlength=m) + np.bincount(
+        comparisons.second, minlength=m
+    )
+    wins = np.bincount(
+        comparisons.first[comparisons.outcome == FIRST_WINS], minlength=m
+    ) + np.bincount(comparisons.second[comparisons.outcome == SECOND_WINS], minlength=m)
+    tie_votes = np.bincount(comparisons.first[comparisons.outcome == TIE], minlength=m)
+    tie_votes = tie_votes + np.bincount(comparisons.second[comparisons.outcome == TIE], minlength=m)
+    systems = []
+    for index in np.lexsort((np.arange(m), point_rank)):
+        systems.append(
+            {
+                "system": comparisons.systems[index],
+                "score": float(fit.scores[index]),
+                "ci_low": float(low[index]),
+                "ci_high": float(high[index]),
+                "elo": ELO_SCALE * float(fit.scores[index]) + ELO_ORIGIN,
+                "elo_low": ELO_SCALE * float(low[index]) + ELO_ORIGIN,
+                "elo_high": ELO_SCALE * float(high[index]) + ELO_ORIGIN,
+                "rank": int(point_rank[index]),
+                "rank_low": None if rank_low[index] is None else int(rank_low[index]),
+                "rank_high": None if rank_high[index] is None else int(rank_high[index]),
+                "votes": int(votes[index]),
+                "wins": int(wins[index]),
+                "losses": int(votes[index] - wins[index] - tie_votes[index]),
+                "ties": int(tie_votes[index]),
+            }
+        )
+    meta: dict[str, Any] = {
+        "model": "davidson" if ties == "davidson" else "bradley-terry",
+        "ties": ties,
+        "scale": "natural-log strength, mean zero over systems; elo = 400 / ln(10) * score + 1000",
+        "penalised": fit.ridge > 0,
+        "ridge": fit.ridge,
+        "converged": bool(np.all(fit.converged)),
+        "n_bootstrap": int(n_bootstrap) if bootstrap is not None else 0,
+        "bootstrap_resamples": "panelists",
+        "bootstrap_ridge": BOOTSTRAP_RIDGE,
+        "bootstrap_not_converged": (
+            int(np.sum(~bootstrap.converged)) if bootstrap is not None else 0
+        ),
+        "seed": seed,
+        "tie_nu": None,
+        "tie_nu_ci_low": None,
+        "tie_nu_ci_high": None,
+    }
+    if fit.tie_log_nu is not None:
+        meta["tie_nu"] = float(np.exp(fit.tie_log_nu))
+        if bootstrap is not None and bootstrap.tie_log_nu is not None:
+            nu_low, nu_high = percentile_interval(np.exp(bootstrap.tie_log_nu), confidence)
+            meta["tie_nu_ci_low"], meta["tie_nu_ci_high"] = float(nu_low), float(nu_high)
+    return systems, meta, bootstrap

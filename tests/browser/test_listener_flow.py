@@ -1,0 +1,278 @@
+"""A panelist in a real browser: invite link → consent → every trial played in Web Audio and
+answered → thank-you, and the answers land in the database and the export. Also: nothing on
+the trial page names a system, and the page works on a 360 px wide phone."""
+
+import csv
+import io
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from evaluation.exports import responses_csv
+from evaluation.models import Panelist, Response
+from evaluation.services.simulation import panel_simulate
+from tests.browser.conftest import MIN_LISTEN_S, SCREENSHOTS, SYSTEM_NAMES
+
+pytestmark = pytest.mark.browser
+
+STATE = "() => window.earshotPlayer.state()"
+TIMEOUT_MS = 15_000
+
+
+def open_page(browser, errors: list, **context_options):
+    context = browser.new_context(**context_options)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(f"console: {message.text}") if message.type == "error" else None
+        ),
+    )
+    return context, page
+
+
+def enrol(page, url: str, screenshot: str | None = None):
+    """Open the invite link and fill in consent and the musician profile."""
+    page.goto(url)
+    page.check("input[name=consent]")
+    page.check("input[name=expertise][value=professional]")
+    page.check("input[name=plays_instrument][value=yes]")
+    page.fill("input[name=instrument]", "violin")
+    page.fill("input[name=years_playing]", "12")
+    page.fill("input[name=genres]", "jazz, classical")
+    if screenshot:
+        page.screenshot(path=SCREENSHOTS / screenshot, full_page=True)
+    with page.expect_navigation():
+        page.click("#start")
+
+
+def wait_for_player(page) -> dict:
+    page.wait_for_function("() => window.earshotPlayer && window.earshotPlayer.state().ready")
+    return page.evaluate(STATE)
+
+
+def play_and_hear_both(page) -> None:
+    """Play, check the audio clock runs, then hear A and B each for the required time."""
+    page.click("#play")
+    page.wait_for_function("() => window.earshotPlayer.state().contextState === 'running'")
+    started = page.evaluate(STATE)
+    assert started["playing"] is True
+    page.wait_for_function(
+        f"() => window.earshotPlayer.state().currentTime > {started['currentTime']} + 0.2"
+    )
+    page.click("#side-a")
+    page.wait_for_function(
+        "() => { const s = window.earshotPlayer.state(); return s.heardA >= s.required; }"
+    )
+    # Switching keeps playing at the same moment of the music: nothing restarts.
+    before, after = page.evaluate(
+        """() => {
+            const before = window.earshotPlayer.state();
+            document.getElementById('side-b').click();
+            return [before, window.earshotPlayer.state()];
+        }"""
+    )
+    assert (before["active"], after["active"]) == ("a", "b")
+    assert after["playing"] is True
+    assert abs(after["position"] - before["position"]) < 0.05
+    page.wait_for_function(
+        "() => { const s = window.earshotPlayer.state(); return s.heardB >= s.required; }"
+    )
+    page.wait_for_function("() => window.earshotPlayer.state().unlocked")
+    assert page.is_enabled("input[name=choice][value=a]")
+
+
+def answer_by_clicks(page, choice: str, liked_a: str, liked_b: str, guess: str) -> None:
+    labels = {"a": "A", "b": "B", "tie": "No preference"}
+    page.locator("#q-choice label.option", has_text=labels[choice]).click()
+    page.locator("#q-liked-a label.option", has_text=liked_a).click()
+    page.locator("#q-liked-b label.option", has_text=liked_b).click()
+    guesses = {"a": "A", "b": "B", "unsure": "Can't tell"}
+    page.locator("#q-guess-ai label.option", has_text=guesses[guess]).click()
+
+
+def test_a_panelist_answers_every_trial_and_the_answers_reach_the_export(
+    browser, live_server, listening_study
+):
+    study, invite = listening_study
+    errors: list[str] = []
+    context, page = open_page(browser, errors, viewport={"width": 1100, "height": 900})
+    enrol(page, live_server.url + invite.path(), screenshot="consent-desktop.png")
+
+    # (choice, liked A, liked B, guess) per trial; the first is answered by keyboard.
+    plan = [("a", "Yes", "No", "b"), ("b", "Yes", "Yes", "a"), ("tie", "No", "No", "unsure")]
+    for position, (choice, liked_a, liked_b, guess) in enumerate(plan, start=1):
+        page.wait_for_selector(f"#progress >> text=Question {position} of 3")
+        state = wait_for_player(page)
+        assert (state["heardA"], state["heardB"], state["unlocked"]) == (0, 0, False)
+        assert state["required"] == MIN_LISTEN_S
+        assert page.is_disabled("input[name=choice][value=a]")
+        assert page.is_disabled("#submit")
+        if position == 1:
+            page.screenshot(path=SCREENSHOTS / "trial-desktop-locked.png", full_page=True)
+
+        play_and_hear_both(page)
+        if position == 1:
+            page.keyboard.press("1")
+            page.locator("#q-liked-a label.option", has_text=liked_a).click()
+            page.locator("#q-liked-b label.option", has_text=liked_b).click()
+            page.locator("#q-guess-ai label.option", has_text="B").click()
+            assert page.is_checked("input[name=choice][value=a]")
+            page.screenshot(path=SCREENSHOTS / "trial-desktop-answered.png", full_page=True)
+            page.keyboard.press("Space")  # pause: the focused option must not swallow it
+            assert page.evaluate(STATE)["playing"] is False
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+        else:
+            answer_by_clicks(page, choice, liked_a, liked_b, guess)
+            with page.expect_navigation():
+                page.click("#submit")
+
+    page.wait_for_selector("h1 >> text=Thank you!")
+    assert "You answered 3 questions" in page.inner_text("main")
+    page.screenshot(path=SCREENSHOTS / "done-desktop.png", full_page=True)
+    context.close()
+    assert errors == []
+
+    panelist = Panelist.objects.get(study=study)
+    assert (panelist.expertise, panelist.instrument, panelist.years_playing) == (
+        "professional",
+        "violin",
+        12,
+    )
+    responses = list(Response.objects.filter(panelist=panelist).order_by("trial__position"))
+    assert [r.choice for r in responses] == ["a", "b", "tie"]
+    liked = [(r.liked_a, r.liked_b) for r in responses]
+    assert liked == [(True, False), (True, True), (False, False)]
+    assert [r.guess_ai for r in responses] == ["b", "a", "unsure"]
+    for response in responses:
+        assert response.listen_a_s >= MIN_LISTEN_S
+        assert response.listen_b_s >= MIN_LISTEN_S
+        elapsed = (response.submitted_at - response.started_at).total_seconds()
+        assert response.listen_a_s + response.listen_b_s <= elapsed + 1.0
+
+    rows = list(csv.DictReader(io.StringIO(responses_csv(study))))
+    assert len(rows) == 3
+    assert [row["choice"] for row in rows] == ["a", "b", "tie"]
+    assert [row["guess_ai"] for row in rows] == ["b", "a", "unsure"]
+    liked = [(row["liked_a"], row["liked_b"]) for row in rows]
+    assert liked == [("1", "0"), ("1", "1"), ("0", "0")]
+    assert {row["panelist_id"] for row in rows} == {panelist.pseudonym}
+    assert sorted(row["prompt_id"] for row in rows) == ["p1", "p2", "p3"]
+    assert {row["simulated"] for row in rows} == {"0"}
+    expected_preferred = [rows[0]["system_a"], rows[1]["system_b"], ""]
+    assert [row["preferred_system"] for row in rows] == expected_preferred
+
+
+def test_the_trial_page_never_names_a_system(browser, live_server, listening_study):
+    _, invite = listening_study
+    errors: list[str] = []
+    context, page = open_page(browser, errors)
+    enrol(page, live_server.url + invite.path())
+    served = page.request.get(page.url).text()  # the page as the server sends it
+    wait_for_player(page)
+    play_and_hear_both(page)
+    state_text = page.evaluate("() => JSON.stringify(window.earshotPlayer.state())")
+    rendered = page.content()
+
+    forbidden = [name.lower() for name in SYSTEM_NAMES] + ["human", "chordsmith", ".wav", "major"]
+    for text in (served, rendered, state_text):
+        lowered = text.lower()
+        assert [word for word in forbidden if word in lowered] == []
+    assert "/" not in state_text and "http" not in state_text
+    assert set(page.evaluate(STATE)) == {
+        "ready",
+        "contextState",
+        "currentTime",
+        "playing",
+        "active",
+        "heardA",
+        "heardB",
+        "required",
+        "unlocked",
+        "position",
+    }
+    # The endpoints are read once, then gone from the live page.
+    assert "data-a=" in served and "data-a=" not in rendered
+
+    # A and B are served with identical headers apart from their length.
+    audio_a, audio_b = (
+        re.search(rf'data-{side}="([^"]+)"', served).group(1) for side in ("a", "b")
+    )
+    headers = []
+    for url in (audio_a, audio_b):
+        response = page.request.get(live_server.url + url)
+        assert response.status == 200
+        varying = ("content-length", "date")
+        headers.append({k: v for k, v in response.headers.items() if k not in varying})
+    assert headers[0] == headers[1]
+    context.close()
+    assert errors == []
+
+
+def test_a_phone_shows_the_answer_buttons_without_horizontal_scroll(
+    browser, live_server, listening_study
+):
+    study, invite = listening_study
+    errors: list[str] = []
+    phone = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "has_touch": True}
+    context, page = open_page(browser, errors, **phone)
+    enrol(page, live_server.url + invite.path(), screenshot="consent-phone.png")
+    wait_for_player(page)
+    page.screenshot(path=SCREENSHOTS / "trial-phone-locked.png", full_page=True)
+    page.tap("#play")
+    page.wait_for_function("() => window.earshotPlayer.state().contextState === 'running'")
+    page.tap("#side-a")
+    page.wait_for_function(
+        "() => { const s = window.earshotPlayer.state(); return s.heardA >= s.required; }"
+    )
+    page.tap("#side-b")
+    page.wait_for_function("() => window.earshotPlayer.state().unlocked")
+    answer_by_clicks(page, "b", "Yes", "No", "unsure")
+    page.screenshot(path=SCREENSHOTS / "trial-phone-answered.png", full_page=True)
+
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    targets = page.locator("label.option, #submit, #play, #side-a, #side-b")
+    assert targets.count() == 13
+    for index in range(targets.count()):
+        target = targets.nth(index)
+        target.scroll_into_view_if_needed()
+        assert target.is_visible()
+        box = target.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+        assert box["height"] >= 44  # a comfortable touch target
+    with page.expect_navigation():
+        page.tap("#submit")
+    page.wait_for_selector("#progress >> text=Question 2 of 3")
+    context.close()
+    assert errors == []
+    assert Response.objects.filter(trial__pair__study=study).count() == 1
+
+
+def test_the_results_page_is_readable(browser, live_server, listening_study):
+    study, _ = listening_study
+    panel_simulate(study=study, panelists=2, seed=1)
+    researcher = get_user_model().objects.create_superuser("rita", "rita@example.com", "pw-rita-1")
+    client = Client()
+    client.force_login(researcher)
+    errors: list[str] = []
+    context, page = open_page(browser, errors, viewport={"width": 1100, "height": 900})
+    context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page.goto(live_server.url + reverse("research:results", args=[study.slug]))
+    assert page.locator("table.results#pairs tbody tr").count() >= 1
+    page.screenshot(path=SCREENSHOTS / "results-desktop.png", full_page=True)
+    context.close()
+    assert errors == []

@@ -1,0 +1,112 @@
+"""Background jobs through a real Celery worker process sharing the test database."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from evaluation.models import Job, Study
+from evaluation.services.tracks import tracks_import
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    """The URL of the database this test runs on (the worker must use the same one)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker(media_root):
+    # Purge before the worker starts: its own --purge would run after start-up and could
+    # delete the message a test has queued meanwhile.
+    from config.celery_app import app
+
+    app.control.purge()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "MEDIA_ROOT": str(media_root),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def wait_for(job: Job, worker, seconds: float = 90.0) -> Job:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status in (Job.Status.DONE, Job.Status.FAILED, Job.Status.CANCELLED):
+            return job
+        if worker.poll() is not None:
+            raise AssertionError(f"worker exited: {worker.stdout.read().decode()[-2000:]}")
+        time.sleep(0.2)
+    raise AssertionError(f"job still {job.status} after {seconds} s")
+
+
+def test_the_prepare_job_runs_in_the_worker_and_reports_progress(
+    client, researcher, manifest, worker
+):
+    tracks_import(study_slug="pilot", manifest=manifest)
+    Study.objects.filter(slug="pilot").update(excerpt_s=3.0)
+    client.force_login(researcher)
+    response = client.post("/api/studies/pilot/prepare/")
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued"
+    job = wait_for(Job.objects.get(pk=response.json()["id"]), worker)
+    assert (job.status, job.done, job.total, job.failures) == ("done", 3, 3, [])
+    assert job.message == "prepared 3 prompt(s), 3 new pair(s)"
+    assert Study.objects.get(slug="pilot").pairs.count() == 3
+    body = client.get(f"/api/jobs/{job.pk}/").json()
+    assert (body["status"], body["percent"]) == ("done", 100)
+
+
+def test_a_failing_track_is_reported_in_the_job(client, researcher, manifest, audio_folder, worker):
+    tracks_import(study_slug="pilot", manifest=manifest)
+    # Make one stored track unreadable after import, as a disk error would.
+    from evaluation.models import Track
+
+    broken = Track.objects.get(prompt__external_id="p1", system__name="model-x")
+    Path(broken.file.path).write_bytes(b"garbage")
+    client.force_login(researcher)
+    job_id = client.post("/api/studies/pilot/prepare/").json()["id"]
+    job = wait_for(Job.objects.get(pk=job_id), worker)
+    assert job.status == "done"
+    assert len(job.failures) == 1
+    assert "p1/model-x" in job.failures[0] and "not readable" in job.failures[0]
+    assert Study.objects.get(slug="pilot").pairs.count() == 2

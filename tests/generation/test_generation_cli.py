@@ -1,0 +1,48 @@
+import json
+
+import numpy as np
+from music21 import converter
+
+from generation.cli import main
+from generation.pairs import PromptPair, Rendered
+
+
+def test_harmonize_writes_both_sides_per_chorale(tmp_path, capsys):
+    assert (
+        main(["harmonize", "--split", "test", "--n", "2", "--seed", "0", "--out", str(tmp_path)])
+        == 0
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bwv183_5.mid",
+        "bwv183_5.ref.mid",
+        "bwv183_5.ref.wav",
+        "bwv183_5.wav",
+        "bwv65_2.mid",
+        "bwv65_2.ref.mid",
+        "bwv65_2.ref.wav",
+        "bwv65_2.wav",
+        "manifest.json",
+    ]
+    generated = converter.parse(str(tmp_path / "bwv65_2.mid"))
+    reference = converter.parse(str(tmp_path / "bwv65_2.ref.mid"))
+    assert len(generated.parts) == 4
+    soprano = [(n.offset, n.pitch.midi) for n in generated.parts[0].flatten().notes]
+    assert soprano == [(n.offset, n.pitch.midi) for n in reference.parts[0].flatten().notes]
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert [entry["prompt_id"] for entry in manifest] == ["bach/bwv183.5", "bach/bwv65.2"]
+    assert capsys.readouterr().out.startswith("2 chorales harmonized by markov (seed 0)")
+
+
+def test_harmonize_caps_n_at_the_split_size(tmp_path, capsys, monkeypatch):
+    silent = Rendered(np.zeros((2, 48), dtype=np.float32), 48_000, b"MThd", {"system": "x"})
+
+    def instant_pair(chorale, *, seed, system):
+        # Rendering all 36 chorales would take half a minute; only the count matters here.
+        return PromptPair(chorale.chorale_id, "", silent, silent)
+
+    monkeypatch.setattr("generation.cli.build_pair", instant_pair)
+    main(["harmonize", "--split", "validation", "--n", "500", "--out", str(tmp_path)])
+    assert capsys.readouterr().out.startswith(
+        "36 chorales (the validation split holds 36) harmonized by markov (seed 0)"
+    )
+    assert len(list(tmp_path.glob("*.ref.wav"))) == 36
