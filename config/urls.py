@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from evaluation.urls import listener_patterns, research_patterns
 
 urlpatterns = [
     path("", lambda request: redirect("admin:index")),
+    # Browsers ask for /favicon.ico on pages that name none (the admin, audio responses).
+    path("favicon.ico", lambda request: redirect(static("earshot/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/", include(("evaluation.api.urls", "api"))),
     path("p/", include(listener_patterns)),

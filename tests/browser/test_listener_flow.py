@@ -89,11 +89,17 @@ def play_and_hear_both(page) -> None:
 
 def answer_by_clicks(page, choice: str, liked_a: str, liked_b: str, guess: str) -> None:
     labels = {"a": "A", "b": "B", "tie": "No preference"}
-    page.locator("#q-choice label.option", has_text=labels[choice]).click()
-    page.locator("#q-liked-a label.option", has_text=liked_a).click()
-    page.locator("#q-liked-b label.option", has_text=liked_b).click()
     guesses = {"a": "A", "b": "B", "unsure": "Can't tell"}
-    page.locator("#q-guess-ai label.option", has_text=guesses[guess]).click()
+    for question, text in (
+        ("choice", labels[choice]),
+        ("liked-a", liked_a),
+        ("liked-b", liked_b),
+        ("guess-ai", guesses[guess]),
+    ):
+        # Exact text: "Can't tell" contains an "a", which a substring match would also take.
+        page.locator(f"#q-{question} label.option").filter(
+            has_text=re.compile(rf"^{re.escape(text)}$")
+        ).click()
 
 
 def test_a_panelist_answers_every_trial_and_the_answers_reach_the_export(
@@ -185,6 +191,10 @@ def test_the_trial_page_never_names_a_system(browser, live_server, listening_stu
         lowered = text.lower()
         assert [word for word in forbidden if word in lowered] == []
     assert "/" not in state_text and "http" not in state_text
+    # No template source may leak onto the page (a multi-line {# #} comment once did).
+    assert [
+        marker for marker in ("{#", "#}", "{%", "%}") if marker in page.inner_text("body")
+    ] == []
     assert set(page.evaluate(STATE)) == {
         "ready",
         "contextState",
@@ -238,7 +248,7 @@ def test_a_phone_shows_the_answer_buttons_without_horizontal_scroll(
 
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
     targets = page.locator("label.option, #submit, #play, #side-a, #side-b")
-    assert targets.count() == 13
+    assert targets.count() == 14  # 10 answer options + submit, play, A and B
     for index in range(targets.count()):
         target = targets.nth(index)
         target.scroll_into_view_if_needed()
