@@ -41,7 +41,7 @@ test: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest -m "not browser"
+	$(PY) -m pytest
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -105,7 +105,10 @@ def listening_study(transactional_db, settings, tmp_path, tone_manifest):
 def browser():
     """Debian's Chromium, headless, shared by the module's tests."""
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium package)")
+        reason = f"{CHROMIUM} is missing (install Debian's chromium package)"
+        if os.environ.get("EARSHOT_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop running in this thread; Django refuses ORM

@@ -23,6 +23,7 @@ class Command(BaseCommand):
                     "celery",
                     "-A",
                     "config",
+                    "--quiet",  # no banner: the demo's login and links stay on screen
                     "worker",
                     "--pool=solo",
                     "--loglevel=INFO",
