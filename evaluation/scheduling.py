@@ -52,7 +52,9 @@ def answered_count(panelist: Panelist) -> int:
     return Trial.objects.filter(panelist=panelist, response__isnull=False).count()
 
 
-def _free_slots(panelist: Panelist, now: datetime):
+def free_slots(panelist: Panelist, now: datetime):
+    """Unanswered slots of the panelist's study they could claim now: unreserved or expired,
+    for a prompt they have not been given yet."""
     seen_prompts = Trial.objects.filter(panelist=panelist).values("prompt_id")
     return (
         Trial.objects.filter(pair__study_id=panelist.study_id, response__isnull=True)
@@ -63,7 +65,7 @@ def _free_slots(panelist: Panelist, now: datetime):
 
 def _claim(panelist: Panelist, now: datetime) -> Trial | None:
     with transaction.atomic():
-        free = _free_slots(panelist, now)
+        free = free_slots(panelist, now)
         lowest = free.order_by("round").values_list("round", flat=True).first()
         if lowest is None:
             return None
@@ -106,7 +108,7 @@ def trial_next(*, panelist: Panelist, now: datetime | None = None) -> Trial | No
         except IntegrityError:
             # Lost a race for a prompt constraint; the next attempt sees fresh state.
             continue
-        if trial is not None or not _free_slots(panelist, now).exists():
+        if trial is not None or not free_slots(panelist, now).exists():
             return trial
     return None
 
@@ -116,3 +118,15 @@ def trial_mark_served(*, trial: Trial, now: datetime | None = None) -> None:
     Trial.objects.filter(pk=trial.pk, served_at__isnull=True).update(
         served_at=now or timezone.now()
     )
+
+
+def trial_reserve(*, panelist: Panelist, now: datetime | None = None) -> Trial | None:
+    """Reserve the panelist's next trial (or renew the open one) and start its clock.
+
+    Called on POST only (joining, answering, "Continue"); the trial page's GET just shows
+    what is reserved. Returns the trial, or None when the panelist has nothing left."""
+    now = now or timezone.now()
+    trial = trial_next(panelist=panelist, now=now)
+    if trial is not None:
+        trial_mark_served(trial=trial, now=now)
+    return trial

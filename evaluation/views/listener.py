@@ -12,7 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from evaluation.forms import ProfileForm
 from evaluation.models import Invite, Panelist, Trial
-from evaluation.scheduling import answered_count, trial_mark_served, trial_next
+from evaluation.scheduling import answered_count, trial_reserve
+from evaluation.selectors.listening import panelist_has_more_trials, panelist_open_trial
 from evaluation.services import ServiceError
 from evaluation.services.panelists import panelist_join
 from evaluation.services.responses import Answer, required_listen_s, response_record
@@ -37,21 +38,31 @@ def _invite(token: str) -> Invite:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def listen(request, token: str):
-    """One URL for the whole flow: what it shows depends on where the panelist is."""
+    """One URL for the whole flow: what it shows depends on where the panelist is.
+
+    GET only reads: it shows the trial already reserved for the panelist (so a reload or a
+    reopened tab resumes it). Reserving the next trial is a state change and happens on POST:
+    on joining, on each answer (views.answer) and on the "Continue" button of this page."""
     invite = _invite(token)
     panelist = _current_panelist(request, invite)
     if panelist is None:
         return _enrol(request, invite)
     if request.method == "POST":
+        trial_reserve(panelist=panelist)
         return redirect("listener:listen", token=token)
-    trial = trial_next(panelist=panelist)
+    trial = panelist_open_trial(panelist=panelist)
     if trial is None:
+        if panelist_has_more_trials(panelist=panelist):
+            return render(
+                request,
+                "listener/continue.html",
+                {"study": invite.study, "answered": answered_count(panelist), "panelist": panelist},
+            )
         return render(
             request,
             "listener/done.html",
             {"study": invite.study, "answered": answered_count(panelist), "panelist": panelist},
         )
-    trial_mark_served(trial=trial)
     context = {
         "study": invite.study,
         "position": answered_count(panelist) + 1,
@@ -83,6 +94,7 @@ def _enrol(request, invite: Invite):
             form.add_error(None, exc.message)
         else:
             request.session[_session_key(invite)] = panelist.pk
+            trial_reserve(panelist=panelist)
             return redirect("listener:listen", token=invite.token)
     return render(request, "listener/consent.html", {"form": form, "study": invite.study})
 
@@ -157,6 +169,7 @@ def answer(request, token: str, trial_token: str):
         )
     except ServiceError as exc:
         return JsonResponse({"error": exc.code, "detail": exc.message}, status=exc.status)
+    trial_reserve(panelist=panelist)
     return JsonResponse(
         {"stored": True, "created": created, "next": reverse("listener:listen", args=[token])},
         status=201 if created else 200,

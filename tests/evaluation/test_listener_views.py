@@ -187,3 +187,39 @@ def test_finishing_shows_the_thank_you_page(joined, invite):
     page = joined.get(invite.path())
     assert b"Thank you" in page.content
     assert Response.objects.count() == 3
+
+
+def trial_rows():
+    return list(
+        Trial.objects.order_by("pk").values_list(
+            "pk", "panelist", "token", "reserved_until", "served_at"
+        )
+    )
+
+
+def test_opening_the_trial_page_changes_nothing(joined, invite):
+    before = trial_rows()
+    for _ in range(3):
+        assert joined.get(invite.path()).status_code == 200
+    assert trial_rows() == before
+
+
+def test_a_listener_without_a_reserved_trial_gets_a_continue_button_that_posts(joined, invite):
+    Trial.objects.filter(panelist__isnull=False).update(panelist=None, reserved_until=None)
+    before = trial_rows()
+    page = joined.get(invite.path())
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'method="post"' in html and 'id="continue"' in html and "csrfmiddlewaretoken" in html
+    assert trial_rows() == before  # showing the button reserved nothing
+    assert joined.post(invite.path()).status_code == 302
+    assert Trial.objects.filter(panelist__isnull=False, served_at__isnull=False).count() == 1
+    assert "1 of 3" in joined.get(invite.path()).content.decode()
+
+
+def test_when_the_study_closes_a_waiting_listener_is_thanked(joined, invite):
+    Trial.objects.filter(panelist__isnull=False).update(panelist=None, reserved_until=None)
+    invite.study.status = "closed"
+    invite.study.save()
+    page = joined.get(invite.path())
+    assert b"Thank you" in page.content
