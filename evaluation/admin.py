@@ -54,7 +54,9 @@ class StudyAdmin(admin.ModelAdmin):
     list_filter = ["status", "systems"]
     search_fields = ["slug", "title", "description"]
     filter_horizontal = ["systems"]
-    readonly_fields = ["created_at", "opened_at", "closed_at", "created_by"]
+    # Status changes only through the open/close actions: opening runs the checks a study
+    # must pass (stimuli prepared, blindness audit), which a plain edit would skip.
+    readonly_fields = ["status", "links", "created_at", "opened_at", "closed_at", "created_by"]
     inlines = [InviteInline, JobInline]
     actions = ["prepare_stimuli", "open_studies", "close_studies", "export_responses"]
     prepopulated_fields = {"slug": ["title"]}
@@ -99,11 +101,14 @@ class StudyAdmin(admin.ModelAdmin):
                 study_open(study=study)
             except ServiceError as exc:
                 self.message_user(request, str(exc), level=messages.ERROR)
+            else:
+                self.message_user(request, f"Study '{study.slug}' is open for listening.")
 
     @admin.action(description="Close")
     def close_studies(self, request, queryset):
         for study in queryset:
             study_close(study=study)
+        self.message_user(request, f"Closed {queryset.count()} study(ies).")
 
     @admin.action(description="Export responses.csv")
     def export_responses(self, request, queryset):

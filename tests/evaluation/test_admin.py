@@ -1,0 +1,65 @@
+"""The Django admin: study pages, the open action's checks, and who gets in."""
+
+import pytest
+from django.urls import reverse
+
+from evaluation.models import Study
+from evaluation.services.tracks import tracks_import
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:evaluation_study_changelist")
+
+
+def test_the_study_list_links_results_and_export(client, admin_user, prepared_study):
+    client.force_login(admin_user)
+    page = client.get(CHANGELIST).content.decode()
+    assert reverse("research:results", args=["pilot"]) in page
+    assert reverse("api:study-responses-csv", args=["pilot"]) in page
+
+
+def test_status_cannot_be_edited_past_the_open_action(client, admin_user, media_root, manifest):
+    tracks_import(study_slug="pilot", manifest=manifest)
+    study = Study.objects.get(slug="pilot")
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:evaluation_study_change", args=[study.pk]))
+    assert page.status_code == 200
+    assert 'name="status"' not in page.content.decode()
+
+
+def test_opening_an_unprepared_study_reports_why_and_keeps_it_draft(
+    client, admin_user, media_root, manifest
+):
+    tracks_import(study_slug="pilot", manifest=manifest)
+    study = Study.objects.get(slug="pilot")
+    client.force_login(admin_user)
+    page = client.post(
+        CHANGELIST,
+        {"action": "open_studies", "_selected_action": [study.pk]},
+        follow=True,
+    )
+    assert "has no prepared pairs" in page.content.decode()
+    study.refresh_from_db()
+    assert study.status == Study.Status.DRAFT
+
+
+def test_the_open_action_opens_a_prepared_study(client, admin_user, prepared_study):
+    from evaluation.services.studies import study_close
+
+    study_close(study=prepared_study)
+    client.force_login(admin_user)
+    page = client.post(
+        CHANGELIST,
+        {"action": "open_studies", "_selected_action": [prepared_study.pk]},
+        follow=True,
+    )
+    assert "Study &#x27;pilot&#x27; is open for listening." in page.content.decode()
+    prepared_study.refresh_from_db()
+    assert prepared_study.status == Study.Status.OPEN
+
+
+def test_an_outsider_is_sent_to_the_login_page(client, outsider, prepared_study):
+    client.force_login(outsider)
+    page = client.get(CHANGELIST)
+    assert page.status_code == 302
+    assert page["Location"].startswith(reverse("admin:login"))
