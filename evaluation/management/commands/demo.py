@@ -1,6 +1,9 @@
+from contextlib import ExitStack
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from evaluation.management.commands._progress import progress_bar
 from evaluation.services.demo import demo_build
 
 
@@ -19,7 +22,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, prompts, seed, admin_password, **options):
         self.stdout.write(f"Building the demo study ({prompts} prompts)...")
-        result = demo_build(prompts=prompts, seed=seed, admin_password=admin_password)
+        with ExitStack() as bars:
+            by_stage = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in by_stage:
+                    by_stage[stage] = bars.enter_context(progress_bar(stage, self.stderr))
+                by_stage[stage](done, total)
+
+            result = demo_build(
+                prompts=prompts, seed=seed, admin_password=admin_password, progress=progress
+            )
         base = settings.EARSHOT["PUBLIC_URL"]
         study = result.study
         self.stdout.write(self.style.SUCCESS(f"Demo study '{study.slug}' is {study.status}."))

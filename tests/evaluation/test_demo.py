@@ -1,0 +1,34 @@
+"""`manage.py demo`: builds an open study from the built-in generator without a worker."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+from evaluation.models import Study, Track
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_builds_an_open_study_and_prints_login_results_and_invite(media_root, capsys):
+    call_command("demo", "--prompts", "2", "--admin-password", "pw-demo-1")
+    out = capsys.readouterr().out
+    study = Study.objects.get(slug="demo")
+    assert study.status == Study.Status.OPEN
+    assert study.pairs.count() == 2
+    assert Track.objects.filter(prompt__study=study).count() == 4
+    assert {track.system.is_human for track in Track.objects.all()} == {True, False}
+    assert "user 'admin'  password 'pw-demo-1'" in out
+    assert "http://127.0.0.1:8000/studies/demo/results/" in out
+    assert re.search(r"panelist link:  http://127\.0\.0\.1:8000/p/[\w-]{20,}/", out)
+
+
+def test_running_demo_again_reuses_the_study(media_root, capsys):
+    call_command("demo", "--prompts", "2", "--admin-password", "pw-demo-1")
+    first = capsys.readouterr().out
+    call_command("demo", "--prompts", "2", "--admin-password", "pw-demo-2")
+    second = capsys.readouterr().out
+    assert Study.objects.count() == 1
+    assert Track.objects.count() == 4
+    invite = re.search(r"panelist link:  (\S+)", first).group(1)
+    assert invite in second
