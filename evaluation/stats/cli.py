@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .ranking import TIES_MODELS
 from .responses import ResponsesError, read_responses
 from .summary import MUSHRA_MIN_CATCH_PASS_RATE, summarize
 
@@ -50,11 +51,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--confidence", type=float, default=0.95, help="interval level (default %(default)s)"
     )
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=1000,
+        metavar="ROUNDS",
+        help="panelist-bootstrap rounds for the ranking and cluster intervals, 0 for none "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="bootstrap random seed (default %(default)s)"
+    )
+    parser.add_argument(
+        "--ties",
+        choices=TIES_MODELS,
+        default="half",
+        help="ranking tie model: a tie is half a win each way, or Davidson's model "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--no-progress", action="store_true", help="do not print a progress bar on stderr"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.bootstrap < 0:
+        parser.error(f"--bootstrap must be 0 or more rounds, not {args.bootstrap}")
+    if not 0.0 < args.confidence < 1.0:
+        parser.error(f"--confidence must lie strictly between 0 and 1, not {args.confidence}")
     try:
         responses = read_responses(args.responses)
     except (OSError, ResponsesError) as error:
@@ -68,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         min_listen_s=args.min_listen,
         exclude_simulated=args.exclude_simulated,
         confidence=args.confidence,
+        ties=args.ties,
+        n_bootstrap=args.bootstrap,
+        seed=args.seed,
+        progress=None if args.no_progress else _progress_bar(args.bootstrap),
     )
     if args.json:
         json.dump(summary, sys.stdout, indent=2, allow_nan=False)
@@ -75,6 +106,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         sys.stdout.write(format_summary(summary))
     return 0
+
+
+def _progress_bar(total: int):
+    """A tqdm bar on stderr over the bootstrap rounds, fed by ``summarize(progress=...)``."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="panelist bootstrap", unit="round", file=sys.stderr, leave=False)
+
+    def advance(rounds: int) -> None:
+        bar.update(rounds)
+        if bar.n >= bar.total:
+            bar.close()
+
+    return advance
 
 
 def _percent(value: float | None, digits: int = 0) -> str:

@@ -9,6 +9,7 @@ every key and every convention.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,7 @@ def summarize(
     ties: str = "half",
     n_bootstrap: int = 1000,
     seed: int = 0,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Summarise a study's responses.
 
@@ -67,7 +69,7 @@ def summarize(
     headline figures without it. ``confidence``: level of every interval (0.95 = 95%).
     ``ties``: ``"half"`` (a tie is half a win each way) or ``"davidson"`` for the ranking.
     ``n_bootstrap``: panelist-bootstrap rounds (0 = no bootstrap intervals); ``seed`` makes
-    them reproducible.
+    them reproducible; ``progress`` is called with the rounds finished after each chunk.
 
     Returns a dict with the keys ``meta, pairs, systems, liked, ai_identification,
     identification, raters, panels, planning, without_exclusions`` (docs/statistics.md).
@@ -123,7 +125,12 @@ def summarize(
         meta["n_not_votes"] = int((~comparable).sum())
         comparisons = build_comparisons(analysed)
         systems, ranking_meta, bootstrap = system_ranking(
-            comparisons, ties=ties, n_bootstrap=n_bootstrap, seed=seed, confidence=confidence
+            comparisons,
+            ties=ties,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+            confidence=confidence,
+            progress=progress,
         )
         summary["pairs"] = pair_summary(
             analysed, confidence=confidence, comparisons=comparisons, bootstrap=bootstrap
