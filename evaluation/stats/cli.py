@@ -87,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ResponsesError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    bar = _progress_bar(args.bootstrap, args.no_progress)
     summary = summarize(
         responses,
         exclude_catch=not args.include_catch,
@@ -98,8 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ties=args.ties,
         n_bootstrap=args.bootstrap,
         seed=args.seed,
-        progress=None if args.no_progress else _progress_bar(args.bootstrap),
+        progress=None if bar is None else bar.update,
     )
+    if bar is not None:
+        bar.close()
     if args.json:
         json.dump(summary, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
@@ -108,18 +111,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _progress_bar(total: int):
-    """A tqdm bar on stderr over the bootstrap rounds, fed by ``summarize(progress=...)``."""
+def _progress_bar(total: int, hidden: bool):
+    """A tqdm bar on stderr over the bootstrap rounds (None when hidden or nothing to do)."""
+    if hidden or total == 0:
+        return None
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc="panelist bootstrap", unit="round", file=sys.stderr, leave=False)
-
-    def advance(rounds: int) -> None:
-        bar.update(rounds)
-        if bar.n >= bar.total:
-            bar.close()
-
-    return advance
+    return tqdm(total=total, desc="panelist bootstrap", unit="round", file=sys.stderr)
 
 
 def _percent(value: float | None, digits: int = 0) -> str:
@@ -130,6 +128,17 @@ def _p(value: float | None) -> str:
     if value is None:
         return "–"
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _number(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _decided(pair: dict[str, Any]) -> str:
+    """The confidence-sequence verdict: which system is ahead, or "not yet"."""
+    if pair.get("decided"):
+        return f"decided: {pair['decided_for']}"
+    return "not yet"
 
 
 def _table(header: Sequence[str], rows: list[Sequence[Any]]) -> str:
@@ -176,11 +185,27 @@ def format_summary(summary: dict[str, Any]) -> str:
                 _percent(pair["win_rate_a"], 1),
                 f"{_percent(pair['ci_low'], 1)}–{_percent(pair['ci_high'], 1)}",
                 _p(pair["p_value"]),
+                _p(pair.get("p_holm")),
+                _decided(pair),
             )
             for pair in summary["pairs"]
         ]
         out.append(
-            _table(("pair", "n", "wins A", "wins B", "ties", "A wins", "interval", "p"), rows)
+            _table(
+                (
+                    "pair",
+                    "n",
+                    "wins A",
+                    "wins B",
+                    "ties",
+                    "A wins",
+                    "interval",
+                    "p",
+                    "p (Holm)",
+                    "anytime-valid",
+                ),
+                rows,
+            )
         )
 
     if summary.get("systems"):
@@ -230,6 +255,31 @@ def format_summary(summary: dict[str, Any]) -> str:
                         f"{_percent(figures['ci_low'], 1)}–{_percent(figures['ci_high'], 1)}",
                         _percent(figures["unsure_rate"]),
                         _p(figures["p_value"]),
+                    )
+                    for name, figures in rows
+                ],
+            )
+        )
+
+    identification = summary.get("identification")
+    if identification:
+        out.append("\nHuman or AI? (single tracks; 'familiar' answers left out)\n")
+        rows = [("all", identification)] + [
+            (group["expertise"], group) for group in identification["by_expertise"]
+        ]
+        out.append(
+            _table(
+                ("group", "n", "accuracy", "interval", "d'", "criterion c", "familiar"),
+                [
+                    (
+                        name,
+                        figures["n"],
+                        _percent(figures["accuracy"], 1),
+                        f"{_percent(figures['accuracy_low'], 1)}–"
+                        f"{_percent(figures['accuracy_high'], 1)}",
+                        _number(figures["d_prime"]),
+                        _number(figures["criterion"]),
+                        figures["n_familiar"],
                     )
                     for name, figures in rows
                 ],

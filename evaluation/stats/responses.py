@@ -141,16 +141,28 @@ def read_responses(path: str | Path) -> pd.DataFrame:
     typed by :func:`normalize_responses`. The file's SHA-256 is kept in ``frame.attrs["sha256"]``
     and its path in ``frame.attrs["source"]``.
 
-    Raises :class:`ResponsesError` when a required column is missing.
+    Raises :class:`ResponsesError` when the file is empty, is not a readable UTF-8 CSV, or
+    lacks a required column.
     """
-    frame = pd.read_csv(
-        path,
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        encoding="utf-8-sig",
-        skipinitialspace=False,
-    )
+    try:
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            encoding="utf-8-sig",
+            skipinitialspace=False,
+        )
+    except pd.errors.EmptyDataError as error:
+        raise ResponsesError(
+            f"{path}: the file is empty; expected a CSV whose header names at least "
+            + ", ".join(REQUIRED_COLUMNS)
+        ) from error
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ResponsesError(
+            f"{path}: not a readable UTF-8 CSV ({error}); export it again or save it as "
+            "CSV UTF-8"
+        ) from error
     frame.columns = [str(column).strip() for column in frame.columns]
     for column in frame.columns:
         values = frame[column]
