@@ -160,8 +160,7 @@ def read_responses(path: str | Path) -> pd.DataFrame:
         ) from error
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise ResponsesError(
-            f"{path}: not a readable UTF-8 CSV ({error}); export it again or save it as "
-            "CSV UTF-8"
+            f"{path}: not a readable UTF-8 CSV ({error}); export it again or save it as CSV UTF-8"
         ) from error
     frame.columns = [str(column).strip() for column in frame.columns]
     for column in frame.columns:

@@ -72,7 +72,8 @@ def summarize(
     them reproducible; ``progress`` is called with the rounds finished after each chunk.
 
     Returns a dict with the keys ``meta, pairs, systems, liked, ai_identification,
-    identification, raters, panels, planning, without_exclusions`` (docs/statistics.md).
+    identification, raters, panels, planning, progress, without_exclusions``
+    (docs/statistics.md).
     """
     frame = normalize_responses(responses)
     has_votes = set(REQUIRED_COLUMNS) <= set(frame.columns)
@@ -117,6 +118,7 @@ def summarize(
         "raters": None,
         "panels": panel_summary(frame, keep, notes=notes),
         "planning": None,
+        "progress": progress_summary(frame, keep, notes=notes),
         "without_exclusions": None,
     }
     if has_votes:
@@ -553,6 +555,39 @@ def _identification_figures(scorable: pd.DataFrame, confidence: float) -> dict[s
         "decided_ci_high": float(decided_high[0]),
         "p_value": binomial_p_value(correct, decided),
     }
+
+
+def progress_summary(
+    frame: pd.DataFrame, keep: pd.Series, *, notes: list | None = None
+) -> list[dict[str, Any]]:
+    """Collection per UTC day: ``date`` (YYYY-MM-DD), ``responses``, ``responses_total``,
+    ``analysed_total``, ``panelists_new`` (first response that day), ``panelists_total``.
+
+    Days without responses between the first and the last are listed with zero new ones, so
+    the series is evenly spaced. Empty without a ``submitted_at`` column or times.
+    """
+    if "submitted_at" not in frame or frame["submitted_at"].isna().all():
+        if notes is not None:
+            notes.append({"figure": "progress", "reason": "needs the column submitted_at"})
+        return []
+    timed = frame.assign(analysed=keep.to_numpy())[frame["submitted_at"].notna()]
+    day = timed["submitted_at"].dt.tz_convert("UTC").dt.floor("D").dt.tz_localize(None)
+    days = pd.date_range(day.min(), day.max(), freq="D")
+    responses = day.value_counts().reindex(days, fill_value=0)
+    analysed = day[timed["analysed"].to_numpy()].value_counts().reindex(days, fill_value=0)
+    first_day = day.groupby(timed["panelist_id"].to_numpy()).min()
+    new_panelists = first_day.value_counts().reindex(days, fill_value=0)
+    return [
+        {
+            "date": date.strftime("%Y-%m-%d"),
+            "responses": int(responses.iloc[index]),
+            "responses_total": int(responses.iloc[: index + 1].sum()),
+            "analysed_total": int(analysed.iloc[: index + 1].sum()),
+            "panelists_new": int(new_panelists.iloc[index]),
+            "panelists_total": int(new_panelists.iloc[: index + 1].sum()),
+        }
+        for index, date in enumerate(days)
+    ]
 
 
 def panel_summary(
