@@ -54,7 +54,7 @@ class StudyAdmin(admin.ModelAdmin):
     list_filter = ["status", "systems"]
     search_fields = ["slug", "title", "description"]
     filter_horizontal = ["systems"]
-    readonly_fields = ["created_at", "opened_at", "closed_at", "created_by"]
+    readonly_fields = ["links", "created_at", "opened_at", "closed_at", "created_by"]
     inlines = [InviteInline, JobInline]
     actions = ["prepare_stimuli", "open_studies", "close_studies", "export_responses"]
     prepopulated_fields = {"slug": ["title"]}
@@ -73,9 +73,13 @@ class StudyAdmin(admin.ModelAdmin):
 
     @admin.display(description="results")
     def links(self, study):
+        if study.pk is None:
+            return "available once the study is saved"
         return format_html(
-            '<a href="{}">results</a> · <a href="{}">responses.csv</a>',
+            '<a href="{}">results</a> · <a href="{}">report (HTML)</a> · '
+            '<a href="{}">responses.csv</a>',
             reverse("research:results", args=[study.slug]),
+            reverse("research:report-download", args=[study.slug]),
             reverse("api:study-responses-csv", args=[study.slug]),
         )
 

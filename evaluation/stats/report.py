@@ -284,9 +284,11 @@ def _svg(figure: Figure, name: str) -> str:
 
 
 def _interval_errors(values, lows, highs):
+    """matplotlib's ``xerr``: distances below and above, never negative (a Wilson bound can
+    sit a rounding error inside a rate of exactly 0 or 1)."""
     return [
-        [value - low for value, low in zip(values, lows, strict=True)],
-        [high - value for value, high in zip(values, highs, strict=True)],
+        [max(0.0, value - low) for value, low in zip(values, lows, strict=True)],
+        [max(0.0, high - value) for value, high in zip(values, highs, strict=True)],
     ]
 
 
@@ -458,13 +460,25 @@ def report_figures(summary: dict[str, Any]) -> tuple[dict[str, str], list[dict[s
     return figures, left_out
 
 
+def anytime_note(summary: dict[str, Any]) -> str:
+    """What "decided" / "not yet" means, with the false-positive guarantee in numbers."""
+    confidence = summary["meta"]["confidence"]
+    return (
+        f"“Anytime-valid” is a {100 * confidence:g}% confidence sequence over panelists: look "
+        "as often as you like and stop when it says “decided”; the chance that any look ever "
+        f"wrongly says “decided” stays below {100 * (1 - confidence):g}%."
+    )
+
+
 def report(summary: dict[str, Any], settings: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the report page shows besides the tables: ``headlines`` (list of str),
-    ``methods`` (str), ``figures`` (list of ``{key, title, svg}``) and ``figures_left_out``."""
+    ``methods`` (str), ``anytime_note`` (str), ``figures`` (list of ``{key, title, svg}``)
+    and ``figures_left_out``."""
     figures, left_out = report_figures(summary)
     return {
         "headlines": headlines(summary),
         "methods": methods_paragraph(summary, settings or {}),
+        "anytime_note": anytime_note(summary),
         "figures": [
             {"key": key, "title": FIGURE_TITLES[key], "svg": svg} for key, svg in figures.items()
         ],
