@@ -49,6 +49,15 @@ def test_export_results_writes_both_files_with_fixed_columns(prepared_study, tmp
         "metric": "n",
         "value": "12",
     }
+    sections = [row["section"] for row in summary]
+    assert sections == sorted(
+        sections, key=["pairs", "liked", "ai_identification", "panels", "systems"].index
+    )
+    systems = {
+        (row["key"], row["metric"]): row["value"] for row in summary if row["section"] == "systems"
+    }
+    assert {key for key, _ in systems} == {"human reference", "model-x"}
+    assert {systems[(name, "rank")] for name in ("human reference", "model-x")} <= {"1", "2"}
 
 
 def test_panelist_ids_are_pseudonyms_stable_within_the_study(prepared_study):
