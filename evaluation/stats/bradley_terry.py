@@ -141,31 +141,13 @@ def fit_bradley_terry(
         ridge = 0.0 if exists else BOOTSTRAP_RIDGE
     flat = [array.reshape(-1, n_pairs) for array in (wins_first, wins_second, ties)]
     use_davidson = ties_model == "davidson" and float(ties.sum()) > 0
+    design = (pair_first, pair_second, n_systems, ridge, max_iter, tol, initial_scores)
     if use_davidson:
-        scores, log_nu, converged, iterations = _newton_davidson(
-            *flat,
-            pair_first,
-            pair_second,
-            n_systems,
-            ridge,
-            max_iter,
-            tol,
-            initial_scores,
-            initial_log_nu,
-        )
+        scores, log_nu, converged, iterations = _newton_davidson(*flat, *design, initial_log_nu)
         log_nu = log_nu.reshape(batch_shape)
     else:
-        scores, converged, iterations = _newton_half(
-            flat[0] + flat[2] / 2.0,
-            flat[0] + flat[1] + flat[2],
-            pair_first,
-            pair_second,
-            n_systems,
-            ridge,
-            max_iter,
-            tol,
-            initial_scores,
-        )
+        half_wins, n = flat[0] + flat[2] / 2.0, flat[0] + flat[1] + flat[2]
+        scores, converged, iterations = _newton_half(half_wins, n, *design)
         log_nu = None
         if ties_model == "davidson":
             # No ties at all: Davidson's nu is 0 and the model is plain Bradley-Terry.

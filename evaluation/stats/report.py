@@ -292,6 +292,11 @@ def _interval_errors(values, lows, highs):
     ]
 
 
+def _intervals(axes, values, positions, lows, highs, **style) -> None:
+    """Horizontal interval bars (and dots, unless ``fmt="none"``) at ``positions``."""
+    axes.errorbar(values, positions, xerr=_interval_errors(values, lows, highs), **style)
+
+
 def forest_plot(pairs: Sequence[dict[str, Any]]) -> str | None:
     """Win rate of each pair's first system with its Wilson interval (thick) and listener-
     cluster interval (thin), against the 50% line."""
@@ -308,22 +313,23 @@ def forest_plot(pairs: Sequence[dict[str, Any]]) -> str | None:
         if pair.get("cluster_ci_low") is not None
     ]
     if len(cluster) == len(pairs):
-        axes.errorbar(
+        _intervals(
+            axes,
             rates,
             positions,
-            xerr=_interval_errors(rates, *zip(*cluster, strict=True)),
+            *zip(*cluster, strict=True),
             fmt="none",
             ecolor=_GREY,
-            elinewidth=1,
             capsize=3,
             label="listener-cluster interval",
         )
-    axes.errorbar(
+    lows, highs = [pair["ci_low"] for pair in pairs], [pair["ci_high"] for pair in pairs]
+    _intervals(
+        axes,
         rates,
         positions,
-        xerr=_interval_errors(
-            rates, [pair["ci_low"] for pair in pairs], [pair["ci_high"] for pair in pairs]
-        ),
+        lows,
+        highs,
         fmt="o",
         color=_BLUE,
         elinewidth=3,
@@ -347,13 +353,11 @@ def ranking_plot(systems: Sequence[dict[str, Any]]) -> str | None:
     axes = figure.add_subplot()
     positions = list(range(len(systems)))[::-1]
     elos = [entry["elo"] for entry in systems]
-    if all(entry.get("elo_low") is not None for entry in systems):
-        errors = _interval_errors(
-            elos, [entry["elo_low"] for entry in systems], [entry["elo_high"] for entry in systems]
-        )
-    else:
-        errors = None
-    axes.errorbar(elos, positions, xerr=errors, fmt="o", color=_BLUE, elinewidth=3, capsize=0)
+    lows = [entry["elo_low"] for entry in systems]
+    highs = [entry["elo_high"] for entry in systems]
+    if None in lows:
+        lows = highs = elos  # no bootstrap: dots without intervals
+    _intervals(axes, elos, positions, lows, highs, fmt="o", color=_BLUE, elinewidth=3)
     axes.axvline(1000, color=_GREY, linewidth=1, linestyle=":")
     axes.set_yticks(
         positions, [f"{entry['rank']}. {entry['system']}" for entry in systems], fontsize="small"
@@ -371,16 +375,8 @@ def liked_plot(liked: Sequence[dict[str, Any]]) -> str | None:
     positions = list(range(len(liked)))[::-1]
     values = [row["of_10"] for row in liked]
     axes.barh(positions, values, color=_BLUE, alpha=0.8)
-    axes.errorbar(
-        values,
-        positions,
-        xerr=_interval_errors(
-            values, [row["of_10_low"] for row in liked], [row["of_10_high"] for row in liked]
-        ),
-        fmt="none",
-        ecolor="black",
-        capsize=3,
-    )
+    lows, highs = [row["of_10_low"] for row in liked], [row["of_10_high"] for row in liked]
+    _intervals(axes, values, positions, lows, highs, fmt="none", ecolor="black", capsize=3)
     axes.set_yticks(positions, [f"{row['system']} (n={row['n']})" for row in liked])
     axes.set_xlim(0, 10)
     axes.set_xlabel("liked it, out of 10 listeners")
@@ -398,18 +394,9 @@ def ai_by_expertise_plot(ai: dict[str, Any] | None) -> str | None:
     axes = figure.add_subplot()
     positions = list(range(len(groups)))[::-1]
     values = [figures["accuracy_decided"] for _, figures in groups]
-    axes.errorbar(
-        values,
-        positions,
-        xerr=_interval_errors(
-            values,
-            [figures["decided_ci_low"] for _, figures in groups],
-            [figures["decided_ci_high"] for _, figures in groups],
-        ),
-        fmt="o",
-        color=_BLUE,
-        elinewidth=3,
-    )
+    lows = [figures["decided_ci_low"] for _, figures in groups]
+    highs = [figures["decided_ci_high"] for _, figures in groups]
+    _intervals(axes, values, positions, lows, highs, fmt="o", color=_BLUE, elinewidth=3)
     axes.axvline(0.5, color=_ORANGE, linewidth=1, linestyle="--", label="chance")
     axes.set_yticks(positions, [f"{name} (n={figures['n_decided']})" for name, figures in groups])
     axes.set_xlim(0, 1)
