@@ -109,6 +109,16 @@ _SIDES = {"a": "a", "b": "b", "both": "both", "none": "none", "neither": "none"}
 _TURING_GUESSES = {"human": "human", "ai": "ai", "familiar": "familiar"}
 
 
+ASPECT_PREFIX = "aspect_"
+"""Optional per-aspect choices (``aspect_melody``, ``aspect_sound``, ...): ``a``, ``b`` or
+``tie``, which track was better on that aspect."""
+
+
+def aspect_columns(frame: pd.DataFrame) -> list[str]:
+    """The ``aspect_<name>`` columns of ``frame``, in frame order."""
+    return [str(column) for column in frame.columns if str(column).startswith(ASPECT_PREFIX)]
+
+
 class ResponsesError(ValueError):
     """The CSV cannot be summarised (for example a required column is missing)."""
 
@@ -211,6 +221,8 @@ def normalize_responses(responses: pd.DataFrame) -> pd.DataFrame:
         frame["ai_side"] = _coded(frame["ai_side"], _SIDES)
     if "guess" in frame.columns:
         frame["guess"] = _coded(frame["guess"], _TURING_GUESSES)
+    for column in aspect_columns(frame):
+        frame[column] = _coded(frame[column], _CHOICES)
     for column in FLAG_COLUMNS:
         if column in frame.columns:
             frame[column] = _yes_no(frame[column]) == 1.0

@@ -27,7 +27,14 @@ from .multiplicity import benjamini_hochberg, holm
 from .planning import panelists_needed, pilot_design
 from .ranking import system_ranking
 from .raters import rater_summary
-from .responses import REQUIRED_COLUMNS, RESPONSE_COLUMNS, missing_columns, normalize_responses
+from .responses import (
+    ASPECT_PREFIX,
+    REQUIRED_COLUMNS,
+    RESPONSE_COLUMNS,
+    aspect_columns,
+    missing_columns,
+    normalize_responses,
+)
 from .sequential import confidence_sequence_radius, panelist_rates
 
 SUMMARY_VERSION = 2
@@ -450,6 +457,11 @@ def liked_summary(
     ``liked_a`` belongs to the system at position A, ``liked_b`` to the one at B. ``rate`` is
     ``liked / n`` with its Wilson interval; ``of_10`` (and ``of_10_low``, ``of_10_high``) are
     the same in "N of 10 liked it" units.
+
+    When the CSV records aspect choices (``aspect_<name>`` columns, ``a``/``b``/``tie``), each
+    row also has ``aspects``: per aspect, of the ``n_liked`` times the system's track was liked
+    and the aspect answered, how often (``preferred_other``, ``share`` with Wilson interval)
+    the *other* track was preferred on that aspect.
     """
     if not {"liked_a", "liked_b"} & set(analysed.columns):
         if notes is not None:
@@ -468,9 +480,11 @@ def liked_summary(
     n = grouped["size"].to_numpy(dtype=float)
     liked = grouped["sum"].to_numpy(dtype=float)
     low, high = wilson_intervals(liked, n, confidence)
+    aspects = _liked_but_other_on_aspect(analysed, confidence)
     rows = []
     for index, system in enumerate(grouped.index):
         rate = liked[index] / n[index]
+        extra = {"aspects": aspects.get(str(system), [])} if aspects else {}
         rows.append(
             {
                 "system": str(system),
@@ -482,9 +496,49 @@ def liked_summary(
                 "of_10": 10.0 * float(rate),
                 "of_10_low": 10.0 * float(low[index]),
                 "of_10_high": 10.0 * float(high[index]),
+                **extra,
             }
         )
     return rows
+
+
+def _liked_but_other_on_aspect(
+    analysed: pd.DataFrame, confidence: float
+) -> dict[str, list[dict[str, Any]]]:
+    """Per system and aspect: liked the system's track but preferred the other on the aspect."""
+    columns = aspect_columns(analysed)
+    if not columns:
+        return {}
+    result: dict[str, list[dict[str, Any]]] = {}
+    for column in columns:
+        parts = []
+        for side, other in (("a", "b"), ("b", "a")):
+            if f"liked_{side}" not in analysed:
+                continue
+            answered = (analysed[f"liked_{side}"] == 1.0) & analysed[column].isin(["a", "b", "tie"])
+            rows = analysed[answered]
+            parts.append(
+                pd.DataFrame({"system": rows[f"system_{side}"], "other": rows[column] == other})
+            )
+        if not parts:
+            continue
+        answers = pd.concat(parts, ignore_index=True)
+        counts = answers.groupby("system")["other"].agg(["size", "sum"])
+        for system, (n_liked, preferred_other) in counts.iterrows():
+            low, high = wilson_intervals(
+                np.array([float(preferred_other)]), np.array([float(n_liked)]), confidence
+            )
+            result.setdefault(str(system), []).append(
+                {
+                    "aspect": column[len(ASPECT_PREFIX) :],
+                    "n_liked": int(n_liked),
+                    "preferred_other": int(preferred_other),
+                    "share": float(preferred_other) / float(n_liked),
+                    "ci_low": float(low[0]),
+                    "ci_high": float(high[0]),
+                }
+            )
+    return result
 
 
 def ai_identification_summary(

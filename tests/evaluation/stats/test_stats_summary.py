@@ -231,3 +231,77 @@ def test_summarize_skips_rows_that_are_not_votes(responses_csv, response_row):
         }
     )
     assert pair["cluster_ci_low"] is None and pair["design_effect"] is None
+
+
+def test_summarize_counts_liked_tracks_that_lost_on_a_recorded_aspect(responses_csv, response_row):
+    columns = (
+        "panelist_id",
+        "system_a",
+        "system_b",
+        "choice",
+        "liked_a",
+        "liked_b",
+        "aspect_melody",
+    )
+    path = responses_csv(
+        [
+            response_row(
+                panelist_id="p1",
+                system_a="x",
+                system_b="y",
+                choice="a",
+                liked_a=1,
+                liked_b=1,
+                aspect_melody="b",
+            ),
+            response_row(
+                panelist_id="p2",
+                system_a="y",
+                system_b="x",
+                choice="a",
+                liked_a=0,
+                liked_b=1,
+                aspect_melody="a",
+            ),
+            response_row(
+                panelist_id="p3",
+                system_a="x",
+                system_b="y",
+                choice="b",
+                liked_a=1,
+                liked_b=0,
+                aspect_melody="tie",
+            ),
+            response_row(
+                panelist_id="p4",
+                system_a="x",
+                system_b="y",
+                choice="b",
+                liked_a=1,
+                liked_b=0,
+                aspect_melody="",
+            ),
+        ],
+        columns=columns,
+    )
+
+    liked = {row["system"]: row for row in summarize(read_responses(path), n_bootstrap=0)["liked"]}
+
+    assert liked["x"]["aspects"] == [
+        {
+            "aspect": "melody",
+            "n_liked": 3,
+            "preferred_other": 2,
+            "share": 2 / 3,
+            "ci_low": pytest.approx(proportion_confint(2, 3, method="wilson")[0], abs=1e-12),
+            "ci_high": pytest.approx(proportion_confint(2, 3, method="wilson")[1], abs=1e-12),
+        }
+    ]
+    assert (
+        liked["y"]["aspects"][0]["n_liked"] == 1
+        and liked["y"]["aspects"][0]["preferred_other"] == 0
+    )
+
+
+def test_summarize_has_no_aspect_figures_when_none_are_recorded(study_csv):
+    assert all("aspects" not in row for row in summarize(read_responses(study_csv))["liked"])
