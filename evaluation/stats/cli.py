@@ -286,6 +286,19 @@ def format_summary(summary: dict[str, Any]) -> str:
             )
         )
 
+    planning = summary.get("planning")
+    if planning:
+        out.append(
+            f"\nPlanning: panelists per pair for {100 * planning['power']:g}% power "
+            f"({planning['test']}, {planning['votes_per_panelist_per_pair']:.1f} votes per "
+            f"panelist per pair, design effect {planning['design_effect']:.2f})\n"
+        )
+        rows = [
+            (_percent(scenario["win_rate"]), scenario["panelists"], f"{scenario['votes']:.0f}")
+            for scenario in planning["scenarios"]
+        ]
+        out.append(_table(("win rate", "panelists", "votes"), rows))
+
     if summary.get("panels"):
         out.append("\nPanels\n")
         rows = [

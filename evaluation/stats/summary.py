@@ -17,6 +17,7 @@ import pandas as pd
 
 from .bootstrap import BootstrapResult, percentile_interval
 from .comparisons import Comparisons, build_comparisons, comparable_rows, pair_counts
+from .detection import d_prime_two_alternative
 from .identification import (
     IDENTIFICATION_COLUMNS,
     has_identification_columns,
@@ -551,7 +552,9 @@ def ai_identification_summary(
     counting as not correct (so chance is below 50% when listeners say "unsure");
     ``unsure_rate`` is reported beside it. ``accuracy_decided = correct / n_decided`` over the
     a/b guesses only, and ``p_value`` is the exact two-sided binomial test of ``correct`` in
-    ``n_decided`` against 0.5. ``by_expertise`` repeats the figures per expertise group.
+    ``n_decided`` against 0.5. ``d_prime`` (with ``d_prime_low``, ``d_prime_high``) is the
+    two-alternative d' of ``(correct + unsure / 2) / n``. ``by_expertise`` repeats the figures
+    per expertise group.
     """
     needed = {"guess_ai", "ai_side"}
     if not needed <= set(analysed.columns):
@@ -608,6 +611,8 @@ def _identification_figures(scorable: pd.DataFrame, confidence: float) -> dict[s
         "decided_ci_low": float(decided_low[0]),
         "decided_ci_high": float(decided_high[0]),
         "p_value": binomial_p_value(correct, decided),
+        # d' of a two-alternative choice; "can't tell" scores what a coin flip would (half).
+        **d_prime_two_alternative(correct + unsure / 2.0, n, confidence),
     }
 
 

@@ -76,6 +76,7 @@ def test_cli_shows_a_progress_bar_on_stderr_unless_told_not_to(responses_csv, re
     assert "panelist bootstrap" in with_bar.err and "50/50" in with_bar.err
     assert without_bar.err == ""
     assert "anytime-valid" in with_bar.out and "p (Holm)" in with_bar.out
+    assert "Planning: panelists per pair for 80% power" in with_bar.out
 
 
 def test_cli_refuses_a_negative_number_of_bootstrap_rounds(responses_csv, response_row, capsys):

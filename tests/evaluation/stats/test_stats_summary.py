@@ -1,10 +1,11 @@
 import json
+import math
 
 import pytest
-from scipy.stats import binomtest
+from scipy.stats import binomtest, norm
 from statsmodels.stats.proportion import proportion_confint
 
-from evaluation.stats import read_responses, summarize
+from evaluation.stats import read_responses, summarize, wilson_interval
 
 # panelist, panel, expertise, system_a, system_b, choice, liked_a, liked_b, guess_ai, catch
 STUDY = [
@@ -129,6 +130,11 @@ def test_summarize_scores_ai_identification_with_unsure_as_not_correct(study_csv
     assert (ai["ci_low"], ai["ci_high"]) == wilson(7, 14)
     assert ai["p_value"] == binomtest(7, 11).pvalue
     assert ai["n_unscorable"] == 1
+    # d' of 8.5 correct in 14 (the 3 "unsure" count half).
+    assert ai["d_prime"] == pytest.approx(math.sqrt(2) * norm.ppf(8.5 / 14), abs=1e-12)
+    assert ai["d_prime_low"] == pytest.approx(
+        math.sqrt(2) * norm.ppf(wilson_interval(8.5, 14)[0]), abs=1e-12
+    )
     groups = {group["expertise"]: group for group in ai["by_expertise"]}
     assert list(groups) == ["hobbyist", "none", "professional"]
     assert [(g["n"], g["correct"], g["unsure"]) for g in groups.values()] == [
