@@ -340,7 +340,7 @@ def forest_plot(pairs: Sequence[dict[str, Any]]) -> str | None:
         positions, [f"{pair['system_a']} vs {pair['system_b']} (n={pair['n']})" for pair in pairs]
     )
     axes.set_xlim(0, 1)
-    axes.set_xlabel("share of comparisons won by the first-named system (ties half)")
+    axes.set_xlabel("win rate of the first-named system (ties count half)")
     figure.legend(loc="outside upper right", ncols=2, fontsize="small", frameon=False)
     return _svg(figure, "forest")
 
@@ -400,7 +400,7 @@ def ai_by_expertise_plot(ai: dict[str, Any] | None) -> str | None:
     axes.axvline(0.5, color=_ORANGE, linewidth=1, linestyle="--", label="chance")
     axes.set_yticks(positions, [f"{name} (n={figures['n_decided']})" for name, figures in groups])
     axes.set_xlim(0, 1)
-    axes.set_xlabel("share of guesses that picked the AI track (“can't tell” left out)")
+    axes.set_xlabel("guesses that picked the AI track (“can't tell” left out)")
     axes.legend(loc="lower right", fontsize="small", frameon=False)
     return _svg(figure, "ai_by_expertise")
 

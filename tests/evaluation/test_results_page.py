@@ -99,3 +99,11 @@ def test_an_empty_study_says_what_is_missing_instead_of_drawing_figures(
     assert "<svg" not in html
     assert "Win rate per system pair left out: no preference votes yet." in html
     assert "Progress over time left out: no submission times" in html
+
+
+def test_no_template_comment_leaks_into_the_report(client, prepared_study, researcher):
+    client.force_login(researcher)
+
+    download = client.get("/studies/pilot/report.html").content.decode()
+
+    assert "{#" not in download and "{%" not in download
