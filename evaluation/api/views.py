@@ -38,7 +38,7 @@ class StudyViewSet(ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def results(self, request, slug=None):
         study = self.get_object()
-        full = study_report(study)
+        full = study_report(study, with_figures=False)
         text = {key: value for key, value in full["report"].items() if key != "figures"}
         return Response({"study": study.slug, **full["summary"], "report": text})
 

@@ -36,14 +36,15 @@ def study_settings(study: Study) -> dict:
     }
 
 
-def study_report(study: Study) -> dict:
+def study_report(study: Study, *, with_figures: bool = True) -> dict:
     """Everything the researcher's report shows: ``summary`` (as :func:`study_results`),
-    ``report`` (headlines, methods, SVG figures), ``settings`` and ``progress``."""
+    ``report`` (headlines, methods, SVG figures unless ``with_figures`` is False),
+    ``settings`` and ``progress``."""
     summary = study_results(study)
     settings = study_settings(study)
     return {
         "summary": summary,
-        "report": report(summary, settings),
+        "report": report(summary, settings, with_figures=with_figures),
         "settings": settings,
         "progress": study_progress(study),
     }

@@ -422,29 +422,49 @@ def progress_plot(progress: Sequence[dict[str, Any]] | None) -> str | None:
     return _svg(figure, "progress")
 
 
+_FIGURES = {
+    "forest": (forest_plot, "pairs", "no preference votes yet"),
+    "ranking": (ranking_plot, "systems", "needs votes on two systems"),
+    "liked": (liked_plot, "liked", "no “did you like it?” answers"),
+    "ai_by_expertise": (
+        ai_by_expertise_plot,
+        "ai_identification",
+        "no human-vs-AI pairs with a guess (needs the columns guess_ai and ai_side)",
+    ),
+    "progress": (progress_plot, "progress", "no submission times (needs the column submitted_at)"),
+}
+"""Per figure key: the drawing function, the summary key it draws, and why it may be missing."""
+
+
 def report_figures(summary: dict[str, Any]) -> tuple[dict[str, str], list[dict[str, str]]]:
     """All figures as ``{key: svg}`` (keys of :data:`FIGURE_TITLES`, in order) and the list
     of ``{figure, reason}`` for those that could not be drawn."""
-    drawn = {
-        "forest": (forest_plot(summary.get("pairs") or []), "no preference votes yet"),
-        "ranking": (ranking_plot(summary.get("systems") or []), "needs votes on two systems"),
-        "liked": (liked_plot(summary.get("liked") or []), "no “did you like it?” answers"),
-        "ai_by_expertise": (
-            ai_by_expertise_plot(summary.get("ai_identification")),
-            "no human-vs-AI pairs with a guess (needs the columns guess_ai and ai_side)",
-        ),
-        "progress": (
-            progress_plot(summary.get("progress")),
-            "no submission times (needs the column submitted_at)",
-        ),
-    }
-    figures = {key: svg for key, (svg, _) in drawn.items() if svg is not None}
+    drawn = {key: draw(summary.get(source)) for key, (draw, source, _) in _FIGURES.items()}
+    figures = {key: svg for key, svg in drawn.items() if svg is not None}
     left_out = [
-        {"figure": FIGURE_TITLES[key], "reason": reason}
-        for key, (svg, reason) in drawn.items()
+        {"figure": FIGURE_TITLES[key], "reason": _FIGURES[key][2]}
+        for key, svg in drawn.items()
         if svg is None
     ]
     return figures, left_out
+
+
+def report_figures_left_out(summary: dict[str, Any]) -> list[dict[str, str]]:
+    """The ``left_out`` list of :func:`report_figures`, without drawing anything: a figure
+    is drawn exactly when its function has data, which these checks mirror."""
+    ai = summary.get("ai_identification") or {}
+    has_data = {
+        "forest": any(pair["n"] for pair in summary.get("pairs") or []),
+        "ranking": len(summary.get("systems") or []) >= 2,
+        "liked": bool(summary.get("liked")),
+        "ai_by_expertise": bool(ai.get("n_decided")),
+        "progress": bool(summary.get("progress")),
+    }
+    return [
+        {"figure": FIGURE_TITLES[key], "reason": _FIGURES[key][2]}
+        for key, present in has_data.items()
+        if not present
+    ]
 
 
 def anytime_note(summary: dict[str, Any]) -> str:
@@ -457,11 +477,17 @@ def anytime_note(summary: dict[str, Any]) -> str:
     )
 
 
-def report(summary: dict[str, Any], settings: dict[str, Any] | None = None) -> dict[str, Any]:
+def report(
+    summary: dict[str, Any], settings: dict[str, Any] | None = None, *, with_figures: bool = True
+) -> dict[str, Any]:
     """Everything the report page shows besides the tables: ``headlines`` (list of str),
     ``methods`` (str), ``anytime_note`` (str), ``figures`` (list of ``{key, title, svg}``)
-    and ``figures_left_out``."""
-    figures, left_out = report_figures(summary)
+    and ``figures_left_out``. ``with_figures=False`` skips drawing (``figures`` is then
+    empty; ``figures_left_out`` still says which figures the data cannot support)."""
+    if with_figures:
+        figures, left_out = report_figures(summary)
+    else:
+        figures, left_out = {}, report_figures_left_out(summary)
     return {
         "headlines": headlines(summary),
         "methods": methods_paragraph(summary, settings or {}),

@@ -15,6 +15,7 @@ from evaluation.stats.report import (
     ranking_headline,
     report,
     report_figures,
+    report_figures_left_out,
     svg_ids,
 )
 
@@ -120,6 +121,7 @@ def test_every_figure_is_an_inline_svg_with_ids_of_its_own(summary):
     figures, left_out = report_figures(summary)
 
     assert list(figures) == list(FIGURE_TITLES) and left_out == []
+    assert report_figures_left_out(summary) == []
     ids = []
     for key, svg in figures.items():
         assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
@@ -150,6 +152,8 @@ def test_figures_without_their_data_are_left_out_with_a_reason():
         "AI identification by expertise",
         "Progress over time",
     ]
+    assert report_figures_left_out(bare) == left_out
+    assert report(bare, with_figures=False)["figures"] == []
 
 
 def test_a_hostile_system_name_never_reaches_the_svg_as_markup():

@@ -249,45 +249,14 @@ def test_summarize_counts_liked_tracks_that_lost_on_a_recorded_aspect(responses_
         "liked_b",
         "aspect_melody",
     )
+    answers = [
+        ("p1", "x", "y", "a", 1, 1, "b"),
+        ("p2", "y", "x", "a", 0, 1, "a"),
+        ("p3", "x", "y", "b", 1, 0, "tie"),
+        ("p4", "x", "y", "b", 1, 0, ""),
+    ]
     path = responses_csv(
-        [
-            response_row(
-                panelist_id="p1",
-                system_a="x",
-                system_b="y",
-                choice="a",
-                liked_a=1,
-                liked_b=1,
-                aspect_melody="b",
-            ),
-            response_row(
-                panelist_id="p2",
-                system_a="y",
-                system_b="x",
-                choice="a",
-                liked_a=0,
-                liked_b=1,
-                aspect_melody="a",
-            ),
-            response_row(
-                panelist_id="p3",
-                system_a="x",
-                system_b="y",
-                choice="b",
-                liked_a=1,
-                liked_b=0,
-                aspect_melody="tie",
-            ),
-            response_row(
-                panelist_id="p4",
-                system_a="x",
-                system_b="y",
-                choice="b",
-                liked_a=1,
-                liked_b=0,
-                aspect_melody="",
-            ),
-        ],
+        [response_row(**dict(zip(columns, answer, strict=True))) for answer in answers],
         columns=columns,
     )
 
