@@ -104,8 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if bar is not None:
         bar.close()
     if args.json:
-        json.dump(summary, sys.stdout, indent=2, allow_nan=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(json.dumps(summary, indent=2, allow_nan=False) + "\n")
     else:
         sys.stdout.write(format_summary(summary))
     return 0

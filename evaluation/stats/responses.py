@@ -175,9 +175,7 @@ def read_responses(path: str | Path) -> pd.DataFrame:
     frame.columns = [str(column).strip() for column in frame.columns]
     for column in frame.columns:
         values = frame[column]
-        escaped = values.str.startswith("'")
-        if escaped.any():
-            frame.loc[escaped, column] = values[escaped].map(unescape_cell)
+        frame[column] = map_distinct(values, unescape_cell)
     frame = normalize_responses(frame)
     frame.attrs["sha256"] = file_sha256(path)
     frame.attrs["source"] = str(path)
@@ -238,12 +236,23 @@ def normalize_responses(responses: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def map_distinct(values: pd.Series, transform, missing: object = "") -> pd.Series:
+    """``values.map(transform)`` computed once per distinct value (missing -> ``missing``).
+
+    A response column holds few distinct values (system names, choices, panelists) in up to
+    a million rows; string methods per row would dominate reading the file.
+    """
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [transform(value) for value in uniques]
+    mapped[-1] = missing  # code -1 marks a missing value
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
 def _text(values: pd.Series) -> pd.Series:
     """Strings with surrounding blanks removed; missing values become ``""``."""
     if values.dtype == object or pd.api.types.is_string_dtype(values):
-        missing = values.isna()
-        text = values.astype(str).str.strip()
-        return text.mask(missing, "")
+        return map_distinct(values, lambda value: str(value).strip())
     if pd.api.types.is_float_dtype(values):
         # Integer ids that pandas read as floats because of an empty cell: 7.0 -> "7".
         return values.map(_float_text).astype(object)
@@ -258,8 +267,7 @@ def _float_text(value: float) -> str:
 
 def _coded(values: pd.Series, codes: dict) -> pd.Series:
     """Map free-text answers onto their codes; anything else becomes ``""``."""
-    text = _text(values).str.lower()
-    return text.map(codes).fillna("").astype(object)
+    return map_distinct(_text(values), lambda value: codes.get(value.lower(), ""))
 
 
 def _yes_no(values: pd.Series) -> pd.Series:

@@ -23,7 +23,7 @@ from .identification import (
     has_identification_columns,
     identification_summary,
 )
-from .intervals import binomial_p_value, wilson_intervals, z_value
+from .intervals import binomial_p_value, binomial_p_values_half, wilson_intervals, z_value
 from .multiplicity import benjamini_hochberg, holm
 from .planning import panelists_needed, pilot_design
 from .ranking import system_ranking
@@ -329,11 +329,8 @@ def pair_summary(
     n = counts["n"].astype(float)
     successes = counts["wins_first"] + counts["ties"] / 2.0
     low, high = wilson_intervals(successes, n, confidence)
-    p_values = np.array(
-        [
-            binomial_p_value(wins, wins + losses)
-            for wins, losses in zip(counts["wins_first"], counts["wins_second"], strict=True)
-        ]
+    p_values = binomial_p_values_half(
+        counts["wins_first"], counts["wins_first"] + counts["wins_second"]
     )
     p_holm, p_bh = holm(p_values), benjamini_hochberg(p_values)
     cluster = _cluster_figures(comparisons, confidence)
