@@ -75,9 +75,13 @@ class StudyAdmin(admin.ModelAdmin):
 
     @admin.display(description="results")
     def links(self, study):
+        if study.pk is None:
+            return "available once the study is saved"
         return format_html(
-            '<a href="{}">results</a> · <a href="{}">responses.csv</a>',
+            '<a href="{}">results</a> · <a href="{}">report (HTML)</a> · '
+            '<a href="{}">responses.csv</a>',
             reverse("research:results", args=[study.slug]),
+            reverse("research:report-download", args=[study.slug]),
             reverse("api:study-responses-csv", args=[study.slug]),
         )
 

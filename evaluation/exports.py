@@ -182,6 +182,15 @@ def summary_rows(summary: dict) -> Iterator[dict]:
                 "metric": metric,
                 "value": panel[metric],
             }
+    # Appended after the original sections so that existing readers keep their rows.
+    for system in summary.get("systems", []):
+        for metric in ("rank", "score", "ci_low", "ci_high", "elo", "rank_low", "rank_high"):
+            yield {
+                "section": "systems",
+                "key": system["system"],
+                "metric": metric,
+                "value": system.get(metric),
+            }
 
 
 def summary_csv(summary: dict) -> str:

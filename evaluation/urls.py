@@ -16,6 +16,9 @@ listener_patterns = (
 )
 
 research_patterns = (
-    [path("<slug:slug>/results/", research.results, name="results")],
+    [
+        path("<slug:slug>/results/", research.results, name="results"),
+        path("<slug:slug>/report.html", research.report_download, name="report-download"),
+    ],
     "research",
 )

@@ -12,7 +12,7 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 from evaluation.api.serializers import JobSerializer, StudySerializer
 from evaluation.exports import responses_csv
 from evaluation.models import Job, Study
-from evaluation.selectors.results import study_progress, study_results
+from evaluation.selectors.results import study_progress, study_report
 from evaluation.services import ServiceError
 from evaluation.services.jobs import job_cancel, job_queue
 from evaluation.services.studies import study_close, study_open
@@ -27,11 +27,20 @@ class StudyViewSet(ReadOnlyModelViewSet):
     lookup_field = "slug"
     queryset = Study.objects.prefetch_related("systems")
 
-    @extend_schema(responses={200: OpenApiResponse(description="statistics summary (JSON)")})
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                description="statistics summary (docs/statistics.md) plus the report's "
+                "headlines, methods paragraph and anytime-valid note"
+            )
+        }
+    )
     @action(detail=True, methods=["get"])
     def results(self, request, slug=None):
         study = self.get_object()
-        return Response({"study": study.slug, **study_results(study)})
+        full = study_report(study, with_figures=False)
+        text = {key: value for key, value in full["report"].items() if key != "figures"}
+        return Response({"study": study.slug, **full["summary"], "report": text})
 
     @extend_schema(responses={200: OpenApiResponse(description="collection progress")})
     @action(detail=True, methods=["get"])

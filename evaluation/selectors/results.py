@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from evaluation.exports import responses_csv
 from evaluation.models import Job, Panelist, Study, Trial
 from evaluation.stats import json_ready, read_responses, summarize
+from evaluation.stats.report import report
 
 
 def study_results(study: Study) -> dict:
@@ -18,6 +19,35 @@ def study_results(study: Study) -> dict:
         path.write_text(responses_csv(study), encoding="utf-8")
         summary = summarize(read_responses(path))
     return json_ready(summary)
+
+
+def study_settings(study: Study) -> dict:
+    """The study settings the methods paragraph describes (plain values, no model objects)."""
+    pairs = study.pairs.aggregate(total=Count("id"), catch=Count("id", filter=Q(is_catch=True)))
+    return {
+        "title": study.title,
+        "systems": sorted(study.systems.values_list("name", flat=True)),
+        "n_prompts": study.pairs.values("prompt").distinct().count(),
+        "n_pairs": pairs["total"],
+        "n_catch_pairs": pairs["catch"],
+        **study.protocol(),
+        "opened_at": study.opened_at.date().isoformat() if study.opened_at else None,
+        "closed_at": study.closed_at.date().isoformat() if study.closed_at else None,
+    }
+
+
+def study_report(study: Study, *, with_figures: bool = True) -> dict:
+    """Everything the researcher's report shows: ``summary`` (as :func:`study_results`),
+    ``report`` (headlines, methods, SVG figures unless ``with_figures`` is False),
+    ``settings`` and ``progress``."""
+    summary = study_results(study)
+    settings = study_settings(study)
+    return {
+        "summary": summary,
+        "report": report(summary, settings, with_figures=with_figures),
+        "settings": settings,
+        "progress": study_progress(study),
+    }
 
 
 def study_progress(study: Study) -> dict:

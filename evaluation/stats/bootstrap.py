@@ -16,14 +16,16 @@ It is fast because nothing is recounted per round:
 4. all rounds are fitted together by the batched Newton method of
    :mod:`evaluation.stats.bradley_terry`.
 
-Giving every *vote* its own "panelist" turns the same code into the classic row bootstrap
-(used for comparison only).
+``by="vote"`` gives the classic row bootstrap of the public leaderboards (for comparison only):
+resampling vote rows only changes how many votes land in each (pair, outcome) cell, so a round
+is one multinomial draw over those cells.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -88,31 +90,64 @@ def panelist_bootstrap(
     seed: int | np.random.Generator = 0,
     ties_model: str = "half",
     by: str = "panelist",
+    progress: Callable[[int], None] | None = None,
+    initial_scores: np.ndarray | None = None,
+    initial_log_nu: float | None = None,
 ) -> BootstrapResult:
     """Bootstrap the Bradley-Terry fit and every pair's win rate by resampling panelists.
 
     ``by="panelist"`` (default) resamples panelists with all their votes; ``by="vote"``
     resamples single votes (the row bootstrap of the public leaderboards; for comparison).
     ``seed``: an int or a numpy Generator. Rounds are processed in chunks so that memory
-    stays bounded for any number of panelists.
+    stays bounded for any number of panelists. ``progress``, if given, is called with the
+    number of rounds finished after each chunk (for a progress bar). ``initial_scores`` /
+    ``initial_log_nu``: the full-data fit, where every round's Newton method starts.
     """
-    if by == "vote":
-        comparisons = _votes_as_panelists(comparisons)
-    elif by != "panelist":
+    if by not in ("panelist", "vote"):
         raise ValueError(f"by must be 'panelist' or 'vote', not {by!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    counts = panelist_pair_counts(comparisons)
     n_pairs = comparisons.n_pairs
-    table = np.concatenate([counts["wins_first"], counts["wins_second"], counts["ties"]], axis=1)
-    n_units = table.shape[0]
-    chunk = max(1, min(n_rounds, _CELLS_PER_CHUNK // max(n_units, 1)))
+    # With ties as half a win, a pair's fit and win rate need only two numbers: the first
+    # system's (half-)wins and the votes; three are needed for Davidson's tie model.
+    columns = 2 if ties_model == "half" else 3
+    if by == "vote":
+        table = None
+        cells = np.bincount(
+            comparisons.outcome.astype(np.int64) * n_pairs + comparisons.pair,
+            minlength=3 * n_pairs,
+        )
+        n_units = comparisons.n_votes
+    else:
+        counts = panelist_pair_counts(comparisons)
+        table = _outcome_columns(
+            counts["wins_first"], counts["wins_second"], counts["ties"], columns
+        )
+        n_units = table.shape[0]
+    memory_rows = n_units if table is not None else 1
+    chunk = max(1, min(n_rounds, _CELLS_PER_CHUNK // max(memory_rows, 1)))
     scores, log_nu, rates, converged = [], [], [], []
     for start in range(0, n_rounds, chunk):
         rounds = min(chunk, n_rounds - start)
-        totals = reweighted_counts(table, resampling_weights(n_units, rounds, rng))
-        wins_first = totals[:, :n_pairs]
-        wins_second = totals[:, n_pairs : 2 * n_pairs]
-        ties = totals[:, 2 * n_pairs :]
+        if table is None:
+            # Resampling n votes with replacement only changes how many votes fall in each
+            # (pair, outcome) cell: the cell counts are Multinomial(n, observed shares).
+            drawn = rng.multinomial(n_units, cells / max(n_units, 1), size=rounds).astype(float)
+            totals = _outcome_columns(
+                drawn[:, :n_pairs],
+                drawn[:, n_pairs : 2 * n_pairs],
+                drawn[:, 2 * n_pairs :],
+                columns,
+            )
+        else:
+            totals = reweighted_counts(table, resampling_weights(n_units, rounds, rng))
+        if columns == 2:
+            wins_first, n = totals[:, :n_pairs], totals[:, n_pairs:]
+            wins_second, ties = n - wins_first, np.zeros_like(wins_first)
+        else:
+            wins_first = totals[:, :n_pairs]
+            wins_second = totals[:, n_pairs : 2 * n_pairs]
+            ties = totals[:, 2 * n_pairs :]
+            n = wins_first + wins_second + ties
         fit = fit_bradley_terry(
             wins_first,
             wins_second,
@@ -122,14 +157,17 @@ def panelist_bootstrap(
             comparisons.n_systems,
             ties_model=ties_model,
             ridge=BOOTSTRAP_RIDGE,
+            initial_scores=initial_scores,
+            initial_log_nu=initial_log_nu,
         )
-        n = wins_first + wins_second + ties
         with np.errstate(invalid="ignore", divide="ignore"):
             rates.append(np.where(n > 0, (wins_first + ties / 2.0) / n, np.nan))
         scores.append(fit.scores)
         converged.append(fit.converged)
         if fit.tie_log_nu is not None:
             log_nu.append(fit.tie_log_nu)
+        if progress is not None:
+            progress(rounds)
     return BootstrapResult(
         scores=np.concatenate(scores),
         tie_log_nu=np.concatenate(log_nu) if log_nu else None,
@@ -150,11 +188,11 @@ def percentile_interval(
     return low, high
 
 
-def _votes_as_panelists(comparisons: Comparisons) -> Comparisons:
-    """The same votes, each attributed to its own pseudo-panelist."""
-    n_votes = comparisons.n_votes
-    return replace(
-        comparisons,
-        panelist=np.arange(n_votes, dtype=np.int64),
-        panelists=tuple(str(index) for index in range(n_votes)),
-    )
+def _outcome_columns(
+    wins_first: np.ndarray, wins_second: np.ndarray, ties: np.ndarray, columns: int
+) -> np.ndarray:
+    """``[..., 2 * n_pairs]`` (half-wins of the first system, votes) when ``columns == 2``,
+    else ``[..., 3 * n_pairs]`` (wins of the first, wins of the second, ties)."""
+    if columns == 2:
+        return np.concatenate([wins_first + ties / 2.0, wins_first + wins_second + ties], axis=-1)
+    return np.concatenate([wins_first, wins_second, ties], axis=-1)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .ranking import TIES_MODELS
 from .responses import ResponsesError, read_responses
 from .summary import MUSHRA_MIN_CATCH_PASS_RATE, summarize
 
@@ -50,16 +51,43 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--confidence", type=float, default=0.95, help="interval level (default %(default)s)"
     )
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=1000,
+        metavar="ROUNDS",
+        help="panelist-bootstrap rounds for the ranking and cluster intervals, 0 for none "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="bootstrap random seed (default %(default)s)"
+    )
+    parser.add_argument(
+        "--ties",
+        choices=TIES_MODELS,
+        default="half",
+        help="ranking tie model: a tie is half a win each way, or Davidson's model "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--no-progress", action="store_true", help="do not print a progress bar on stderr"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.bootstrap < 0:
+        parser.error(f"--bootstrap must be 0 or more rounds, not {args.bootstrap}")
+    if not 0.0 < args.confidence < 1.0:
+        parser.error(f"--confidence must lie strictly between 0 and 1, not {args.confidence}")
     try:
         responses = read_responses(args.responses)
     except (OSError, ResponsesError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    bar = _progress_bar(args.bootstrap, args.no_progress)
     summary = summarize(
         responses,
         exclude_catch=not args.include_catch,
@@ -68,13 +96,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         min_listen_s=args.min_listen,
         exclude_simulated=args.exclude_simulated,
         confidence=args.confidence,
+        ties=args.ties,
+        n_bootstrap=args.bootstrap,
+        seed=args.seed,
+        progress=None if bar is None else bar.update,
     )
+    if bar is not None:
+        bar.close()
     if args.json:
-        json.dump(summary, sys.stdout, indent=2, allow_nan=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(json.dumps(summary, indent=2, allow_nan=False) + "\n")
     else:
         sys.stdout.write(format_summary(summary))
     return 0
+
+
+def _progress_bar(total: int, hidden: bool):
+    """A tqdm bar on stderr over the bootstrap rounds (None when hidden or nothing to do)."""
+    if hidden or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="panelist bootstrap", unit="round", file=sys.stderr)
 
 
 def _percent(value: float | None, digits: int = 0) -> str:
@@ -85,6 +127,17 @@ def _p(value: float | None) -> str:
     if value is None:
         return "–"
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _number(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _decided(pair: dict[str, Any]) -> str:
+    """The confidence-sequence verdict: which system is ahead, or "not yet"."""
+    if pair.get("decided"):
+        return f"decided: {pair['decided_for']}"
+    return "not yet"
 
 
 def _table(header: Sequence[str], rows: list[Sequence[Any]]) -> str:
@@ -131,11 +184,27 @@ def format_summary(summary: dict[str, Any]) -> str:
                 _percent(pair["win_rate_a"], 1),
                 f"{_percent(pair['ci_low'], 1)}–{_percent(pair['ci_high'], 1)}",
                 _p(pair["p_value"]),
+                _p(pair.get("p_holm")),
+                _decided(pair),
             )
             for pair in summary["pairs"]
         ]
         out.append(
-            _table(("pair", "n", "wins A", "wins B", "ties", "A wins", "interval", "p"), rows)
+            _table(
+                (
+                    "pair",
+                    "n",
+                    "wins A",
+                    "wins B",
+                    "ties",
+                    "A wins",
+                    "interval",
+                    "p",
+                    "p (Holm)",
+                    "anytime-valid",
+                ),
+                rows,
+            )
         )
 
     if summary.get("systems"):
@@ -190,6 +259,44 @@ def format_summary(summary: dict[str, Any]) -> str:
                 ],
             )
         )
+
+    identification = summary.get("identification")
+    if identification:
+        out.append("\nHuman or AI? (single tracks; 'familiar' answers left out)\n")
+        rows = [("all", identification)] + [
+            (group["expertise"], group) for group in identification["by_expertise"]
+        ]
+        out.append(
+            _table(
+                ("group", "n", "accuracy", "interval", "d'", "criterion c", "familiar"),
+                [
+                    (
+                        name,
+                        figures["n"],
+                        _percent(figures["accuracy"], 1),
+                        f"{_percent(figures['accuracy_low'], 1)}–"
+                        f"{_percent(figures['accuracy_high'], 1)}",
+                        _number(figures["d_prime"]),
+                        _number(figures["criterion"]),
+                        figures["n_familiar"],
+                    )
+                    for name, figures in rows
+                ],
+            )
+        )
+
+    planning = summary.get("planning")
+    if planning:
+        out.append(
+            f"\nPlanning: panelists per pair for {100 * planning['power']:g}% power "
+            f"({planning['test']}, {planning['votes_per_panelist_per_pair']:.1f} votes per "
+            f"panelist per pair, design effect {planning['design_effect']:.2f})\n"
+        )
+        rows = [
+            (_percent(scenario["win_rate"]), scenario["panelists"], f"{scenario['votes']:.0f}")
+            for scenario in planning["scenarios"]
+        ]
+        out.append(_table(("win rate", "panelists", "votes"), rows))
 
     if summary.get("panels"):
         out.append("\nPanels\n")

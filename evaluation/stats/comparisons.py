@@ -78,23 +78,42 @@ def comparable_rows(responses: pd.DataFrame) -> pd.Series:
 
 
 def build_comparisons(responses: pd.DataFrame) -> Comparisons:
-    """Encode the usable votes of a normalised responses frame (see ``comparable_rows``)."""
-    usable = comparable_rows(responses).to_numpy()
-    rows = np.flatnonzero(usable)
-    system_a = responses["system_a"].to_numpy()[rows]
-    system_b = responses["system_b"].to_numpy()[rows]
-    choice = responses["choice"].to_numpy()[rows]
-    panelist_ids = responses["panelist_id"].to_numpy()[rows]
+    """Encode the usable votes of a normalised responses frame (see ``comparable_rows``).
 
-    # pandas' hash-based factorize is much faster than sorting a million strings.
-    codes, systems = pd.factorize(np.concatenate([system_a, system_b]), sort=True)
-    code_a, code_b = codes[: rows.size], codes[rows.size :]
+    Works on integer codes from the start: pandas' hash-based factorize of each text column
+    once, then only integer arithmetic (string comparisons on a million rows cost more than
+    the whole bootstrap).
+    """
+    choice_codes, choice_names = pd.factorize(responses["choice"].to_numpy())
+    choice_names = np.asarray(choice_names, dtype=object)
+    system_codes, systems = pd.factorize(
+        np.concatenate([responses["system_a"].to_numpy(), responses["system_b"].to_numpy()]),
+        sort=True,
+    )
+    n_rows = len(responses)
+    all_a, all_b = system_codes[:n_rows], system_codes[n_rows:]
+    named = np.asarray(systems, dtype=object) != ""
+    # One flag per distinct choice, looked up by code; the extra False serves code -1 (NaN).
+    flags = {
+        name: np.append(choice_names == name, False)[choice_codes] for name in ("a", "b", "tie")
+    }
+    is_vote = flags["a"] | flags["b"] | flags["tie"]
+    usable = is_vote & (all_a != all_b) & named[all_a] & named[all_b]
+    rows = np.flatnonzero(usable)
+    code_a, code_b = all_a[rows], all_b[rows]
+    # Drop systems that only appear in rows that are not votes, and renumber the rest.
+    used = np.zeros(len(systems), dtype=bool)
+    used[code_a] = True
+    used[code_b] = True
+    renumber = np.cumsum(used) - 1
+    systems = np.asarray(systems, dtype=object)[used]
+    code_a, code_b = renumber[code_a], renumber[code_b]
     first = np.minimum(code_a, code_b)
     second = np.maximum(code_a, code_b)
     first_at_a = code_a == first
 
-    chose_a = choice == "a"
-    chose_b = choice == "b"
+    chose_a = flags["a"][rows]
+    chose_b = flags["b"][rows]
     first_won = np.where(first_at_a, chose_a, chose_b)
     second_won = np.where(first_at_a, chose_b, chose_a)
     outcome = np.full(rows.size, TIE, dtype=np.int8)
@@ -104,7 +123,7 @@ def build_comparisons(responses: pd.DataFrame) -> Comparisons:
     n_systems = len(systems)
     pair_key = first.astype(np.int64) * max(n_systems, 1) + second
     pair, pair_keys = pd.factorize(pair_key, sort=True)
-    panelist, panelists = pd.factorize(panelist_ids, sort=True)
+    panelist, panelists = pd.factorize(responses["panelist_id"].to_numpy()[rows], sort=True)
     return Comparisons(
         systems=tuple(str(name) for name in systems),
         panelists=tuple(str(name) for name in panelists),
@@ -120,6 +139,20 @@ def build_comparisons(responses: pd.DataFrame) -> Comparisons:
     )
 
 
+def _distinct_panelists_per_pair(comparisons: Comparisons) -> np.ndarray:
+    """How many distinct panelists voted on each pair, ``[n_pairs]``."""
+    k = comparisons.n_pairs
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    cell = comparisons.panelist * k + comparisons.pair
+    n_cells = comparisons.n_panelists * k
+    if n_cells <= 8 * max(comparisons.n_votes, 1):
+        # A dense count is a linear pass; sorting (np.unique) a million cells is not.
+        seen = np.bincount(cell, minlength=n_cells).reshape(comparisons.n_panelists, k) > 0
+        return seen.sum(axis=0)
+    return np.bincount(np.unique(cell) % k, minlength=k)
+
+
 def pair_counts(comparisons: Comparisons) -> dict[str, np.ndarray]:
     """Vote counts per pair: ``wins_first``, ``wins_second``, ``ties``, ``n`` (each ``[n_pairs]``),
     plus ``n_panelists`` (distinct panelists who rated the pair)."""
@@ -132,9 +165,7 @@ def pair_counts(comparisons: Comparisons) -> dict[str, np.ndarray]:
         "ties": np.bincount(comparisons.pair[comparisons.outcome == TIE], minlength=k),
     }
     counts["n"] = counts["wins_first"] + counts["wins_second"] + counts["ties"]
-    cell = comparisons.panelist * k + comparisons.pair
-    distinct = np.unique(cell)
-    counts["n_panelists"] = np.bincount(distinct % k, minlength=k) if k else np.zeros(0, int)
+    counts["n_panelists"] = _distinct_panelists_per_pair(comparisons)
     return counts
 
 

@@ -23,8 +23,8 @@ def votes_needed(
 ) -> float:
     """Independent votes for a two-sided test of ``null_rate`` to detect ``win_rate``.
 
-    Normal approximation to the binomial test (Fleiss, *Statistical Methods for Rates and
-    Proportions*, eq. 2.5): ``n = ((z_{1-a/2} sqrt(p0 q0) + z_{power} sqrt(p1 q1)) / (p1 - p0))^2``.
+    Normal approximation to the binomial test (Fleiss, Levin & Paik, *Statistical Methods for
+    Rates and Proportions*): ``n = ((z_{1-a/2} sqrt(p0 q0) + z_{power} sqrt(p1 q1)) / (p1 - p0))^2``.
     """
     if not 0.0 < win_rate < 1.0 or win_rate == null_rate:
         raise ValueError("win_rate must lie in (0, 1) and differ from null_rate")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,13 +30,14 @@ def system_ranking(
     n_bootstrap: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any], BootstrapResult | None]:
     """Fit the ranking and bootstrap it over panelists.
 
     Returns ``(systems, ranking_meta, bootstrap)``: one dict per system sorted by rank
     (``system, score, ci_low, ci_high, elo, elo_low, elo_high, rank, rank_low, rank_high,
     votes, wins, losses, ties``), a dict describing the fit, and the bootstrap replicates
-    (None when ``n_bootstrap == 0``). Scores are natural-log strengths with mean zero;
+    (None when ``n_bootstrap == 0``); ``progress`` is passed to the bootstrap. Scores are natural-log strengths with mean zero;
     ``elo = 400 / ln(10) * score + 1000``.
     """
     if ties not in TIES_MODELS:
@@ -54,7 +56,13 @@ def system_ranking(
     bootstrap = None
     if n_bootstrap > 0 and comparisons.n_votes:
         bootstrap = panelist_bootstrap(
-            comparisons, n_rounds=n_bootstrap, seed=seed, ties_model=ties
+            comparisons,
+            n_rounds=n_bootstrap,
+            seed=seed,
+            ties_model=ties,
+            progress=progress,
+            initial_scores=fit.scores,
+            initial_log_nu=None if fit.tie_log_nu is None else float(fit.tie_log_nu),
         )
     point_rank = ranks(fit.scores)
     if bootstrap is not None:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .comparisons import FIRST_WINS, TIE, build_comparisons, comparable_rows
-from .intervals import binomial_p_value, wilson_interval
+from .intervals import binomial_p_value, binomial_p_values_half, wilson_interval
 
 
 def krippendorff_alpha_nominal(value_counts: np.ndarray) -> float | None:
@@ -182,8 +182,12 @@ def _agreement(votes: pd.DataFrame, comparisons) -> dict[str, Any]:
 
 
 def _panelist_rows(per_panelist: pd.DataFrame, confidence: float) -> list[dict[str, Any]]:
+    position_p = binomial_p_values_half(
+        per_panelist["chose_a"].fillna(0).to_numpy(),
+        per_panelist["decisive_n"].fillna(0).to_numpy(),
+    )
     rows = []
-    for panelist, values in per_panelist.iterrows():
+    for index, (panelist, values) in enumerate(per_panelist.iterrows()):
         row: dict[str, Any] = {"panelist_id": str(panelist)}
         row["n_responses"] = _count(values.get("n_responses"))
         if "catch_n" in per_panelist:
@@ -199,7 +203,7 @@ def _panelist_rows(per_panelist: pd.DataFrame, confidence: float) -> list[dict[s
             decisive_n=n,
             chose_a=chose_a,
             position_a_rate=chose_a / n if n else None,
-            position_p_value=binomial_p_value(chose_a, n),
+            position_p_value=float(position_p[index]),
         )
         rows.append(row)
     return rows

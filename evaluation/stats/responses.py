@@ -109,6 +109,16 @@ _SIDES = {"a": "a", "b": "b", "both": "both", "none": "none", "neither": "none"}
 _TURING_GUESSES = {"human": "human", "ai": "ai", "familiar": "familiar"}
 
 
+ASPECT_PREFIX = "aspect_"
+"""Optional per-aspect choices (``aspect_melody``, ``aspect_sound``, ...): ``a``, ``b`` or
+``tie``, which track was better on that aspect."""
+
+
+def aspect_columns(frame: pd.DataFrame) -> list[str]:
+    """The ``aspect_<name>`` columns of ``frame``, in frame order."""
+    return [str(column) for column in frame.columns if str(column).startswith(ASPECT_PREFIX)]
+
+
 class ResponsesError(ValueError):
     """The CSV cannot be summarised (for example a required column is missing)."""
 
@@ -141,22 +151,31 @@ def read_responses(path: str | Path) -> pd.DataFrame:
     typed by :func:`normalize_responses`. The file's SHA-256 is kept in ``frame.attrs["sha256"]``
     and its path in ``frame.attrs["source"]``.
 
-    Raises :class:`ResponsesError` when a required column is missing.
+    Raises :class:`ResponsesError` when the file is empty, is not a readable UTF-8 CSV, or
+    lacks a required column.
     """
-    frame = pd.read_csv(
-        path,
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        encoding="utf-8-sig",
-        skipinitialspace=False,
-    )
+    try:
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            encoding="utf-8-sig",
+            skipinitialspace=False,
+        )
+    except pd.errors.EmptyDataError as error:
+        raise ResponsesError(
+            f"{path}: the file is empty; expected a CSV whose header names at least "
+            + ", ".join(REQUIRED_COLUMNS)
+        ) from error
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ResponsesError(
+            f"{path}: not a readable UTF-8 CSV ({error}); export it again or save it as CSV UTF-8"
+        ) from error
     frame.columns = [str(column).strip() for column in frame.columns]
     for column in frame.columns:
         values = frame[column]
-        escaped = values.str.startswith("'")
-        if escaped.any():
-            frame.loc[escaped, column] = values[escaped].map(unescape_cell)
+        frame[column] = map_distinct(values, unescape_cell)
     frame = normalize_responses(frame)
     frame.attrs["sha256"] = file_sha256(path)
     frame.attrs["source"] = str(path)
@@ -200,6 +219,8 @@ def normalize_responses(responses: pd.DataFrame) -> pd.DataFrame:
         frame["ai_side"] = _coded(frame["ai_side"], _SIDES)
     if "guess" in frame.columns:
         frame["guess"] = _coded(frame["guess"], _TURING_GUESSES)
+    for column in aspect_columns(frame):
+        frame[column] = _coded(frame[column], _CHOICES)
     for column in FLAG_COLUMNS:
         if column in frame.columns:
             frame[column] = _yes_no(frame[column]) == 1.0
@@ -215,12 +236,23 @@ def normalize_responses(responses: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def map_distinct(values: pd.Series, transform, missing: object = "") -> pd.Series:
+    """``values.map(transform)`` computed once per distinct value (missing -> ``missing``).
+
+    A response column holds few distinct values (system names, choices, panelists) in up to
+    a million rows; string methods per row would dominate reading the file.
+    """
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [transform(value) for value in uniques]
+    mapped[-1] = missing  # code -1 marks a missing value
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
 def _text(values: pd.Series) -> pd.Series:
     """Strings with surrounding blanks removed; missing values become ``""``."""
     if values.dtype == object or pd.api.types.is_string_dtype(values):
-        missing = values.isna()
-        text = values.astype(str).str.strip()
-        return text.mask(missing, "")
+        return map_distinct(values, lambda value: str(value).strip())
     if pd.api.types.is_float_dtype(values):
         # Integer ids that pandas read as floats because of an empty cell: 7.0 -> "7".
         return values.map(_float_text).astype(object)
@@ -235,8 +267,7 @@ def _float_text(value: float) -> str:
 
 def _coded(values: pd.Series, codes: dict) -> pd.Series:
     """Map free-text answers onto their codes; anything else becomes ``""``."""
-    text = _text(values).str.lower()
-    return text.map(codes).fillna("").astype(object)
+    return map_distinct(_text(values), lambda value: codes.get(value.lower(), ""))
 
 
 def _yes_no(values: pd.Series) -> pd.Series:

@@ -9,6 +9,7 @@ every key and every convention.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,17 +17,25 @@ import pandas as pd
 
 from .bootstrap import BootstrapResult, percentile_interval
 from .comparisons import Comparisons, build_comparisons, comparable_rows, pair_counts
+from .detection import d_prime_two_alternative
 from .identification import (
     IDENTIFICATION_COLUMNS,
     has_identification_columns,
     identification_summary,
 )
-from .intervals import binomial_p_value, wilson_intervals, z_value
+from .intervals import binomial_p_value, binomial_p_values_half, wilson_intervals, z_value
 from .multiplicity import benjamini_hochberg, holm
 from .planning import panelists_needed, pilot_design
 from .ranking import system_ranking
 from .raters import rater_summary
-from .responses import REQUIRED_COLUMNS, RESPONSE_COLUMNS, missing_columns, normalize_responses
+from .responses import (
+    ASPECT_PREFIX,
+    REQUIRED_COLUMNS,
+    RESPONSE_COLUMNS,
+    aspect_columns,
+    missing_columns,
+    normalize_responses,
+)
 from .sequential import confidence_sequence_radius, panelist_rates
 
 SUMMARY_VERSION = 2
@@ -47,6 +56,7 @@ def summarize(
     ties: str = "half",
     n_bootstrap: int = 1000,
     seed: int = 0,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Summarise a study's responses.
 
@@ -67,10 +77,11 @@ def summarize(
     headline figures without it. ``confidence``: level of every interval (0.95 = 95%).
     ``ties``: ``"half"`` (a tie is half a win each way) or ``"davidson"`` for the ranking.
     ``n_bootstrap``: panelist-bootstrap rounds (0 = no bootstrap intervals); ``seed`` makes
-    them reproducible.
+    them reproducible; ``progress`` is called with the rounds finished after each chunk.
 
     Returns a dict with the keys ``meta, pairs, systems, liked, ai_identification,
-    identification, raters, panels, planning, without_exclusions`` (docs/statistics.md).
+    identification, raters, panels, planning, progress, without_exclusions``
+    (docs/statistics.md).
     """
     frame = normalize_responses(responses)
     has_votes = set(REQUIRED_COLUMNS) <= set(frame.columns)
@@ -115,6 +126,7 @@ def summarize(
         "raters": None,
         "panels": panel_summary(frame, keep, notes=notes),
         "planning": None,
+        "progress": progress_summary(frame, keep, notes=notes),
         "without_exclusions": None,
     }
     if has_votes:
@@ -123,7 +135,12 @@ def summarize(
         meta["n_not_votes"] = int((~comparable).sum())
         comparisons = build_comparisons(analysed)
         systems, ranking_meta, bootstrap = system_ranking(
-            comparisons, ties=ties, n_bootstrap=n_bootstrap, seed=seed, confidence=confidence
+            comparisons,
+            ties=ties,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+            confidence=confidence,
+            progress=progress,
         )
         summary["pairs"] = pair_summary(
             analysed, confidence=confidence, comparisons=comparisons, bootstrap=bootstrap
@@ -312,11 +329,8 @@ def pair_summary(
     n = counts["n"].astype(float)
     successes = counts["wins_first"] + counts["ties"] / 2.0
     low, high = wilson_intervals(successes, n, confidence)
-    p_values = np.array(
-        [
-            binomial_p_value(wins, wins + losses)
-            for wins, losses in zip(counts["wins_first"], counts["wins_second"], strict=True)
-        ]
+    p_values = binomial_p_values_half(
+        counts["wins_first"], counts["wins_first"] + counts["wins_second"]
     )
     p_holm, p_bh = holm(p_values), benjamini_hochberg(p_values)
     cluster = _cluster_figures(comparisons, confidence)
@@ -441,6 +455,11 @@ def liked_summary(
     ``liked_a`` belongs to the system at position A, ``liked_b`` to the one at B. ``rate`` is
     ``liked / n`` with its Wilson interval; ``of_10`` (and ``of_10_low``, ``of_10_high``) are
     the same in "N of 10 liked it" units.
+
+    When the CSV records aspect choices (``aspect_<name>`` columns, ``a``/``b``/``tie``), each
+    row also has ``aspects``: per aspect, of the ``n_liked`` times the system's track was liked
+    and the aspect answered, how often (``preferred_other``, ``share`` with Wilson interval)
+    the *other* track was preferred on that aspect.
     """
     if not {"liked_a", "liked_b"} & set(analysed.columns):
         if notes is not None:
@@ -459,9 +478,11 @@ def liked_summary(
     n = grouped["size"].to_numpy(dtype=float)
     liked = grouped["sum"].to_numpy(dtype=float)
     low, high = wilson_intervals(liked, n, confidence)
+    aspects = _liked_but_other_on_aspect(analysed, confidence)
     rows = []
     for index, system in enumerate(grouped.index):
         rate = liked[index] / n[index]
+        extra = {"aspects": aspects.get(str(system), [])} if aspects else {}
         rows.append(
             {
                 "system": str(system),
@@ -473,9 +494,49 @@ def liked_summary(
                 "of_10": 10.0 * float(rate),
                 "of_10_low": 10.0 * float(low[index]),
                 "of_10_high": 10.0 * float(high[index]),
+                **extra,
             }
         )
     return rows
+
+
+def _liked_but_other_on_aspect(
+    analysed: pd.DataFrame, confidence: float
+) -> dict[str, list[dict[str, Any]]]:
+    """Per system and aspect: liked the system's track but preferred the other on the aspect."""
+    columns = aspect_columns(analysed)
+    if not columns:
+        return {}
+    result: dict[str, list[dict[str, Any]]] = {}
+    for column in columns:
+        parts = []
+        for side, other in (("a", "b"), ("b", "a")):
+            if f"liked_{side}" not in analysed:
+                continue
+            answered = (analysed[f"liked_{side}"] == 1.0) & analysed[column].isin(["a", "b", "tie"])
+            rows = analysed[answered]
+            parts.append(
+                pd.DataFrame({"system": rows[f"system_{side}"], "other": rows[column] == other})
+            )
+        if not parts:
+            continue
+        answers = pd.concat(parts, ignore_index=True)
+        counts = answers.groupby("system")["other"].agg(["size", "sum"])
+        for system, (n_liked, preferred_other) in counts.iterrows():
+            low, high = wilson_intervals(
+                np.array([float(preferred_other)]), np.array([float(n_liked)]), confidence
+            )
+            result.setdefault(str(system), []).append(
+                {
+                    "aspect": column[len(ASPECT_PREFIX) :],
+                    "n_liked": int(n_liked),
+                    "preferred_other": int(preferred_other),
+                    "share": float(preferred_other) / float(n_liked),
+                    "ci_low": float(low[0]),
+                    "ci_high": float(high[0]),
+                }
+            )
+    return result
 
 
 def ai_identification_summary(
@@ -488,7 +549,9 @@ def ai_identification_summary(
     counting as not correct (so chance is below 50% when listeners say "unsure");
     ``unsure_rate`` is reported beside it. ``accuracy_decided = correct / n_decided`` over the
     a/b guesses only, and ``p_value`` is the exact two-sided binomial test of ``correct`` in
-    ``n_decided`` against 0.5. ``by_expertise`` repeats the figures per expertise group.
+    ``n_decided`` against 0.5. ``d_prime`` (with ``d_prime_low``, ``d_prime_high``) is the
+    two-alternative d' of ``(correct + unsure / 2) / n``. ``by_expertise`` repeats the figures
+    per expertise group.
     """
     needed = {"guess_ai", "ai_side"}
     if not needed <= set(analysed.columns):
@@ -545,7 +608,42 @@ def _identification_figures(scorable: pd.DataFrame, confidence: float) -> dict[s
         "decided_ci_low": float(decided_low[0]),
         "decided_ci_high": float(decided_high[0]),
         "p_value": binomial_p_value(correct, decided),
+        # d' of a two-alternative choice; "can't tell" scores what a coin flip would (half).
+        **d_prime_two_alternative(correct + unsure / 2.0, n, confidence),
     }
+
+
+def progress_summary(
+    frame: pd.DataFrame, keep: pd.Series, *, notes: list | None = None
+) -> list[dict[str, Any]]:
+    """Collection per UTC day: ``date`` (YYYY-MM-DD), ``responses``, ``responses_total``,
+    ``analysed_total``, ``panelists_new`` (first response that day), ``panelists_total``.
+
+    Days without responses between the first and the last are listed with zero new ones, so
+    the series is evenly spaced. Empty without a ``submitted_at`` column or times.
+    """
+    if "submitted_at" not in frame or frame["submitted_at"].isna().all():
+        if notes is not None:
+            notes.append({"figure": "progress", "reason": "needs the column submitted_at"})
+        return []
+    timed = frame.assign(analysed=keep.to_numpy())[frame["submitted_at"].notna()]
+    day = timed["submitted_at"].dt.tz_convert("UTC").dt.floor("D").dt.tz_localize(None)
+    days = pd.date_range(day.min(), day.max(), freq="D")
+    responses = day.value_counts().reindex(days, fill_value=0)
+    analysed = day[timed["analysed"].to_numpy()].value_counts().reindex(days, fill_value=0)
+    first_day = day.groupby(timed["panelist_id"].to_numpy()).min()
+    new_panelists = first_day.value_counts().reindex(days, fill_value=0)
+    return [
+        {
+            "date": date.strftime("%Y-%m-%d"),
+            "responses": int(responses.iloc[index]),
+            "responses_total": int(responses.iloc[: index + 1].sum()),
+            "analysed_total": int(analysed.iloc[: index + 1].sum()),
+            "panelists_new": int(new_panelists.iloc[index]),
+            "panelists_total": int(new_panelists.iloc[: index + 1].sum()),
+        }
+        for index, date in enumerate(days)
+    ]
 
 
 def panel_summary(

@@ -1,23 +1,36 @@
-"""Researcher pages (login required): the study results page."""
+"""Researcher pages (login required, researcher role): the study report, on screen and as a
+self-contained HTML file to download."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 
 from evaluation.models import Study
-from evaluation.selectors.results import study_progress, study_results
+from evaluation.selectors.results import study_report
 from evaluation.services.roles import is_researcher
+
+
+def _researcher_study(request, slug: str) -> Study:
+    if not is_researcher(request.user):
+        raise PermissionDenied("Researcher access required.")
+    return get_object_or_404(Study, slug=slug)
 
 
 @login_required
 def results(request, slug: str):
-    if not is_researcher(request.user):
-        raise PermissionDenied("Researcher access required.")
-    study = get_object_or_404(Study, slug=slug)
+    study = _researcher_study(request, slug)
     context = {
         "study": study,
-        "summary": study_results(study),
-        "progress": study_progress(study),
+        **study_report(study),
         "invites": study.invites.select_related("panel"),
     }
     return render(request, "research/results.html", context)
+
+
+@login_required
+def report_download(request, slug: str):
+    """The same report as one HTML file: styles and SVG figures inline, no external links."""
+    study = _researcher_study(request, slug)
+    response = render(request, "research/report_file.html", {"study": study, **study_report(study)})
+    response["Content-Disposition"] = f'attachment; filename="{study.slug}-report.html"'
+    return response

@@ -31,6 +31,31 @@ def test_a_researcher_reads_results_with_token_auth(prepared_study, researcher):
     assert body["meta"]["n_responses"] == 0
 
 
+def test_the_results_json_is_the_report_pages_summary_with_its_sentences(
+    client, prepared_study, researcher
+):
+    from evaluation.selectors.results import study_report
+    from evaluation.services.simulation import panel_simulate
+
+    panel_simulate(study=prepared_study, panelists=4, seed=11)
+    client.force_login(researcher)
+
+    body = client.get("/api/studies/pilot/results/").json()
+
+    page = study_report(prepared_study)
+    assert body == {
+        "study": "pilot",
+        **page["summary"],
+        "report": {
+            "headlines": page["report"]["headlines"],
+            "methods": page["report"]["methods"],
+            "anytime_note": page["report"]["anytime_note"],
+            "figures_left_out": [],
+        },
+    }
+    assert body["report"]["headlines"][0].startswith("Musicians preferred")
+
+
 def test_the_csv_download_has_the_documented_header(client, prepared_study, admin_user):
     from evaluation.exports import RESPONSE_COLUMNS
 

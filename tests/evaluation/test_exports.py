@@ -49,6 +49,15 @@ def test_export_results_writes_both_files_with_fixed_columns(prepared_study, tmp
         "metric": "n",
         "value": "12",
     }
+    sections = [row["section"] for row in summary]
+    assert sections == sorted(
+        sections, key=["pairs", "liked", "ai_identification", "panels", "systems"].index
+    )
+    systems = {
+        (row["key"], row["metric"]): row["value"] for row in summary if row["section"] == "systems"
+    }
+    assert {key for key, _ in systems} == {"human reference", "model-x"}
+    assert {systems[(name, "rank")] for name in ("human reference", "model-x")} <= {"1", "2"}
 
 
 def test_panelist_ids_are_pseudonyms_stable_within_the_study(prepared_study):
@@ -81,5 +90,5 @@ def test_the_stats_cli_recomputes_the_results_page_from_the_csv_alone(prepared_s
     )
     from_csv = json.loads(cli.stdout)
     from_page = study_results(prepared_study)
-    for key in ("pairs", "liked", "ai_identification", "panels"):
-        assert from_csv[key] == from_page[key]
+    assert from_csv == from_page
+    assert from_csv["systems"] and from_csv["progress"] and from_csv["pairs"][0]["cluster_ci_low"]

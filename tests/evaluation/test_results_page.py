@@ -1,10 +1,16 @@
-"""The researcher results page: researchers only, figures from evaluation.stats."""
+"""The researcher report: results page and downloadable HTML file, researchers only, figures
+from evaluation.stats, reachable from the study's admin page."""
+
+import re
 
 import pytest
 
+from evaluation.selectors.results import study_report
 from evaluation.services.simulation import panel_simulate
 
 pytestmark = pytest.mark.django_db
+
+FIGURE_KEYS = ["forest", "ranking", "liked", "ai_by_expertise", "progress"]
 
 
 def test_the_results_page_shows_pairs_liked_and_ai_identification(
@@ -21,7 +27,83 @@ def test_the_results_page_shows_pairs_liked_and_ai_identification(
     assert "12 of 12 ratings collected" in html
 
 
+def test_the_results_page_shows_headlines_figures_and_the_methods_paragraph(
+    client, prepared_study, researcher
+):
+    panel_simulate(study=prepared_study, panelists=4, seed=11)
+    expected = study_report(prepared_study)
+    client.force_login(researcher)
+
+    html = client.get("/studies/pilot/results/").content.decode()
+
+    headlines = re.search(r'<ul class="headlines" id="headlines">(.*?)</ul>', html, re.S).group(1)
+    assert re.findall(r"<li>(.*?)</li>", headlines) == [
+        sentence.replace("'", "&#x27;") for sentence in expected["report"]["headlines"]
+    ]
+    assert re.findall(r'<figure id="figure-(\w+)">', html) == FIGURE_KEYS
+    assert html.count("<svg") == 5
+    assert "Blind paired comparison of 2 systems (human reference, model-x) on 3 prompts" in html
+    assert "Every pair was rated 4 times before any was rated again" in html
+    assert 'href="/studies/pilot/report.html"' in html
+
+
+def test_the_report_downloads_as_one_self_contained_html_file(client, prepared_study, researcher):
+    panel_simulate(study=prepared_study, panelists=4, seed=11)
+    client.force_login(researcher)
+
+    response = client.get("/studies/pilot/report.html")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="pilot-report.html"'
+    assert html.startswith("<!doctype html>")
+    assert html.count("<svg") == 5 and "<style>" in html
+    # Nothing to fetch: no stylesheet, script, image or font from anywhere.
+    assert not re.search(r"<link\b|<script\b|<img\b|@import|src=", html)
+    assert re.findall(r'href="([^"#][^"]*)"', html) == []
+    assert "Musicians preferred" in html and "Methods" in html
+
+
 def test_outsiders_and_anonymous_users_cannot_see_results(client, prepared_study, outsider):
     assert client.get("/studies/pilot/results/").status_code == 302
     client.force_login(outsider)
     assert client.get("/studies/pilot/results/").status_code == 403
+
+
+def test_outsiders_and_anonymous_users_cannot_download_the_report(client, prepared_study, outsider):
+    anonymous = client.get("/studies/pilot/report.html")
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/admin/login/") or "login" in anonymous["Location"]
+    client.force_login(outsider)
+    refused = client.get("/studies/pilot/report.html")
+    assert refused.status_code == 403
+    assert b"<svg" not in refused.content
+
+
+def test_the_study_admin_page_links_to_the_report(client, prepared_study, admin_user):
+    client.force_login(admin_user)
+
+    html = client.get(f"/admin/evaluation/study/{prepared_study.pk}/change/").content.decode()
+
+    assert '<a href="/studies/pilot/results/">results</a>' in html
+    assert '<a href="/studies/pilot/report.html">report (HTML)</a>' in html
+
+
+def test_an_empty_study_says_what_is_missing_instead_of_drawing_figures(
+    client, prepared_study, researcher
+):
+    client.force_login(researcher)
+
+    html = client.get("/studies/pilot/results/").content.decode()
+
+    assert "<svg" not in html
+    assert "Win rate per system pair left out: no preference votes yet." in html
+    assert "Progress over time left out: no submission times" in html
+
+
+def test_no_template_comment_leaks_into_the_report(client, prepared_study, researcher):
+    client.force_login(researcher)
+
+    download = client.get("/studies/pilot/report.html").content.decode()
+
+    assert "{#" not in download and "{%" not in download

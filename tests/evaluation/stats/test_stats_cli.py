@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from evaluation.stats import read_responses, summarize
 from evaluation.stats.cli import main
 
@@ -34,6 +36,57 @@ def test_cli_prints_a_readable_table(responses_csv, response_row, capsys):
     out = capsys.readouterr().out
     assert "x vs y" in out and "75.0%" in out
     assert "5.0 of 10" in out
+
+
+def clustered_votes(responses_csv, response_row):
+    rows = []
+    for panelist in range(8):
+        for repeat in range(3):
+            choice = "a" if (panelist + repeat) % 3 else ("tie" if panelist % 2 else "b")
+            rows.append(
+                response_row(panelist_id=f"p{panelist}", system_a="x", system_b="y", choice=choice)
+            )
+    return responses_csv(rows)
+
+
+def test_cli_bootstrap_seed_and_ties_options_reach_the_summary(responses_csv, response_row, capsys):
+    path = clustered_votes(responses_csv, response_row)
+
+    assert main([str(path), "--json", "--bootstrap", "200", "--seed", "3", "--no-progress"]) == 0
+    seeded = json.loads(capsys.readouterr().out)
+    assert main([str(path), "--json", "--ties", "davidson", "--bootstrap", "0"]) == 0
+    davidson = json.loads(capsys.readouterr().out)
+
+    assert seeded == summarize(read_responses(path), n_bootstrap=200, seed=3)
+    assert seeded["meta"]["seed"] == 3 and seeded["meta"]["ranking"]["n_bootstrap"] == 200
+    assert seeded["systems"][0]["ci_low"] < seeded["systems"][0]["score"]
+    assert davidson["meta"]["ranking"]["model"] == "davidson"
+    assert davidson["meta"]["ranking"]["tie_nu"] > 0
+    assert davidson["systems"][0]["ci_low"] is None
+
+
+def test_cli_shows_a_progress_bar_on_stderr_unless_told_not_to(responses_csv, response_row, capsys):
+    path = clustered_votes(responses_csv, response_row)
+
+    main([str(path), "--bootstrap", "50"])
+    with_bar = capsys.readouterr()
+    main([str(path), "--bootstrap", "50", "--no-progress"])
+    without_bar = capsys.readouterr()
+
+    assert "panelist bootstrap" in with_bar.err and "50/50" in with_bar.err
+    assert without_bar.err == ""
+    assert "anytime-valid" in with_bar.out and "p (Holm)" in with_bar.out
+    assert "Planning: panelists per pair for 80% power" in with_bar.out
+
+
+def test_cli_refuses_a_negative_number_of_bootstrap_rounds(responses_csv, response_row, capsys):
+    path = clustered_votes(responses_csv, response_row)
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(path), "--bootstrap", "-5"])
+
+    assert exit_info.value.code == 2
+    assert "--bootstrap must be 0 or more rounds, not -5" in capsys.readouterr().err
 
 
 def test_cli_reports_a_missing_column_as_an_error(responses_csv, response_row, capsys):

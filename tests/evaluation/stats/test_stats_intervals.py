@@ -6,7 +6,7 @@ from scipy.stats import binomtest
 from statsmodels.stats.proportion import proportion_confint
 
 from evaluation.stats import binomial_p_value, wilson_interval, wilson_intervals
-from evaluation.stats.intervals import clopper_pearson_interval, z_value
+from evaluation.stats.intervals import binomial_p_values_half, clopper_pearson_interval, z_value
 
 
 @pytest.mark.parametrize(
@@ -71,3 +71,17 @@ def test_clopper_pearson_interval_contains_the_wilson_interval_for_small_n():
 def test_z_value_of_95_percent():
     assert z_value(0.95) == pytest.approx(1.959963984540054, abs=1e-12)
     assert math.isclose(z_value(0.99), 2.5758293035489004)
+
+
+def test_vectorised_half_p_values_equal_scipy_binomtest_for_every_count():
+    n = np.repeat(np.arange(0, 41), 41)
+    successes = np.tile(np.arange(0, 41), 41)
+    valid = successes <= n
+
+    ours = binomial_p_values_half(successes[valid], n[valid])
+
+    expected = [
+        binomtest(int(k), int(m)).pvalue if m else 1.0
+        for k, m in zip(successes[valid], n[valid], strict=True)
+    ]
+    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-15)

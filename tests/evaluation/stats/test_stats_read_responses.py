@@ -93,3 +93,19 @@ def test_normalize_responses_accepts_python_values_from_the_database():
     assert frame["liked_a"].iloc[0] == 1.0 and math.isnan(frame["liked_a"].iloc[1])
     assert frame["is_catch"].tolist() == [False, True]
     assert frame["guess_ai"].tolist() == ["unsure", "b"]
+
+
+def test_read_responses_explains_an_empty_file(tmp_path):
+    path = tmp_path / "responses.csv"
+    path.write_text("")
+
+    with pytest.raises(ResponsesError, match="the file is empty; expected a CSV whose header"):
+        read_responses(path)
+
+
+def test_read_responses_explains_a_file_that_is_not_utf8_text(tmp_path):
+    path = tmp_path / "responses.csv"
+    path.write_bytes(b"panelist_id,system_a,system_b,choice\n\xff\xfe,x,y,a\n")
+
+    with pytest.raises(ResponsesError, match="not a readable UTF-8 CSV"):
+        read_responses(path)

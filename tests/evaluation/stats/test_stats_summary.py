@@ -1,10 +1,11 @@
 import json
+import math
 
 import pytest
-from scipy.stats import binomtest
+from scipy.stats import binomtest, norm
 from statsmodels.stats.proportion import proportion_confint
 
-from evaluation.stats import read_responses, summarize
+from evaluation.stats import read_responses, summarize, wilson_interval
 
 # panelist, panel, expertise, system_a, system_b, choice, liked_a, liked_b, guess_ai, catch
 STUDY = [
@@ -129,6 +130,11 @@ def test_summarize_scores_ai_identification_with_unsure_as_not_correct(study_csv
     assert (ai["ci_low"], ai["ci_high"]) == wilson(7, 14)
     assert ai["p_value"] == binomtest(7, 11).pvalue
     assert ai["n_unscorable"] == 1
+    # d' of 8.5 correct in 14 (the 3 "unsure" count half).
+    assert ai["d_prime"] == pytest.approx(math.sqrt(2) * norm.ppf(8.5 / 14), abs=1e-12)
+    assert ai["d_prime_low"] == pytest.approx(
+        math.sqrt(2) * norm.ppf(wilson_interval(8.5, 14)[0]), abs=1e-12
+    )
     groups = {group["expertise"]: group for group in ai["by_expertise"]}
     assert list(groups) == ["hobbyist", "none", "professional"]
     assert [(g["n"], g["correct"], g["unsure"]) for g in groups.values()] == [
@@ -231,3 +237,46 @@ def test_summarize_skips_rows_that_are_not_votes(responses_csv, response_row):
         }
     )
     assert pair["cluster_ci_low"] is None and pair["design_effect"] is None
+
+
+def test_summarize_counts_liked_tracks_that_lost_on_a_recorded_aspect(responses_csv, response_row):
+    columns = (
+        "panelist_id",
+        "system_a",
+        "system_b",
+        "choice",
+        "liked_a",
+        "liked_b",
+        "aspect_melody",
+    )
+    answers = [
+        ("p1", "x", "y", "a", 1, 1, "b"),
+        ("p2", "y", "x", "a", 0, 1, "a"),
+        ("p3", "x", "y", "b", 1, 0, "tie"),
+        ("p4", "x", "y", "b", 1, 0, ""),
+    ]
+    path = responses_csv(
+        [response_row(**dict(zip(columns, answer, strict=True))) for answer in answers],
+        columns=columns,
+    )
+
+    liked = {row["system"]: row for row in summarize(read_responses(path), n_bootstrap=0)["liked"]}
+
+    assert liked["x"]["aspects"] == [
+        {
+            "aspect": "melody",
+            "n_liked": 3,
+            "preferred_other": 2,
+            "share": 2 / 3,
+            "ci_low": pytest.approx(proportion_confint(2, 3, method="wilson")[0], abs=1e-12),
+            "ci_high": pytest.approx(proportion_confint(2, 3, method="wilson")[1], abs=1e-12),
+        }
+    ]
+    assert (
+        liked["y"]["aspects"][0]["n_liked"] == 1
+        and liked["y"]["aspects"][0]["preferred_other"] == 0
+    )
+
+
+def test_summarize_has_no_aspect_figures_when_none_are_recorded(study_csv):
+    assert all("aspects" not in row for row in summarize(read_responses(study_csv))["liked"])

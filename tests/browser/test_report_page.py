@@ -1,0 +1,67 @@
+"""The researcher's report in a real browser: every figure drawn, readable on a phone, and the
+download link hands over the self-contained file."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from evaluation.services.simulation import panel_simulate
+
+from .conftest import SCREENSHOTS
+
+FIGURES = ["forest", "ranking", "liked", "ai_by_expertise", "progress"]
+
+
+def researcher_page(browser, live_server, viewport):
+    user = get_user_model().objects.create_superuser("rita", "rita@example.com", "pw-rita-1")
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(viewport=viewport, accept_downloads=True)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return context, page, errors
+
+
+@pytest.mark.parametrize(
+    ("name", "viewport"),
+    [("desktop", {"width": 1200, "height": 900}), ("phone", {"width": 390, "height": 844})],
+)
+def test_every_report_figure_is_drawn_and_fits_the_page(
+    browser, live_server, listening_study, name, viewport
+):
+    study, _ = listening_study
+    panel_simulate(study=study, panelists=3, seed=2)
+    context, page, errors = researcher_page(browser, live_server, viewport)
+
+    page.goto(live_server.url + reverse("research:results", args=[study.slug]))
+
+    for key in FIGURES:
+        box = page.locator(f"#figure-{key} svg").bounding_box()
+        assert box is not None and box["height"] > 50
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"] + 1
+    assert page.locator("#headlines li").count() >= 4
+    assert page.locator("#methods").inner_text().startswith("Blind paired comparison of 2")
+    page.screenshot(path=SCREENSHOTS / f"report-{name}.png", full_page=True)
+    context.close()
+    assert errors == []
+
+
+def test_the_download_link_saves_the_report_file(browser, live_server, listening_study):
+    study, _ = listening_study
+    panel_simulate(study=study, panelists=3, seed=2)
+    context, page, _ = researcher_page(browser, live_server, {"width": 1200, "height": 900})
+    page.goto(live_server.url + reverse("research:results", args=[study.slug]))
+
+    with page.expect_download() as download_info:
+        page.click("#download-report")
+
+    download = download_info.value
+    assert download.suggested_filename == "browser-check-report.html"
+    html = open(download.path(), encoding="utf-8").read()
+    assert html.count("<svg") == 5 and "Musicians preferred" in html
+    context.close()
