@@ -16,6 +16,9 @@ listener_patterns = (
 )
 
 research_patterns = (
-    [path("<slug:slug>/results/", research.results, name="results")],
+    [
+        path("<slug:slug>/results/", research.results, name="results"),
+        path("stimuli/<int:pk>/audio", research.stimulus_audio, name="stimulus-audio"),
+    ],
     "research",
 )

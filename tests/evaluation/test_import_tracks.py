@@ -130,6 +130,7 @@ def test_a_failure_while_storing_leaves_no_files_behind(media_root, manifest, mo
 
 def test_it_refuses_to_replace_a_track_already_imported(media_root, manifest):
     call_command("import_tracks", "pilot", str(manifest))
+    Study.objects.filter(slug="pilot").update(excerpt_s=3.0)
     with pytest.raises(CommandError, match="already has a track for prompt p0"):
         call_command("import_tracks", "pilot", str(manifest))
     assert Track.objects.count() == 6
