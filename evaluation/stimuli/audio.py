@@ -6,6 +6,7 @@ LUFS (integrated loudness, ITU-R BS.1770 via pyloudnorm) and dBTP (true peak, 4x
 
 import io
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -268,8 +269,9 @@ def metadata_tags(path: str | Path) -> dict[str, str]:
         for line in result.stdout.decode(errors="replace").splitlines():
             if line.startswith((";", "[", "#")) or "=" not in line:
                 continue
-            key, value = line.split("=", 1)
-            tags[key.strip().lower()] = value
+            key, value = re.split(r"(?<!\\)=", line, maxsplit=1)
+            # ffmetadata escapes = ; # \ and newlines with a backslash.
+            tags[re.sub(r"\\(.)", r"\1", key).strip().lower()] = re.sub(r"\\(.)", r"\1", value)
     return tags
 
 

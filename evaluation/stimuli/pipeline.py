@@ -46,6 +46,8 @@ FINDER_TOLERANCE_DB = 0.5
 # Lossy encoders overshoot; each retry lowers the prompt by the overshoot plus this margin.
 PEAK_RETRY_MARGIN_DB = 0.1
 MAX_PEAK_RETRIES = 4
+# A decoded stimulus further than this from its level is corrected and encoded again.
+LOUDNESS_DRIFT_LU = 0.1
 
 
 class TrackAudioError(AudioError):
@@ -241,24 +243,33 @@ def _encode_measured(audio: PreparedAudio, settings: MatchSettings) -> EncodedSt
     )
 
 
-def _lowered(audio: PreparedAudio, by_db: float) -> PreparedAudio:
+def _regained(audio: PreparedAudio, gain_db: float, reduction_db: float) -> PreparedAudio:
     return replace(
         audio,
-        samples=apply_gain(audio.samples, -by_db),
-        gain_db=audio.gain_db - by_db,
-        peak_reduction_db=audio.peak_reduction_db + by_db,
+        samples=apply_gain(audio.samples, gain_db),
+        gain_db=audio.gain_db + gain_db,
+        peak_reduction_db=audio.peak_reduction_db + reduction_db,
     )
 
 
 def encode_group(group: list[PreparedAudio], settings: MatchSettings) -> list[EncodedStimulus]:
-    """Encode the stimuli of one prompt; lower them together while a decoded true peak passes
-    the ceiling (lossy overshoot); pad FLAC files to one size."""
+    """Encode the stimuli of one prompt and check them decoded: a lossy codec can move the
+    loudness (each track is corrected towards its level) and overshoot the peak ceiling (the
+    whole group is lowered together), so encoding repeats until both hold or MAX_PEAK_RETRIES
+    is spent. FLAC files are then padded to one size."""
     encoded = [_encode_measured(audio, settings) for audio in group]
     for _ in range(MAX_PEAK_RETRIES):
         overshoot = max(e.true_peak_dbtp for e in encoded) - settings.max_true_peak_dbtp
-        if overshoot <= 0:
+        lower = overshoot + PEAK_RETRY_MARGIN_DB if overshoot > 0 else 0.0
+        drift = [
+            settings.target_lufs - audio.peak_reduction_db - e.loudness_lufs
+            for audio, e in zip(group, encoded, strict=True)
+        ]
+        if not lower and max(abs(d) for d in drift) <= LOUDNESS_DRIFT_LU:
             break
-        group = [_lowered(audio, overshoot + PEAK_RETRY_MARGIN_DB) for audio in group]
+        group = [
+            _regained(audio, d - lower, lower) for audio, d in zip(group, drift, strict=True)
+        ]
         encoded = [_encode_measured(audio, settings) for audio in group]
     if settings.codec == "flac":
         size = max(len(e.content) for e in encoded) + 4
