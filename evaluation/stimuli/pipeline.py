@@ -46,6 +46,8 @@ FINDER_TOLERANCE_DB = 0.5
 # Lossy encoders overshoot; each retry lowers the prompt by the overshoot plus this margin.
 PEAK_RETRY_MARGIN_DB = 0.1
 MAX_PEAK_RETRIES = 4
+# 24-bit FLAC rounding moves a peak set exactly at the ceiling by far less than this.
+QUANTIZATION_DB = 0.005
 # A decoded stimulus further than this from its level is corrected and encoded again.
 LOUDNESS_DRIFT_LU = 0.1
 
@@ -260,7 +262,7 @@ def encode_group(group: list[PreparedAudio], settings: MatchSettings) -> list[En
     encoded = [_encode_measured(audio, settings) for audio in group]
     for _ in range(MAX_PEAK_RETRIES):
         overshoot = max(e.true_peak_dbtp for e in encoded) - settings.max_true_peak_dbtp
-        lower = overshoot + PEAK_RETRY_MARGIN_DB if overshoot > 0 else 0.0
+        lower = overshoot + PEAK_RETRY_MARGIN_DB if overshoot > QUANTIZATION_DB else 0.0
         drift = [
             settings.target_lufs - audio.peak_reduction_db - e.loudness_lufs
             for audio, e in zip(group, encoded, strict=True)
