@@ -269,9 +269,7 @@ def encode_group(group: list[PreparedAudio], settings: MatchSettings) -> list[En
         ]
         if not lower and max(abs(d) for d in drift) <= LOUDNESS_DRIFT_LU:
             break
-        group = [
-            _regained(audio, d - lower, lower) for audio, d in zip(group, drift, strict=True)
-        ]
+        group = [_regained(audio, d - lower, lower) for audio, d in zip(group, drift, strict=True)]
         encoded = [_encode_measured(audio, settings) for audio in group]
     if settings.codec == "flac":
         size = max(len(e.content) for e in encoded) + 4

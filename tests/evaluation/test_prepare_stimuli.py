@@ -95,9 +95,7 @@ def test_an_opus_study_gets_constant_bitrate_opus_files(media_root, mixed_folder
         assert stimulus.true_peak_dbtp <= -1.0
 
 
-def test_a_loud_track_lowers_its_whole_prompt_and_the_reduction_is_recorded(
-    media_root, tmp_path
-):
+def test_a_loud_track_lowers_its_whole_prompt_and_the_reduction_is_recorded(media_root, tmp_path):
     spiky = tone(seconds=4.0, amplitude=0.001, rate=SAMPLE_RATE)
     spiky[:: SAMPLE_RATE // 10] = 0.9
     soundfile.write(tmp_path / "spiky.wav", spiky, SAMPLE_RATE)

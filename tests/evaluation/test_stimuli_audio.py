@@ -112,7 +112,9 @@ def test_flac_padding_reaches_the_exact_size_and_leaves_the_audio_alone():
     original = encode(sine(-20, 1.0), RATE, "flac")
     padded = flac_pad_to(original, len(original) + 1000)
     assert len(padded) == len(original) + 1000
-    np.testing.assert_array_equal(decode_bytes(padded, "flac")[0], decode_bytes(original, "flac")[0])
+    np.testing.assert_array_equal(
+        decode_bytes(padded, "flac")[0], decode_bytes(original, "flac")[0]
+    )
     with pytest.raises(ValueError, match="cannot pad"):
         flac_pad_to(original, len(original) + 2)
 

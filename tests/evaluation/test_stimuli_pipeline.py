@@ -97,7 +97,10 @@ def test_a_track_shorter_than_the_excerpt_is_refused_by_index():
 
 
 def test_a_silent_track_is_refused_with_its_reason():
-    tracks = [Decoded(sine(-20, 5), RATE, "wav"), Decoded(np.zeros((2, RATE * 5), np.float32), RATE, "wav")]
+    tracks = [
+        Decoded(sine(-20, 5), RATE, "wav"),
+        Decoded(np.zeros((2, RATE * 5), np.float32), RATE, "wav"),
+    ]
     with pytest.raises(TrackAudioError, match="is silent") as error:
         match_tracks(tracks, MatchSettings(excerpt_s=3))
     assert error.value.index == 1
