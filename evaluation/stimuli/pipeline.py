@@ -134,10 +134,10 @@ def check_long_enough(tracks: list[Decoded], settings: MatchSettings) -> None:
 def k_weighted_power(samples: np.ndarray, rate: int) -> np.ndarray:
     """BS.1770 K-weighted power summed over channels, per sample: float64 `[n]`."""
     meter = pyloudnorm.Meter(rate)
-    weighted = samples.astype(np.float64)
+    weighted = samples.astype(np.float32)  # float32: a level estimate, twice as fast
     for stage in meter._filters.values():  # the high shelf and high pass of BS.1770
-        weighted = lfilter(stage.b, stage.a, weighted, axis=1)
-    return np.sum(weighted**2, axis=0)
+        weighted = lfilter(stage.b.astype(np.float32), stage.a.astype(np.float32), weighted, axis=1)
+    return np.sum(weighted.astype(np.float64) ** 2, axis=0)
 
 
 def find_excerpt_start(tracks: list[np.ndarray], rate: int, length_s: float) -> float:
@@ -189,22 +189,22 @@ def match_tracks(tracks: list[Decoded], settings: MatchSettings) -> list[Prepare
             )
     gains = [settings.target_lufs - measured for measured in loudness]
     peaks = [true_peak_dbtp(cut) + gain for cut, gain in zip(cuts, gains, strict=True)]
-    reduction = max(0.0, max(peaks) - settings.max_true_peak_dbtp)
-    prepared = []
-    for cut, gain in zip(cuts, gains, strict=True):
-        leveled = apply_gain(cut, gain - reduction)
-        prepared.append(
-            PreparedAudio(
-                samples=leveled,
-                sample_rate=rate,
-                excerpt_start_s=start_s,
-                loudness_lufs=integrated_loudness(leveled, rate),
-                true_peak_dbtp=true_peak_dbtp(leveled),
-                gain_db=gain - reduction,
-                peak_reduction_db=reduction,
-            )
+    # Aim a hair below the ceiling so that 24-bit rounding cannot lift a peak above it.
+    reduction = max(0.0, max(peaks) - (settings.max_true_peak_dbtp - QUANTIZATION_DB))
+    # Gain is linear, so the levels after it follow from those before it; the encoded
+    # stimuli are measured again anyway (encode_group).
+    return [
+        PreparedAudio(
+            samples=apply_gain(cut, gain - reduction),
+            sample_rate=rate,
+            excerpt_start_s=start_s,
+            loudness_lufs=settings.target_lufs - reduction,
+            true_peak_dbtp=peak - reduction,
+            gain_db=gain - reduction,
+            peak_reduction_db=reduction,
         )
-    return prepared
+        for cut, gain, peak in zip(cuts, gains, peaks, strict=True)
+    ]
 
 
 def make_anchor(reference: PreparedAudio, settings: MatchSettings) -> PreparedAudio:
