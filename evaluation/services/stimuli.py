@@ -139,25 +139,19 @@ def catch_pairs_build(*, study: Study) -> int:
     created = 0
     anchors = Stimulus.objects.filter(track__prompt__study=study, kind=Stimulus.Kind.ANCHOR)
     for anchor in anchors.select_related("track"):
-        reference = Stimulus.objects.get(track=anchor.track, kind=Stimulus.Kind.REGULAR)
-        _, was_created = Pair.objects.get_or_create(
-            study=study,
-            first=reference,
-            second=anchor,
-            defaults={"prompt_id": anchor.track.prompt_id, "is_catch": True},
-        )
-        created += was_created
-        regular = Stimulus.objects.filter(
+        prompt_regular = Stimulus.objects.filter(
             track__prompt_id=anchor.track.prompt_id, kind=Stimulus.Kind.REGULAR
-        ).order_by("track__system__is_human", "track__system__name")
-        repeated = regular.first()
-        _, was_created = Pair.objects.get_or_create(
-            study=study,
-            first=repeated,
-            second=repeated,
-            defaults={"prompt_id": anchor.track.prompt_id, "is_catch": True},
         )
-        created += was_created
+        reference = prompt_regular.get(track=anchor.track)
+        repeated = prompt_regular.order_by("track__system__is_human", "track__system__name")[0]
+        for first, second in ((reference, anchor), (repeated, repeated)):
+            _, was_created = Pair.objects.get_or_create(
+                study=study,
+                first=first,
+                second=second,
+                defaults={"prompt_id": anchor.track.prompt_id, "is_catch": True},
+            )
+            created += was_created
     return created
 
 
