@@ -156,3 +156,19 @@ def test_catch_expectations_follow_the_a_b_positions(media_root, mixed_folder):
     assert anchor_pair.catch_expected_choice(swapped=True) == "b"
     identical = next(p for p in Pair.objects.filter(is_catch=True) if p.catch_kind == "identical")
     assert identical.catch_expected_choice(swapped=True) == "tie"
+
+
+@pytest.mark.parametrize(
+    ("codec", "rate", "message"),
+    [
+        ("opus", 44100, "Opus stimuli need a sample rate of 48000 Hz."),
+        ("mp3", 22050, "MP3 stimuli need 32000, 44100 or 48000 Hz."),
+    ],
+)
+def test_a_codec_that_cannot_carry_the_study_rate_is_refused(codec, rate, message):
+    from django.core.exceptions import ValidationError
+
+    study = Study(slug="x", title="x", codec=codec, sample_rate=rate)
+    with pytest.raises(ValidationError) as error:
+        study.full_clean()
+    assert error.value.message_dict == {"codec": [message]}
