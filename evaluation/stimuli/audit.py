@@ -9,7 +9,7 @@ system from file size or duration better than chance plus a margin.
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from evaluation.stimuli.audio import (
@@ -186,6 +186,17 @@ class AuditReport:
     @property
     def passed(self) -> bool:
         return bool(self.pairs) and not self.failing_pairs and not self.failing_classifier
+
+    def to_dict(self) -> dict:
+        """JSON-ready: verdict, failure lines, every pair's measurements, the classifier."""
+        return {
+            "passed": self.passed,
+            "failures": self.failure_lines(),
+            "pairs": [{**asdict(pair), "passed": pair.passed} for pair in self.pairs],
+            "classifier": [
+                {**asdict(result), "passed": result.passed} for result in self.classifier
+            ],
+        }
 
     def failure_lines(self) -> list[str]:
         lines = [
