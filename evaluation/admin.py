@@ -164,18 +164,27 @@ class StimulusAdmin(admin.ModelAdmin):
         "loudness_lufs",
         "true_peak_dbtp",
         "gain_db",
+        "peak_reduction_db",
         "excerpt_start_s",
         "duration_s",
+        "codec",
         "size_bytes",
+        "player",
     ]
-    list_filter = ["kind", "track__prompt__study", "track__system"]
+    list_filter = ["kind", "codec", "track__prompt__study", "track__system"]
     search_fields = ["track__prompt__external_id", "track__system__name"]
-    readonly_fields = [field.name for field in Stimulus._meta.fields]
+    readonly_fields = [field.name for field in Stimulus._meta.fields] + ["player"]
+
+    @admin.display(description="listen")
+    def player(self, stimulus):
+        # Researchers only (login + role checked by the view); panelists never see this URL.
+        url = reverse("research:stimulus-audio", args=[stimulus.pk])
+        return format_html('<audio controls preload="none" src="{}"></audio>', url)
 
 
 @admin.register(Pair)
 class PairAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "study", "is_catch", "n_ratings"]
+    list_display = ["__str__", "study", "is_catch", "catch_kind", "n_ratings"]
     list_filter = ["study", "is_catch"]
     search_fields = ["prompt__external_id"]
 

@@ -111,7 +111,7 @@ def response_row(response: Response, study: Study, config_hash: str) -> dict:
         "ai_side": ai_side(system_a, system_b),
         "trial_id": trial.pk,
         "position_swapped": trial.swapped,
-        "catch_passed": "",
+        "catch_passed": _flag(trial.catch_passed(response.choice)),
     }
 
 

@@ -19,6 +19,7 @@ research_patterns = (
     [
         path("<slug:slug>/results/", research.results, name="results"),
         path("<slug:slug>/report.html", research.report_download, name="report-download"),
+        path("stimuli/<int:pk>/audio", research.stimulus_audio, name="stimulus-audio"),
     ],
     "research",
 )

@@ -125,3 +125,54 @@ def researcher(db, django_user_model):
 @pytest.fixture
 def outsider(db, django_user_model):
     return django_user_model.objects.create_user("otto", password="pw-otto-1")
+
+
+@pytest.fixture
+def catch_study(db, media_root, manifest):
+    """An opened study like `prepared_study` (slug 'qc', K=2) with a catch rate: each prompt
+    also has an anchor pair and an identical pair, and each panelist gets 3 + 1 trials."""
+    from evaluation.models import Study
+    from evaluation.services.stimuli import stimuli_prepare
+    from evaluation.services.studies import study_open
+    from evaluation.services.tracks import tracks_import
+
+    tracks_import(study_slug="qc", manifest=manifest)
+    Study.objects.filter(slug="qc").update(
+        min_listen_s=1.0, excerpt_s=3.0, ratings_per_pair=2, trials_per_panelist=3, seed=5,
+        catch_rate=0.34,
+    )  # fmt: skip
+    study = Study.objects.get(slug="qc")
+    stimuli_prepare(study=study)
+    return study_open(study=study)
+
+
+@pytest.fixture
+def answer_all():
+    """Walk a panelist through every trial, answering each with `choose(trial)`; returns
+    the trials in the order they were served."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from evaluation.scheduling import trial_mark_served, trial_next
+    from evaluation.services.responses import Answer, response_record
+
+    def walk(panelist, choose):
+        served = []
+        now = timezone.now()
+        while (trial := trial_next(panelist=panelist, now=now)) is not None:
+            trial_mark_served(trial=trial, now=now)
+            now += timedelta(seconds=10)
+            answer = Answer(
+                choice=choose(trial),
+                listen_a_s=3.0,
+                listen_b_s=3.0,
+                guess_ai="unsure",
+                liked_a=True,
+                liked_b=False,
+            )
+            response_record(panelist=panelist, trial_token=trial.token, answer=answer, now=now)
+            served.append(trial)
+        return served
+
+    return walk

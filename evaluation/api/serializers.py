@@ -27,6 +27,12 @@ class StudySerializer(serializers.ModelSerializer):
             "created_at",
             "opened_at",
             "closed_at",
+            "excerpt_start_s",
+            "max_true_peak_dbtp",
+            "sample_rate",
+            "codec",
+            "bitrate_kbps",
+            "catch_rate",
         ]
         read_only_fields = fields
 

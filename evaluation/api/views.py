@@ -12,6 +12,7 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 from evaluation.api.serializers import JobSerializer, StudySerializer
 from evaluation.exports import responses_csv
 from evaluation.models import Job, Study
+from evaluation.selectors.blindness import study_audit
 from evaluation.selectors.results import study_progress, study_report
 from evaluation.services import ServiceError
 from evaluation.services.jobs import job_cancel, job_queue
@@ -46,6 +47,13 @@ class StudyViewSet(ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def progress(self, request, slug=None):
         return Response(study_progress(self.get_object()))
+
+    @extend_schema(
+        responses={200: OpenApiResponse(description="blindness audit: every pair measured")}
+    )
+    @action(detail=True, methods=["get"])
+    def audit(self, request, slug=None):
+        return Response(study_audit(study=self.get_object()).to_dict())
 
     @extend_schema(request=None, responses={202: JobSerializer})
     @action(detail=True, methods=["post"])

@@ -48,6 +48,8 @@ class Study(models.Model):
 
     class Codec(models.TextChoices):
         FLAC = "flac", "FLAC (lossless)"
+        OPUS = "opus", "Opus (constant bitrate)"
+        MP3 = "mp3", "MP3 (constant bitrate)"
 
     slug = models.SlugField(max_length=64, unique=True)
     title = models.CharField(max_length=200)
@@ -69,12 +71,34 @@ class Study(models.Model):
         help_text="Seconds each of A and B must be heard (or the whole excerpt if shorter).",
     )
     excerpt_s = models.FloatField(default=20.0, validators=[MinValueValidator(1.0)])
+    excerpt_start_s = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0)],
+        help_text=(
+            "Where excerpts start, in seconds, for every prompt; empty: the loudness-based "
+            "section finder picks one start per prompt (docs/stimuli.md)."
+        ),
+    )
     target_lufs = models.FloatField(
         default=-23.0, validators=[MinValueValidator(-70.0), MaxValueValidator(0.0)]
     )
     max_true_peak_dbtp = models.FloatField(default=-1.0)
     sample_rate = models.PositiveIntegerField(default=48000)
     codec = models.CharField(max_length=8, choices=Codec.choices, default=Codec.FLAC)
+    bitrate_kbps = models.PositiveIntegerField(
+        default=192,
+        validators=[MinValueValidator(32), MaxValueValidator(320)],
+        help_text="Constant bitrate of Opus and MP3 stimuli (FLAC ignores it).",
+    )
+    catch_rate = models.FloatField(
+        default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(0.5)],
+        help_text=(
+            "Share of catch trials mixed into each panelist's sequence (e.g. 0.1): a 3.5 kHz "
+            "low-passed anchor against its reference, or two identical excerpts."
+        ),
+    )
     ask_liked = models.BooleanField(default=True)
     ask_ai = models.BooleanField(default=True)
     consent_text = models.TextField(
@@ -107,6 +131,9 @@ class Study(models.Model):
         "max_true_peak_dbtp",
         "sample_rate",
         "codec",
+        "bitrate_kbps",
+        "excerpt_start_s",
+        "catch_rate",
         "ask_liked",
         "ask_ai",
     )
@@ -114,6 +141,14 @@ class Study(models.Model):
     def protocol(self) -> dict:
         """The settings that define how responses were collected (hashed into every export row)."""
         return {field: getattr(self, field) for field in self.PROTOCOL_FIELDS}
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.codec == self.Codec.OPUS and self.sample_rate != 48000:
+            raise ValidationError({"codec": "Opus stimuli need a sample rate of 48000 Hz."})
+        if self.codec == self.Codec.MP3 and self.sample_rate not in (32000, 44100, 48000):
+            raise ValidationError({"codec": "MP3 stimuli need 32000, 44100 or 48000 Hz."})
 
     def config_hash(self) -> str:
         """First 16 hex digits of the SHA-256 of the protocol, stable across runs."""
@@ -194,6 +229,14 @@ class Stimulus(models.Model):
     loudness_lufs = models.FloatField()
     true_peak_dbtp = models.FloatField()
     gain_db = models.FloatField(help_text="Gain applied to reach the target, after peak limiting.")
+    peak_reduction_db = models.FloatField(
+        default=0.0,
+        help_text=(
+            "How far the whole prompt was lowered below the loudness target so that no "
+            "track's true peak passes the ceiling (the same for every track of the prompt)."
+        ),
+    )
+    bitrate_kbps = models.PositiveIntegerField(default=0, help_text="Nominal; 0 for FLAC.")
     size_bytes = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -227,3 +270,19 @@ class Pair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prompt}: {self.first.track.system} vs {self.second.track.system}"
+
+    @property
+    def catch_kind(self) -> str:
+        """'' for a regular pair; 'identical' (same excerpt twice) or 'anchor' (low-passed)."""
+        if not self.is_catch:
+            return ""
+        return "identical" if self.first_id == self.second_id else "anchor"
+
+    def catch_expected_choice(self, *, swapped: bool) -> str:
+        """The answer a catch trial must get to pass: 'tie' for two identical excerpts, else
+        the side that plays the reference rather than its low-quality anchor."""
+        if self.catch_kind == "identical":
+            return "tie"
+        first_is_anchor = self.first.kind == Stimulus.Kind.ANCHOR
+        first_side, second_side = ("b", "a") if swapped else ("a", "b")
+        return second_side if first_is_anchor else first_side

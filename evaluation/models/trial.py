@@ -38,6 +38,9 @@ class Trial(models.Model):
     position = models.PositiveIntegerField(null=True, blank=True, help_text="1-based order")
     reserved_until = models.DateTimeField(null=True, blank=True)
     served_at = models.DateTimeField(null=True, blank=True)
+    is_catch = models.BooleanField(
+        default=False, help_text="A quality-control trial made for one panelist (not a slot)."
+    )
 
     class Meta:
         ordering = ["pair", "round"]
@@ -45,7 +48,7 @@ class Trial(models.Model):
             models.UniqueConstraint(fields=["pair", "round"], name="unique_slot_per_pair_round"),
             models.UniqueConstraint(
                 fields=["panelist", "prompt"],
-                condition=Q(panelist__isnull=False),
+                condition=Q(panelist__isnull=False, is_catch=False),
                 name="prompt_at_most_once_per_panelist",
             ),
         ]
@@ -53,6 +56,12 @@ class Trial(models.Model):
 
     def __str__(self) -> str:
         return f"trial {self.pk} ({self.pair_id}#{self.round})"
+
+    def catch_passed(self, choice: str) -> bool | None:
+        """Whether `choice` passes this catch trial; None for a regular trial."""
+        if not self.pair.is_catch:
+            return None
+        return choice == self.pair.catch_expected_choice(swapped=self.swapped)
 
     def stimulus_at(self, side: str):
         """The stimulus that plays at position 'a' or 'b' (server-side only)."""

@@ -1,5 +1,6 @@
 """The demo study: Bach's own harmonizations against the built-in generator, ready to listen."""
 
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,6 +81,14 @@ def demo_build(
                     "are rendered by the same synthesizer."
                 ),
                 seed=seed,
+                # Excerpts never run past a track (too-short tracks are refused), so the
+                # demo's excerpt fits its shortest chorale.
+                excerpt_s=min(
+                    20.0,
+                    math.floor(
+                        min(min(p.reference.duration_s, p.generated.duration_s) for p in pairs)
+                    ),
+                ),
                 trials_per_panelist=prompts,
                 ratings_per_pair=10,
             )

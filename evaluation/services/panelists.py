@@ -9,9 +9,17 @@ from evaluation.services import ServiceError
 
 
 def planned_trials_for(study: Study) -> int:
-    """How many trials a new panelist is promised: one per prompt at most."""
-    prompts = study.pairs.values("prompt_id").distinct().count()
+    """How many regular trials a new panelist is promised: one per prompt at most."""
+    prompts = study.pairs.filter(is_catch=False).values("prompt_id").distinct().count()
     return min(study.trials_per_panelist, prompts)
+
+
+def planned_catch_trials_for(study: Study, regular: int) -> int:
+    """Catch trials mixed in: the study's catch rate of the regular trials, rounded, and at
+    least one when the rate is set and catch pairs exist."""
+    if study.catch_rate <= 0 or not study.pairs.filter(is_catch=True).exists():
+        return 0
+    return max(1, round(study.catch_rate * regular))
 
 
 def invite_create(*, study: Study, panel: Panel, max_uses=None, label="", created_by=None):
@@ -52,6 +60,8 @@ def panelist_join(
         raise ServiceError(
             "This invite link has already been used.", code="invite_refused", status=403
         )
+    regular = planned_trials_for(invite.study)
+    catch = planned_catch_trials_for(invite.study, regular)
     return Panelist.objects.create(
         study=invite.study,
         panel=invite.panel,
@@ -62,6 +72,7 @@ def panelist_join(
         years_playing=years_playing,
         genres=genres[:200],
         consent_at=timezone.now(),
-        planned_trials=planned_trials_for(invite.study),
+        planned_trials=regular + catch,
+        planned_catch_trials=catch,
         simulated=simulated,
     )

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from evaluation.models import Pair, Study, System, Trial
+from evaluation.selectors.blindness import study_audit
 from evaluation.services import ServiceError
 
 
@@ -41,7 +42,8 @@ def slots_ensure(*, study: Study) -> int:
             round=k,
             swapped=bool((k + pair.pk) % 2),
         )
-        for pair in Pair.objects.filter(study=study)
+        # Catch pairs have no slots: scheduling makes their trials per panelist.
+        for pair in Pair.objects.filter(study=study, is_catch=False)
         for k in range(study.ratings_per_pair)
         if (pair.pk, k) not in existing
     ]
@@ -49,10 +51,10 @@ def slots_ensure(*, study: Study) -> int:
     return len(new_slots)
 
 
-@transaction.atomic
 def study_open(*, study: Study) -> Study:
-    """Open a study for listening: it needs prepared pairs; rating slots are created here."""
-    study = Study.objects.select_for_update().get(pk=study.pk)
+    """Open a study for listening: it needs prepared pairs that pass the blindness audit
+    (measured before the transaction, so the database is not held while files are read);
+    rating slots are created here."""
     if study.status == Study.Status.OPEN:
         return study
     if not Pair.objects.filter(study=study).exists():
@@ -61,6 +63,22 @@ def study_open(*, study: Study) -> Study:
             f"`python manage.py prepare_stimuli {study.slug}`.",
             code="not_prepared",
         )
+    report = study_audit(study=study)
+    if not report.passed:
+        listing = "\n".join(f"  - {line}" for line in report.failure_lines())
+        raise ServiceError(
+            f"Study '{study.slug}' failed the blindness audit and stays {study.status}:\n"
+            f"{listing}\nDetails: `python manage.py audit_blindness {study.slug}`.",
+            code="blindness_audit_failed",
+        )
+    return _study_mark_open(study=study)
+
+
+@transaction.atomic
+def _study_mark_open(*, study: Study) -> Study:
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    if study.status == Study.Status.OPEN:
+        return study
     slots_ensure(study=study)
     study.status = Study.Status.OPEN
     study.opened_at = study.opened_at or timezone.now()

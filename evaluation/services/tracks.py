@@ -13,6 +13,7 @@ from evaluation.services import ServiceError
 from evaluation.services.storage import files_removed_on_error
 from evaluation.services.studies import study_get_or_create_draft, system_get_or_create
 from evaluation.stimuli.audio import AudioError, decode
+from evaluation.stimuli.pipeline import check_usable
 
 REQUIRED_COLUMNS = ("prompt_id", "system", "file")
 OPTIONAL_COLUMNS = ("prompt_text",)
@@ -50,9 +51,12 @@ class TrackInput:
         return hashlib.sha256(self.content).hexdigest()
 
 
-def manifest_read(manifest: Path, *, progress=None) -> list[TrackInput]:
+def manifest_read(
+    manifest: Path, *, progress=None, min_duration_s: float = 0.0
+) -> list[TrackInput]:
     """Parse and validate a manifest; raises ManifestError listing every bad row (1-based,
-    counting the header as row 1, as spreadsheets show it)."""
+    counting the header as row 1, as spreadsheets show it). Each file must decode completely,
+    must not be silent or heavily clipped, and must last at least `min_duration_s` seconds."""
     if not manifest.is_file():
         raise ManifestError(manifest, [f"manifest file not found: {manifest}"])
     with manifest.open(newline="", encoding="utf-8-sig") as handle:
@@ -93,8 +97,15 @@ def manifest_read(manifest: Path, *, progress=None) -> list[TrackInput]:
             continue
         try:
             decoded = decode(path)
+            check_usable(decoded)
         except AudioError as exc:
             problems.append(f"row {number}: {row['file']} {exc}")
+            continue
+        if decoded.duration_s < min_duration_s:
+            problems.append(
+                f"row {number}: {row['file']} is too short: {decoded.duration_s:.2f} s, but the "
+                f"study's excerpt needs {min_duration_s:g} s"
+            )
             continue
         inputs.append(
             TrackInput(
@@ -153,8 +164,13 @@ def tracks_store(*, study: Study, inputs: list[TrackInput], written: list[str]) 
 
 
 def tracks_import(*, study_slug: str, manifest: Path, progress=None) -> list[Track]:
-    """Validate the whole manifest, then create the study (as a draft) and its tracks."""
-    inputs = manifest_read(manifest, progress=progress)
+    """Validate the whole manifest, then create the study (as a draft) and its tracks.
+
+    For a study that exists already, tracks shorter than its excerpt are refused here; for a
+    new one, preparation refuses them once the excerpt length is set."""
+    existing = Study.objects.filter(slug=study_slug).first()
+    needed = (existing.excerpt_start_s or 0.0) + existing.excerpt_s if existing else 0.0
+    inputs = manifest_read(manifest, progress=progress, min_duration_s=needed)
     with files_removed_on_error() as written, transaction.atomic():
         study = study_get_or_create_draft(slug=study_slug)
         return tracks_store(study=study, inputs=inputs, written=written)

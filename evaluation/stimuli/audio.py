@@ -6,6 +6,7 @@ LUFS (integrated loudness, ITU-R BS.1770 via pyloudnorm) and dBTP (true peak, 4x
 
 import io
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +15,16 @@ import numpy as np
 import pyloudnorm
 import soundfile
 import soxr
-from scipy.signal import resample_poly
+from scipy.signal import butter, firwin, oaconvolve, sosfiltfilt
 
 ACCEPTED_EXTENSIONS = {".wav", ".flac", ".mp3", ".ogg", ".m4a"}
 # Formats libsndfile decodes itself; the rest go through the ffmpeg binary of imageio-ffmpeg.
 _SOUNDFILE_EXTENSIONS = {".wav", ".flac", ".ogg", ".mp3"}
 SILENCE_LUFS = -70.0
+# A decoded file shorter than its header promises by more than this share is truncated.
+TRUNCATION_TOLERANCE = 0.01
+CODEC_EXTENSIONS = {"flac": "flac", "opus": "opus", "mp3": "mp3"}
+CODEC_CONTENT_TYPES = {"flac": "audio/flac", "opus": "audio/ogg", "mp3": "audio/mpeg"}
 
 
 class AudioError(ValueError):
@@ -61,6 +66,26 @@ def _decode_with_ffmpeg(path: Path) -> tuple[np.ndarray, int]:
     return data, rate
 
 
+def _decode_with_soundfile(path: Path) -> tuple[np.ndarray, int]:
+    """Read with libsndfile, refusing files that end before their header says they do."""
+    with soundfile.SoundFile(str(path)) as handle:
+        declared = handle.frames
+        rate = handle.samplerate
+        # libsndfile reads a short WAV without complaint but notes the size mismatch.
+        if "should be" in handle.extra_info and handle.format in ("WAV", "WAVEX", "RF64"):
+            raise AudioError(
+                "is truncated: the file ends before the audio its header declares "
+                f"({declared / rate:.2f} s)"
+            )
+        data = handle.read(dtype="float32", always_2d=True)
+    if declared > 0 and data.shape[0] < declared * (1 - TRUNCATION_TOLERANCE):
+        raise AudioError(
+            f"is truncated: {data.shape[0] / rate:.2f} s decoded of the "
+            f"{declared / rate:.2f} s its header declares"
+        )
+    return data, rate
+
+
 def decode(path: str | Path) -> Decoded:
     """Read an audio file into float32 `[channels, n]`; raises AudioError with the reason."""
     path = Path(path)
@@ -72,13 +97,16 @@ def decode(path: str | Path) -> Decoded:
         raise AudioError("file not found")
     try:
         if extension in _SOUNDFILE_EXTENSIONS:
-            data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+            data, rate = _decode_with_soundfile(path)
         else:
             data, rate = _decode_with_ffmpeg(path)
     except AudioError:
         raise
     except Exception as exc:  # libsndfile raises several types for a corrupt file
-        raise AudioError(f"not readable as {extension[1:].upper()} audio ({exc})") from exc
+        kind = extension[1:].upper()
+        raise AudioError(
+            f"not readable as {kind} audio: corrupt, truncated or not a {kind} file ({exc})"
+        ) from exc
     if data.shape[0] == 0:
         raise AudioError("contains no audio samples")
     if not np.all(np.isfinite(data)):
@@ -125,10 +153,18 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     return max(loudness, SILENCE_LUFS) if np.isfinite(loudness) else SILENCE_LUFS
 
 
+# BS.1770-4 Annex 2: 4x oversampling through a 48-tap (12 taps per phase) low-pass FIR.
+_TRUE_PEAK_FILTER = (firwin(48, 0.25, window=("kaiser", 5.0)) * 4).astype(np.float32)
+
+
 def true_peak_dbtp(samples: np.ndarray) -> float:
-    """True peak in dBTP: the maximum of the 4x-oversampled signal (BS.1770 Annex 2)."""
-    oversampled = resample_poly(samples.astype(np.float64), 4, 1, axis=1)
-    peak = float(np.max(np.abs(oversampled)))
+    """True peak in dBTP of float32 `[channels, n]`: the largest magnitude of the signal
+    oversampled 4x (each of the 4 polyphase branches filtered separately; BS.1770 Annex 2)."""
+    samples = samples.astype(np.float32, copy=False)
+    peak = max(
+        float(np.max(np.abs(oaconvolve(samples, _TRUE_PEAK_FILTER[phase::4][None, :], axes=1))))
+        for phase in range(4)
+    )
     return 20.0 * np.log10(peak) if peak > 0 else -np.inf
 
 
@@ -146,3 +182,109 @@ def encode_flac(samples: np.ndarray, rate: int) -> bytes:
     buffer = io.BytesIO()
     soundfile.write(buffer, samples.T, rate, format="FLAC", subtype="PCM_24")
     return buffer.getvalue()
+
+
+def decode_bytes(content: bytes, codec: str) -> tuple[np.ndarray, int]:
+    """Decode an encoded stimulus held in memory into float32 `[channels, n]` and its rate."""
+    if codec == "flac":
+        data, rate = soundfile.read(io.BytesIO(content), dtype="float32", always_2d=True)
+        return np.ascontiguousarray(data.T), int(rate)
+    result = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", "pipe:0", "-f", "wav", "-acodec", "pcm_f32le", "-"],
+        input=content,
+        capture_output=True,
+        timeout=300,
+    )
+    if result.returncode != 0 or not result.stdout:
+        raise AudioError(f"the encoded {codec} stimulus is not decodable")
+    data, rate = soundfile.read(io.BytesIO(result.stdout), dtype="float32", always_2d=True)
+    return np.ascontiguousarray(data.T), int(rate)
+
+
+def encode(samples: np.ndarray, rate: int, codec: str, bitrate_kbps: int = 192) -> bytes:
+    """Encode float32 `[channels, n]` at `rate` Hz to FLAC (24-bit), Opus or MP3 (both CBR at
+    `bitrate_kbps`), with no tags: no title, artist, encoder name or cover in the result."""
+    if codec == "flac":
+        return encode_flac(samples, rate)
+    wav = io.BytesIO()
+    soundfile.write(wav, samples.T, rate, format="WAV", subtype="FLOAT")
+    codec_args = {
+        # Hard CBR: every packet the same size, so file size follows duration only.
+        "opus": ["-c:a", "libopus", "-vbr", "off", "-application", "audio", "-f", "ogg"],
+        "mp3": ["-c:a", "libmp3lame", "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3"],
+    }
+    if codec not in codec_args:
+        raise AudioError(f"unknown codec {codec!r}; choose one of flac, opus, mp3")
+    command = [
+        ffmpeg_exe(), "-v", "error", "-f", "wav", "-i", "pipe:0",
+        "-map_metadata", "-1", "-map_chapters", "-1",
+        "-fflags", "+bitexact", "-flags:a", "+bitexact", "-metadata:s:a:0", "encoder=",
+        *codec_args[codec], "-b:a", f"{bitrate_kbps}k", "pipe:1",
+    ]  # fmt: skip
+    result = subprocess.run(command, input=wav.getvalue(), capture_output=True, timeout=300)
+    if result.returncode != 0 or not result.stdout:
+        reason = result.stderr.decode(errors="replace").strip().splitlines()
+        raise AudioError(f"{codec} encoding failed ({reason[-1] if reason else 'ffmpeg failed'})")
+    return result.stdout
+
+
+def flac_pad_to(content: bytes, size: int) -> bytes:
+    """Append a FLAC PADDING metadata block so the file is exactly `size` bytes.
+
+    Tracks of one prompt compress differently; equal sizes keep Content-Length from telling
+    systems apart. Needs `size >= len(content) + 4` (the block header is 4 bytes).
+    """
+    extra = size - len(content) - 4
+    if not content.startswith(b"fLaC") or extra < 0 or extra >= 1 << 24:
+        raise ValueError(f"cannot pad a {len(content)}-byte FLAC file to {size} bytes")
+    offset = 4
+    while True:
+        header = content[offset]
+        length = int.from_bytes(content[offset + 1 : offset + 4], "big")
+        if header & 0x80:  # the last metadata block: the padding goes after it
+            break
+        offset += 4 + length
+    end = offset + 4 + length
+    last_cleared = bytes([header & 0x7F])
+    padding = bytes([0x80 | 1]) + extra.to_bytes(3, "big") + bytes(extra)
+    return content[:offset] + last_cleared + content[offset + 1 : end] + padding + content[end:]
+
+
+def container_codec(content: bytes) -> str:
+    """The codec a stimulus file really holds, from its first bytes: flac, opus, mp3 or ''."""
+    if content.startswith(b"fLaC"):
+        return "flac"
+    if content.startswith(b"OggS") and b"OpusHead" in content[:128]:
+        return "opus"
+    if content.startswith(b"ID3") or (
+        len(content) > 1 and content[0] == 0xFF and content[1] & 0xE0 == 0xE0
+    ):
+        return "mp3"
+    return ""
+
+
+def metadata_tags(path: str | Path) -> dict[str, str]:
+    """Every tag ffmpeg finds in a file (container and audio stream), as its ffmetadata
+    output lists them; an empty dict means the file carries no metadata."""
+    tags: dict[str, str] = {}
+    for mapping in ("0", "0:s:a:0"):
+        result = subprocess.run(
+            [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map_metadata", mapping,
+             "-fflags", "+bitexact", "-f", "ffmetadata", "-"],
+            capture_output=True,
+            timeout=60,
+        )  # fmt: skip
+        for line in result.stdout.decode(errors="replace").splitlines():
+            if line.startswith((";", "[", "#")) or "=" not in line:
+                continue
+            key, value = re.split(r"(?<!\\)=", line, maxsplit=1)
+            # ffmetadata escapes = ; # \ and newlines with a backslash.
+            tags[re.sub(r"\\(.)", r"\1", key).strip().lower()] = re.sub(r"\\(.)", r"\1", value)
+    return tags
+
+
+def low_pass(samples: np.ndarray, rate: int, cutoff_hz: float = 3500.0) -> np.ndarray:
+    """Zero-phase 8th-order Butterworth low-pass of `[channels, n]` (the MUSHRA 3.5 kHz
+    anchor); float32 out."""
+    sos = butter(8, cutoff_hz, btype="low", fs=rate, output="sos")
+    return sosfiltfilt(sos, samples.astype(np.float64), axis=1).astype(np.float32)

@@ -17,7 +17,7 @@ from evaluation.selectors.listening import panelist_has_more_trials, panelist_op
 from evaluation.services import ServiceError
 from evaluation.services.panelists import panelist_join
 from evaluation.services.responses import Answer, required_listen_s, response_record
-from evaluation.views.audio import audio_response
+from evaluation.views.audio import stimulus_response
 
 
 def _session_key(invite: Invite) -> str:
@@ -116,10 +116,7 @@ def _owned_trial(request, token: str, trial_token: str) -> tuple[Panelist, Trial
 @require_http_methods(["GET", "HEAD"])
 def audio(request, token: str, trial_token: str, side: str):
     _, trial = _owned_trial(request, token, trial_token)
-    stimulus = trial.stimulus_at(side)
-    with stimulus.file.open("rb") as handle:
-        content = handle.read()
-    return audio_response(content, request)
+    return stimulus_response(trial.stimulus_at(side), request)
 
 
 def _parse_answer(body: bytes) -> Answer:

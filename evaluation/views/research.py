@@ -1,13 +1,14 @@
 """Researcher pages (login required, researcher role): the study report, on screen and as a
-self-contained HTML file to download."""
+self-contained HTML file to download, and stimulus listening."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 
-from evaluation.models import Study
+from evaluation.models import Stimulus, Study
 from evaluation.selectors.results import study_report
 from evaluation.services.roles import is_researcher
+from evaluation.views.audio import stimulus_response
 
 
 def _researcher_study(request, slug: str) -> Study:
@@ -34,3 +35,11 @@ def report_download(request, slug: str):
     response = render(request, "research/report_file.html", {"study": study, **study_report(study)})
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-report.html"'
     return response
+
+
+@login_required
+def stimulus_audio(request, pk: int):
+    """Any stimulus, for researchers checking what panelists will hear (admin player)."""
+    if not is_researcher(request.user):
+        raise PermissionDenied("Researcher access required.")
+    return stimulus_response(get_object_or_404(Stimulus, pk=pk), request)

@@ -93,3 +93,23 @@ def test_the_openapi_schema_and_docs_are_served(client, researcher):
     assert schema.status_code == 200
     assert b"/api/studies/{slug}/results/" in schema.content
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_a_researcher_reads_the_blindness_audit_and_outsiders_cannot(
+    client, prepared_study, researcher, outsider
+):
+    client.force_login(outsider)
+    assert client.get("/api/studies/pilot/audit/").status_code == 403
+    client.force_login(researcher)
+    body = client.get("/api/studies/pilot/audit/").json()
+    assert (body["passed"], body["failures"]) == (True, [])
+    assert [pair["prompt"] for pair in body["pairs"]] == ["p0", "p1", "p2"]
+    first = body["pairs"][0]
+    assert (first["kind"], first["problems"], first["passed"]) == ("regular", [], True)
+    assert round(first["a"]["loudness_lufs"], 1) == round(first["b"]["loudness_lufs"], 1) == -23.0
+    assert first["a"]["size_bytes"] == first["b"]["size_bytes"]
+    assert first["a"]["tags"] == {}
+    assert [(c["feature"], c["accuracy"], c["passed"]) for c in body["classifier"]] == [
+        ("size", 0.5, True),
+        ("duration", 0.5, True),
+    ]

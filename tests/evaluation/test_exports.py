@@ -92,3 +92,33 @@ def test_the_stats_cli_recomputes_the_results_page_from_the_csv_alone(prepared_s
     from_page = study_results(prepared_study)
     assert from_csv == from_page
     assert from_csv["systems"] and from_csv["progress"] and from_csv["pairs"][0]["cluster_ci_low"]
+
+
+def test_catch_trials_are_exported_with_whether_they_were_passed(catch_study, answer_all):
+    from evaluation.exports import responses_csv
+    from evaluation.models import Panel
+    from evaluation.services.panelists import invite_create, panelist_join
+
+    invite = invite_create(study=catch_study, panel=Panel.objects.create(name="qc"))
+    careful = panelist_join(invite=invite, expertise="professional")
+    careless = panelist_join(invite=invite, expertise="none")
+
+    def expected(trial):
+        return trial.pair.catch_expected_choice(swapped=trial.swapped) if trial.is_catch else "a"
+
+    def wrong(trial):
+        if not trial.is_catch:
+            return "a"
+        return {"a": "b", "b": "a", "tie": "a"}[expected(trial)]
+
+    answer_all(careful, expected)
+    answer_all(careless, wrong)
+    rows = list(csv.DictReader(io.StringIO(responses_csv(catch_study))))
+    assert len(rows) == 8
+    by_panelist = {}
+    for row in rows:
+        by_panelist.setdefault(row["panelist_id"], []).append(
+            (row["is_catch"], row["catch_passed"])
+        )
+    assert sorted(by_panelist[careful.pseudonym]) == [("0", ""), ("0", ""), ("0", ""), ("1", "1")]
+    assert sorted(by_panelist[careless.pseudonym]) == [("0", ""), ("0", ""), ("0", ""), ("1", "0")]

@@ -130,15 +130,57 @@ def test_a_failure_while_storing_leaves_no_files_behind(media_root, manifest, mo
 
 def test_it_refuses_to_replace_a_track_already_imported(media_root, manifest):
     call_command("import_tracks", "pilot", str(manifest))
+    Study.objects.filter(slug="pilot").update(excerpt_s=3.0)
     with pytest.raises(CommandError, match="already has a track for prompt p0"):
         call_command("import_tracks", "pilot", str(manifest))
     assert Track.objects.count() == 6
 
 
-def test_silence_is_importable_but_nan_audio_is_not(media_root, tmp_path):
+def test_audio_with_nan_samples_is_refused(media_root, tmp_path):
     broken = tone()
     broken[100] = np.nan
     soundfile.write(tmp_path / "nan.wav", broken, SAMPLE_RATE, subtype="FLOAT")
     rows = [{"prompt_id": "p", "system": "s", "file": "nan.wav"}]
     with pytest.raises(CommandError, match="row 2: nan.wav contains invalid"):
         call_command("import_tracks", "nan", str(write_manifest(tmp_path, rows)))
+
+
+def test_silent_clipped_truncated_and_corrupt_files_are_each_named_and_nothing_is_stored(
+    media_root, tmp_path
+):
+    soundfile.write(tmp_path / "good.wav", tone(), SAMPLE_RATE)
+    soundfile.write(tmp_path / "silent.wav", np.zeros((SAMPLE_RATE * 4, 2)), SAMPLE_RATE)
+    soundfile.write(tmp_path / "clipped.wav", np.clip(tone(amplitude=4.0), -1, 1), SAMPLE_RATE)
+    soundfile.write(tmp_path / "whole.flac", tone(), SAMPLE_RATE)
+    whole = (tmp_path / "whole.flac").read_bytes()
+    (tmp_path / "truncated.flac").write_bytes(whole[: len(whole) // 2])
+    soundfile.write(tmp_path / "whole.wav", tone(), SAMPLE_RATE)
+    wav = (tmp_path / "whole.wav").read_bytes()
+    (tmp_path / "truncated.wav").write_bytes(wav[: len(wav) // 3])
+    (tmp_path / "corrupt.mp3").write_bytes(b"ID3" + bytes(2000))
+    names = ["good.wav", "silent.wav", "clipped.wav", "truncated.flac", "truncated.wav"]
+    rows = [{"prompt_id": f"p{i}", "system": "s", "file": name} for i, name in enumerate(names)]
+    rows.append({"prompt_id": "p9", "system": "s", "file": "corrupt.mp3"})
+    with pytest.raises(CommandError) as error:
+        call_command("import_tracks", "bad", str(write_manifest(tmp_path, rows)))
+    message = str(error.value)
+    assert "5 problem(s), nothing was imported" in message
+    assert "row 3: silent.wav is silent (every sample is zero)" in message
+    assert "row 4: clipped.wav is heavily clipped (" in message
+    assert "row 5: truncated.flac not readable as FLAC audio: corrupt, truncated" in message
+    assert "row 6: truncated.wav is truncated: the file ends before the audio" in message
+    assert "row 7: corrupt.mp3 not readable as MP3 audio" in message
+    assert (Study.objects.count(), Track.objects.count()) == (0, 0)
+    assert not (media_root / "tracks").exists()
+
+
+def test_tracks_shorter_than_an_existing_studys_excerpt_are_refused(media_root, manifest):
+    Study.objects.create(slug="long", title="Long excerpts", excerpt_s=4.5)
+    with pytest.raises(CommandError) as error:
+        call_command("import_tracks", "long", str(manifest))
+    message = str(error.value)
+    assert "3 problem(s), nothing was imported" in message
+    assert (
+        "row 2: p0_human.wav is too short: 4.00 s, but the study's excerpt needs 4.5 s" in message
+    )
+    assert Track.objects.count() == 0

@@ -62,33 +62,65 @@ def test_the_trial_page_reveals_no_system_track_or_file(joined, invite):
     assert page["Cache-Control"].startswith("max-age=0")
 
 
-def test_audio_for_a_and_b_has_identical_headers_and_supports_ranges(joined, invite):
-    joined.get(invite.path())
+def audio_urls(client, invite):
+    client.get(invite.path())
     trial = Trial.objects.get(panelist__isnull=False)
-    urls = [reverse("listener:audio", args=[invite.token, trial.token, side]) for side in "ab"]
-    responses = [joined.get(url) for url in urls]
+    return [reverse("listener:audio", args=[invite.token, trial.token, side]) for side in "ab"]
+
+
+def test_audio_for_a_and_b_has_identical_headers_and_bodies_of_equal_size(joined, invite):
+    responses = [joined.get(url) for url in audio_urls(joined, invite)]
     assert [r.status_code for r in responses] == [200, 200]
-    header_names = [sorted(k for k in r.headers if k != "Content-Length") for r in responses]
-    assert header_names[0] == header_names[1]
+    assert dict(responses[0].headers) == dict(responses[1].headers)
+    size = len(responses[0].content)
     for response in responses:
         assert response["Content-Type"] == "audio/flac"
+        assert response["Content-Length"] == str(size)
+        assert response["Accept-Ranges"] == "bytes"
         assert "Content-Disposition" not in response
+        assert "ETag" not in response and "Last-Modified" not in response
         assert "no-store" in response["Cache-Control"]
         assert response.content[:4] == b"fLaC"
-    partial = joined.get(urls[0], HTTP_RANGE="bytes=0-99")
-    assert partial.status_code == 206
-    assert len(partial.content) == 100
-    assert partial["Content-Range"] == f"bytes 0-99/{len(responses[0].content)}"
 
 
-def test_another_browser_cannot_fetch_a_panelists_audio(joined, invite, client_factory=None):
+def test_a_range_request_gets_a_206_with_the_exact_bytes_for_a_and_b_alike(joined, invite):
+    urls = audio_urls(joined, invite)
+    whole = joined.get(urls[0]).content
+    partials = [joined.get(url, HTTP_RANGE="bytes=100-199") for url in urls]
+    assert [p.status_code for p in partials] == [206, 206]
+    assert dict(partials[0].headers) == dict(partials[1].headers)
+    assert partials[0]["Content-Range"] == f"bytes 100-199/{len(whole)}"
+    assert partials[0]["Content-Length"] == "100"
+    assert partials[0].content == whole[100:200]
+    tail = joined.get(urls[0], HTTP_RANGE="bytes=-10")
+    assert (tail.status_code, tail.content) == (206, whole[-10:])
+    assert tail["Content-Range"] == f"bytes {len(whole) - 10}-{len(whole) - 1}/{len(whole)}"
+
+
+def test_an_unsatisfiable_range_gets_a_416(joined, invite):
+    url = audio_urls(joined, invite)[1]
+    size = len(joined.get(url).content)
+    refused = joined.get(url, HTTP_RANGE=f"bytes={size}-")
+    assert (refused.status_code, refused["Content-Range"]) == (416, f"bytes */{size}")
+
+
+def test_another_browser_cannot_fetch_a_panelists_audio(joined, invite):
     from django.test import Client
 
-    joined.get(invite.path())
-    trial = Trial.objects.get(panelist__isnull=False)
-    stranger = Client()
-    url = reverse("listener:audio", args=[invite.token, trial.token, "a"])
-    assert stranger.get(url).status_code == 404
+    url = audio_urls(joined, invite)[0]
+    assert Client().get(url).status_code == 404
+
+
+def test_another_panelist_cannot_fetch_a_trial_that_is_not_theirs(joined, invite):
+    from django.test import Client
+
+    url = audio_urls(joined, invite)[0]
+    other = Client()
+    assert other.post(invite.path(), PROFILE).status_code == 302
+    other.get(invite.path())
+    assert Trial.objects.filter(panelist__isnull=False).count() == 2
+    assert other.get(url).status_code == 404
+    assert joined.get(url).status_code == 200
 
 
 def post_answer(client, invite, trial, **changes):

@@ -1,5 +1,6 @@
-"""The researcher report: results page and downloadable HTML file, researchers only, figures
-from evaluation.stats, reachable from the study's admin page."""
+"""The researcher pages: the report (results page and downloadable HTML file, figures from
+evaluation.stats, reachable from the study's admin page) and stimulus listening, for
+researchers only."""
 
 import re
 
@@ -107,3 +108,32 @@ def test_no_template_comment_leaks_into_the_report(client, prepared_study, resea
     download = client.get("/studies/pilot/report.html").content.decode()
 
     assert "{#" not in download and "{%" not in download
+
+
+def test_a_researcher_can_listen_to_any_stimulus_and_see_its_measurements_in_the_admin(
+    client, prepared_study, researcher, admin_user
+):
+    from django.urls import reverse
+
+    from evaluation.models import Stimulus
+
+    stimulus = Stimulus.objects.order_by("pk").first()
+    url = reverse("research:stimulus-audio", args=[stimulus.pk])
+    assert url == f"/studies/stimuli/{stimulus.pk}/audio"
+    client.force_login(researcher)
+    audio = client.get(url, HTTP_RANGE="bytes=0-3")
+    assert (audio.status_code, audio.content) == (206, b"fLaC")
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:evaluation_stimulus_changelist")).content.decode()
+    assert f'<audio controls preload="none" src="{url}">' in page
+    assert f"{stimulus.loudness_lufs}"[:6] in page
+    assert "peak reduction db" in page.lower()
+
+
+def test_outsiders_and_anonymous_users_cannot_listen_to_stimuli(client, prepared_study, outsider):
+    from evaluation.models import Stimulus
+
+    url = f"/studies/stimuli/{Stimulus.objects.first().pk}/audio"
+    assert client.get(url).status_code == 302
+    client.force_login(outsider)
+    assert client.get(url).status_code == 403

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from evaluation.models import Trial
+from evaluation.models import Panel, Trial
 from evaluation.scheduling import trial_mark_served, trial_next
 from evaluation.services.responses import Answer, response_record
 
@@ -106,3 +106,25 @@ def test_nothing_is_served_when_the_study_is_closed(prepared_study, make_panelis
     study_close(study=prepared_study)
     panelist.refresh_from_db()
     assert trial_next(panelist=panelist) is None
+
+
+def test_catch_trials_are_mixed_in_at_the_study_rate_and_never_first(catch_study, answer_all):
+    from evaluation.models import Pair
+    from evaluation.scheduling import catch_positions
+    from evaluation.services.panelists import invite_create, panelist_join
+
+    assert Trial.objects.count() == 3 * 2  # slots for regular pairs only
+    assert Pair.objects.filter(study=catch_study, is_catch=True).count() == 6
+    panel = Panel.objects.create(name="qc listeners")
+    invite = invite_create(study=catch_study, panel=panel)
+    for _ in range(2):  # K=2: two panelists fill every regular slot
+        panelist = panelist_join(invite=invite, expertise="hobbyist")
+        assert (panelist.planned_trials, panelist.planned_catch_trials) == (4, 1)
+        served = answer_all(panelist, lambda trial: "a")
+        assert [t.position for t in served] == [1, 2, 3, 4]
+        catch = [t for t in served if t.is_catch]
+        assert len(catch) == 1 and catch[0].pair.is_catch
+        assert {catch[0].position} == catch_positions(5, panelist.pk, 4, 1)
+        assert catch[0].position != 1
+        regular_prompts = [t.prompt_id for t in served if not t.is_catch]
+        assert len(set(regular_prompts)) == 3

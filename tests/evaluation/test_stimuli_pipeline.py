@@ -1,68 +1,139 @@
-"""Stimulus matching: BS.1770 loudness, equal length, joint peak limiting, one format."""
+"""Stimulus matching: BS.1770 loudness, equal length from one start, joint peak limiting,
+one codec, and the low-quality anchor."""
 
 import numpy as np
 import pytest
 
-from evaluation.stimuli.audio import AudioError, Decoded, integrated_loudness, true_peak_dbtp
-from evaluation.stimuli.pipeline import MatchSettings, match_tracks
+from evaluation.stimuli.audio import AudioError, Decoded, decode_bytes, integrated_loudness
+from evaluation.stimuli.pipeline import (
+    MatchSettings,
+    TrackAudioError,
+    find_excerpt_start,
+    match_tracks,
+    prepare_prompt,
+)
+
+RATE = 48000
 
 
-def sine(level_dbfs: float, seconds: float, rate: int = 48000, channels: int = 2, freq=1000.0):
+def sine(level_dbfs: float, seconds: float, rate: int = RATE, channels: int = 2, freq=1000.0):
     t = np.arange(int(seconds * rate)) / rate
     amplitude = 10 ** (level_dbfs / 20)
     wave = (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
     return np.repeat(wave[None, :], channels, axis=0)
 
 
-def test_a_stereo_1khz_sine_at_minus_23_dbfs_measures_minus_23_lufs():
-    # EBU Tech 3341 case 1: stereo 1 kHz sine, -23 dBFS per channel -> -23.0 LUFS (±0.1).
-    assert integrated_loudness(sine(-23.0, 20.0), 48000) == pytest.approx(-23.0, abs=0.1)
+def spiky(seconds: float = 4.0):
+    """Quiet sine with sparse full-scale clicks: reaching a loud target would push its true
+    peak far past the ceiling."""
+    samples = sine(-40.0, seconds)
+    samples[:, ::4800] = 0.9
+    return samples
 
 
-def test_tracks_of_different_loudness_rate_and_length_come_out_matched():
+def test_a_1khz_sine_at_minus_30_dbfs_comes_out_at_minus_23_lufs():
+    # EBU Tech 3341 style: a known level in, the target out (±0.1 LU).
+    (audio,) = match_tracks([Decoded(sine(-30.0, 6.0), RATE, "wav")], MatchSettings(excerpt_s=5))
+    assert audio.loudness_lufs == pytest.approx(-23.0, abs=0.1)
+    assert audio.gain_db == pytest.approx(7.0, abs=0.1)
+    assert audio.peak_reduction_db == 0.0
+
+
+def test_tracks_of_different_loudness_rate_channels_and_length_come_out_matched():
     loud = Decoded(sine(-6.0, 12.0, rate=44100, channels=1, freq=440), 44100, "wav")
-    quiet = Decoded(sine(-30.0, 9.0, rate=48000, freq=660), 48000, "flac")
-    prepared = match_tracks([loud, quiet], MatchSettings(excerpt_s=20.0))
-    assert [p.samples.shape for p in prepared] == [(2, 9 * 48000), (2, 9 * 48000)]
+    quiet = Decoded(sine(-30.0, 9.0, rate=RATE, freq=660), RATE, "flac")
+    prepared = match_tracks([loud, quiet], MatchSettings(excerpt_s=8.0))
+    assert [p.samples.shape for p in prepared] == [(2, 8 * RATE), (2, 8 * RATE)]
+    assert prepared[0].excerpt_start_s == prepared[1].excerpt_start_s == 0.0
     for audio in prepared:
         assert audio.loudness_lufs == pytest.approx(-23.0, abs=0.1)
         assert audio.true_peak_dbtp <= -1.0 + 1e-6
-        assert audio.sample_rate == 48000
+        assert audio.sample_rate == RATE
+
+
+def test_excerpts_fade_in_and_out():
+    (audio,) = match_tracks([Decoded(sine(-20.0, 3.0), RATE, "wav")], MatchSettings(excerpt_s=2))
+    assert np.max(np.abs(audio.samples[:, :10])) < 1e-3
+    assert np.max(np.abs(audio.samples[:, -10:])) < 1e-3
 
 
 def test_a_loud_peak_lowers_both_tracks_of_the_pair_together():
-    # A spiky track needs so much gain to reach -10 LUFS that its peak would pass -1 dBTP.
-    spiky = sine(-40.0, 10.0)
-    spiky[:, ::4800] = 0.9
-    smooth = sine(-20.0, 10.0, freq=500)
+    smooth = sine(-20.0, 4.0, freq=500)
     prepared = match_tracks(
-        [Decoded(spiky, 48000, "wav"), Decoded(smooth, 48000, "wav")],
-        MatchSettings(target_lufs=-10.0),
+        [Decoded(spiky(), RATE, "wav"), Decoded(smooth, RATE, "wav")],
+        MatchSettings(target_lufs=-10.0, excerpt_s=3.0),
     )
     assert max(p.true_peak_dbtp for p in prepared) == pytest.approx(-1.0, abs=0.05)
     assert prepared[0].loudness_lufs == pytest.approx(prepared[1].loudness_lufs, abs=0.1)
-    assert prepared[0].loudness_lufs < -10.0
+    reduction = prepared[0].peak_reduction_db
+    assert reduction > 5.0 and prepared[1].peak_reduction_db == reduction
+    assert prepared[1].loudness_lufs == pytest.approx(-10.0 - reduction, abs=0.1)
+
+
+def test_the_section_finder_skips_a_quiet_intro_and_uses_one_start_for_all_tracks():
+    # Both tracks are near-silent for 3 s, then play; one has a gap from 6 s to 7 s.
+    first = np.concatenate([sine(-60, 3.0), sine(-20, 7.0)], axis=1)
+    second = np.concatenate([sine(-60, 3.0), sine(-20, 3.0), sine(-70, 1), sine(-20, 3)], axis=1)
+    assert find_excerpt_start([first, second], RATE, 3.0) == 3.0
+    prepared = match_tracks(
+        [Decoded(first, RATE, "wav"), Decoded(second, RATE, "wav")], MatchSettings(excerpt_s=3.0)
+    )
+    assert [p.excerpt_start_s for p in prepared] == [3.0, 3.0]
+
+
+def test_a_fixed_start_overrides_the_section_finder():
+    prepared = match_tracks(
+        [Decoded(sine(-20, 6.0), RATE, "wav")], MatchSettings(excerpt_s=2, excerpt_start_s=1.5)
+    )
+    assert prepared[0].excerpt_start_s == 1.5
+
+
+def test_a_track_shorter_than_the_excerpt_is_refused_by_index():
+    tracks = [Decoded(sine(-20, 5.0), RATE, "wav"), Decoded(sine(-20, 2.5), RATE, "wav")]
+    with pytest.raises(TrackAudioError, match="is too short: 2.50 s, but the study's excerpt "
+                       "needs 3 s") as error:  # fmt: skip
+        match_tracks(tracks, MatchSettings(excerpt_s=3.0))
+    assert error.value.index == 1
 
 
 def test_a_silent_track_is_refused_with_its_reason():
-    with pytest.raises(AudioError, match="is silent"):
-        match_tracks(
-            [
-                Decoded(np.zeros((2, 48000 * 5), np.float32), 48000, "wav"),
-                Decoded(sine(-20, 5), 48000, "wav"),
-            ],
-            MatchSettings(),
-        )
+    tracks = [
+        Decoded(sine(-20, 5), RATE, "wav"),
+        Decoded(np.zeros((2, RATE * 5), np.float32), RATE, "wav"),
+    ]
+    with pytest.raises(TrackAudioError, match="is silent") as error:
+        match_tracks(tracks, MatchSettings(excerpt_s=3))
+    assert error.value.index == 1
 
 
 def test_a_heavily_clipped_track_is_refused():
     clipped = np.clip(sine(6.0, 5.0), -1.0, 1.0)
-    with pytest.raises(AudioError, match="heavily clipped"):
-        match_tracks([Decoded(clipped, 48000, "wav")], MatchSettings())
+    with pytest.raises(AudioError, match=r"is heavily clipped \(\d+\.\d% of samples"):
+        match_tracks([Decoded(clipped, RATE, "wav")], MatchSettings(excerpt_s=3))
 
 
-def test_true_peak_sees_intersample_peaks():
-    # A sine at fs/4 sampled at 45° phase: sample peak 0.707, true peak 1.0 (0 dBTP).
-    n = np.arange(48000)
-    samples = np.sin(np.pi / 2 * n + np.pi / 4)[None, :].astype(np.float32)
-    assert true_peak_dbtp(samples) == pytest.approx(0.0, abs=0.2)
+@pytest.mark.parametrize("codec", ["flac", "opus", "mp3"])
+def test_prepared_stimuli_obey_the_ceiling_after_decoding_and_have_equal_sizes(codec):
+    tracks = [Decoded(spiky(), RATE, "wav"), Decoded(sine(-12, 4.0, freq=700), RATE, "wav")]
+    settings = MatchSettings(excerpt_s=3.0, target_lufs=-14.0, codec=codec, bitrate_kbps=128)
+    encoded, anchor = prepare_prompt(tracks, settings)
+    assert anchor is None
+    assert len({len(e.content) for e in encoded}) == 1
+    assert len({round(e.duration_s, 3) for e in encoded}) == 1
+    for stimulus in encoded:
+        samples, rate = decode_bytes(stimulus.content, codec)
+        assert stimulus.true_peak_dbtp <= -1.0
+        assert stimulus.loudness_lufs == pytest.approx(integrated_loudness(samples, rate), abs=1e-6)
+        assert stimulus.peak_reduction_db == encoded[0].peak_reduction_db > 0
+        assert stimulus.bitrate_kbps == (0 if codec == "flac" else 128)
+    assert encoded[0].loudness_lufs == pytest.approx(encoded[1].loudness_lufs, abs=0.5)
+
+
+def test_the_anchor_matches_its_reference_in_loudness_length_and_size():
+    reference = sine(-20, 4.0, freq=440) + sine(-26, 4.0, freq=6000)
+    tracks = [Decoded(sine(-18, 4.0, freq=600), RATE, "wav"), Decoded(reference, RATE, "wav")]
+    encoded, anchor = prepare_prompt(tracks, MatchSettings(excerpt_s=3.0), anchor_of=1)
+    assert anchor.loudness_lufs == pytest.approx(encoded[1].loudness_lufs, abs=0.1)
+    assert anchor.duration_s == encoded[1].duration_s
+    assert len(anchor.content) == len(encoded[1].content)
+    assert anchor.excerpt_start_s == encoded[1].excerpt_start_s

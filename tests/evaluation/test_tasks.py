@@ -98,6 +98,7 @@ def test_the_prepare_job_runs_in_the_worker_and_reports_progress(
 
 def test_a_failing_track_is_reported_in_the_job(client, researcher, manifest, audio_folder, worker):
     tracks_import(study_slug="pilot", manifest=manifest)
+    Study.objects.filter(slug="pilot").update(excerpt_s=3.0)
     # Make one stored track unreadable after import, as a disk error would.
     from evaluation.models import Track
 

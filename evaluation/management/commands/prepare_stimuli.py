@@ -24,3 +24,4 @@ class Command(BaseCommand):
         )
         if outcome["failures"]:
             raise SystemExit(1)
+        self.stdout.write(f"Next: python manage.py audit_blindness {study.slug}")

@@ -1,0 +1,69 @@
+"""The blindness audit of a study: every pair's stored files measured as they are served."""
+
+from collections.abc import Callable
+
+from evaluation.models import Pair, Stimulus, Study
+from evaluation.stimuli.audio import AudioError
+from evaluation.stimuli.audit import (
+    AuditReport,
+    FileMeasurement,
+    PairAudit,
+    measure_file,
+    pair_problems,
+    size_classifier,
+)
+
+
+def study_audit(*, study: Study, progress: Callable[[int, int], None] | None = None) -> AuditReport:
+    """Measure every stimulus file of the study's pairs once and check every pair."""
+    pairs = list(
+        Pair.objects.filter(study=study)
+        .select_related("prompt", "first__track__system", "second__track__system")
+        .order_by("prompt__external_id", "id")
+    )
+    measured: dict[int, FileMeasurement | str] = {}
+    stimuli = {s.pk: s for pair in pairs for s in (pair.first, pair.second)}
+    for done, stimulus in enumerate(stimuli.values(), start=1):
+        measured[stimulus.pk] = _measure(stimulus)
+        if progress:
+            progress(done, len(stimuli))
+    report = AuditReport()
+    comparisons: dict[str, list[tuple[FileMeasurement, FileMeasurement]]] = {}
+    for pair in pairs:
+        a, b = measured[pair.first_id], measured[pair.second_id]
+        problems = [f"{side} {m}" for side, m in (("A", a), ("B", b)) if isinstance(m, str)]
+        a = a if isinstance(a, FileMeasurement) else None
+        b = b if isinstance(b, FileMeasurement) else None
+        if a and b:
+            problems += pair_problems(
+                a,
+                b,
+                target_lufs=study.target_lufs,
+                max_true_peak_dbtp=study.max_true_peak_dbtp,
+                peak_reduction_db=max(pair.first.peak_reduction_db, pair.second.peak_reduction_db),
+            )
+            if not pair.is_catch:
+                comparison = f"{pair.first.track.system} vs {pair.second.track.system}"
+                comparisons.setdefault(comparison, []).append((a, b))
+        report.pairs.append(
+            PairAudit(
+                pair_id=pair.pk,
+                prompt=pair.prompt.external_id,
+                kind=pair.catch_kind or "regular",
+                a=a,
+                b=b,
+                problems=problems,
+            )
+        )
+    report.classifier = size_classifier(comparisons)
+    return report
+
+
+def _measure(stimulus: Stimulus) -> FileMeasurement | str:
+    """The file's measurement, or why it could not be measured."""
+    try:
+        return measure_file(stimulus.file.path)
+    except FileNotFoundError:
+        return "file is missing from storage"
+    except AudioError as exc:
+        return f"file {exc}"
