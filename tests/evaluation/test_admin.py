@@ -11,6 +11,12 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:evaluation_study_changelist")
 
 
+def run_action(client, action: str, study: Study) -> str:
+    """Run an admin action on one study; returns the page it lands on."""
+    page = client.post(CHANGELIST, {"action": action, "_selected_action": [study.pk]}, follow=True)
+    return page.content.decode()
+
+
 def test_the_study_list_links_results_and_export(client, admin_user, prepared_study):
     client.force_login(admin_user)
     page = client.get(CHANGELIST).content.decode()
@@ -33,12 +39,7 @@ def test_opening_an_unprepared_study_reports_why_and_keeps_it_draft(
     tracks_import(study_slug="pilot", manifest=manifest)
     study = Study.objects.get(slug="pilot")
     client.force_login(admin_user)
-    page = client.post(
-        CHANGELIST,
-        {"action": "open_studies", "_selected_action": [study.pk]},
-        follow=True,
-    )
-    assert "has no prepared pairs" in page.content.decode()
+    assert "has no prepared pairs" in run_action(client, "open_studies", study)
     study.refresh_from_db()
     assert study.status == Study.Status.DRAFT
 
@@ -48,12 +49,8 @@ def test_the_open_action_opens_a_prepared_study(client, admin_user, prepared_stu
 
     study_close(study=prepared_study)
     client.force_login(admin_user)
-    page = client.post(
-        CHANGELIST,
-        {"action": "open_studies", "_selected_action": [prepared_study.pk]},
-        follow=True,
-    )
-    assert "Study &#x27;pilot&#x27; is open for listening." in page.content.decode()
+    page = run_action(client, "open_studies", prepared_study)
+    assert "Study &#x27;pilot&#x27; is open for listening." in page
     prepared_study.refresh_from_db()
     assert prepared_study.status == Study.Status.OPEN
 
