@@ -91,9 +91,7 @@ def evaluate(*, split: str, seed: int, systems: list[str], limit: int | None = N
                 totals[rule] += count
         degrees, intervals = histograms(name)
         row = {f"{rule}_per_100_beats": round(100 * totals[rule] / beats, 2) for rule in RULES}
-        row["scale_degree_distance"] = round(
-            metrics.histogram_distance(degrees, bach_degrees), 4
-        )
+        row["scale_degree_distance"] = round(metrics.histogram_distance(degrees, bach_degrees), 4)
         row["interval_distance"] = round(metrics.histogram_distance(intervals, bach_intervals), 4)
         if name != REFERENCE:
             bits = model_bits(name, chorales)
@@ -136,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     names = list(result["systems"])
     measures = [k for k in result["systems"][names[-1]] if k not in ("describe",)]
-    print(f"{result['chorales']} {args.split} chorales, {result['beats']:.0f} beats, seed {args.seed}")
+    print(
+        f"{result['chorales']} {args.split} chorales, {result['beats']:.0f} beats, seed {args.seed}"
+    )
     print(f"{'measure':34}" + "".join(f"{name:>12}" for name in names))
     for measure in measures:
         cells = "".join(f"{str(result['systems'][n].get(measure, '-')):>12}" for n in names)

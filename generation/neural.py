@@ -373,8 +373,7 @@ class StepDecoder:
         )
         self.b_join = array(join.bias)
         self.condition_tables = [
-            [array(table.weight) for table in (e.sound, e.onset, e.degree)]
-            for e in model.condition
+            [array(table.weight) for table in (e.sound, e.onset, e.degree)] for e in model.condition
         ]
         self.heads = [
             (array(h[1].weight), array(h[1].bias), array(h[4].weight), array(h[4].bias))
@@ -501,9 +500,7 @@ class NeuralHarmonizer:
             previous = current
         return Voices(pitches=pitches.astype(np.int16), onsets=onsets)
 
-    def _choose(
-        self, logits: np.ndarray, masks: list[np.ndarray], rng: np.random.Generator
-    ) -> int:
+    def _choose(self, logits: np.ndarray, masks: list[np.ndarray], rng: np.random.Generator) -> int:
         scaled = (logits - logits.max()) / self.temperature
         weights = np.exp(scaled)
         for mask in masks:

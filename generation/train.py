@@ -143,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     while step < args.steps:
         model.train()
         soprano, previous, current, targets = (
-            t.to(device) for t in make_batch(encoded, train, batch=args.batch, crop=args.crop, rng=rng)
+            t.to(device)
+            for t in make_batch(encoded, train, batch=args.batch, crop=args.crop, rng=rng)
         )
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, peak=args.lr, warmup=args.warmup, total=args.steps)
@@ -168,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
             history.append(
                 {
                     "step": step,
-                    "train_bits_per_voice_step": round(float(np.mean(running[-args.eval_every :])), 4),
+                    "train_bits_per_voice_step": round(
+                        float(np.mean(running[-args.eval_every :])), 4
+                    ),
                     "validation_bits_per_voice_step": round(validation_bits, 4),
                     "elapsed_s": round(elapsed, 1),
                 }
