@@ -198,6 +198,7 @@ class ChoraleNet(nn.Module):
             batch_first=True,
             dropout=dropout if layers > 1 else 0.0,
         )
+        self.input_dropout = nn.Dropout(dropout)
         self.join = nn.Sequential(nn.Linear(hidden + width, hidden), nn.GELU())
         self.condition = nn.ModuleList(VoiceEmbedding(hidden) for _ in range(2))
         self.heads = nn.ModuleList(
@@ -241,7 +242,7 @@ class ChoraleNet(nn.Module):
     ) -> torch.Tensor:
         """Teacher-forced logits [B, 3, T, TOKENS] (inputs as in :class:`Encoded`, batched)."""
         context = self.soprano_context(soprano)
-        hidden = self.decoder(self.step_input(context, previous))[0]
+        hidden = self.decoder(self.input_dropout(self.step_input(context, previous)))[0]
         joined = self.join(torch.cat([hidden, context], dim=-1))
         current_steps = current.permute(0, 3, 1, 2)  # [B, T, 3, 3]
         return torch.stack(

@@ -1,6 +1,6 @@
 """``python -m generation.train``: train the built-in neural harmonizer on the train split.
 
-    python -m generation.train --steps 4000 --out var/train/neural
+    python -m generation.train --steps 2000 --out var/train/neural
 
 Random crops of ``--crop`` steps from randomly transposed train chorales, AdamW with warmup and
 cosine decay, validation bits per voice-step on the whole validation chorales every
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m generation.train", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--steps", type=int, default=4000, help="optimizer steps in all")
+    parser.add_argument("--steps", type=int, default=2000, help="optimizer steps in all")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--crop", type=int, default=128, help="16th-note steps per crop")
     parser.add_argument("--lr", type=float, default=2e-3)
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=1)
-    parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--eval-every", type=int, default=250)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     model = ChoraleNet(
         width=args.width, hidden=args.hidden, layers=args.layers, dropout=args.dropout
     ).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
     parameters = sum(p.numel() for p in model.parameters())
 
     out: Path = args.out
