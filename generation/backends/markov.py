@@ -68,6 +68,13 @@ def chord_class(voicing: tuple[int, ...]) -> tuple[int, int]:
     return voicing[-1] % 12, mask
 
 
+def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of every maximal run of True in a bool [n] array, in order."""
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    starts, stops = np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()
+    return list(zip(starts, stops, strict=True))
+
+
 def metric_position(step: int, *, bar_offset: int, bar_steps: int, fermatas: np.ndarray) -> int:
     if step > 0 and fermatas[step - 1] and not fermatas[step]:
         return AFTER_FERMATA
@@ -277,18 +284,10 @@ class MarkovHarmonizer(Harmonizer):
         sounding = voicings[:, 0] != REST
         complete = sounding & (voicings[:, 1:] != REST).all(axis=1)
         bits += UNWRITABLE_NOTE_BITS * int((sounding & ~complete).sum())
-        k = 0
-        while k < len(starts):
-            if not complete[k]:
-                k += 1
-                continue
-            stop = k
-            while stop < len(starts) and complete[stop]:
-                stop += 1
+        for k, stop in true_runs(complete):
             bits += self._phrase_bits(
                 mode, voicings[k:stop] - offset, chorale, starts[k:stop], offset=offset
             )
-            k = stop
         return bits
 
     def _phrase_bits(
@@ -352,14 +351,7 @@ class MarkovHarmonizer(Harmonizer):
         chosen = np.full((len(starts), 3), REST, dtype=np.int64)
         # Rests in the soprano cut the melody into phrases that are sampled independently.
         sounding = sopranos != REST
-        k = 0
-        while k < len(starts):
-            if not sounding[k]:
-                k += 1
-                continue
-            stop = k
-            while stop < len(starts) and sounding[stop]:
-                stop += 1
+        for k, stop in true_runs(sounding):
             chosen[k:stop] = (
                 self._sample_phrase(
                     mode,
@@ -371,7 +363,6 @@ class MarkovHarmonizer(Harmonizer):
                 )
                 + offset
             )
-            k = stop
 
         pitches = np.empty((4, melody.steps), dtype=np.int16)
         onsets = np.zeros((4, melody.steps), dtype=bool)
