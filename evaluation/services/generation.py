@@ -8,6 +8,7 @@ stored twice, so re-running a cancelled or partly failed job fills the gaps.
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from evaluation.models import Study, System, Track
@@ -18,6 +19,17 @@ from evaluation.stimuli.audio import encode_flac
 
 REFERENCE_SYSTEM = "Bach (human reference)"
 GENERATOR_SYSTEMS = {"builtin": "Built-in neural harmonizer", "markov": "Markov baseline"}
+
+
+def generator_systems() -> dict[str, str]:
+    """Generator key -> System name, for the generators usable right now: the built-in ones
+    whose model ships, plus ``http`` when ``EARSHOT["GENERATION_HTTP_URL"]`` is set."""
+    from generation.backends import available_systems
+
+    usable = {k: v for k, v in GENERATOR_SYSTEMS.items() if k in available_systems()}
+    if settings.EARSHOT.get("GENERATION_HTTP_URL"):
+        usable["http"] = settings.EARSHOT["GENERATION_HTTP_SYSTEM"]
+    return usable
 
 
 def generator_default() -> str:
@@ -34,11 +46,10 @@ def generation_parameters_clean(
 
     ``prompts`` defaults to the study's trials per panelist, capped by the split's size.
     """
-    from generation.backends import available_systems
     from generation.dataset import SPLITS, load_dataset
 
     system = system or generator_default()
-    usable = [name for name in GENERATOR_SYSTEMS if name in available_systems()]
+    usable = list(generator_systems())
     if system not in usable:
         raise ServiceError(
             f"unknown or unavailable generator {system!r}; choose one of {usable}",
@@ -55,6 +66,21 @@ def generation_parameters_clean(
             f"got {prompts!r}"
         )
     return {"system": system, "prompts": prompts, "split": split}
+
+
+def _http_track_input(prompt_id: str, prompt_text: str, system: str, audio) -> TrackInput:
+    return TrackInput(
+        prompt_id=prompt_id,
+        system=system,
+        prompt_text=prompt_text,
+        content=audio.content,
+        original_name=f"{prompt_id.replace('/', '_')}.{audio.format.lower()}",
+        format=audio.format.lower(),
+        duration_s=audio.duration_s,
+        sample_rate=audio.sample_rate,
+        channels=int(audio.samples.shape[0]),
+        provenance={**audio.provenance, "prompt_id": prompt_id, "prompt": prompt_text},
+    )
 
 
 def _track_input(prompt_id: str, prompt_text: str, system: str, rendered) -> TrackInput:
@@ -89,6 +115,7 @@ def tracks_generate(
     "skipped", "failures"}`` (``failures``: "<prompt id>: <error>" lines).
     """
     from generation.backends import get_harmonizer
+    from generation.backends.http import HttpBackend, prompt_payload
     from generation.pairs import (
         REFERENCE_SYSTEM as REFERENCE_NAME,
     )
@@ -105,14 +132,25 @@ def tracks_generate(
             f"study '{study.slug}' is {study.status}; tracks can be generated for a draft only",
             code="not_draft",
         )
-    generator_name = GENERATOR_SYSTEMS[system]
+    usable = generator_systems()
+    if system not in usable:
+        raise ServiceError(
+            f"unknown or unavailable generator {system!r}; choose one of {list(usable)}",
+            code="unknown_system",
+        )
+    generator_name = usable[system]
     System.objects.get_or_create(
         name=REFERENCE_SYSTEM, defaults={"kind": System.Kind.HUMAN, "is_human": True}
     )
-    System.objects.get_or_create(
-        name=generator_name, defaults={"kind": System.Kind.BUILTIN, "is_human": False}
-    )
-    harmonizer = get_harmonizer(system)
+    kind = System.Kind.EXTERNAL_HTTP if system == "http" else System.Kind.BUILTIN
+    System.objects.get_or_create(name=generator_name, defaults={"kind": kind, "is_human": False})
+    if system == "http":
+        backend = HttpBackend(
+            settings.EARSHOT["GENERATION_HTTP_URL"],
+            timeout_s=settings.EARSHOT["GENERATION_HTTP_TIMEOUT_S"],
+        )
+    else:
+        harmonizer = get_harmonizer(system)
     chorales = select_chorales(n=prompts, seed=study.seed, split=split)
     created = skipped = 0
     failures: list[str] = []
@@ -138,8 +176,13 @@ def tracks_generate(
                     inputs.append(
                         _track_input(chorale.chorale_id, text, REFERENCE_SYSTEM, reference)
                     )
-                if generator_name in missing:
-                    seed = prompt_seed(study.seed, chorale.chorale_id)
+                seed = prompt_seed(study.seed, chorale.chorale_id)
+                if generator_name in missing and system == "http":
+                    audio = backend.generate(prompt_payload(chorale, text=text), seed=seed)
+                    inputs.append(
+                        _http_track_input(chorale.chorale_id, text, generator_name, audio)
+                    )
+                elif generator_name in missing:
                     generated = render_track(
                         harmonize_chorale(chorale, system=system, seed=seed),
                         provenance={

@@ -1,6 +1,12 @@
 """Generating a study's tracks in-process (the worker path is in test_tasks.py)."""
 
+import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
+import soundfile
 
 from evaluation.models import Study, Track
 from evaluation.services import ServiceError
@@ -12,6 +18,7 @@ from evaluation.services.generation import (
 )
 from generation.neural import CHECKPOINT_PATH, file_sha256
 from generation.pairs import prompt_seed, select_chorales
+from tests.conftest import tone
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +119,67 @@ def test_parameters_default_to_the_neural_model_and_the_studys_trials(study):
 def test_bad_parameters_are_refused_with_what_to_fix(study, options, message):
     with pytest.raises(ServiceError, match=message):
         generation_parameters_clean(study=study, **options)
+
+
+class LabModel(BaseHTTPRequestHandler):
+    """A lab's model server: a short WAV per prompt, HTML for one chorale id."""
+
+    broken_prompt = ""
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if body["prompt"]["prompt_id"] == LabModel.broken_prompt:
+            content, content_type = b"<html>model crashed</html>", "text/html"
+        else:
+            buffer = io.BytesIO()
+            soundfile.write(buffer, tone(seconds=1.0), 44100, format="WAV")
+            content, content_type = buffer.getvalue(), "audio/wav"
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def lab_model(settings):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), LabModel)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    settings.EARSHOT = {
+        **settings.EARSHOT,
+        "GENERATION_HTTP_URL": f"http://127.0.0.1:{httpd.server_address[1]}/generate",
+        "GENERATION_HTTP_SYSTEM": "lab model v2",
+        "GENERATION_HTTP_TIMEOUT_S": 5,
+    }
+    yield
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_labs_http_model_answers_the_same_prompts(study, lab_model):
+    chorales = select_chorales(n=2, seed=3, split="test")
+    LabModel.broken_prompt = chorales[1].chorale_id
+    outcome = tracks_generate(study=study, system="http", prompts=2)
+    assert outcome["created"] == 2
+    assert outcome["failures"] == [
+        f"{chorales[1].chorale_id}: HttpBackendError: {settings_url()} answered 26 bytes of "
+        "'text/html' that are not audio (they start with b'<html>model crashed</html>'); the "
+        "server must answer with a WAV, FLAC or OGG body"
+    ]
+    track = Track.objects.get(system__name="lab model v2")
+    assert (track.format, track.sample_rate, track.duration_s) == ("wav", 44100, 1.0)
+    assert track.system.kind == "http"
+    assert track.provenance["seed"] == prompt_seed(3, chorales[0].chorale_id)
+    assert track.provenance["prompt_id"] == chorales[0].chorale_id
+    LabModel.broken_prompt = ""
+    again = tracks_generate(study=study, system="http", prompts=2)
+    assert (again["created"], again["skipped"], again["failures"]) == (2, 1, [])
+
+
+def settings_url() -> str:
+    from django.conf import settings
+
+    return settings.EARSHOT["GENERATION_HTTP_URL"]
