@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crop", type=int, default=128, help="16th-note steps per crop")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--warmup", type=int, default=150)
+    parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=1)
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     model = ChoraleNet(
         width=args.width, hidden=args.hidden, layers=args.layers, dropout=args.dropout
     ).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     parameters = sum(p.numel() for p in model.parameters())
 
     out: Path = args.out
@@ -219,7 +220,17 @@ def export(model: ChoraleNet, args, out: Path, *, history, parameters: int, step
         "parameters": parameters,
         "hyper_parameters": {
             key: getattr(args, key)
-            for key in ("steps", "batch", "crop", "lr", "warmup", "width", "hidden", "layers")
+            for key in (
+                "steps",
+                "batch",
+                "crop",
+                "lr",
+                "warmup",
+                "weight_decay",
+                "width",
+                "hidden",
+                "layers",
+            )
         }
         | {"dropout": args.dropout, "seed": args.seed, "transposition": "[-6, 6] in range"},
         "checkpoint_step": step,

@@ -18,7 +18,7 @@ class BuiltinHarmonizer(Harmonizer):
     name = "builtin"
     version = "1"
 
-    def __init__(self, path: Path | str = CHECKPOINT_PATH, *, temperature: float = 0.8):
+    def __init__(self, path: Path | str = CHECKPOINT_PATH, *, temperature: float = 0.9):
         self.network = NeuralHarmonizer.load(path, temperature=temperature)
         self.checkpoint = Path(path).name
 

@@ -88,7 +88,7 @@ def test_it_describes_the_checkpoint_it_samples_from(builtin):
         "system_version": "1",
         "checkpoint": "builtin.pt",
         "checkpoint_sha256": file_sha256(CHECKPOINT_PATH),
-        "temperature": 0.8,
+        "temperature": 0.9,
     }
 
 
