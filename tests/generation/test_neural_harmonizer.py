@@ -5,7 +5,6 @@ import torch
 from generation import metrics
 from generation.backends import Melody, get_harmonizer
 from generation.backends.builtin import BuiltinHarmonizer
-from generation.dataset import load_dataset
 from generation.neural import (
     CHECKPOINT_PATH,
     HOLD,
@@ -175,7 +174,3 @@ def test_the_shipped_model_scores_bach_better_than_the_markov_baseline(builtin, 
 def test_the_markov_baseline_likelihood_is_finite_and_positive(markov, bwv269):
     bits = markov.setting_bits(bwv269)
     assert 0 < bits < 3 * bwv269.steps * np.log2(41)
-
-
-def test_the_dataset_loader_is_the_one_the_model_uses(dataset):
-    assert load_dataset() is dataset

@@ -129,5 +129,5 @@ def test_more_prompts_than_the_split_holds_are_refused():
 
 
 def test_an_unknown_system_is_refused():
-    with pytest.raises(ValueError, match="unknown or unavailable system 'builtin'"):
-        build_pairs(n=1, seed=0, system="builtin")
+    with pytest.raises(ValueError, match="unknown or unavailable system 'gpt'"):
+        build_pairs(n=1, seed=0, system="gpt")
