@@ -32,6 +32,15 @@ def generator_systems() -> dict[str, str]:
     return usable
 
 
+def study_draft_require(study: Study) -> None:
+    """ServiceError unless ``study`` is a draft: an open study's pairs must not change."""
+    if study.status != Study.Status.DRAFT:
+        raise ServiceError(
+            f"study '{study.slug}' is {study.status}; tracks can be generated for a draft only",
+            code="not_draft",
+        )
+
+
 def generator_default() -> str:
     """The neural ``builtin`` system when its checkpoint ships, else the Markov baseline."""
     from generation.backends import available_systems
@@ -48,6 +57,7 @@ def generation_parameters_clean(
     """
     from generation.dataset import SPLITS, load_dataset
 
+    study_draft_require(study)
     system = system or generator_default()
     usable = list(generator_systems())
     if system not in usable:
@@ -127,11 +137,7 @@ def tracks_generate(
         select_chorales,
     )
 
-    if study.status != Study.Status.DRAFT:
-        raise ServiceError(
-            f"study '{study.slug}' is {study.status}; tracks can be generated for a draft only",
-            code="not_draft",
-        )
+    study_draft_require(study)
     usable = generator_systems()
     if system not in usable:
         raise ServiceError(
