@@ -150,6 +150,10 @@ EARSHOT = {
     # Reservation of a trial for one panelist, in seconds; an abandoned trial returns to the pool.
     "RESERVATION_S": env_int("EARSHOT_RESERVATION_S", 60 * 60),
     "PUBLIC_URL": env_str("EARSHOT_PUBLIC_URL", "http://127.0.0.1:8000"),
+    # A lab's own model server for the "generate tracks" job (system "http"); empty = off.
+    "GENERATION_HTTP_URL": env_str("EARSHOT_GENERATION_HTTP_URL", ""),
+    "GENERATION_HTTP_SYSTEM": env_str("EARSHOT_GENERATION_HTTP_SYSTEM", "External model (HTTP)"),
+    "GENERATION_HTTP_TIMEOUT_S": env_int("EARSHOT_GENERATION_HTTP_TIMEOUT_S", 120),
 }
 
 LOGGING = {

@@ -22,6 +22,7 @@ from evaluation.models import (
     Trial,
 )
 from evaluation.services import ServiceError
+from evaluation.services.generation import generation_parameters_clean
 from evaluation.services.jobs import job_cancel, job_queue
 from evaluation.services.studies import study_close, study_open
 
@@ -58,7 +59,13 @@ class StudyAdmin(admin.ModelAdmin):
     # must pass (stimuli prepared, blindness audit), which a plain edit would skip.
     readonly_fields = ["status", "links", "created_at", "opened_at", "closed_at", "created_by"]
     inlines = [InviteInline, JobInline]
-    actions = ["prepare_stimuli", "open_studies", "close_studies", "export_responses"]
+    actions = [
+        "generate_tracks",
+        "prepare_stimuli",
+        "open_studies",
+        "close_studies",
+        "export_responses",
+    ]
     prepopulated_fields = {"slug": ["title"]}
 
     @admin.display(description="pairs")
@@ -89,6 +96,19 @@ class StudyAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    @admin.action(description="Generate tracks: Bach vs the built-in generator (background job)")
+    def generate_tracks(self, request, queryset):
+        queued = 0
+        for study in queryset:
+            try:
+                parameters = generation_parameters_clean(study=study)
+            except ServiceError as exc:
+                self.message_user(request, f"{study.slug}: {exc}", level=messages.ERROR)
+                continue
+            job_queue(study=study, kind=Job.Kind.GENERATE_TRACKS, parameters=parameters)
+            queued += 1
+        self.message_user(request, f"Queued track generation for {queued} study(ies).")
 
     @admin.action(description="Prepare stimuli (background job)")
     def prepare_stimuli(self, request, queryset):

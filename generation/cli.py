@@ -64,7 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     harmonize.add_argument("--seed", type=int, default=0)
     harmonize.add_argument("--out", type=Path, required=True)
-    harmonize.add_argument("--system", choices=available_systems(), default="markov")
+    systems = available_systems()
+    harmonize.add_argument(
+        "--system",
+        choices=systems,
+        default="builtin" if "builtin" in systems else "markov",
+        help="builtin: the neural model (default when its checkpoint ships); markov: baseline",
+    )
     args = parser.parse_args(argv)
     return harmonize_command(args)
 

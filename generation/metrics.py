@@ -70,3 +70,29 @@ def spacing_errors(pitches: np.ndarray) -> int:
 
 def per_100_beats(count: int, steps: int) -> float:
     return 100.0 * count / (steps / STEPS_PER_QUARTER)
+
+
+def pitch_class_histogram(pitches: np.ndarray, onsets: np.ndarray, key_tonic: int) -> np.ndarray:
+    """float [12]: counts of lower-voice notes by scale degree (pitch - tonic) mod 12."""
+    lower, starts = pitches[1:].astype(int), onsets[1:]
+    notes = lower[starts & (lower != REST)]
+    return np.bincount((notes - key_tonic) % 12, minlength=12).astype(float)
+
+
+INTERVAL_BINS = 25  # melodic intervals -12..+12 semitones; larger leaps share the end bins
+
+
+def interval_histogram(pitches: np.ndarray, onsets: np.ndarray) -> np.ndarray:
+    """float [25]: counts of melodic intervals between consecutive notes of each lower voice."""
+    counts = np.zeros(INTERVAL_BINS)
+    for voice in range(1, 4):
+        row = pitches[voice]
+        notes = row[onsets[voice] & (row != REST)].astype(int)
+        intervals = np.clip(np.diff(notes), -12, 12) + 12
+        counts += np.bincount(intervals, minlength=INTERVAL_BINS)
+    return counts
+
+
+def histogram_distance(counts: np.ndarray, reference: np.ndarray) -> float:
+    """Total variation distance (0 = same shape, 1 = disjoint) between two count histograms."""
+    return 0.5 * float(np.abs(counts / counts.sum() - reference / reference.sum()).sum())

@@ -53,8 +53,17 @@ class JobSerializer(serializers.ModelSerializer):
             "percent",
             "message",
             "failures",
+            "parameters",
             "created_at",
             "started_at",
             "finished_at",
         ]
         read_only_fields = fields
+
+
+class GenerateTracksSerializer(serializers.Serializer):
+    """Body of POST /api/studies/<slug>/generate/ (every field optional)."""
+
+    system = serializers.CharField(required=False, help_text='"builtin" (neural) or "markov"')
+    prompts = serializers.IntegerField(required=False, help_text="chorale melodies to set")
+    split = serializers.CharField(required=False, default="test")

@@ -9,12 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
-from evaluation.api.serializers import JobSerializer, StudySerializer
+from evaluation.api.serializers import GenerateTracksSerializer, JobSerializer, StudySerializer
 from evaluation.exports import responses_csv
 from evaluation.models import Job, Study
 from evaluation.selectors.blindness import study_audit
 from evaluation.selectors.results import study_progress, study_report
 from evaluation.services import ServiceError
+from evaluation.services.generation import generation_parameters_clean
 from evaluation.services.jobs import job_cancel, job_queue
 from evaluation.services.studies import study_close, study_open
 
@@ -59,6 +60,20 @@ class StudyViewSet(ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def prepare(self, request, slug=None):
         job = job_queue(study=self.get_object(), kind=Job.Kind.PREPARE_STIMULI)
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=GenerateTracksSerializer, responses={202: JobSerializer})
+    @action(detail=True, methods=["post"])
+    def generate(self, request, slug=None):
+        """Queue a job that generates Bach and built-in-generator tracks for this study."""
+        study = self.get_object()
+        body = GenerateTracksSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            parameters = generation_parameters_clean(study=study, **body.validated_data)
+        except ServiceError as exc:
+            return _error(exc)
+        job = job_queue(study=study, kind=Job.Kind.GENERATE_TRACKS, parameters=parameters)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={200: StudySerializer})

@@ -22,6 +22,9 @@ class Job(models.Model):
     total = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
     failures = models.JSONField(default=list, blank=True)
+    parameters = models.JSONField(
+        default=dict, blank=True, help_text="What the job was asked to do (e.g. system, prompts)."
+    )
     cancel_requested = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

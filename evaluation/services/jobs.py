@@ -12,11 +12,11 @@ class JobCancelled(Exception):
     pass
 
 
-def job_queue(*, study: Study, kind: str) -> Job:
+def job_queue(*, study: Study, kind: str, parameters: dict | None = None) -> Job:
     """Create a job and send it to the worker once the surrounding transaction commits."""
     from evaluation import tasks
 
-    job = Job.objects.create(study=study, kind=kind)
+    job = Job.objects.create(study=study, kind=kind, parameters=parameters or {})
     task = tasks.TASKS_BY_KIND[kind]
     transaction.on_commit(lambda: task.delay(job.pk))
     return job

@@ -54,7 +54,20 @@ def _markov() -> Harmonizer:
     return MarkovHarmonizer.fit()
 
 
+def _builtin() -> Harmonizer:
+    from generation.backends.builtin import BuiltinHarmonizer
+
+    return BuiltinHarmonizer()
+
+
+def _builtin_ships() -> bool:
+    from generation.backends.builtin import checkpoint_ships
+
+    return checkpoint_ships()
+
+
 register_system("markov", _markov)
+register_system("builtin", _builtin, is_available=_builtin_ships)
 
 __all__ = [
     "VOICE_RANGES",

@@ -33,6 +33,12 @@ from generation.dataset import REST, Chorale, load_dataset
 MIN_CANDIDATES = 12
 MAX_CANDIDATES = 160
 INTERVAL_SPAN = 24  # semitones; larger leaps share the last bin
+# Likelihood scoring (see MarkovHarmonizer.setting_bits): a voicing of Bach's that is not among
+# a segment's candidates joins them with this share of the prior mass, and a lower-voice note
+# the chain cannot write (one that starts inside a segment) is charged a uniform guess over the
+# 41 tokens a voice step can take in the neural model (HOLD, REST, MIDI 36..74).
+UNSEEN_VOICING_MASS = 1e-3
+UNWRITABLE_NOTE_BITS = float(np.log2(41))
 FERMATA_WEIGHT = 4.0
 CHORD_BACKOFF = 2.0
 MOTION_WEIGHT = 1.0
@@ -60,6 +66,13 @@ def chord_class(voicing: tuple[int, ...]) -> tuple[int, int]:
     for pitch in voicing:
         mask |= 1 << (pitch % 12)
     return voicing[-1] % 12, mask
+
+
+def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of every maximal run of True in a bool [n] array, in order."""
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    starts, stops = np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()
+    return list(zip(starts, stops, strict=True))
 
 
 def metric_position(step: int, *, bar_offset: int, bar_steps: int, fermatas: np.ndarray) -> int:
@@ -250,6 +263,80 @@ class MarkovHarmonizer(Harmonizer):
         chords = self._chord_logp[mode][np.ix_(previous_class, current_class)]
         return self.motion_weight * potential + self.chord_weight * chords
 
+    # --- likelihood ---------------------------------------------------------------------------
+
+    def setting_bits(self, chorale: Chorale) -> float:
+        """Bits (-log2 probability) the chain gives Bach's alto, tenor and bass of ``chorale``.
+
+        Sums, per phrase, the chain's log-probability of Bach's voicing sequence at segment
+        starts (forward algorithm, temperature 1), the tie-or-restrike choices, and a charge of
+        ``UNWRITABLE_NOTE_BITS`` per lower-voice onset inside a segment or rest under a
+        sounding soprano, which the chain gives probability zero (so the charge is generous).
+        """
+        offset = tonic_offset(chorale.key_tonic)
+        mode = chorale.key_mode
+        starts = segment_starts(chorale.onsets[0], chorale.beat_mask())
+        is_start = np.zeros(chorale.steps, dtype=bool)
+        is_start[starts] = True
+        inside_onsets = int(chorale.onsets[1:, ~is_start].sum())
+        bits = UNWRITABLE_NOTE_BITS * inside_onsets
+        voicings = chorale.pitches[:, starts].astype(int).T  # [segments, 4]
+        sounding = voicings[:, 0] != REST
+        complete = sounding & (voicings[:, 1:] != REST).all(axis=1)
+        bits += UNWRITABLE_NOTE_BITS * int((sounding & ~complete).sum())
+        for k, stop in true_runs(complete):
+            bits += self._phrase_bits(
+                mode, voicings[k:stop] - offset, chorale, starts[k:stop], offset=offset
+            )
+        return bits
+
+    def _phrase_bits(
+        self,
+        mode: str,
+        voicings: np.ndarray,
+        chorale: Chorale,
+        starts: np.ndarray,
+        *,
+        offset: int,
+    ) -> float:
+        nodes, candidates, chosen = [], [], []
+        for k, voicing in enumerate(voicings.tolist()):
+            options, log_weights = self._candidates(
+                mode, voicing[0], fermata=bool(chorale.fermatas[starts[k]]), offset=offset
+            )
+            lower = np.array(voicing[1:])
+            match = np.flatnonzero((options == lower).all(axis=1))
+            if len(match) == 0:
+                options = np.vstack([options, lower[None]])
+                log_weights = np.append(
+                    log_weights + np.log1p(-UNSEEN_VOICING_MASS), np.log(UNSEEN_VOICING_MASS)
+                )
+                match = [len(options) - 1]
+            candidates.append(options)
+            nodes.append(log_weights)
+            chosen.append(int(match[0]))
+        log_joint = nodes[0][chosen[0]]
+        alpha = nodes[0]
+        for k in range(1, len(candidates)):
+            pair = (int(voicings[k - 1][0]), int(voicings[k][0]))
+            transition = self._transition(mode, pair, candidates[k - 1], candidates[k])
+            log_joint += transition[chosen[k - 1], chosen[k]] + nodes[k][chosen[k]]
+            alpha = nodes[k] + logsumexp(alpha[:, None] + transition, axis=0)
+        bits = (logsumexp(alpha) - log_joint) / np.log(2)
+        for k in range(1, len(voicings)):
+            position = metric_position(
+                int(starts[k]),
+                bar_offset=chorale.bar_offset,
+                bar_steps=chorale.bar_steps,
+                fermatas=chorale.fermatas,
+            )
+            held_probability = self._hold_probability[position]
+            for voice in range(3):
+                if voicings[k][voice + 1] == voicings[k - 1][voice + 1]:
+                    held = not chorale.onsets[voice + 1, starts[k]]
+                    bits -= np.log2(held_probability if held else 1 - held_probability)
+        return float(bits)
+
     # --- sampling -----------------------------------------------------------------------------
 
     def harmonize(self, melody: Melody, *, seed: int) -> Voices:
@@ -264,14 +351,7 @@ class MarkovHarmonizer(Harmonizer):
         chosen = np.full((len(starts), 3), REST, dtype=np.int64)
         # Rests in the soprano cut the melody into phrases that are sampled independently.
         sounding = sopranos != REST
-        k = 0
-        while k < len(starts):
-            if not sounding[k]:
-                k += 1
-                continue
-            stop = k
-            while stop < len(starts) and sounding[stop]:
-                stop += 1
+        for k, stop in true_runs(sounding):
             chosen[k:stop] = (
                 self._sample_phrase(
                     mode,
@@ -283,7 +363,6 @@ class MarkovHarmonizer(Harmonizer):
                 )
                 + offset
             )
-            k = stop
 
         pitches = np.empty((4, melody.steps), dtype=np.int16)
         onsets = np.zeros((4, melody.steps), dtype=bool)

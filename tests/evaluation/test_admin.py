@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from evaluation.models import Study
+from evaluation.models import Job, Study
 from evaluation.services.tracks import tracks_import
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +60,24 @@ def test_an_outsider_is_sent_to_the_login_page(client, outsider, prepared_study)
     page = client.get(CHANGELIST)
     assert page.status_code == 302
     assert page["Location"].startswith(reverse("admin:login"))
+
+
+def test_the_generate_action_queues_one_job_per_draft_study(client, admin_user, media_root):
+    draft = Study.objects.create(slug="draft", title="Draft", trials_per_panelist=3)
+    Study.objects.create(slug="live", title="Live", status=Study.Status.OPEN)
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/evaluation/study/",
+        {
+            "action": "generate_tracks",
+            "_selected_action": list(Study.objects.values_list("pk", flat=True)),
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    job = Job.objects.get()
+    assert (job.study, job.kind, job.status) == (draft, "generate_tracks", "queued")
+    assert job.parameters == {"system": "builtin", "prompts": 3, "split": "test"}
+    shown = [str(m) for m in response.context["messages"]]
+    assert "live: study 'live' is open; tracks can be generated for a draft only" in shown
+    assert "Queued track generation for 1 study(ies)." in shown

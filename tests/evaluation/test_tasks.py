@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from evaluation.models import Job, Study
+from evaluation.models import Job, Study, Track
 from evaluation.services.tracks import tracks_import
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -111,3 +111,72 @@ def test_a_failing_track_is_reported_in_the_job(client, researcher, manifest, au
     assert len(job.failures) == 1
     assert "p1/model-x" in job.failures[0] and "not readable" in job.failures[0]
     assert Study.objects.get(slug="pilot").pairs.count() == 2
+
+
+@pytest.fixture
+def chorale_study(media_root):
+    return Study.objects.create(slug="chorales", title="Chorales", seed=3, trials_per_panelist=2)
+
+
+def test_the_generate_job_stores_neural_tracks_with_provenance(
+    client, researcher, chorale_study, worker
+):
+    from generation.neural import CHECKPOINT_PATH, file_sha256
+    from generation.pairs import prompt_seed
+
+    client.force_login(researcher)
+    response = client.post(
+        "/api/studies/chorales/generate/", {"prompts": 2}, content_type="application/json"
+    )
+    assert response.status_code == 202
+    assert response.json()["parameters"] == {"system": "builtin", "prompts": 2, "split": "test"}
+    job = wait_for(Job.objects.get(pk=response.json()["id"]), worker)
+    assert (job.status, job.done, job.total, job.failures) == ("done", 2, 2, [])
+    assert job.message == "2 prompt(s): 4 new track(s), 0 prompt(s) already complete"
+    neural = Track.objects.filter(system__name="Built-in neural harmonizer")
+    assert neural.count() == 2
+    for track in neural:
+        assert track.provenance["checkpoint_sha256"] == file_sha256(CHECKPOINT_PATH)
+        assert track.provenance["seed"] == prompt_seed(3, track.prompt.external_id)
+        assert track.provenance["prompt"] == track.prompt.text
+    assert Track.objects.filter(system__name="Bach (human reference)").count() == 2
+
+
+def test_a_cancelled_generate_job_keeps_its_tracks_and_a_rerun_fills_the_gaps(
+    client, researcher, chorale_study, worker
+):
+    client.force_login(researcher)
+    body = {"prompts": 5, "system": "markov"}
+    job_id = client.post(
+        "/api/studies/chorales/generate/", body, content_type="application/json"
+    ).json()["id"]
+    job = Job.objects.get(pk=job_id)
+    deadline = time.monotonic() + 60
+    while job.done < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        job.refresh_from_db()
+    client.post(f"/api/jobs/{job_id}/cancel/")
+    job = wait_for(job, worker)
+    assert job.status == "cancelled"
+    kept = Track.objects.filter(prompt__study=chorale_study).count()
+    assert kept == 2 * job.done < 10
+
+    rerun = client.post("/api/studies/chorales/generate/", body, content_type="application/json")
+    job = wait_for(Job.objects.get(pk=rerun.json()["id"]), worker)
+    assert (job.status, job.done, job.total) == ("done", 5, 5)
+    assert job.message == (
+        f"5 prompt(s): {10 - kept} new track(s), {kept // 2} prompt(s) already complete"
+    )
+    assert Track.objects.filter(prompt__study=chorale_study).count() == 10
+
+
+def test_generating_with_an_unknown_system_is_refused_before_queueing(
+    client, researcher, chorale_study
+):
+    client.force_login(researcher)
+    response = client.post(
+        "/api/studies/chorales/generate/", {"system": "gpt"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "unknown_system"
+    assert not Job.objects.exists()

@@ -32,8 +32,8 @@ def registry_snapshot():
     get_harmonizer.cache_clear()
 
 
-def test_only_the_markov_baseline_is_available():
-    assert available_systems() == ["markov"]
+def test_the_neural_model_and_the_markov_baseline_are_available():
+    assert available_systems() == ["builtin", "markov"]
 
 
 def test_the_same_instance_serves_every_call(markov):
@@ -41,20 +41,20 @@ def test_the_same_instance_serves_every_call(markov):
 
 
 def test_an_unknown_system_is_refused():
-    with pytest.raises(ValueError, match="unknown or unavailable system 'builtin'"):
-        get_harmonizer("builtin")
+    with pytest.raises(ValueError, match="unknown or unavailable system 'gpt'"):
+        get_harmonizer("gpt")
 
 
 def test_a_backend_without_its_checkpoint_is_not_available(registry_snapshot):
     register_system("builtin", EchoHarmonizer, is_available=lambda: False)
     assert available_systems() == ["markov"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown or unavailable system 'builtin'"):
         get_harmonizer("builtin")
 
 
 def test_a_registered_backend_is_served(registry_snapshot):
     register_system("echo", EchoHarmonizer)
-    assert available_systems() == ["echo", "markov"]
+    assert available_systems() == ["builtin", "echo", "markov"]
     assert isinstance(get_harmonizer("echo"), EchoHarmonizer)
 
 

@@ -30,7 +30,15 @@ def test_harmonize_writes_both_sides_per_chorale(tmp_path, capsys):
     assert soprano == [(n.offset, n.pitch.midi) for n in reference.parts[0].flatten().notes]
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert [entry["prompt_id"] for entry in manifest] == ["bach/bwv183.5", "bach/bwv65.2"]
-    assert capsys.readouterr().out.startswith("2 chorales harmonized by markov (seed 0)")
+    assert [entry["provenance"]["system"] for entry in manifest] == ["builtin", "builtin"]
+    assert capsys.readouterr().out.startswith("2 chorales harmonized by builtin (seed 0)")
+
+
+def test_the_markov_baseline_is_one_flag_away(tmp_path, capsys):
+    main(["harmonize", "--n", "1", "--system", "markov", "--out", str(tmp_path)])
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest[0]["provenance"]["system"] == "markov"
+    assert capsys.readouterr().out.startswith("1 chorales harmonized by markov (seed 0)")
 
 
 def test_harmonize_caps_n_at_the_split_size(tmp_path, capsys, monkeypatch):
@@ -43,6 +51,6 @@ def test_harmonize_caps_n_at_the_split_size(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("generation.cli.build_pair", instant_pair)
     main(["harmonize", "--split", "validation", "--n", "500", "--out", str(tmp_path)])
     assert capsys.readouterr().out.startswith(
-        "36 chorales (the validation split holds 36) harmonized by markov (seed 0)"
+        "36 chorales (the validation split holds 36) harmonized by builtin (seed 0)"
     )
     assert len(list(tmp_path.glob("*.ref.wav"))) == 36

@@ -50,6 +50,19 @@ def test_both_sides_go_through_the_one_renderer(pairs, dataset):
     assert pair.generated.samples.tobytes() == render_chorale(generated).tobytes()
 
 
+def test_the_neural_side_goes_through_the_same_renderer(bwv269):
+    pair = build_pair(bwv269, seed=0, system="builtin")
+    generated = harmonize_chorale(bwv269, system="builtin", seed=prompt_seed(0, "bach/bwv269"))
+    assert np.array_equal(generated.pitches[0], bwv269.pitches[0])
+    assert pair.reference.samples.tobytes() == render_chorale(bwv269).tobytes()
+    assert pair.generated.samples.tobytes() == render_chorale(generated).tobytes()
+    assert pair.generated.samples.shape == pair.reference.samples.shape
+    assert (
+        pair.generated.provenance["renderer_version"]
+        == pair.reference.provenance["renderer_version"]
+    )
+
+
 def test_the_generated_side_keeps_bachs_soprano(pairs, dataset):
     for pair in pairs:
         chorale = dataset.chorales[pair.prompt_id]
@@ -116,5 +129,5 @@ def test_more_prompts_than_the_split_holds_are_refused():
 
 
 def test_an_unknown_system_is_refused():
-    with pytest.raises(ValueError, match="unknown or unavailable system 'builtin'"):
-        build_pairs(n=1, seed=0, system="builtin")
+    with pytest.raises(ValueError, match="unknown or unavailable system 'gpt'"):
+        build_pairs(n=1, seed=0, system="gpt")

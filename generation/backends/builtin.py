@@ -1,0 +1,38 @@
+"""The ``builtin`` backend: the shipped neural harmonizer (see :mod:`generation.neural`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generation.backends.base import Harmonizer, Melody, Voices
+from generation.neural import CHECKPOINT_PATH, NeuralHarmonizer
+
+
+def checkpoint_ships(path: Path = CHECKPOINT_PATH) -> bool:
+    return Path(path).is_file()
+
+
+class BuiltinHarmonizer(Harmonizer):
+    """Seeded neural harmonizer; ``temperature`` < 1 sharpens the network's distribution."""
+
+    name = "builtin"
+    version = "1"
+
+    def __init__(self, path: Path | str = CHECKPOINT_PATH, *, temperature: float = 0.9):
+        self.network = NeuralHarmonizer.load(path, temperature=temperature)
+        self.checkpoint = Path(path).name
+
+    @property
+    def checkpoint_sha256(self) -> str:
+        return self.network.checkpoint_sha256
+
+    def harmonize(self, melody: Melody, *, seed: int) -> Voices:
+        return self.network.harmonize(melody, seed=seed)
+
+    def describe(self) -> dict:
+        return {
+            **super().describe(),
+            "checkpoint": self.checkpoint,
+            "checkpoint_sha256": self.checkpoint_sha256,
+            "temperature": self.network.temperature,
+        }

@@ -1,0 +1,148 @@
+"""``python -m generation.evaluate``: Bach vs the neural model vs the Markov baseline.
+
+    python -m generation.evaluate --split test --seed 0 --json
+
+On every chorale of the split, each system harmonizes Bach's soprano (seed from
+:func:`generation.pairs.prompt_seed`, as the pairs use) and is scored with the same measures
+as Bach's own setting: parallel fifths and octaves, voice crossings, out-of-range steps and
+spacing errors (per 100 beats), and the total variation distance of its lower-voice scale-degree
+and melodic-interval histograms to Bach's on the same melodies. Each model also scores Bach's
+own lower voices: negative log-likelihood in bits per lower-voice note and per voice-step of
+the 16th-note grid (one shared denominator, so the two models compare directly).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+from tqdm import tqdm
+
+from generation import metrics
+from generation.backends import Melody, available_systems, get_harmonizer
+from generation.dataset import SPLITS, STEPS_PER_QUARTER, Chorale, load_dataset
+from generation.pairs import prompt_seed
+
+REFERENCE = "bach"
+RULES = ("parallel_fifths_octaves", "voice_crossings", "out_of_range", "spacing_errors")
+
+
+def rule_counts(pitches: np.ndarray, onsets: np.ndarray) -> dict[str, int]:
+    return {
+        "parallel_fifths_octaves": metrics.parallel_perfects(pitches, onsets),
+        "voice_crossings": metrics.voice_crossings(pitches),
+        "out_of_range": metrics.out_of_range(pitches),
+        "spacing_errors": metrics.spacing_errors(pitches),
+    }
+
+
+def model_bits(system: str, chorales: list[Chorale]) -> float:
+    """Total bits the model ``system`` gives Bach's lower voices of ``chorales``."""
+    harmonizer = get_harmonizer(system)
+    if system == "markov":
+        return float(sum(harmonizer.setting_bits(c) for c in chorales))
+    if system == "builtin":
+        from generation.neural import encode_chorale, sequence_bits
+
+        bits, _ = sequence_bits(harmonizer.network.model, [encode_chorale(c) for c in chorales])
+        return bits
+    raise ValueError(f"no likelihood for system {system!r}")
+
+
+def evaluate(*, split: str, seed: int, systems: list[str], limit: int | None = None) -> dict:
+    """The comparison table as a dict: ``{"split", "chorales", "beats", "systems": {name:
+    {measure: value}}}``; rule measures are per 100 beats, distances in [0, 1]."""
+    chorales = load_dataset().in_split(split)[:limit]
+    beats = sum(c.steps for c in chorales) / STEPS_PER_QUARTER
+    notes = int(sum(c.onsets[1:].sum() for c in chorales))
+    voice_steps = 3 * sum(c.steps for c in chorales)
+    settings: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {
+        REFERENCE: [(c.pitches, c.onsets) for c in chorales]
+    }
+    seconds: dict[str, float] = {}
+    for system in systems:
+        harmonizer = get_harmonizer(system)
+        started = time.perf_counter()
+        settings[system] = []
+        for chorale in tqdm(chorales, desc=f"harmonizing ({system})", unit="chorale"):
+            melody = Melody.from_chorale(chorale)
+            voices = harmonizer.harmonize(melody, seed=prompt_seed(seed, chorale.chorale_id))
+            voices.validate_against(melody)
+            settings[system].append((voices.pitches, voices.onsets))
+        seconds[system] = time.perf_counter() - started
+
+    def histograms(name: str) -> tuple[np.ndarray, np.ndarray]:
+        degree = sum(
+            metrics.pitch_class_histogram(p, o, c.key_tonic)
+            for (p, o), c in zip(settings[name], chorales, strict=True)
+        )
+        interval = sum(metrics.interval_histogram(p, o) for p, o in settings[name])
+        return degree, interval
+
+    bach_degrees, bach_intervals = histograms(REFERENCE)
+    table: dict[str, dict] = {}
+    for name, setting in settings.items():
+        totals = dict.fromkeys(RULES, 0)
+        for pitches, onsets in setting:
+            for rule, count in rule_counts(pitches, onsets).items():
+                totals[rule] += count
+        degrees, intervals = histograms(name)
+        row = {f"{rule}_per_100_beats": round(100 * totals[rule] / beats, 2) for rule in RULES}
+        row["scale_degree_distance"] = round(metrics.histogram_distance(degrees, bach_degrees), 4)
+        row["interval_distance"] = round(metrics.histogram_distance(intervals, bach_intervals), 4)
+        if name != REFERENCE:
+            bits = model_bits(name, chorales)
+            row["nll_bits_per_note"] = round(bits / notes, 3)
+            row["nll_bits_per_voice_step"] = round(bits / voice_steps, 4)
+            row["harmonize_s"] = round(seconds[name], 2)
+            row["describe"] = get_harmonizer(name).describe()
+        table[name] = row
+    return {
+        "split": split,
+        "seed": seed,
+        "chorales": len(chorales),
+        "beats": beats,
+        "lower_voice_notes": notes,
+        "systems": table,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m generation.evaluate", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--split", choices=SPLITS, default="test")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--systems",
+        nargs="+",
+        default=[s for s in ("builtin", "markov") if s in available_systems()],
+        choices=available_systems(),
+    )
+    parser.add_argument("--limit", type=int, default=None, help="first N chorales only")
+    parser.add_argument("--json", action="store_true", help="print the table as JSON")
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    result = evaluate(split=args.split, seed=args.seed, systems=args.systems, limit=args.limit)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    names = list(result["systems"])
+    measures = [k for k in result["systems"][names[-1]] if k not in ("describe",)]
+    print(
+        f"{result['chorales']} {args.split} chorales, {result['beats']:.0f} beats, seed {args.seed}"
+    )
+    print(f"{'measure':34}" + "".join(f"{name:>12}" for name in names))
+    for measure in measures:
+        cells = "".join(f"{str(result['systems'][n].get(measure, '-')):>12}" for n in names)
+        print(f"{measure:34}{cells}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

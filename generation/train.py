@@ -1,0 +1,248 @@
+"""``python -m generation.train``: train the built-in neural harmonizer on the train split.
+
+    python -m generation.train --steps 2000 --out var/train/neural
+
+Random crops of ``--crop`` steps from randomly transposed train chorales, AdamW with warmup and
+cosine decay, validation bits per voice-step on the whole validation chorales every
+``--eval-every`` steps. A resumable state (model, optimizer, step, RNG) is written to
+``OUT/state.pt`` at every evaluation; re-running the same command resumes from it. The best
+weights by validation loss are exported to ``OUT/builtin.pt`` with ``OUT/builtin.json``
+(split, hyper-parameters, metrics, command, git hash); ``--ship`` copies both to
+``generation/checkpoints/``. Uses a GPU when one is present, never requires one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from generation.dataset import SPLIT_SEED, load_dataset
+from generation.neural import (
+    CHECKPOINT_DIR,
+    TOKENS,
+    ChoraleNet,
+    allowed_shifts,
+    encode_chorale,
+    file_sha256,
+    sequence_bits,
+)
+
+
+def git_hash() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def make_batch(
+    encoded: dict, chorales: list, *, batch: int, crop: int, rng: np.random.Generator
+) -> tuple[torch.Tensor, ...]:
+    """A batch of ``batch`` random crops: soprano [B, 9, crop], previous/current
+    [B, 3, 3, crop], targets [B, 3, crop] (padding targets are -100)."""
+    soprano = np.zeros((batch, 9, crop), dtype=np.int64)
+    previous = np.zeros((batch, 3, 3, crop), dtype=np.int64)
+    current = np.zeros((batch, 3, 3, crop), dtype=np.int64)
+    targets = np.full((batch, 3, crop), -100, dtype=np.int64)
+    for row in range(batch):
+        chorale = chorales[rng.integers(len(chorales))]
+        shifts = allowed_shifts(chorale)
+        shift = shifts[rng.integers(len(shifts))]
+        item = encoded.get((chorale.chorale_id, shift))
+        if item is None:
+            item = encoded[(chorale.chorale_id, shift)] = encode_chorale(chorale, shift=shift)
+        steps = item.targets.shape[1]
+        start = int(rng.integers(max(steps - crop, 0) + 1))
+        end = min(start + crop, steps)
+        length = end - start
+        soprano[row, :, :length] = item.soprano[:, start:end]
+        previous[row, :, :, :length] = item.previous[:, :, start:end]
+        current[row, :, :, :length] = item.current[:, :, start:end]
+        targets[row, :, :length] = item.targets[:, start:end]
+    return tuple(torch.from_numpy(a) for a in (soprano, previous, current, targets))
+
+
+def learning_rate(step: int, *, peak: float, warmup: int, total: int) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = min((step - warmup) / max(total - warmup, 1), 1.0)
+    return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m generation.train", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--steps", type=int, default=2000, help="optimizer steps in all")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--crop", type=int, default=128, help="16th-note steps per crop")
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--warmup", type=int, default=150)
+    parser.add_argument("--weight-decay", type=float, default=0.05)
+    parser.add_argument("--width", type=int, default=128)
+    parser.add_argument("--hidden", type=int, default=256)
+    parser.add_argument("--layers", type=int, default=1)
+    parser.add_argument("--dropout", type=float, default=0.3)
+    parser.add_argument("--eval-every", type=int, default=250)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path("var/train/neural"))
+    parser.add_argument(
+        "--ship", action="store_true", help="copy the best checkpoint to generation/checkpoints"
+    )
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+
+    dataset = load_dataset()
+    train = dataset.in_split("train")
+    validation = [encode_chorale(c) for c in dataset.in_split("validation")]
+    model = ChoraleNet(
+        width=args.width, hidden=args.hidden, layers=args.layers, dropout=args.dropout
+    ).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    parameters = sum(p.numel() for p in model.parameters())
+
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    state_path = out / "state.pt"
+    step, best, history, elapsed_before = 0, float("inf"), [], 0.0
+    if state_path.exists():
+        state = torch.load(state_path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, best, history = state["step"], state["best"], state["history"]
+        elapsed_before = state["elapsed_s"]
+        rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+        print(f"resuming from {state_path} at step {step} (best validation {best:.3f} bits)")
+    print(f"ChoraleNet: {parameters:,} parameters on {device}; {len(train)} train chorales")
+
+    encoded: dict = {}
+    started = time.perf_counter()
+    running = []
+    progress = tqdm(total=args.steps, initial=step, desc="training", unit="step")
+    while step < args.steps:
+        model.train()
+        soprano, previous, current, targets = (
+            t.to(device)
+            for t in make_batch(encoded, train, batch=args.batch, crop=args.crop, rng=rng)
+        )
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, peak=args.lr, warmup=args.warmup, total=args.steps)
+        logits = model(soprano, previous, current)
+        loss = nn.functional.cross_entropy(
+            logits.reshape(-1, TOKENS), targets.reshape(-1), ignore_index=-100
+        )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        step += 1
+        running.append(loss.item() / math.log(2))
+        progress.update(1)
+        progress.set_postfix(train_bits=f"{np.mean(running[-50:]):.3f}")
+        if step % args.eval_every == 0 or step == args.steps:
+            model.to("cpu")
+            bits, count = sequence_bits(model, validation)
+            model.to(device)
+            validation_bits = bits / count
+            elapsed = elapsed_before + time.perf_counter() - started
+            history.append(
+                {
+                    "step": step,
+                    "train_bits_per_voice_step": round(
+                        float(np.mean(running[-args.eval_every :])), 4
+                    ),
+                    "validation_bits_per_voice_step": round(validation_bits, 4),
+                    "elapsed_s": round(elapsed, 1),
+                }
+            )
+            tqdm.write(
+                f"step {step}: train {history[-1]['train_bits_per_voice_step']:.3f}, "
+                f"validation {validation_bits:.3f} bits per voice-step, {elapsed / 60:.1f} min"
+            )
+            if validation_bits < best:
+                best = validation_bits
+                export(model, args, out, history=history, parameters=parameters, step=step)
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "step": step,
+                    "best": best,
+                    "history": history,
+                    "elapsed_s": elapsed,
+                    "rng": rng.bit_generator.state,
+                    "torch_rng": torch.get_rng_state(),
+                },
+                state_path,
+            )
+            started, elapsed_before = time.perf_counter(), elapsed
+    progress.close()
+    print(f"done: best validation {best:.3f} bits per voice-step -> {out / 'builtin.pt'}")
+    if args.ship:
+        CHECKPOINT_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copy(out / "builtin.pt", CHECKPOINT_DIR / "builtin.pt")
+        shutil.copy(out / "builtin.json", CHECKPOINT_DIR / "builtin.json")
+        print(f"shipped to {CHECKPOINT_DIR}")
+    return 0
+
+
+def export(model: ChoraleNet, args, out: Path, *, history, parameters: int, step: int) -> None:
+    """Write the weights (float32, CPU) and their metadata JSON."""
+    weights = out / "builtin.pt"
+    state = {k: v.detach().to("cpu") for k, v in model.state_dict().items()}
+    torch.save({"config": model.config, "state_dict": state}, weights)
+    dataset = load_dataset()
+    metadata = {
+        "model": "ChoraleNet (bidirectional GRU soprano encoder, causal GRU decoder, "
+        "factorised heads p(A)p(T|A)p(B|A,T))",
+        "parameters": parameters,
+        "hyper_parameters": {
+            key: getattr(args, key)
+            for key in (
+                "steps",
+                "batch",
+                "crop",
+                "lr",
+                "warmup",
+                "weight_decay",
+                "width",
+                "hidden",
+                "layers",
+            )
+        }
+        | {"dropout": args.dropout, "seed": args.seed, "transposition": "[-6, 6] in range"},
+        "checkpoint_step": step,
+        "training_history": history,
+        "split": {"seed": SPLIT_SEED, **dataset.split},
+        "command": "python -m generation.train " + " ".join(sys.argv[1:]),
+        "git_hash": git_hash(),
+        "torch_version": torch.__version__,
+        "sha256": file_sha256(weights),
+    }
+    (out / "builtin.json").write_text(json.dumps(metadata, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+import json
+
+import pytest
+
+from generation.evaluate import evaluate, main
+
+
+@pytest.fixture(scope="module")
+def table():
+    return evaluate(split="test", seed=0, systems=["builtin", "markov"], limit=3)
+
+
+def test_bach_is_scored_with_the_same_measures_and_is_the_reference(table):
+    bach = table["systems"]["bach"]
+    assert (table["chorales"], table["beats"]) == (3, 152.0)
+    assert bach["scale_degree_distance"] == bach["interval_distance"] == 0.0
+    assert bach["out_of_range_per_100_beats"] == 0.0
+    assert "nll_bits_per_note" not in bach
+
+
+def test_the_neural_model_beats_the_baseline_on_likelihood_and_voice_leading(table):
+    neural, markov = table["systems"]["builtin"], table["systems"]["markov"]
+    assert neural["nll_bits_per_note"] < markov["nll_bits_per_note"]
+    assert neural["parallel_fifths_octaves_per_100_beats"] == 0.0
+    assert markov["parallel_fifths_octaves_per_100_beats"] > 5
+    assert neural["interval_distance"] < markov["interval_distance"]
+    assert neural["describe"]["system"] == "builtin"
+
+
+def test_the_cli_prints_json(capsys):
+    assert main(["--split", "test", "--limit", "1", "--systems", "markov", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["split"], printed["chorales"]) == ("test", 1)
+    assert sorted(printed["systems"]) == ["bach", "markov"]
+
+
+def test_the_cli_prints_a_table(capsys):
+    assert main(["--limit", "1", "--systems", "markov"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "1 test chorales, 40 beats, seed 0"
+    assert lines[1].split() == ["measure", "bach", "markov"]

@@ -1,0 +1,176 @@
+import numpy as np
+import pytest
+import torch
+
+from generation import metrics
+from generation.backends import Melody, get_harmonizer
+from generation.backends.builtin import BuiltinHarmonizer
+from generation.neural import (
+    CHECKPOINT_PATH,
+    HOLD,
+    METADATA_PATH,
+    TOKEN_PITCH,
+    VoiceLeadingCheck,
+    encode_chorale,
+    file_sha256,
+    read_metadata,
+    voice_tokens,
+)
+
+
+@pytest.fixture(scope="module")
+def builtin():
+    return get_harmonizer("builtin")
+
+
+@pytest.fixture(scope="module")
+def test_melodies(dataset):
+    return [Melody.from_chorale(c) for c in dataset.in_split("test")[:4]]
+
+
+@pytest.fixture(scope="module")
+def settings(builtin, test_melodies):
+    return [(melody, builtin.harmonize(melody, seed=5)) for melody in test_melodies]
+
+
+def test_the_checkpoint_ships_under_20_mb_with_its_metadata():
+    assert CHECKPOINT_PATH.stat().st_size < 20 * 1024 * 1024
+    metadata = read_metadata()
+    assert metadata["sha256"] == file_sha256(CHECKPOINT_PATH)
+    assert metadata["command"].startswith("python -m generation.train")
+    assert len(metadata["git_hash"]) == 40
+    assert {"steps", "batch", "crop", "lr", "width", "hidden", "layers"} <= set(
+        metadata["hyper_parameters"]
+    )
+    assert METADATA_PATH.is_file()
+
+
+def test_the_checkpoint_was_trained_on_the_train_split_only(dataset):
+    split = read_metadata()["split"]
+    assert {name: split[name] for name in ("train", "validation", "test")} == dataset.split
+    train, validation, test = (set(split[name]) for name in ("train", "validation", "test"))
+    assert not (train & test or train & validation or validation & test)
+
+
+def test_the_same_seed_gives_the_same_notes(builtin, test_melodies):
+    melody = test_melodies[0]
+    first = builtin.harmonize(melody, seed=11)
+    again = BuiltinHarmonizer().harmonize(melody, seed=11)
+    assert np.array_equal(first.pitches, again.pitches)
+    assert np.array_equal(first.onsets, again.onsets)
+
+
+def test_another_seed_gives_other_notes(builtin, test_melodies):
+    for melody in test_melodies:
+        one, two = builtin.harmonize(melody, seed=1), builtin.harmonize(melody, seed=2)
+        assert not np.array_equal(one.pitches[1:], two.pitches[1:])
+
+
+def test_it_keeps_the_soprano_and_every_voice_in_range(settings):
+    for melody, voices in settings:
+        assert voices.pitches[0].tolist() == melody.pitches.tolist()
+        assert voices.onsets[0].tolist() == melody.onsets.tolist()
+        voices.validate_against(melody)
+        assert metrics.out_of_range(voices.pitches) == 0
+
+
+def test_it_writes_no_parallels_crossings_or_wide_spacing(settings):
+    for _, voices in settings:
+        assert metrics.parallel_perfects(voices.pitches, voices.onsets) == 0
+        assert metrics.voice_crossings(voices.pitches) == 0
+        assert metrics.spacing_errors(voices.pitches) == 0
+
+
+def test_it_describes_the_checkpoint_it_samples_from(builtin):
+    assert builtin.describe() == {
+        "system": "builtin",
+        "system_version": "1",
+        "checkpoint": "builtin.pt",
+        "checkpoint_sha256": file_sha256(CHECKPOINT_PATH),
+        "temperature": 0.9,
+    }
+
+
+def test_step_decoding_gives_the_networks_own_probabilities(builtin, bwv269):
+    """The numpy step decoder used for sampling matches the teacher-forced torch network."""
+    encoded = encode_chorale(bwv269)
+    network = builtin.network
+    with torch.no_grad():
+        expected = network.model(
+            torch.from_numpy(encoded.soprano)[None],
+            torch.from_numpy(encoded.previous)[None],
+            torch.from_numpy(encoded.current)[None],
+        )[0].numpy()
+    decoder = network.decoder
+    context, state = decoder.prepare(encoded.soprano), decoder.initial_state()
+    for t in range(bwv269.steps):
+        state, joined = decoder.step(context, t, encoded.previous[:, :, t], state)
+        for voice in range(3):
+            logits = decoder.head(joined, voice, encoded.current[:, :, t])
+            np.testing.assert_allclose(logits, expected[voice, t], atol=1e-4)
+
+
+def test_tokens_are_hold_rest_or_the_onset_of_a_pitch():
+    pitches = np.array([[72, 72, 72], [60, 60, 0], [55, 57, 57], [48, 48, 48]], dtype=np.int16)
+    onsets = np.array([[1, 0, 0], [1, 0, 1], [1, 1, 0], [1, 1, 0]], dtype=bool)
+    tokens = voice_tokens(pitches[1:], onsets[1:])
+    assert tokens.tolist() == [
+        [2 + 60 - 36, HOLD, 1],
+        [2 + 55 - 36, 2 + 57 - 36, HOLD],
+        [14, 14, 0],
+    ]
+    assert TOKEN_PITCH[tokens[0, 0]] == 60
+
+
+def test_transposition_moves_pitches_but_not_scale_degrees(bwv269):
+    plain, up = encode_chorale(bwv269), encode_chorale(bwv269, shift=2)
+    assert np.array_equal(plain.soprano[2], up.soprano[2])  # degrees
+    assert np.array_equal(plain.soprano[0] + 2, up.soprano[0])  # sounding pitch index
+    assert (up.soprano[6] - plain.soprano[6]).tolist() == [2] * bwv269.steps  # tonic G -> A
+
+
+def check(voice, *, sounding, held, last_slice):
+    masks = VoiceLeadingCheck.masks(
+        voice,
+        sounding=np.array(sounding),
+        held=np.array(held),
+        last_slice=np.array(last_slice),
+        first=False,
+    )
+    return {
+        int(TOKEN_PITCH[token]) if token != HOLD else "hold" for token in np.flatnonzero(masks[0])
+    }
+
+
+def test_the_check_forbids_parallel_octaves_and_fifths_with_the_voices_above():
+    # Soprano C5 -> D5 over an alto F4 (a fifth): the alto may not move to G4.
+    allowed = check(0, sounding=[74, 0, 0, 0], held=[72, 65, 55, 48], last_slice=[72, 65, 55, 48])
+    assert 67 not in allowed
+    assert {"hold", 62, 64, 65, 66, 69} <= allowed
+    # Alto G4 -> A4 over a tenor C4 (a fifth): the tenor may not move to D4;
+    allowed = check(1, sounding=[76, 69, 0, 0], held=[72, 67, 60, 48], last_slice=[72, 67, 60, 48])
+    # soprano C5 -> E5 over it (octaves) also rules out E4.
+    assert 62 not in allowed and 64 not in allowed and {"hold", 57, 60, 65} <= allowed
+
+
+def test_the_check_keeps_voices_ordered_spaced_and_in_range():
+    allowed = check(0, sounding=[67, 0, 0, 0], held=[67, 60, 55, 48], last_slice=[67, 60, 55, 48])
+    assert max(p for p in allowed if p != "hold") == 67  # never above the soprano
+    assert min(p for p in allowed if p != "hold") == 55  # within an octave of it
+    allowed = check(2, sounding=[67, 60, 55, 0], held=[67, 60, 55, 48], last_slice=[67, 60, 55, 48])
+    assert min(p for p in allowed if p != "hold") == 36  # the bass's lowest note
+    assert max(p for p in allowed if p != "hold") == 55
+
+
+def test_the_shipped_model_scores_bach_better_than_the_markov_baseline(builtin, markov, dataset):
+    from generation.neural import sequence_bits
+
+    chorales = dataset.in_split("validation")[:6]
+    neural_bits, _ = sequence_bits(builtin.network.model, [encode_chorale(c) for c in chorales])
+    markov_bits = sum(markov.setting_bits(c) for c in chorales)
+    assert neural_bits < 0.85 * markov_bits
+
+
+def test_the_markov_baseline_likelihood_is_finite_and_positive(markov, bwv269):
+    bits = markov.setting_bits(bwv269)
+    assert 0 < bits < 3 * bwv269.steps * np.log2(41)
