@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-test lint serve clean
+.PHONY: demo test install install-test lint serve bench train clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,16 @@ test: install-test
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
+
+# Speed checks: each benchmark times its own baseline in the same run (docs/benchmarks.md).
+bench: install-test
+	$(PY) benchmarks/stats.py
+	$(PY) benchmarks/stimuli.py
+	$(PY) benchmarks/generation.py
+
+# Retrain the shipped neural harmonizer (about 20 min on a 2-core CPU; docs/generation.md).
+train: install
+	$(PY) -m generation.train --steps 2000 --threads 1 --out var/train/neural --ship
 
 clean:
 	rm -rf var/ .pytest_cache
