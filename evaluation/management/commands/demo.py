@@ -23,12 +23,15 @@ class Command(BaseCommand):
     def handle(self, *args, prompts, seed, admin_password, **options):
         self.stdout.write(f"Building the demo study ({prompts} prompts)...")
         with ExitStack() as bars:
-            by_stage = {}
+            current = {"stage": None, "update": None}
 
             def progress(stage: str, done: int, total: int) -> None:
-                if stage not in by_stage:
-                    by_stage[stage] = bars.enter_context(progress_bar(stage, self.stderr))
-                by_stage[stage](done, total)
+                if stage != current["stage"]:
+                    # One bar per stage, the previous one closed first so lines never interleave.
+                    bars.close()
+                    current["stage"] = stage
+                    current["update"] = bars.enter_context(progress_bar(stage, self.stderr))
+                current["update"](done, total)
 
             result = demo_build(
                 prompts=prompts, seed=seed, admin_password=admin_password, progress=progress
