@@ -158,7 +158,8 @@ def headlines(summary: dict[str, Any], *, max_pairs: int = 6) -> list[str]:
     the ranking leader, the liked rates, and AI identification.
     """
     level = _level(summary)
-    sentences: list[str] = []
+    caution = simulated_headline(summary.get("meta") or {})
+    sentences: list[str] = [caution] if caution else []
     pairs = sorted(summary.get("pairs") or [], key=lambda pair: (-pair["n"], pair["system_a"]))
     sentences += [pair_headline(pair, level) for pair in pairs[:max_pairs]]
     for sentence in (
@@ -173,6 +174,18 @@ def headlines(summary: dict[str, Any], *, max_pairs: int = 6) -> list[str]:
         if sentence:
             sentences.append(sentence)
     return sentences
+
+
+def simulated_headline(meta: dict[str, Any]) -> str | None:
+    """A warning when simulated panelists' rows are part of the figures above."""
+    simulated, total = meta.get("n_simulated") or 0, meta.get("n_responses") or 0
+    excluded = any(rule.get("rule") == "simulated" for rule in meta.get("exclusions") or [])
+    if not simulated or excluded:
+        return None
+    return (
+        f"Caution: {simulated} of {total} responses come from simulated panelists "
+        "(simulate_panel), not people; leave them out with --exclude-simulated."
+    )
 
 
 # --- methods -------------------------------------------------------------------------------
@@ -266,8 +279,8 @@ def methods_paragraph(summary: dict[str, Any], settings: dict[str, Any]) -> str:
 # --- figures -------------------------------------------------------------------------------
 
 
-def _figure(rows: int, width: float = 7.0) -> Figure:
-    return Figure(figsize=(width, max(2.2, 0.9 + 0.38 * rows)), layout="constrained")
+def _figure(rows: int, width: float = 7.0, row_height: float = 0.38) -> Figure:
+    return Figure(figsize=(width, max(2.2, 0.9 + row_height * rows)), layout="constrained")
 
 
 def _svg(figure: Figure, name: str) -> str:
@@ -303,7 +316,7 @@ def forest_plot(pairs: Sequence[dict[str, Any]]) -> str | None:
     pairs = [pair for pair in pairs if pair["n"]]
     if not pairs:
         return None
-    figure = _figure(len(pairs))
+    figure = _figure(len(pairs), row_height=0.6)
     axes = figure.add_subplot()
     positions = list(range(len(pairs)))[::-1]
     rates = [pair["win_rate_a"] for pair in pairs]
@@ -336,8 +349,10 @@ def forest_plot(pairs: Sequence[dict[str, Any]]) -> str | None:
         label="Wilson interval",
     )
     axes.axvline(0.5, color=_ORANGE, linewidth=1, linestyle="--")
+    # Two lines per label: long system names would otherwise squeeze the axes to a sliver.
     axes.set_yticks(
-        positions, [f"{pair['system_a']} vs {pair['system_b']} (n={pair['n']})" for pair in pairs]
+        positions,
+        [f"{pair['system_a']} vs\n{pair['system_b']} (n={pair['n']})" for pair in pairs],
     )
     axes.set_xlim(0, 1)
     axes.set_xlabel("win rate of the first-named system (ties count half)")

@@ -217,3 +217,34 @@ def test_the_report_bundles_headlines_methods_and_figures(summary):
     assert bundle["headlines"][0].startswith("Musicians preferred")
     assert [figure["key"] for figure in bundle["figures"]] == list(FIGURE_TITLES)
     assert bundle["anytime_note"].endswith("stays below 5%.")
+
+
+def test_a_report_with_simulated_rows_opens_with_a_caution():
+    meta = {"n_simulated": 12, "n_responses": 30, "exclusions": [], "confidence": 0.95}
+    assert headlines({"meta": meta}) == [
+        "Caution: 12 of 30 responses come from simulated panelists (simulate_panel), not "
+        "people; leave them out with --exclude-simulated."
+    ]
+
+
+def test_no_caution_once_simulated_rows_are_excluded_or_absent():
+    excluded = {"rule": "simulated", "reason": "simulated panelists", "n_responses": 12}
+    assert (
+        headlines(
+            {
+                "meta": {
+                    "n_simulated": 12,
+                    "n_responses": 30,
+                    "exclusions": [excluded],
+                    "confidence": 0.95,
+                }
+            }
+        )
+        == []
+    )
+    assert (
+        headlines(
+            {"meta": {"n_simulated": 0, "n_responses": 30, "exclusions": [], "confidence": 0.95}}
+        )
+        == []
+    )
