@@ -4,9 +4,11 @@
 
 On every chorale of the split, each system harmonizes Bach's soprano (seed from
 :func:`generation.pairs.prompt_seed`, as the pairs use) and is scored with the same measures
-as Bach's own setting: parallel fifths and octaves, voice crossings, out-of-range steps and
-spacing errors (per 100 beats), and the total variation distance of its lower-voice scale-degree
-and melodic-interval histograms to Bach's on the same melodies. Each model also scores Bach's
+as Bach's own setting, computed with music21 (:mod:`generation.theory`): parallel fifths and
+octaves, voice crossings, out-of-range steps and spacing errors (per 100 beats), and the total
+variation distance of its lower-voice scale-degree and melodic-interval histograms to Bach's on
+the same melodies. The numpy count of parallels (:mod:`generation.metrics`, the definition the
+sampler's check uses) is reported beside music21's as ``..._numpy_per_100_beats``. Each model also scores Bach's
 own lower voices: negative log-likelihood in bits per lower-voice note and per voice-step of
 the 16th-note grid (one shared denominator, so the two models compare directly).
 """
@@ -21,7 +23,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from generation import metrics
+from generation import metrics, theory
 from generation.backends import Melody, available_systems, get_harmonizer
 from generation.dataset import SPLITS, STEPS_PER_QUARTER, Chorale, load_dataset
 from generation.pairs import prompt_seed
@@ -31,6 +33,8 @@ RULES = ("parallel_fifths_octaves", "voice_crossings", "out_of_range", "spacing_
 
 
 def rule_counts(pitches: np.ndarray, onsets: np.ndarray) -> dict[str, int]:
+    """The rule counts of one setting in numpy (:mod:`generation.metrics`); the figures of
+    record are music21's, :func:`generation.theory.rule_counts`."""
     return {
         "parallel_fifths_octaves": metrics.parallel_perfects(pitches, onsets),
         "voice_crossings": metrics.voice_crossings(pitches),
@@ -74,23 +78,29 @@ def evaluate(*, split: str, seed: int, systems: list[str], limit: int | None = N
             settings[system].append((voices.pitches, voices.onsets))
         seconds[system] = time.perf_counter() - started
 
-    def histograms(name: str) -> tuple[np.ndarray, np.ndarray]:
-        degree = sum(
-            metrics.pitch_class_histogram(p, o, c.key_tonic)
-            for (p, o), c in zip(settings[name], chorales, strict=True)
-        )
-        interval = sum(metrics.interval_histogram(p, o) for p, o in settings[name])
-        return degree, interval
+    def theory_totals(name: str) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+        totals = dict.fromkeys(RULES, 0)
+        degrees, intervals = np.zeros(12), np.zeros(metrics.INTERVAL_BINS)
+        for (pitches, onsets), chorale in tqdm(
+            list(zip(settings[name], chorales, strict=True)),
+            desc=f"music21 measures ({name})",
+            unit="chorale",
+        ):
+            context = {"key_tonic": chorale.key_tonic, "key_mode": chorale.key_mode}
+            for rule, count in theory.rule_counts(pitches, onsets, **context).items():
+                totals[rule] += count
+            degree, interval = theory.histograms(pitches, onsets, **context)
+            degrees, intervals = degrees + degree, intervals + interval
+        return totals, degrees, intervals
 
-    bach_degrees, bach_intervals = histograms(REFERENCE)
+    measured = {name: theory_totals(name) for name in settings}
+    _, bach_degrees, bach_intervals = measured[REFERENCE]
     table: dict[str, dict] = {}
     for name, setting in settings.items():
-        totals = dict.fromkeys(RULES, 0)
-        for pitches, onsets in setting:
-            for rule, count in rule_counts(pitches, onsets).items():
-                totals[rule] += count
-        degrees, intervals = histograms(name)
+        totals, degrees, intervals = measured[name]
         row = {f"{rule}_per_100_beats": round(100 * totals[rule] / beats, 2) for rule in RULES}
+        numpy_parallels = sum(metrics.parallel_perfects(p, o) for p, o in setting)
+        row["parallel_fifths_octaves_numpy_per_100_beats"] = round(100 * numpy_parallels / beats, 2)
         row["scale_degree_distance"] = round(metrics.histogram_distance(degrees, bach_degrees), 4)
         row["interval_distance"] = round(metrics.histogram_distance(intervals, bach_intervals), 4)
         if name != REFERENCE:
@@ -137,10 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{result['chorales']} {args.split} chorales, {result['beats']:.0f} beats, seed {args.seed}"
     )
-    print(f"{'measure':34}" + "".join(f"{name:>12}" for name in names))
+    print(f"{'measure':44}" + "".join(f"{name:>12}" for name in names))
     for measure in measures:
         cells = "".join(f"{str(result['systems'][n].get(measure, '-')):>12}" for n in names)
-        print(f"{measure:34}{cells}")
+        print(f"{measure:44}{cells}")
     return 0
 
 
