@@ -1,4 +1,4 @@
-"""``python -m generation``: harmonize test melodies and write MIDI + WAV for both sides."""
+"""``python -m generation``: harmonize or continue test chorales; MIDI + WAV for both sides."""
 
 from __future__ import annotations
 
@@ -51,6 +51,52 @@ def harmonize_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def continue_command(args: argparse.Namespace) -> int:
+    from generation.continuation import build_continuation_pair, select_continuations
+
+    started = time.perf_counter()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    chorales = select_continuations(
+        n=args.n,
+        seed=args.seed,
+        split=args.split,
+        bars=args.bars,
+        continue_bars=args.continue_bars,
+    )
+    audio_s = 0.0
+    manifest = []
+    for chorale in tqdm(chorales, desc="continuing", unit="chorale"):
+        pair = build_continuation_pair(
+            chorale, bars=args.bars, continue_bars=args.continue_bars, seed=args.seed
+        )
+        slug = chorale.slug
+        pair.generated.write_midi(out / f"{slug}.mid")
+        pair.generated.write_wav(out / f"{slug}.wav")
+        pair.reference.write_midi(out / f"{slug}.ref.mid")
+        pair.reference.write_wav(out / f"{slug}.ref.wav")
+        audio_s += pair.generated.duration_s + pair.reference.duration_s
+        manifest.append(
+            {
+                "prompt_id": pair.prompt_id,
+                "prompt_text": pair.prompt_text,
+                "generated": f"{slug}.wav",
+                "reference": f"{slug}.ref.wav",
+                "provenance": pair.generated.provenance,
+            }
+        )
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    elapsed = time.perf_counter() - started
+    n = len(chorales)
+    note = f" (only {n} {args.split} chorales are long enough)" if n < args.n else ""
+    print(
+        f"{n} chorales{note} continued after {args.bars} bars for {args.continue_bars} bars "
+        f"(seed {args.seed}) -> {out}: {4 * n} files, {audio_s:.0f} s of audio in "
+        f"{elapsed:.1f} s"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generation", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -71,7 +117,20 @@ def main(argv: list[str] | None = None) -> int:
         default="builtin" if "builtin" in systems else "markov",
         help="builtin: the neural model (default when its checkpoint ships); markov: baseline",
     )
+    continuation = commands.add_parser(
+        "continue",
+        help="keep the first --bars bars of all four voices and write --continue-bars more: "
+        "<id>.mid/.wav (generated) and <id>.ref.mid/.ref.wav (Bach's real continuation)",
+    )
+    continuation.add_argument("--split", choices=SPLITS, default="test")
+    continuation.add_argument("--n", type=int, default=20, help="number of chorales (at most)")
+    continuation.add_argument("--bars", type=int, default=4, help="given bars (pickup = bar 1)")
+    continuation.add_argument("--continue-bars", type=int, default=4, help="bars to write")
+    continuation.add_argument("--seed", type=int, default=0)
+    continuation.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.command == "continue":
+        return continue_command(args)
     return harmonize_command(args)
 
 

@@ -110,13 +110,33 @@ def evaluate(*, split: str, seed: int, systems: list[str], limit: int | None = N
             row["harmonize_s"] = round(seconds[name], 2)
             row["describe"] = get_harmonizer(name).describe()
         table[name] = row
-    return {
+    result = {
         "split": split,
         "seed": seed,
         "chorales": len(chorales),
         "beats": beats,
         "lower_voice_notes": notes,
         "systems": table,
+    }
+    from generation.soprano import CHECKPOINT_PATH as SOPRANO_CHECKPOINT
+
+    if SOPRANO_CHECKPOINT.is_file():
+        result["soprano"] = soprano_likelihoods(chorales)
+    return result
+
+
+def soprano_likelihoods(chorales: list[Chorale]) -> dict[str, float]:
+    """Bits per 16th-note step the continuation's soprano model and the bigram baseline (fitted
+    on the train split) give Bach's sopranos of ``chorales``."""
+    from generation.soprano import SopranoBigram, SopranoContinuer, encode_soprano, soprano_bits
+
+    encoded = [encode_soprano(c) for c in chorales]
+    neural_bits, steps = soprano_bits(SopranoContinuer.load().model, encoded)
+    bigram_bits, _ = SopranoBigram.fit(load_dataset().in_split("train")).bits(encoded)
+    return {
+        "steps": steps,
+        "neural_bits_per_step": round(neural_bits / steps, 4),
+        "bigram_bits_per_step": round(bigram_bits / steps, 4),
     }
 
 
@@ -151,6 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     for measure in measures:
         cells = "".join(f"{str(result['systems'][n].get(measure, '-')):>12}" for n in names)
         print(f"{measure:44}{cells}")
+    if "soprano" in result:
+        soprano = result["soprano"]
+        print(
+            f"soprano NLL (continuation), bits per step: neural "
+            f"{soprano['neural_bits_per_step']}, bigram baseline "
+            f"{soprano['bigram_bits_per_step']} ({soprano['steps']} steps)"
+        )
     return 0
 
 

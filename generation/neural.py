@@ -451,8 +451,17 @@ class NeuralHarmonizer:
         model.load_state_dict(payload["state_dict"])
         return cls(model, checkpoint_sha256=file_sha256(path), **options)
 
-    def harmonize(self, melody: Melody, *, seed: int) -> Voices:
-        """Sample alto, tenor and bass step by step; the same seed gives the same notes."""
+    def harmonize(
+        self, melody: Melody, *, seed: int, forced: Voices | None = None, forced_steps: int = 0
+    ) -> Voices:
+        """Sample alto, tenor and bass step by step; the same seed gives the same notes.
+
+        With ``forced`` (a setting of the same length), the lower voices of the first
+        ``forced_steps`` steps are copied from it instead of sampled (the network reads them as
+        it would its own notes), which is how continuation keeps the given bars.
+        """
+        if forced_steps and (forced is None or forced.pitches.shape != (4, melody.steps)):
+            raise ValueError(f"forced_steps needs a forced setting of shape (4, {melody.steps})")
         rng = np.random.default_rng(seed)
         steps = melody.steps
         soprano = soprano_features(
@@ -479,15 +488,23 @@ class NeuralHarmonizer:
             sounding[0] = melody.pitches[t]
             current = np.zeros((3, 3), dtype=np.int64)
             for voice in range(3):
-                token = self._choose(
-                    decoder.head(joined, voice, current),
-                    VoiceLeadingCheck.masks(
-                        voice, sounding=sounding, held=held, last_slice=last_slice, first=t == 0
-                    ),
-                    rng,
-                )
-                pitch = held[voice + 1] if token == HOLD else int(TOKEN_PITCH[token])
-                onset = token != HOLD
+                if t < forced_steps:
+                    pitch = int(forced.pitches[voice + 1, t])
+                    onset = bool(forced.onsets[voice + 1, t])
+                else:
+                    token = self._choose(
+                        decoder.head(joined, voice, current),
+                        VoiceLeadingCheck.masks(
+                            voice,
+                            sounding=sounding,
+                            held=held,
+                            last_slice=last_slice,
+                            first=t == 0,
+                        ),
+                        rng,
+                    )
+                    pitch = held[voice + 1] if token == HOLD else int(TOKEN_PITCH[token])
+                    onset = token != HOLD
                 sounding[voice + 1] = pitch
                 pitches[voice + 1, t], onsets[voice + 1, t] = pitch, onset
                 current[voice] = (
