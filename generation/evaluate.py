@@ -56,9 +56,19 @@ def model_bits(system: str, chorales: list[Chorale]) -> float:
     raise ValueError(f"no likelihood for system {system!r}")
 
 
-def evaluate(*, split: str, seed: int, systems: list[str], limit: int | None = None) -> dict:
+def evaluate(
+    *,
+    split: str,
+    seed: int,
+    systems: list[str],
+    limit: int | None = None,
+    bars: int = 4,
+    continue_bars: int = 4,
+) -> dict:
     """The comparison table as a dict: ``{"split", "chorales", "beats", "systems": {name:
-    {measure: value}}}``; rule measures are per 100 beats, distances in [0, 1]."""
+    {measure: value}}}``; rule measures are per 100 beats, distances in [0, 1]. When the
+    soprano model ships, also ``"soprano"`` (its NLL against the bigram baseline) and
+    ``"continuation"`` (see :func:`continuation_measures`)."""
     chorales = load_dataset().in_split(split)[:limit]
     beats = sum(c.steps for c in chorales) / STEPS_PER_QUARTER
     notes = int(sum(c.onsets[1:].sum() for c in chorales))
@@ -120,9 +130,64 @@ def evaluate(*, split: str, seed: int, systems: list[str], limit: int | None = N
     }
     from generation.soprano import CHECKPOINT_PATH as SOPRANO_CHECKPOINT
 
-    if SOPRANO_CHECKPOINT.is_file():
+    if SOPRANO_CHECKPOINT.is_file() and "builtin" in available_systems():
         result["soprano"] = soprano_likelihoods(chorales)
+        result["continuation"] = continuation_measures(
+            chorales, seed=seed, bars=bars, continue_bars=continue_bars
+        )
     return result
+
+
+def continuation_measures(
+    chorales: list[Chorale], *, seed: int, bars: int, continue_bars: int
+) -> dict:
+    """Music21 measures of the written bars only (after the given ``bars``), for Bach's real
+    continuation and the model's, on the chorales long enough: ``{"chorales", "beats",
+    "systems": {"bach" | "builtin-continuation": {measure: value}}}``. Histograms cover all
+    four voices here (the soprano is generated too); distances are to Bach's continuations."""
+    from generation.continuation import SYSTEM, continue_chorale, excerpt_steps
+
+    long_enough = [
+        c for c in chorales if c.steps >= excerpt_steps(c, bars=bars, continue_bars=continue_bars)
+    ]
+    written: dict[str, list] = {REFERENCE: [], SYSTEM: []}
+    for chorale in tqdm(long_enough, desc="continuing", unit="chorale"):
+        continuation = continue_chorale(chorale, bars=bars, continue_bars=continue_bars, seed=seed)
+        given = continuation.prefix_steps
+        for name, setting in (
+            (REFERENCE, continuation.reference),
+            (SYSTEM, continuation.generated),
+        ):
+            onsets = setting.onsets[:, given:].copy()
+            onsets[:, 0] = True  # a note held over the bar line starts the written part
+            written[name].append((setting.pitches[:, given:], onsets, chorale))
+    beats = sum(p.shape[1] for p, _, _ in written[REFERENCE]) / STEPS_PER_QUARTER
+    table: dict[str, dict] = {}
+    totals_by_name = {}
+    for name, items in written.items():
+        totals = dict.fromkeys(RULES, 0)
+        degrees, intervals = np.zeros(12), np.zeros(metrics.INTERVAL_BINS)
+        for pitches, onsets, chorale in items:
+            context = {"key_tonic": chorale.key_tonic, "key_mode": chorale.key_mode}
+            for rule, count in theory.rule_counts(pitches, onsets, **context).items():
+                totals[rule] += count
+            degree, interval = theory.histograms(pitches, onsets, first_voice=0, **context)
+            degrees, intervals = degrees + degree, intervals + interval
+        totals_by_name[name] = (totals, degrees, intervals)
+    _, bach_degrees, bach_intervals = totals_by_name[REFERENCE]
+    for name, (totals, degrees, intervals) in totals_by_name.items():
+        row = {f"{rule}_per_100_beats": round(100 * totals[rule] / beats, 2) for rule in RULES}
+        row["scale_degree_distance"] = round(metrics.histogram_distance(degrees, bach_degrees), 4)
+        row["interval_distance"] = round(metrics.histogram_distance(intervals, bach_intervals), 4)
+        row["notes_per_beat"] = round(sum(int(o.sum()) for p, o, _ in written[name]) / beats, 3)
+        table[name] = row
+    return {
+        "bars": bars,
+        "continue_bars": continue_bars,
+        "chorales": len(long_enough),
+        "beats": beats,
+        "systems": table,
+    }
 
 
 def soprano_likelihoods(chorales: list[Chorale]) -> dict[str, float]:
@@ -135,9 +200,18 @@ def soprano_likelihoods(chorales: list[Chorale]) -> dict[str, float]:
     bigram_bits, _ = SopranoBigram.fit(load_dataset().in_split("train")).bits(encoded)
     return {
         "steps": steps,
-        "neural_bits_per_step": round(neural_bits / steps, 4),
+        "neural_bits_per_step": round(float(neural_bits) / steps, 4),
         "bigram_bits_per_step": round(bigram_bits / steps, 4),
     }
+
+
+def print_table(systems: dict[str, dict]) -> None:
+    names = list(systems)
+    measures = [k for k in systems[names[-1]] if k != "describe"]
+    print(f"{'measure':44}" + "".join(f"{name:>22}" for name in names))
+    for measure in measures:
+        cells = "".join(f"{str(systems[n].get(measure, '-')):>22}" for n in names)
+        print(f"{measure:44}{cells}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,23 +228,37 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--limit", type=int, default=None, help="first N chorales only")
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
+    parser.add_argument("--bars", type=int, default=4, help="continuation: given bars")
+    parser.add_argument(
+        "--continue-bars", type=int, default=4, help="continuation: bars the model writes"
+    )
     args = parser.parse_args(argv)
     import torch
 
     torch.set_num_threads(min(2, torch.get_num_threads()))
-    result = evaluate(split=args.split, seed=args.seed, systems=args.systems, limit=args.limit)
+    result = evaluate(
+        split=args.split,
+        seed=args.seed,
+        systems=args.systems,
+        limit=args.limit,
+        bars=args.bars,
+        continue_bars=args.continue_bars,
+    )
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    names = list(result["systems"])
-    measures = [k for k in result["systems"][names[-1]] if k not in ("describe",)]
     print(
         f"{result['chorales']} {args.split} chorales, {result['beats']:.0f} beats, seed {args.seed}"
     )
-    print(f"{'measure':44}" + "".join(f"{name:>12}" for name in names))
-    for measure in measures:
-        cells = "".join(f"{str(result['systems'][n].get(measure, '-')):>12}" for n in names)
-        print(f"{measure:44}{cells}")
+    print_table(result["systems"])
+    if "continuation" in result:
+        continuation = result["continuation"]
+        print(
+            f"continuation: {continuation['chorales']} chorales long enough, the "
+            f"{continuation['continue_bars']} bars after bar {continuation['bars']} "
+            f"({continuation['beats']:.0f} beats)"
+        )
+        print_table(continuation["systems"])
     if "soprano" in result:
         soprano = result["soprano"]
         print(

@@ -16,8 +16,8 @@ degree) and training transposes whole chorales, so the network sees every key.
 
 Sampling is seeded (numpy ``default_rng`` over float64 probabilities, inverse CDF) and, on top
 of the network, applies a voice-leading check per candidate: stay in ``VOICE_RANGES``, no
-parallel fifths or octaves with a voice already written at this step, no crossing, no spacing
-wider than an octave between the upper voices. When no candidate passes, the check relaxes in
+parallel or antiparallel fifths or octaves with a voice already written at this step, no
+crossing, no spacing wider than an octave between the upper voices. When no candidate passes, the check relaxes in
 that order (range always holds). The GRU state makes each step O(1): no re-reading of the past.
 """
 
@@ -321,8 +321,9 @@ class VoiceLeadingCheck:
             if interval_before not in (0, 7) or other == before_other:
                 continue
             same = (other - pitch) % 12 == interval_before
-            direction = np.sign(pitch - before) == np.sign(other - before_other)
-            parallel_free &= ~(same & direction & moves & (pitch != REST))
+            # Any direction: similar motion is what generation.metrics counts, contrary motion
+            # (a fifth to a twelfth) is the antiparallel that music21 also counts.
+            parallel_free &= ~(same & moves & (pitch != REST))
         above = sounding[index - 1]
         ordered = (pitch == REST) | (above == REST) | (pitch <= above)
         if index <= 2 and above != REST:

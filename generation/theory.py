@@ -165,15 +165,21 @@ def rule_counts(
 
 
 def histograms(
-    pitches: np.ndarray, onsets: np.ndarray, *, key_tonic: int, key_mode: str
+    pitches: np.ndarray,
+    onsets: np.ndarray,
+    *,
+    key_tonic: int,
+    key_mode: str,
+    first_voice: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """float [12] lower-voice notes by scale degree (pitch class above the music21 key's tonic)
-    and float [25] melodic intervals of each lower voice in semitones, -12..+12 (clipped)."""
+    """float [12] notes by scale degree (pitch class above the music21 key's tonic) and float
+    [25] melodic intervals in semitones, -12..+12 (clipped), of voices ``first_voice``..bass
+    (default: the lower voices; 0 adds the soprano)."""
     score = setting_score(pitches, onsets, key_tonic=key_tonic, key_mode=key_mode)
     tonic = key.Key(PITCH_CLASS_NAMES[key_tonic], key_mode).tonic.pitchClass
     degrees = np.zeros(12)
     intervals = np.zeros(INTERVAL_BINS)
-    for part in list(score.parts)[1:]:
+    for part in list(score.parts)[first_voice:]:
         notes = list(part.recurse().notes)
         for current in notes:
             degrees[(current.pitch.pitchClass - tonic) % 12] += 1
