@@ -6,26 +6,26 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tqdm import tqdm
 
 from generation.backends import available_systems
-from generation.dataset import SPLITS, load_dataset
-from generation.pairs import build_pair, select_chorales
+from generation.dataset import SPLITS, Chorale, load_dataset
+from generation.pairs import PromptPair, build_pair, select_chorales
 
 
-def harmonize_command(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
-    out: Path = args.out
+def pairs_write(
+    chorales: list[Chorale], build: Callable[[Chorale], PromptPair], *, out: Path, desc: str
+) -> float:
+    """Write ``<slug>.mid/.wav`` and ``<slug>.ref.mid/.ref.wav`` per chorale and
+    ``manifest.json``; returns the seconds of audio written."""
     out.mkdir(parents=True, exist_ok=True)
-    available = len(load_dataset().split[args.split])
-    n = min(args.n, available)
-    chorales = select_chorales(n=n, seed=args.seed, split=args.split)
     audio_s = 0.0
     manifest = []
-    for chorale in tqdm(chorales, desc=f"harmonizing ({args.system})", unit="chorale"):
-        pair = build_pair(chorale, seed=args.seed, system=args.system)
+    for chorale in tqdm(chorales, desc=desc, unit="chorale"):
+        pair = build(chorale)
         slug = chorale.slug
         pair.generated.write_midi(out / f"{slug}.mid")
         pair.generated.write_wav(out / f"{slug}.wav")
@@ -42,6 +42,21 @@ def harmonize_command(args: argparse.Namespace) -> int:
             }
         )
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return audio_s
+
+
+def harmonize_command(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    out: Path = args.out
+    available = len(load_dataset().split[args.split])
+    n = min(args.n, available)
+    chorales = select_chorales(n=n, seed=args.seed, split=args.split)
+    audio_s = pairs_write(
+        chorales,
+        lambda chorale: build_pair(chorale, seed=args.seed, system=args.system),
+        out=out,
+        desc=f"harmonizing ({args.system})",
+    )
     elapsed = time.perf_counter() - started
     note = f" (the {args.split} split holds {available})" if n < args.n else ""
     print(
@@ -56,7 +71,6 @@ def continue_command(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
     chorales = select_continuations(
         n=args.n,
         seed=args.seed,
@@ -64,28 +78,14 @@ def continue_command(args: argparse.Namespace) -> int:
         bars=args.bars,
         continue_bars=args.continue_bars,
     )
-    audio_s = 0.0
-    manifest = []
-    for chorale in tqdm(chorales, desc="continuing", unit="chorale"):
-        pair = build_continuation_pair(
+    audio_s = pairs_write(
+        chorales,
+        lambda chorale: build_continuation_pair(
             chorale, bars=args.bars, continue_bars=args.continue_bars, seed=args.seed
-        )
-        slug = chorale.slug
-        pair.generated.write_midi(out / f"{slug}.mid")
-        pair.generated.write_wav(out / f"{slug}.wav")
-        pair.reference.write_midi(out / f"{slug}.ref.mid")
-        pair.reference.write_wav(out / f"{slug}.ref.wav")
-        audio_s += pair.generated.duration_s + pair.reference.duration_s
-        manifest.append(
-            {
-                "prompt_id": pair.prompt_id,
-                "prompt_text": pair.prompt_text,
-                "generated": f"{slug}.wav",
-                "reference": f"{slug}.ref.wav",
-                "provenance": pair.generated.provenance,
-            }
-        )
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        ),
+        out=out,
+        desc="continuing",
+    )
     elapsed = time.perf_counter() - started
     n = len(chorales)
     note = f" (only {n} {args.split} chorales are long enough)" if n < args.n else ""

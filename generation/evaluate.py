@@ -88,38 +88,24 @@ def evaluate(
             settings[system].append((voices.pitches, voices.onsets))
         seconds[system] = time.perf_counter() - started
 
-    def theory_totals(name: str) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
-        totals = dict.fromkeys(RULES, 0)
-        degrees, intervals = np.zeros(12), np.zeros(metrics.INTERVAL_BINS)
-        for (pitches, onsets), chorale in tqdm(
-            list(zip(settings[name], chorales, strict=True)),
-            desc=f"music21 measures ({name})",
-            unit="chorale",
-        ):
-            context = {"key_tonic": chorale.key_tonic, "key_mode": chorale.key_mode}
-            for rule, count in theory.rule_counts(pitches, onsets, **context).items():
-                totals[rule] += count
-            degree, interval = theory.histograms(pitches, onsets, **context)
-            degrees, intervals = degrees + degree, intervals + interval
-        return totals, degrees, intervals
-
-    measured = {name: theory_totals(name) for name in settings}
-    _, bach_degrees, bach_intervals = measured[REFERENCE]
-    table: dict[str, dict] = {}
+    table = music21_table(
+        {
+            name: [(p, o, c) for (p, o), c in zip(setting, chorales, strict=True)]
+            for name, setting in settings.items()
+        },
+        beats=beats,
+        first_voice=1,
+    )
     for name, setting in settings.items():
-        totals, degrees, intervals = measured[name]
-        row = {f"{rule}_per_100_beats": round(100 * totals[rule] / beats, 2) for rule in RULES}
+        row = table[name]
         numpy_parallels = sum(metrics.parallel_perfects(p, o) for p, o in setting)
         row["parallel_fifths_octaves_numpy_per_100_beats"] = round(100 * numpy_parallels / beats, 2)
-        row["scale_degree_distance"] = round(metrics.histogram_distance(degrees, bach_degrees), 4)
-        row["interval_distance"] = round(metrics.histogram_distance(intervals, bach_intervals), 4)
         if name != REFERENCE:
             bits = model_bits(name, chorales)
             row["nll_bits_per_note"] = round(bits / notes, 3)
             row["nll_bits_per_voice_step"] = round(bits / voice_steps, 4)
             row["harmonize_s"] = round(seconds[name], 2)
             row["describe"] = get_harmonizer(name).describe()
-        table[name] = row
     result = {
         "split": split,
         "seed": seed,
@@ -162,25 +148,9 @@ def continuation_measures(
             onsets[:, 0] = True  # a note held over the bar line starts the written part
             written[name].append((setting.pitches[:, given:], onsets, chorale))
     beats = sum(p.shape[1] for p, _, _ in written[REFERENCE]) / STEPS_PER_QUARTER
-    table: dict[str, dict] = {}
-    totals_by_name = {}
-    for name, items in written.items():
-        totals = dict.fromkeys(RULES, 0)
-        degrees, intervals = np.zeros(12), np.zeros(metrics.INTERVAL_BINS)
-        for pitches, onsets, chorale in items:
-            context = {"key_tonic": chorale.key_tonic, "key_mode": chorale.key_mode}
-            for rule, count in theory.rule_counts(pitches, onsets, **context).items():
-                totals[rule] += count
-            degree, interval = theory.histograms(pitches, onsets, first_voice=0, **context)
-            degrees, intervals = degrees + degree, intervals + interval
-        totals_by_name[name] = (totals, degrees, intervals)
-    _, bach_degrees, bach_intervals = totals_by_name[REFERENCE]
-    for name, (totals, degrees, intervals) in totals_by_name.items():
-        row = {f"{rule}_per_100_beats": round(100 * totals[rule] / beats, 2) for rule in RULES}
-        row["scale_degree_distance"] = round(metrics.histogram_distance(degrees, bach_degrees), 4)
-        row["interval_distance"] = round(metrics.histogram_distance(intervals, bach_intervals), 4)
-        row["notes_per_beat"] = round(sum(int(o.sum()) for p, o, _ in written[name]) / beats, 3)
-        table[name] = row
+    table = music21_table(written, beats=beats, first_voice=0)
+    for name, row in table.items():
+        row["notes_per_beat"] = round(sum(int(o.sum()) for _, o, _ in written[name]) / beats, 3)
     return {
         "bars": bars,
         "continue_bars": continue_bars,
@@ -188,6 +158,42 @@ def continuation_measures(
         "beats": beats,
         "systems": table,
     }
+
+
+def music21_table(
+    settings: dict[str, list[tuple[np.ndarray, np.ndarray, Chorale]]],
+    *,
+    beats: float,
+    first_voice: int,
+) -> dict[str, dict]:
+    """Per system, from (pitches [4, T], onsets [4, T], chorale) settings: music21's rule
+    counts per 100 of ``beats`` and the total variation distances of its scale-degree and
+    melodic-interval histograms (voices ``first_voice``..bass) to those of ``REFERENCE``."""
+    table: dict[str, dict] = {}
+    histograms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, items in settings.items():
+        totals = dict.fromkeys(RULES, 0)
+        degrees, intervals = np.zeros(12), np.zeros(metrics.INTERVAL_BINS)
+        for pitches, onsets, chorale in tqdm(
+            items, desc=f"music21 measures ({name})", unit="chorale"
+        ):
+            context = {"key_tonic": chorale.key_tonic, "key_mode": chorale.key_mode}
+            for rule, count in theory.rule_counts(pitches, onsets, **context).items():
+                totals[rule] += count
+            degree, interval = theory.histograms(
+                pitches, onsets, first_voice=first_voice, **context
+            )
+            degrees, intervals = degrees + degree, intervals + interval
+        table[name] = {
+            f"{rule}_per_100_beats": round(100 * totals[rule] / beats, 2) for rule in RULES
+        }
+        histograms[name] = (degrees, intervals)
+    bach_degrees, bach_intervals = histograms[REFERENCE]
+    for name, row in table.items():
+        degrees, intervals = histograms[name]
+        row["scale_degree_distance"] = round(metrics.histogram_distance(degrees, bach_degrees), 4)
+        row["interval_distance"] = round(metrics.histogram_distance(intervals, bach_intervals), 4)
+    return table
 
 
 def soprano_likelihoods(chorales: list[Chorale]) -> dict[str, float]:

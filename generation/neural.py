@@ -275,6 +275,20 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def load_weights(
+    path: Path | str, network: type[nn.Module], *, train_command: str
+) -> tuple[nn.Module, str]:
+    """The ``network`` stored at ``path`` (``{"config", "state_dict"}``) and the file's
+    SHA-256; FileNotFoundError naming ``train_command`` when the file is missing."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; train it with `{train_command}`")
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    model = network(**payload["config"])
+    model.load_state_dict(payload["state_dict"])
+    return model, file_sha256(path)
+
+
 def _draw(weights: np.ndarray, rng: np.random.Generator) -> int:
     """An index drawn in proportion to non-negative ``weights`` (inverse CDF)."""
     cumulative = np.cumsum(weights)
@@ -442,15 +456,8 @@ class NeuralHarmonizer:
 
     @classmethod
     def load(cls, path: Path | str = CHECKPOINT_PATH, **options) -> NeuralHarmonizer:
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(
-                f"{path} is missing; train it with `python -m generation.train`"
-            )
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        model = ChoraleNet(**payload["config"])
-        model.load_state_dict(payload["state_dict"])
-        return cls(model, checkpoint_sha256=file_sha256(path), **options)
+        model, sha256 = load_weights(path, ChoraleNet, train_command="python -m generation.train")
+        return cls(model, checkpoint_sha256=sha256, **options)
 
     def harmonize(
         self, melody: Melody, *, seed: int, forced: Voices | None = None, forced_steps: int = 0

@@ -27,7 +27,7 @@ from torch import nn
 
 from generation.backends.base import VOICE_RANGES
 from generation.dataset import METERS, REST, Chorale
-from generation.neural import CHECKPOINT_DIR, allowed_shifts, file_sha256
+from generation.neural import CHECKPOINT_DIR, _draw, allowed_shifts, load_weights
 
 LOWEST, HIGHEST = VOICE_RANGES["soprano"]
 HOLD, REST_TOKEN = 0, 1
@@ -187,12 +187,6 @@ class SopranoBigram:
         return total, count
 
 
-def _draw(weights: np.ndarray, rng: np.random.Generator) -> int:
-    cumulative = np.cumsum(weights)
-    index = np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")
-    return int(min(index, len(weights) - 1))
-
-
 class SopranoContinuer:
     """Loads a trained :class:`SopranoNet` and continues a soprano line (seeded)."""
 
@@ -204,15 +198,10 @@ class SopranoContinuer:
 
     @classmethod
     def load(cls, path: Path | str = CHECKPOINT_PATH, **options) -> SopranoContinuer:
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(
-                f"{path} is missing; train it with `python -m generation.train_soprano --ship`"
-            )
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        model = SopranoNet(**payload["config"])
-        model.load_state_dict(payload["state_dict"])
-        return cls(model, checkpoint_sha256=file_sha256(path), **options)
+        model, sha256 = load_weights(
+            path, SopranoNet, train_command="python -m generation.train_soprano --ship"
+        )
+        return cls(model, checkpoint_sha256=sha256, **options)
 
     def continue_line(
         self,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from torch import nn
 from tqdm import tqdm
 
 from generation.dataset import SPLIT_SEED, load_dataset
-from generation.neural import CHECKPOINT_DIR, allowed_shifts, file_sha256
+from generation.neural import allowed_shifts, file_sha256
 from generation.soprano import (
     TOKENS,
     SopranoBigram,
@@ -34,7 +33,13 @@ from generation.soprano import (
     encode_soprano,
     soprano_bits,
 )
-from generation.train import git_hash, learning_rate
+from generation.train import (
+    checkpoint_ship,
+    git_hash,
+    learning_rate,
+    training_state_load,
+    training_state_save,
+)
 
 
 def make_batch(
@@ -96,14 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     state_path = out / "state.pt"
     step, best, history, elapsed_before = 0, float("inf"), [], 0.0
     if state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        step, best, history = state["step"], state["best"], state["history"]
-        elapsed_before = state["elapsed_s"]
-        rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
-        print(f"resuming from {state_path} at step {step} (best validation {best:.3f} bits)")
+        step, best, history, elapsed_before = training_state_load(
+            state_path, model=model, optimizer=optimizer, rng=rng, device=device
+        )
     print(
         f"SopranoNet: {parameters:,} parameters on {device}; {len(train)} train chorales; "
         f"bigram baseline {baseline:.3f} bits per step on validation"
@@ -162,27 +162,21 @@ def main(argv: list[str] | None = None) -> int:
                     step=step,
                     baseline=baseline,
                 )
-            torch.save(
-                {
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "step": step,
-                    "best": best,
-                    "history": history,
-                    "elapsed_s": elapsed,
-                    "rng": rng.bit_generator.state,
-                    "torch_rng": torch.get_rng_state(),
-                },
+            training_state_save(
                 state_path,
+                model=model,
+                optimizer=optimizer,
+                rng=rng,
+                step=step,
+                best=best,
+                history=history,
+                elapsed_s=elapsed,
             )
             started, elapsed_before = time.perf_counter(), elapsed
     progress.close()
     print(f"done: best validation {best:.3f} bits per step -> {out / 'soprano.pt'}")
     if args.ship:
-        CHECKPOINT_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copy(out / "soprano.pt", CHECKPOINT_DIR / "soprano.pt")
-        shutil.copy(out / "soprano.json", CHECKPOINT_DIR / "soprano.json")
-        print(f"shipped to {CHECKPOINT_DIR}")
+        checkpoint_ship(out, "soprano")
     return 0
 
 
