@@ -94,6 +94,18 @@ def training_state_save(
     )
 
 
+def optimizer_step(model: nn.Module, optimizer, loss: torch.Tensor, *, step: int, args) -> float:
+    """One AdamW step at the scheduled learning rate (``args.lr``, ``args.warmup``,
+    ``args.steps``) with gradients clipped at norm 1; returns the loss in bits."""
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(step, peak=args.lr, warmup=args.warmup, total=args.steps)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    return loss.item() / math.log(2)
+
+
 def checkpoint_ship(out: Path, name: str) -> None:
     """Copy ``OUT/<name>.pt`` and ``OUT/<name>.json`` to ``generation/checkpoints/``."""
     CHECKPOINT_DIR.mkdir(parents=True, exist_ok=True)
@@ -192,18 +204,12 @@ def main(argv: list[str] | None = None) -> int:
             t.to(device)
             for t in make_batch(encoded, train, batch=args.batch, crop=args.crop, rng=rng)
         )
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, peak=args.lr, warmup=args.warmup, total=args.steps)
         logits = model(soprano, previous, current)
         loss = nn.functional.cross_entropy(
             logits.reshape(-1, TOKENS), targets.reshape(-1), ignore_index=-100
         )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        running.append(optimizer_step(model, optimizer, loss, step=step, args=args))
         step += 1
-        running.append(loss.item() / math.log(2))
         progress.update(1)
         progress.set_postfix(train_bits=f"{np.mean(running[-50:]):.3f}")
         if step % args.eval_every == 0 or step == args.steps:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -36,7 +35,7 @@ from generation.soprano import (
 from generation.train import (
     checkpoint_ship,
     git_hash,
-    learning_rate,
+    optimizer_step,
     training_state_load,
     training_state_save,
 )
@@ -118,18 +117,12 @@ def main(argv: list[str] | None = None) -> int:
             t.to(device)
             for t in make_batch(encoded, train, batch=args.batch, crop=args.crop, rng=rng)
         )
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, peak=args.lr, warmup=args.warmup, total=args.steps)
         logits, _ = model(features)
         loss = nn.functional.cross_entropy(
             logits.reshape(-1, TOKENS), targets.reshape(-1), ignore_index=-100
         )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        running.append(optimizer_step(model, optimizer, loss, step=step, args=args))
         step += 1
-        running.append(loss.item() / math.log(2))
         progress.update(1)
         progress.set_postfix(train_bits=f"{np.mean(running[-50:]):.3f}")
         if step % args.eval_every == 0 or step == args.steps:
