@@ -1,4 +1,4 @@
-"""``python -m generation``: harmonize test melodies and write MIDI + WAV for both sides."""
+"""``python -m generation``: harmonize or continue test chorales; MIDI + WAV for both sides."""
 
 from __future__ import annotations
 
@@ -6,26 +6,26 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tqdm import tqdm
 
 from generation.backends import available_systems
-from generation.dataset import SPLITS, load_dataset
-from generation.pairs import build_pair, select_chorales
+from generation.dataset import SPLITS, Chorale, load_dataset
+from generation.pairs import PromptPair, build_pair, select_chorales
 
 
-def harmonize_command(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
-    out: Path = args.out
+def pairs_write(
+    chorales: list[Chorale], build: Callable[[Chorale], PromptPair], *, out: Path, desc: str
+) -> float:
+    """Write ``<slug>.mid/.wav`` and ``<slug>.ref.mid/.ref.wav`` per chorale and
+    ``manifest.json``; returns the seconds of audio written."""
     out.mkdir(parents=True, exist_ok=True)
-    available = len(load_dataset().split[args.split])
-    n = min(args.n, available)
-    chorales = select_chorales(n=n, seed=args.seed, split=args.split)
     audio_s = 0.0
     manifest = []
-    for chorale in tqdm(chorales, desc=f"harmonizing ({args.system})", unit="chorale"):
-        pair = build_pair(chorale, seed=args.seed, system=args.system)
+    for chorale in tqdm(chorales, desc=desc, unit="chorale"):
+        pair = build(chorale)
         slug = chorale.slug
         pair.generated.write_midi(out / f"{slug}.mid")
         pair.generated.write_wav(out / f"{slug}.wav")
@@ -42,11 +42,57 @@ def harmonize_command(args: argparse.Namespace) -> int:
             }
         )
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return audio_s
+
+
+def harmonize_command(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    out: Path = args.out
+    available = len(load_dataset().split[args.split])
+    n = min(args.n, available)
+    chorales = select_chorales(n=n, seed=args.seed, split=args.split)
+    audio_s = pairs_write(
+        chorales,
+        lambda chorale: build_pair(chorale, seed=args.seed, system=args.system),
+        out=out,
+        desc=f"harmonizing ({args.system})",
+    )
     elapsed = time.perf_counter() - started
     note = f" (the {args.split} split holds {available})" if n < args.n else ""
     print(
         f"{n} chorales{note} harmonized by {args.system} (seed {args.seed}) -> {out}: "
         f"{4 * n} files, {audio_s:.0f} s of audio in {elapsed:.1f} s"
+    )
+    return 0
+
+
+def continue_command(args: argparse.Namespace) -> int:
+    from generation.continuation import build_continuation_pair, select_continuations
+
+    started = time.perf_counter()
+    out: Path = args.out
+    chorales = select_continuations(
+        n=args.n,
+        seed=args.seed,
+        split=args.split,
+        bars=args.bars,
+        continue_bars=args.continue_bars,
+    )
+    audio_s = pairs_write(
+        chorales,
+        lambda chorale: build_continuation_pair(
+            chorale, bars=args.bars, continue_bars=args.continue_bars, seed=args.seed
+        ),
+        out=out,
+        desc="continuing",
+    )
+    elapsed = time.perf_counter() - started
+    n = len(chorales)
+    note = f" (only {n} {args.split} chorales are long enough)" if n < args.n else ""
+    print(
+        f"{n} chorales{note} continued after {args.bars} bars for {args.continue_bars} bars "
+        f"(seed {args.seed}) -> {out}: {4 * n} files, {audio_s:.0f} s of audio in "
+        f"{elapsed:.1f} s"
     )
     return 0
 
@@ -71,7 +117,20 @@ def main(argv: list[str] | None = None) -> int:
         default="builtin" if "builtin" in systems else "markov",
         help="builtin: the neural model (default when its checkpoint ships); markov: baseline",
     )
+    continuation = commands.add_parser(
+        "continue",
+        help="keep the first --bars bars of all four voices and write --continue-bars more: "
+        "<id>.mid/.wav (generated) and <id>.ref.mid/.ref.wav (Bach's real continuation)",
+    )
+    continuation.add_argument("--split", choices=SPLITS, default="test")
+    continuation.add_argument("--n", type=int, default=20, help="number of chorales (at most)")
+    continuation.add_argument("--bars", type=int, default=4, help="given bars (pickup = bar 1)")
+    continuation.add_argument("--continue-bars", type=int, default=4, help="bars to write")
+    continuation.add_argument("--seed", type=int, default=0)
+    continuation.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.command == "continue":
+        return continue_command(args)
     return harmonize_command(args)
 
 

@@ -4,9 +4,11 @@
 
 On every chorale of the split, each system harmonizes Bach's soprano (seed from
 :func:`generation.pairs.prompt_seed`, as the pairs use) and is scored with the same measures
-as Bach's own setting: parallel fifths and octaves, voice crossings, out-of-range steps and
-spacing errors (per 100 beats), and the total variation distance of its lower-voice scale-degree
-and melodic-interval histograms to Bach's on the same melodies. Each model also scores Bach's
+as Bach's own setting, computed with music21 (:mod:`generation.theory`): parallel fifths and
+octaves, voice crossings, out-of-range steps and spacing errors (per 100 beats), and the total
+variation distance of its lower-voice scale-degree and melodic-interval histograms to Bach's on
+the same melodies. The numpy count of parallels (:mod:`generation.metrics`, the definition the
+sampler's check uses) is reported beside music21's as ``..._numpy_per_100_beats``. Each model also scores Bach's
 own lower voices: negative log-likelihood in bits per lower-voice note and per voice-step of
 the 16th-note grid (one shared denominator, so the two models compare directly).
 """
@@ -21,7 +23,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from generation import metrics
+from generation import metrics, theory
 from generation.backends import Melody, available_systems, get_harmonizer
 from generation.dataset import SPLITS, STEPS_PER_QUARTER, Chorale, load_dataset
 from generation.pairs import prompt_seed
@@ -31,6 +33,8 @@ RULES = ("parallel_fifths_octaves", "voice_crossings", "out_of_range", "spacing_
 
 
 def rule_counts(pitches: np.ndarray, onsets: np.ndarray) -> dict[str, int]:
+    """The rule counts of one setting in numpy (:mod:`generation.metrics`); the figures of
+    record are music21's, :func:`generation.theory.rule_counts`."""
     return {
         "parallel_fifths_octaves": metrics.parallel_perfects(pitches, onsets),
         "voice_crossings": metrics.voice_crossings(pitches),
@@ -52,9 +56,19 @@ def model_bits(system: str, chorales: list[Chorale]) -> float:
     raise ValueError(f"no likelihood for system {system!r}")
 
 
-def evaluate(*, split: str, seed: int, systems: list[str], limit: int | None = None) -> dict:
+def evaluate(
+    *,
+    split: str,
+    seed: int,
+    systems: list[str],
+    limit: int | None = None,
+    bars: int = 4,
+    continue_bars: int = 4,
+) -> dict:
     """The comparison table as a dict: ``{"split", "chorales", "beats", "systems": {name:
-    {measure: value}}}``; rule measures are per 100 beats, distances in [0, 1]."""
+    {measure: value}}}``; rule measures are per 100 beats, distances in [0, 1]. When the
+    soprano model ships, also ``"soprano"`` (its NLL against the bigram baseline) and
+    ``"continuation"`` (see :func:`continuation_measures`)."""
     chorales = load_dataset().in_split(split)[:limit]
     beats = sum(c.steps for c in chorales) / STEPS_PER_QUARTER
     notes = int(sum(c.onsets[1:].sum() for c in chorales))
@@ -74,33 +88,25 @@ def evaluate(*, split: str, seed: int, systems: list[str], limit: int | None = N
             settings[system].append((voices.pitches, voices.onsets))
         seconds[system] = time.perf_counter() - started
 
-    def histograms(name: str) -> tuple[np.ndarray, np.ndarray]:
-        degree = sum(
-            metrics.pitch_class_histogram(p, o, c.key_tonic)
-            for (p, o), c in zip(settings[name], chorales, strict=True)
-        )
-        interval = sum(metrics.interval_histogram(p, o) for p, o in settings[name])
-        return degree, interval
-
-    bach_degrees, bach_intervals = histograms(REFERENCE)
-    table: dict[str, dict] = {}
+    table = music21_table(
+        {
+            name: [(p, o, c) for (p, o), c in zip(setting, chorales, strict=True)]
+            for name, setting in settings.items()
+        },
+        beats=beats,
+        first_voice=1,
+    )
     for name, setting in settings.items():
-        totals = dict.fromkeys(RULES, 0)
-        for pitches, onsets in setting:
-            for rule, count in rule_counts(pitches, onsets).items():
-                totals[rule] += count
-        degrees, intervals = histograms(name)
-        row = {f"{rule}_per_100_beats": round(100 * totals[rule] / beats, 2) for rule in RULES}
-        row["scale_degree_distance"] = round(metrics.histogram_distance(degrees, bach_degrees), 4)
-        row["interval_distance"] = round(metrics.histogram_distance(intervals, bach_intervals), 4)
+        row = table[name]
+        numpy_parallels = sum(metrics.parallel_perfects(p, o) for p, o in setting)
+        row["parallel_fifths_octaves_numpy_per_100_beats"] = round(100 * numpy_parallels / beats, 2)
         if name != REFERENCE:
             bits = model_bits(name, chorales)
             row["nll_bits_per_note"] = round(bits / notes, 3)
             row["nll_bits_per_voice_step"] = round(bits / voice_steps, 4)
             row["harmonize_s"] = round(seconds[name], 2)
             row["describe"] = get_harmonizer(name).describe()
-        table[name] = row
-    return {
+    result = {
         "split": split,
         "seed": seed,
         "chorales": len(chorales),
@@ -108,6 +114,110 @@ def evaluate(*, split: str, seed: int, systems: list[str], limit: int | None = N
         "lower_voice_notes": notes,
         "systems": table,
     }
+    from generation.soprano import CHECKPOINT_PATH as SOPRANO_CHECKPOINT
+
+    if SOPRANO_CHECKPOINT.is_file() and "builtin" in available_systems():
+        result["soprano"] = soprano_likelihoods(chorales)
+        result["continuation"] = continuation_measures(
+            chorales, seed=seed, bars=bars, continue_bars=continue_bars
+        )
+    return result
+
+
+def continuation_measures(
+    chorales: list[Chorale], *, seed: int, bars: int, continue_bars: int
+) -> dict:
+    """Music21 measures of the written bars only (after the given ``bars``), for Bach's real
+    continuation and the model's, on the chorales long enough: ``{"chorales", "beats",
+    "systems": {"bach" | "builtin-continuation": {measure: value}}}``. Histograms cover all
+    four voices here (the soprano is generated too); distances are to Bach's continuations."""
+    from generation.continuation import SYSTEM, continue_chorale, excerpt_steps
+
+    long_enough = [
+        c for c in chorales if c.steps >= excerpt_steps(c, bars=bars, continue_bars=continue_bars)
+    ]
+    written: dict[str, list] = {REFERENCE: [], SYSTEM: []}
+    for chorale in tqdm(long_enough, desc="continuing", unit="chorale"):
+        continuation = continue_chorale(chorale, bars=bars, continue_bars=continue_bars, seed=seed)
+        given = continuation.prefix_steps
+        for name, setting in (
+            (REFERENCE, continuation.reference),
+            (SYSTEM, continuation.generated),
+        ):
+            onsets = setting.onsets[:, given:].copy()
+            onsets[:, 0] = True  # a note held over the bar line starts the written part
+            written[name].append((setting.pitches[:, given:], onsets, chorale))
+    beats = sum(p.shape[1] for p, _, _ in written[REFERENCE]) / STEPS_PER_QUARTER
+    table = music21_table(written, beats=beats, first_voice=0)
+    for name, row in table.items():
+        row["notes_per_beat"] = round(sum(int(o.sum()) for _, o, _ in written[name]) / beats, 3)
+    return {
+        "bars": bars,
+        "continue_bars": continue_bars,
+        "chorales": len(long_enough),
+        "beats": beats,
+        "systems": table,
+    }
+
+
+def music21_table(
+    settings: dict[str, list[tuple[np.ndarray, np.ndarray, Chorale]]],
+    *,
+    beats: float,
+    first_voice: int,
+) -> dict[str, dict]:
+    """Per system, from (pitches [4, T], onsets [4, T], chorale) settings: music21's rule
+    counts per 100 of ``beats`` and the total variation distances of its scale-degree and
+    melodic-interval histograms (voices ``first_voice``..bass) to those of ``REFERENCE``."""
+    table: dict[str, dict] = {}
+    histograms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, items in settings.items():
+        totals = dict.fromkeys(RULES, 0)
+        degrees, intervals = np.zeros(12), np.zeros(metrics.INTERVAL_BINS)
+        for pitches, onsets, chorale in tqdm(
+            items, desc=f"music21 measures ({name})", unit="chorale"
+        ):
+            context = {"key_tonic": chorale.key_tonic, "key_mode": chorale.key_mode}
+            for rule, count in theory.rule_counts(pitches, onsets, **context).items():
+                totals[rule] += count
+            degree, interval = theory.histograms(
+                pitches, onsets, first_voice=first_voice, **context
+            )
+            degrees, intervals = degrees + degree, intervals + interval
+        table[name] = {
+            f"{rule}_per_100_beats": round(100 * totals[rule] / beats, 2) for rule in RULES
+        }
+        histograms[name] = (degrees, intervals)
+    bach_degrees, bach_intervals = histograms[REFERENCE]
+    for name, row in table.items():
+        degrees, intervals = histograms[name]
+        row["scale_degree_distance"] = round(metrics.histogram_distance(degrees, bach_degrees), 4)
+        row["interval_distance"] = round(metrics.histogram_distance(intervals, bach_intervals), 4)
+    return table
+
+
+def soprano_likelihoods(chorales: list[Chorale]) -> dict[str, float]:
+    """Bits per 16th-note step the continuation's soprano model and the bigram baseline (fitted
+    on the train split) give Bach's sopranos of ``chorales``."""
+    from generation.soprano import SopranoBigram, SopranoContinuer, encode_soprano, soprano_bits
+
+    encoded = [encode_soprano(c) for c in chorales]
+    neural_bits, steps = soprano_bits(SopranoContinuer.load().model, encoded)
+    bigram_bits, _ = SopranoBigram.fit(load_dataset().in_split("train")).bits(encoded)
+    return {
+        "steps": steps,
+        "neural_bits_per_step": round(float(neural_bits) / steps, 4),
+        "bigram_bits_per_step": round(bigram_bits / steps, 4),
+    }
+
+
+def print_table(systems: dict[str, dict]) -> None:
+    names = list(systems)
+    measures = [k for k in systems[names[-1]] if k != "describe"]
+    print(f"{'measure':44}" + "".join(f"{name:>22}" for name in names))
+    for measure in measures:
+        cells = "".join(f"{str(systems[n].get(measure, '-')):>22}" for n in names)
+        print(f"{measure:44}{cells}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,23 +234,44 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--limit", type=int, default=None, help="first N chorales only")
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
+    parser.add_argument("--bars", type=int, default=4, help="continuation: given bars")
+    parser.add_argument(
+        "--continue-bars", type=int, default=4, help="continuation: bars the model writes"
+    )
     args = parser.parse_args(argv)
     import torch
 
     torch.set_num_threads(min(2, torch.get_num_threads()))
-    result = evaluate(split=args.split, seed=args.seed, systems=args.systems, limit=args.limit)
+    result = evaluate(
+        split=args.split,
+        seed=args.seed,
+        systems=args.systems,
+        limit=args.limit,
+        bars=args.bars,
+        continue_bars=args.continue_bars,
+    )
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    names = list(result["systems"])
-    measures = [k for k in result["systems"][names[-1]] if k not in ("describe",)]
     print(
         f"{result['chorales']} {args.split} chorales, {result['beats']:.0f} beats, seed {args.seed}"
     )
-    print(f"{'measure':34}" + "".join(f"{name:>12}" for name in names))
-    for measure in measures:
-        cells = "".join(f"{str(result['systems'][n].get(measure, '-')):>12}" for n in names)
-        print(f"{measure:34}{cells}")
+    print_table(result["systems"])
+    if "continuation" in result:
+        continuation = result["continuation"]
+        print(
+            f"continuation: {continuation['chorales']} chorales long enough, the "
+            f"{continuation['continue_bars']} bars after bar {continuation['bars']} "
+            f"({continuation['beats']:.0f} beats)"
+        )
+        print_table(continuation["systems"])
+    if "soprano" in result:
+        soprano = result["soprano"]
+        print(
+            f"soprano NLL (continuation), bits per step: neural "
+            f"{soprano['neural_bits_per_step']}, bigram baseline "
+            f"{soprano['bigram_bits_per_step']} ({soprano['steps']} steps)"
+        )
     return 0
 
 

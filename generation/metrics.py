@@ -12,18 +12,16 @@ from generation.backends.base import VOICE_RANGES
 from generation.dataset import REST, STEPS_PER_QUARTER, VOICES
 
 
-def _slices(pitches: np.ndarray, onsets: np.ndarray) -> np.ndarray:
-    """int ndarray [4, slices]: the sounding pitches at each step where any voice attacks."""
-    return pitches[:, onsets.any(axis=0)].astype(int)
-
-
-def parallel_perfects(pitches: np.ndarray, onsets: np.ndarray) -> int:
-    """Number of parallel fifths and octaves/unisons (incl. compound) between any two voices.
+def parallel_perfect_events(pitches: np.ndarray, onsets: np.ndarray) -> list[tuple[int, int, int]]:
+    """Parallel fifths and octaves/unisons (incl. compound) between any two voices, as
+    ``(step, upper, lower)``: ``step`` is the 16th-note step of the first of the two slices,
+    ``upper`` < ``lower`` voice rows (0 = soprano).
 
     Both voices must move, in the same direction, from one perfect interval to the same one.
     """
-    slices = _slices(pitches, onsets)
-    count = 0
+    columns = np.flatnonzero(onsets.any(axis=0))
+    slices = pitches[:, columns].astype(int)
+    events = []
     for upper in range(4):
         for lower in range(upper + 1, 4):
             a, b = slices[upper], slices[lower]
@@ -34,8 +32,14 @@ def parallel_perfects(pitches: np.ndarray, onsets: np.ndarray) -> int:
             same_interval = interval[:-1] == interval[1:]
             perfect = np.isin(interval[:-1], (0, 7))
             parallel = (move_a != 0) & (np.sign(move_a) == np.sign(move_b))
-            count += int((both & same_interval & perfect & parallel).sum())
-    return count
+            hits = np.flatnonzero(both & same_interval & perfect & parallel)
+            events += [(int(columns[i]), upper, lower) for i in hits]
+    return sorted(events)
+
+
+def parallel_perfects(pitches: np.ndarray, onsets: np.ndarray) -> int:
+    """Number of :func:`parallel_perfect_events`."""
+    return len(parallel_perfect_events(pitches, onsets))
 
 
 def voice_crossings(pitches: np.ndarray) -> int:

@@ -16,8 +16,8 @@ degree) and training transposes whole chorales, so the network sees every key.
 
 Sampling is seeded (numpy ``default_rng`` over float64 probabilities, inverse CDF) and, on top
 of the network, applies a voice-leading check per candidate: stay in ``VOICE_RANGES``, no
-parallel fifths or octaves with a voice already written at this step, no crossing, no spacing
-wider than an octave between the upper voices. When no candidate passes, the check relaxes in
+parallel or antiparallel fifths or octaves with a voice already written at this step, no
+crossing, no spacing wider than an octave between the upper voices. When no candidate passes, the check relaxes in
 that order (range always holds). The GRU state makes each step O(1): no re-reading of the past.
 """
 
@@ -275,6 +275,20 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def load_weights(
+    path: Path | str, network: type[nn.Module], *, train_command: str
+) -> tuple[nn.Module, str]:
+    """The ``network`` stored at ``path`` (``{"config", "state_dict"}``) and the file's
+    SHA-256; FileNotFoundError naming ``train_command`` when the file is missing."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; train it with `{train_command}`")
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    model = network(**payload["config"])
+    model.load_state_dict(payload["state_dict"])
+    return model, file_sha256(path)
+
+
 def _draw(weights: np.ndarray, rng: np.random.Generator) -> int:
     """An index drawn in proportion to non-negative ``weights`` (inverse CDF)."""
     cumulative = np.cumsum(weights)
@@ -321,8 +335,9 @@ class VoiceLeadingCheck:
             if interval_before not in (0, 7) or other == before_other:
                 continue
             same = (other - pitch) % 12 == interval_before
-            direction = np.sign(pitch - before) == np.sign(other - before_other)
-            parallel_free &= ~(same & direction & moves & (pitch != REST))
+            # Any direction: similar motion is what generation.metrics counts, contrary motion
+            # (a fifth to a twelfth) is the antiparallel that music21 also counts.
+            parallel_free &= ~(same & moves & (pitch != REST))
         above = sounding[index - 1]
         ordered = (pitch == REST) | (above == REST) | (pitch <= above)
         if index <= 2 and above != REST:
@@ -441,18 +456,20 @@ class NeuralHarmonizer:
 
     @classmethod
     def load(cls, path: Path | str = CHECKPOINT_PATH, **options) -> NeuralHarmonizer:
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(
-                f"{path} is missing; train it with `python -m generation.train`"
-            )
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        model = ChoraleNet(**payload["config"])
-        model.load_state_dict(payload["state_dict"])
-        return cls(model, checkpoint_sha256=file_sha256(path), **options)
+        model, sha256 = load_weights(path, ChoraleNet, train_command="python -m generation.train")
+        return cls(model, checkpoint_sha256=sha256, **options)
 
-    def harmonize(self, melody: Melody, *, seed: int) -> Voices:
-        """Sample alto, tenor and bass step by step; the same seed gives the same notes."""
+    def harmonize(
+        self, melody: Melody, *, seed: int, forced: Voices | None = None, forced_steps: int = 0
+    ) -> Voices:
+        """Sample alto, tenor and bass step by step; the same seed gives the same notes.
+
+        With ``forced`` (a setting of the same length), the lower voices of the first
+        ``forced_steps`` steps are copied from it instead of sampled (the network reads them as
+        it would its own notes), which is how continuation keeps the given bars.
+        """
+        if forced_steps and (forced is None or forced.pitches.shape != (4, melody.steps)):
+            raise ValueError(f"forced_steps needs a forced setting of shape (4, {melody.steps})")
         rng = np.random.default_rng(seed)
         steps = melody.steps
         soprano = soprano_features(
@@ -479,15 +496,23 @@ class NeuralHarmonizer:
             sounding[0] = melody.pitches[t]
             current = np.zeros((3, 3), dtype=np.int64)
             for voice in range(3):
-                token = self._choose(
-                    decoder.head(joined, voice, current),
-                    VoiceLeadingCheck.masks(
-                        voice, sounding=sounding, held=held, last_slice=last_slice, first=t == 0
-                    ),
-                    rng,
-                )
-                pitch = held[voice + 1] if token == HOLD else int(TOKEN_PITCH[token])
-                onset = token != HOLD
+                if t < forced_steps:
+                    pitch = int(forced.pitches[voice + 1, t])
+                    onset = bool(forced.onsets[voice + 1, t])
+                else:
+                    token = self._choose(
+                        decoder.head(joined, voice, current),
+                        VoiceLeadingCheck.masks(
+                            voice,
+                            sounding=sounding,
+                            held=held,
+                            last_slice=last_slice,
+                            first=t == 0,
+                        ),
+                        rng,
+                    )
+                    pitch = held[voice + 1] if token == HOLD else int(TOKEN_PITCH[token])
+                    onset = token != HOLD
                 sounding[voice + 1] = pitch
                 pitches[voice + 1, t], onsets[voice + 1, t] = pitch, onset
                 current[voice] = (

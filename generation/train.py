@@ -52,6 +52,68 @@ def git_hash() -> str:
         return "unknown"
 
 
+def training_state_load(
+    path: Path, *, model: nn.Module, optimizer, rng: np.random.Generator, device
+) -> tuple[int, float, list, float]:
+    """Restore model, optimizer and RNGs from ``path``; returns (step, best validation bits,
+    history, elapsed seconds) and says so."""
+    state = torch.load(path, map_location=device, weights_only=False)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    rng.bit_generator.state = state["rng"]
+    torch.set_rng_state(state["torch_rng"])
+    step, best = state["step"], state["best"]
+    print(f"resuming from {path} at step {step} (best validation {best:.3f} bits)")
+    return step, best, state["history"], state["elapsed_s"]
+
+
+def training_state_save(
+    path: Path,
+    *,
+    model: nn.Module,
+    optimizer,
+    rng: np.random.Generator,
+    step: int,
+    best: float,
+    history: list,
+    elapsed_s: float,
+) -> None:
+    """Everything a re-run of the same command needs to resume at ``step``."""
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "step": step,
+            "best": best,
+            "history": history,
+            "elapsed_s": elapsed_s,
+            "rng": rng.bit_generator.state,
+            "torch_rng": torch.get_rng_state(),
+        },
+        path,
+    )
+
+
+def optimizer_step(model: nn.Module, optimizer, loss: torch.Tensor, *, step: int, args) -> float:
+    """One AdamW step at the scheduled learning rate (``args.lr``, ``args.warmup``,
+    ``args.steps``) with gradients clipped at norm 1; returns the loss in bits."""
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(step, peak=args.lr, warmup=args.warmup, total=args.steps)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    return loss.item() / math.log(2)
+
+
+def checkpoint_ship(out: Path, name: str) -> None:
+    """Copy ``OUT/<name>.pt`` and ``OUT/<name>.json`` to ``generation/checkpoints/``."""
+    CHECKPOINT_DIR.mkdir(parents=True, exist_ok=True)
+    for suffix in (".pt", ".json"):
+        shutil.copy(out / f"{name}{suffix}", CHECKPOINT_DIR / f"{name}{suffix}")
+    print(f"shipped to {CHECKPOINT_DIR}")
+
+
 def make_batch(
     encoded: dict, chorales: list, *, batch: int, crop: int, rng: np.random.Generator
 ) -> tuple[torch.Tensor, ...]:
@@ -127,14 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     state_path = out / "state.pt"
     step, best, history, elapsed_before = 0, float("inf"), [], 0.0
     if state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        step, best, history = state["step"], state["best"], state["history"]
-        elapsed_before = state["elapsed_s"]
-        rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
-        print(f"resuming from {state_path} at step {step} (best validation {best:.3f} bits)")
+        step, best, history, elapsed_before = training_state_load(
+            state_path, model=model, optimizer=optimizer, rng=rng, device=device
+        )
     print(f"ChoraleNet: {parameters:,} parameters on {device}; {len(train)} train chorales")
 
     encoded: dict = {}
@@ -147,18 +204,12 @@ def main(argv: list[str] | None = None) -> int:
             t.to(device)
             for t in make_batch(encoded, train, batch=args.batch, crop=args.crop, rng=rng)
         )
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, peak=args.lr, warmup=args.warmup, total=args.steps)
         logits = model(soprano, previous, current)
         loss = nn.functional.cross_entropy(
             logits.reshape(-1, TOKENS), targets.reshape(-1), ignore_index=-100
         )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        running.append(optimizer_step(model, optimizer, loss, step=step, args=args))
         step += 1
-        running.append(loss.item() / math.log(2))
         progress.update(1)
         progress.set_postfix(train_bits=f"{np.mean(running[-50:]):.3f}")
         if step % args.eval_every == 0 or step == args.steps:
@@ -184,27 +235,21 @@ def main(argv: list[str] | None = None) -> int:
             if validation_bits < best:
                 best = validation_bits
                 export(model, args, out, history=history, parameters=parameters, step=step)
-            torch.save(
-                {
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "step": step,
-                    "best": best,
-                    "history": history,
-                    "elapsed_s": elapsed,
-                    "rng": rng.bit_generator.state,
-                    "torch_rng": torch.get_rng_state(),
-                },
+            training_state_save(
                 state_path,
+                model=model,
+                optimizer=optimizer,
+                rng=rng,
+                step=step,
+                best=best,
+                history=history,
+                elapsed_s=elapsed,
             )
             started, elapsed_before = time.perf_counter(), elapsed
     progress.close()
     print(f"done: best validation {best:.3f} bits per voice-step -> {out / 'builtin.pt'}")
     if args.ship:
-        CHECKPOINT_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copy(out / "builtin.pt", CHECKPOINT_DIR / "builtin.pt")
-        shutil.copy(out / "builtin.json", CHECKPOINT_DIR / "builtin.json")
-        print(f"shipped to {CHECKPOINT_DIR}")
+        checkpoint_ship(out, "builtin")
     return 0
 
 

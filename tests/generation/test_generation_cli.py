@@ -6,23 +6,20 @@ from music21 import converter
 from generation.cli import main
 from generation.pairs import PromptPair, Rendered
 
+# seed 0 draws the same two test chorales for harmonize and continue
+TWO_PAIRS = [
+    f"{slug}{suffix}"
+    for slug in ("bwv183_5", "bwv65_2")
+    for suffix in (".mid", ".ref.mid", ".ref.wav", ".wav")
+] + ["manifest.json"]
+
 
 def test_harmonize_writes_both_sides_per_chorale(tmp_path, capsys):
     assert (
         main(["harmonize", "--split", "test", "--n", "2", "--seed", "0", "--out", str(tmp_path)])
         == 0
     )
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "bwv183_5.mid",
-        "bwv183_5.ref.mid",
-        "bwv183_5.ref.wav",
-        "bwv183_5.wav",
-        "bwv65_2.mid",
-        "bwv65_2.ref.mid",
-        "bwv65_2.ref.wav",
-        "bwv65_2.wav",
-        "manifest.json",
-    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == TWO_PAIRS
     generated = converter.parse(str(tmp_path / "bwv65_2.mid"))
     reference = converter.parse(str(tmp_path / "bwv65_2.ref.mid"))
     assert len(generated.parts) == 4
@@ -54,3 +51,20 @@ def test_harmonize_caps_n_at_the_split_size(tmp_path, capsys, monkeypatch):
         "36 chorales (the validation split holds 36) harmonized by builtin (seed 0)"
     )
     assert len(list(tmp_path.glob("*.ref.wav"))) == 36
+
+
+def test_continue_writes_the_continuation_and_bachs_real_one(tmp_path, capsys):
+    arguments = ["continue", "--split", "test", "--n", "2", "--bars", "4"]
+    assert main([*arguments, "--continue-bars", "4", "--seed", "0", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == TWO_PAIRS
+    generated = converter.parse(str(tmp_path / "bwv183_5.mid"))
+    reference = converter.parse(str(tmp_path / "bwv183_5.ref.mid"))
+    # The first four bars (a one-beat pickup + 3 bars = 13 quarters) are the same notes.
+    for ours, bachs in zip(generated.parts, reference.parts, strict=True):
+        given = [(n.offset, n.pitch.midi) for n in ours.flatten().notes if n.offset < 13]
+        assert given == [(n.offset, n.pitch.midi) for n in bachs.flatten().notes if n.offset < 13]
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert [entry["provenance"]["system"] for entry in manifest] == ["builtin-continuation"] * 2
+    assert capsys.readouterr().out.startswith(
+        "2 chorales continued after 4 bars for 4 bars (seed 0)"
+    )

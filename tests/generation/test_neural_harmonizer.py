@@ -153,6 +153,13 @@ def test_the_check_forbids_parallel_octaves_and_fifths_with_the_voices_above():
     assert 62 not in allowed and 64 not in allowed and {"hold", 57, 60, 65} <= allowed
 
 
+def test_the_check_also_forbids_antiparallel_fifths_and_octaves():
+    # Tenor C4 -> D4 over a bass F3 (a fifth): G3 is a parallel fifth, G2 a fifth to a
+    # twelfth in contrary motion; both are ruled out.
+    allowed = check(2, sounding=[72, 65, 62, 0], held=[72, 65, 60, 53], last_slice=[72, 65, 60, 53])
+    assert 55 not in allowed and 43 not in allowed and {"hold", 41, 45, 57} <= allowed
+
+
 def test_the_check_keeps_voices_ordered_spaced_and_in_range():
     allowed = check(0, sounding=[67, 0, 0, 0], held=[67, 60, 55, 48], last_slice=[67, 60, 55, 48])
     assert max(p for p in allowed if p != "hold") == 67  # never above the soprano
