@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,76 @@ def checkpoint_ship(out: Path, name: str) -> None:
     print(f"shipped to {CHECKPOINT_DIR}")
 
 
+def training_run(
+    *,
+    model: nn.Module,
+    optimizer,
+    args,
+    rng: np.random.Generator,
+    device: torch.device,
+    state_path: Path,
+    resumed: tuple[int, float, list, float],
+    batch_loss: Callable[[], torch.Tensor],
+    validation_bits: Callable[[], float],
+    on_best: Callable[[int], None],
+    unit: str,
+    description: str,
+    note: str = "",
+) -> float:
+    """The training loop both models share; returns the best validation bits per ``unit``.
+
+    ``resumed``: (step, best, history, elapsed_s) from :func:`training_state_load` or fresh.
+    Every ``args.eval_every`` steps (and at the end) it measures validation bits on the CPU,
+    appends to ``history`` (keys ``train_bits_per_<unit>``, ``validation_bits_per_<unit>``,
+    ``elapsed_s``), calls ``on_best(step)`` on an improvement and saves the resumable state.
+    """
+    step, best, history, elapsed_before = resumed
+    started = time.perf_counter()
+    running: list[float] = []
+    progress = tqdm(total=args.steps, initial=step, desc=description, unit="step")
+    while step < args.steps:
+        model.train()
+        running.append(optimizer_step(model, optimizer, batch_loss(), step=step, args=args))
+        step += 1
+        progress.update(1)
+        progress.set_postfix(train_bits=f"{np.mean(running[-50:]):.3f}")
+        if step % args.eval_every and step != args.steps:
+            continue
+        model.to("cpu")
+        validation = validation_bits()
+        model.to(device)
+        elapsed = elapsed_before + time.perf_counter() - started
+        history.append(
+            {
+                "step": step,
+                f"train_bits_per_{unit}": round(float(np.mean(running[-args.eval_every :])), 4),
+                f"validation_bits_per_{unit}": round(validation, 4),
+                "elapsed_s": round(elapsed, 1),
+            }
+        )
+        label = unit.replace("_", "-")
+        tqdm.write(
+            f"step {step}: train {history[-1][f'train_bits_per_{unit}']:.3f}, validation "
+            f"{validation:.3f} bits per {label}{note}, {elapsed / 60:.1f} min"
+        )
+        if validation < best:
+            best = validation
+            on_best(step)
+        training_state_save(
+            state_path,
+            model=model,
+            optimizer=optimizer,
+            rng=rng,
+            step=step,
+            best=best,
+            history=history,
+            elapsed_s=elapsed,
+        )
+        started, elapsed_before = time.perf_counter(), elapsed
+    progress.close()
+    return best
+
+
 def make_batch(
     encoded: dict, chorales: list, *, batch: int, crop: int, rng: np.random.Generator
 ) -> tuple[torch.Tensor, ...]:
@@ -195,58 +266,37 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ChoraleNet: {parameters:,} parameters on {device}; {len(train)} train chorales")
 
     encoded: dict = {}
-    started = time.perf_counter()
-    running = []
-    progress = tqdm(total=args.steps, initial=step, desc="training", unit="step")
-    while step < args.steps:
-        model.train()
+
+    def batch_loss() -> torch.Tensor:
         soprano, previous, current, targets = (
             t.to(device)
             for t in make_batch(encoded, train, batch=args.batch, crop=args.crop, rng=rng)
         )
         logits = model(soprano, previous, current)
-        loss = nn.functional.cross_entropy(
+        return nn.functional.cross_entropy(
             logits.reshape(-1, TOKENS), targets.reshape(-1), ignore_index=-100
         )
-        running.append(optimizer_step(model, optimizer, loss, step=step, args=args))
-        step += 1
-        progress.update(1)
-        progress.set_postfix(train_bits=f"{np.mean(running[-50:]):.3f}")
-        if step % args.eval_every == 0 or step == args.steps:
-            model.to("cpu")
-            bits, count = sequence_bits(model, validation)
-            model.to(device)
-            validation_bits = bits / count
-            elapsed = elapsed_before + time.perf_counter() - started
-            history.append(
-                {
-                    "step": step,
-                    "train_bits_per_voice_step": round(
-                        float(np.mean(running[-args.eval_every :])), 4
-                    ),
-                    "validation_bits_per_voice_step": round(validation_bits, 4),
-                    "elapsed_s": round(elapsed, 1),
-                }
-            )
-            tqdm.write(
-                f"step {step}: train {history[-1]['train_bits_per_voice_step']:.3f}, "
-                f"validation {validation_bits:.3f} bits per voice-step, {elapsed / 60:.1f} min"
-            )
-            if validation_bits < best:
-                best = validation_bits
-                export(model, args, out, history=history, parameters=parameters, step=step)
-            training_state_save(
-                state_path,
-                model=model,
-                optimizer=optimizer,
-                rng=rng,
-                step=step,
-                best=best,
-                history=history,
-                elapsed_s=elapsed,
-            )
-            started, elapsed_before = time.perf_counter(), elapsed
-    progress.close()
+
+    def validation_bits() -> float:
+        bits, count = sequence_bits(model, validation)
+        return bits / count
+
+    best = training_run(
+        model=model,
+        optimizer=optimizer,
+        args=args,
+        rng=rng,
+        device=device,
+        state_path=state_path,
+        resumed=(step, best, history, elapsed_before),
+        batch_loss=batch_loss,
+        validation_bits=validation_bits,
+        on_best=lambda step: export(
+            model, args, out, history=history, parameters=parameters, step=step
+        ),
+        unit="voice_step",
+        description="training",
+    )
     print(f"done: best validation {best:.3f} bits per voice-step -> {out / 'builtin.pt'}")
     if args.ship:
         checkpoint_ship(out, "builtin")

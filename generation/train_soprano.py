@@ -15,13 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from generation.dataset import SPLIT_SEED, load_dataset
 from generation.neural import allowed_shifts, file_sha256
@@ -35,9 +33,8 @@ from generation.soprano import (
 from generation.train import (
     checkpoint_ship,
     git_hash,
-    optimizer_step,
+    training_run,
     training_state_load,
-    training_state_save,
 )
 
 
@@ -108,65 +105,44 @@ def main(argv: list[str] | None = None) -> int:
         f"bigram baseline {baseline:.3f} bits per step on validation"
     )
     encoded: dict = {}
-    started = time.perf_counter()
-    running: list[float] = []
-    progress = tqdm(total=args.steps, initial=step, desc="training soprano", unit="step")
-    while step < args.steps:
-        model.train()
+
+    def batch_loss() -> torch.Tensor:
         features, targets = (
             t.to(device)
             for t in make_batch(encoded, train, batch=args.batch, crop=args.crop, rng=rng)
         )
         logits, _ = model(features)
-        loss = nn.functional.cross_entropy(
+        return nn.functional.cross_entropy(
             logits.reshape(-1, TOKENS), targets.reshape(-1), ignore_index=-100
         )
-        running.append(optimizer_step(model, optimizer, loss, step=step, args=args))
-        step += 1
-        progress.update(1)
-        progress.set_postfix(train_bits=f"{np.mean(running[-50:]):.3f}")
-        if step % args.eval_every == 0 or step == args.steps:
-            model.to("cpu")
-            bits, count = soprano_bits(model, validation)
-            model.to(device)
-            validation_bits = bits / count
-            elapsed = elapsed_before + time.perf_counter() - started
-            history.append(
-                {
-                    "step": step,
-                    "train_bits_per_step": round(float(np.mean(running[-args.eval_every :])), 4),
-                    "validation_bits_per_step": round(validation_bits, 4),
-                    "elapsed_s": round(elapsed, 1),
-                }
-            )
-            tqdm.write(
-                f"step {step}: train {history[-1]['train_bits_per_step']:.3f}, validation "
-                f"{validation_bits:.3f} bits per step (bigram {baseline:.3f}), "
-                f"{elapsed / 60:.1f} min"
-            )
-            if validation_bits < best:
-                best = validation_bits
-                export(
-                    model,
-                    args,
-                    out,
-                    history=history,
-                    parameters=parameters,
-                    step=step,
-                    baseline=baseline,
-                )
-            training_state_save(
-                state_path,
-                model=model,
-                optimizer=optimizer,
-                rng=rng,
-                step=step,
-                best=best,
-                history=history,
-                elapsed_s=elapsed,
-            )
-            started, elapsed_before = time.perf_counter(), elapsed
-    progress.close()
+
+    def validation_bits() -> float:
+        bits, count = soprano_bits(model, validation)
+        return bits / count
+
+    best = training_run(
+        model=model,
+        optimizer=optimizer,
+        args=args,
+        rng=rng,
+        device=device,
+        state_path=state_path,
+        resumed=(step, best, history, elapsed_before),
+        batch_loss=batch_loss,
+        validation_bits=validation_bits,
+        on_best=lambda step: export(
+            model,
+            args,
+            out,
+            history=history,
+            parameters=parameters,
+            step=step,
+            baseline=baseline,
+        ),
+        unit="step",
+        description="training soprano",
+        note=f" (bigram {baseline:.3f})",
+    )
     print(f"done: best validation {best:.3f} bits per step -> {out / 'soprano.pt'}")
     if args.ship:
         checkpoint_ship(out, "soprano")
