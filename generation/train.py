@@ -122,23 +122,28 @@ def training_run(
     args,
     rng: np.random.Generator,
     device: torch.device,
-    state_path: Path,
-    resumed: tuple[int, float, list, float],
+    out: Path,
     batch_loss: Callable[[], torch.Tensor],
     validation_bits: Callable[[], float],
-    on_best: Callable[[int], None],
+    on_best: Callable[[int, list], None],
     unit: str,
     description: str,
     note: str = "",
 ) -> float:
     """The training loop both models share; returns the best validation bits per ``unit``.
 
-    ``resumed``: (step, best, history, elapsed_s) from :func:`training_state_load` or fresh.
-    Every ``args.eval_every`` steps (and at the end) it measures validation bits on the CPU,
-    appends to ``history`` (keys ``train_bits_per_<unit>``, ``validation_bits_per_<unit>``,
-    ``elapsed_s``), calls ``on_best(step)`` on an improvement and saves the resumable state.
+    Resumes from ``out/state.pt`` when it exists. Every ``args.eval_every`` steps (and at the
+    end) it measures validation bits on the CPU, appends to the history (keys
+    ``train_bits_per_<unit>``, ``validation_bits_per_<unit>``, ``elapsed_s``), calls
+    ``on_best(step, history)`` on an improvement and saves the resumable state there.
     """
-    step, best, history, elapsed_before = resumed
+    out.mkdir(parents=True, exist_ok=True)
+    state_path = out / "state.pt"
+    step, best, history, elapsed_before = 0, float("inf"), [], 0.0
+    if state_path.exists():
+        step, best, history, elapsed_before = training_state_load(
+            state_path, model=model, optimizer=optimizer, rng=rng, device=device
+        )
     started = time.perf_counter()
     running: list[float] = []
     progress = tqdm(total=args.steps, initial=step, desc=description, unit="step")
@@ -169,7 +174,7 @@ def training_run(
         )
         if validation < best:
             best = validation
-            on_best(step)
+            on_best(step, history)
         training_state_save(
             state_path,
             model=model,
@@ -256,13 +261,6 @@ def main(argv: list[str] | None = None) -> int:
     parameters = sum(p.numel() for p in model.parameters())
 
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    state_path = out / "state.pt"
-    step, best, history, elapsed_before = 0, float("inf"), [], 0.0
-    if state_path.exists():
-        step, best, history, elapsed_before = training_state_load(
-            state_path, model=model, optimizer=optimizer, rng=rng, device=device
-        )
     print(f"ChoraleNet: {parameters:,} parameters on {device}; {len(train)} train chorales")
 
     encoded: dict = {}
@@ -287,11 +285,10 @@ def main(argv: list[str] | None = None) -> int:
         args=args,
         rng=rng,
         device=device,
-        state_path=state_path,
-        resumed=(step, best, history, elapsed_before),
+        out=out,
         batch_loss=batch_loss,
         validation_bits=validation_bits,
-        on_best=lambda step: export(
+        on_best=lambda step, history: export(
             model, args, out, history=history, parameters=parameters, step=step
         ),
         unit="voice_step",

@@ -34,7 +34,6 @@ from generation.train import (
     checkpoint_ship,
     git_hash,
     training_run,
-    training_state_load,
 )
 
 
@@ -93,13 +92,6 @@ def main(argv: list[str] | None = None) -> int:
     parameters = sum(p.numel() for p in model.parameters())
 
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    state_path = out / "state.pt"
-    step, best, history, elapsed_before = 0, float("inf"), [], 0.0
-    if state_path.exists():
-        step, best, history, elapsed_before = training_state_load(
-            state_path, model=model, optimizer=optimizer, rng=rng, device=device
-        )
     print(
         f"SopranoNet: {parameters:,} parameters on {device}; {len(train)} train chorales; "
         f"bigram baseline {baseline:.3f} bits per step on validation"
@@ -126,11 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         args=args,
         rng=rng,
         device=device,
-        state_path=state_path,
-        resumed=(step, best, history, elapsed_before),
+        out=out,
         batch_loss=batch_loss,
         validation_bits=validation_bits,
-        on_best=lambda step: export(
+        on_best=lambda step, history: export(
             model,
             args,
             out,
