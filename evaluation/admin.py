@@ -253,11 +253,40 @@ class ResponseInline(admin.TabularInline):
 
 @admin.register(Panelist)
 class PanelistAdmin(admin.ModelAdmin):
-    list_display = ["pseudonym", "study", "panel", "expertise", "simulated", "finished_at"]
-    list_filter = ["study", "panel", "expertise", "simulated"]
+    list_display = [
+        "pseudonym",
+        "study",
+        "panel",
+        "expertise",
+        "simulated",
+        "headphone_check",
+        "finished_at",
+    ]
+    list_filter = ["study", "panel", "expertise", "simulated", "headphone_passed"]
     search_fields = ["pseudonym", "instrument", "genres"]
-    readonly_fields = ["pseudonym", "consent_at", "created_at", "finished_at"]
+    readonly_fields = [
+        "pseudonym",
+        "consent_at",
+        "created_at",
+        "finished_at",
+        "headphone_check",
+        "headphone_passed",
+        "headphone_correct",
+        "headphone_attempts_made",
+    ]
     inlines = [ResponseInline]
+
+    @admin.display(description="headphone check")
+    def headphone_check(self, panelist):
+        """The outcome in words, e.g. "passed: 6 of 6 correct, 1 attempt"."""
+        if panelist.headphone_attempts_made == 0:
+            return "not run"
+        outcome = {True: "passed", False: "failed"}.get(panelist.headphone_passed, "in progress")
+        attempts = panelist.headphone_attempts_made
+        return (
+            f"{outcome}: {panelist.headphone_correct} of {panelist.study.headphone_items} "
+            f"correct, {attempts} attempt{'s' if attempts != 1 else ''}"
+        )
 
 
 @admin.register(Trial)

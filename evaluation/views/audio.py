@@ -50,6 +50,24 @@ def stimulus_response(stimulus: Stimulus, request) -> HttpResponse:
     return _blind_headers(response)
 
 
+def audio_bytes_response(body: bytes, content_type: str, request) -> HttpResponse:
+    """Audio made in memory (the headphone check's items), served like a stimulus: a 200, a
+    206 for one satisfiable byte range, else a 416, with the same blind headers."""
+    size = len(body)
+    wanted = byte_range(request.headers.get("Range", ""), size)
+    if wanted is False:
+        response = HttpResponse(status=416, content_type=content_type)
+        response["Content-Range"] = f"bytes */{size}"
+        return _blind_headers(response)
+    start, end = wanted or (0, size - 1)
+    part = body[start : end + 1] if request.method != "HEAD" else b""
+    response = HttpResponse(part, status=206 if wanted else 200, content_type=content_type)
+    if wanted:
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Content-Length"] = str(end - start + 1)
+    return _blind_headers(response)
+
+
 def _blind_headers(response: HttpResponse) -> HttpResponse:
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "no-store, private"
