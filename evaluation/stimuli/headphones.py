@@ -71,9 +71,11 @@ def item_wav(order: tuple[str, ...], sample_rate: int = SAMPLE_RATE) -> bytes:
     """The item as 16-bit PCM WAV bytes. Uncompressed on purpose: every order then has
     exactly the same size, so the length of a response cannot hint at the answer (a FLAC
     file's size would differ with the order)."""
+    # Rounded here, symmetrically: the antiphase channel stays the exact negative of the
+    # other one after quantisation (libsndfile's own float conversion is not symmetric).
+    pcm = np.round(item_audio(order, sample_rate).astype(np.float64) * 32767).astype(np.int16)
     buffer = io.BytesIO()
-    soundfile.write(buffer, item_audio(order, sample_rate), sample_rate, format="WAV",
-                    subtype="PCM_16")  # fmt: skip
+    soundfile.write(buffer, pcm, sample_rate, format="WAV", subtype="PCM_16")
     return buffer.getvalue()
 
 
