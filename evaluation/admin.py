@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from evaluation.exports import responses_csv
 from evaluation.models import (
+    HeadphoneItem,
     Invite,
     Job,
     Pair,
@@ -251,6 +252,23 @@ class ResponseInline(admin.TabularInline):
         return False
 
 
+class HeadphoneItemInline(admin.TabularInline):
+    """The panelist's headphone-check items with what they answered (researchers only)."""
+
+    model = HeadphoneItem
+    extra = 0
+    can_delete = False
+    fields = ["attempt", "index", "quiet_position", "antiphase_position", "answer", "correct"]
+    readonly_fields = fields
+
+    @admin.display(boolean=True)
+    def correct(self, item):
+        return item.correct
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Panelist)
 class PanelistAdmin(admin.ModelAdmin):
     list_display = [
@@ -274,7 +292,7 @@ class PanelistAdmin(admin.ModelAdmin):
         "headphone_correct",
         "headphone_attempts_made",
     ]
-    inlines = [ResponseInline]
+    inlines = [HeadphoneItemInline, ResponseInline]
 
     @admin.display(description="headphone check")
     def headphone_check(self, panelist):

@@ -79,10 +79,16 @@ def headphone_attempt_start(*, panelist: Panelist) -> list[HeadphoneItem]:
 
 @transaction.atomic
 def headphone_attempt_score(
-    *, panelist: Panelist, answers: dict[int, int], now: datetime | None = None
+    *,
+    panelist: Panelist,
+    answers: dict[int, int],
+    attempt: int | None = None,
+    now: datetime | None = None,
 ) -> HeadphoneOutcome:
     """Score the attempt in progress. `answers` maps each item's 1-based index to the tone
-    the panelist picked as quietest (1, 2 or 3); every item must be answered.
+    the panelist picked as quietest (1, 2 or 3); every item must be answered. `attempt`, when
+    given (the page sends the number it showed), must be the attempt in progress, so a
+    resubmitted form can never score the next attempt's items with the last one's answers.
 
     Passing needs `study.headphone_pass_min` correct items; a panelist who misses it on the
     last attempt is marked failed and gets no trials."""
@@ -91,7 +97,7 @@ def headphone_attempt_score(
     panelist = Panelist.objects.select_for_update().select_related("study").get(pk=panelist.pk)
     study = panelist.study
     items = headphone_open_items(panelist=panelist)
-    if not items:
+    if not items or (attempt is not None and attempt != items[0].attempt):
         raise ServiceError(
             "there is no headphone check in progress to answer; open the invite link again",
             code="no_headphone_check",

@@ -69,6 +69,13 @@ def _answers(post) -> dict[int, int]:
     return answers
 
 
+def _attempt(post) -> int | None:
+    try:
+        return int(post.get("attempt", ""))
+    except ValueError:
+        return None
+
+
 @never_cache
 @require_POST
 def answer(request, token: str):
@@ -79,7 +86,9 @@ def answer(request, token: str):
     if panelist is None:
         return redirect("listener:listen", token=token)
     try:
-        outcome = headphone_attempt_score(panelist=panelist, answers=_answers(request.POST))
+        outcome = headphone_attempt_score(
+            panelist=panelist, answers=_answers(request.POST), attempt=_attempt(request.POST)
+        )
     except ServiceError as exc:
         if exc.code == "no_headphone_check":
             return redirect("listener:listen", token=token)

@@ -104,3 +104,8 @@ def test_the_panelist_admin_shows_the_headphone_check_outcome(
     assert "not run" in listing
     page = client.get(reverse("admin:evaluation_panelist_change", args=[untested.pk]))
     assert "not run" in page.content.decode()
+    page = client.get(reverse("admin:evaluation_panelist_change", args=[panelist.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    # items right: 3 + 5 of the two attempts, and headphone_passed itself
+    assert html.count('alt="True"') == 3 + 5 + 1 and html.count('alt="False"') == 3 + 1

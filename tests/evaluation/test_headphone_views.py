@@ -218,3 +218,14 @@ def test_an_incomplete_form_is_shown_again_with_the_reason(joined, checked_invit
     assert post_answers(joined, checked_invite, {**answers, "item-2": "x"}).status_code == 400
     panelist.refresh_from_db()
     assert panelist.headphone_attempts_made == 0
+
+
+def test_a_resubmitted_first_attempt_cannot_score_the_second(joined, checked_invite):
+    panelist = Panelist.objects.get()
+    first = {**form(items_of(panelist), 2), "attempt": "1"}
+    post_answers(joined, checked_invite, first)
+    again = post_answers(joined, checked_invite, first)
+    assert (again.status_code, again["Location"]) == (302, checked_invite.path())
+    panelist.refresh_from_db()
+    assert (panelist.headphone_attempts_made, panelist.headphone_passed) == (1, None)
+    assert [item.answer for item in items_of(panelist)] == [None] * 6
