@@ -28,33 +28,11 @@
   var playing = null;
   var failed = false;
 
-  function context() {
-    if (!ctx) {
-      var Context = window.AudioContext || window.webkitAudioContext;
-      if (!Context) {
-        return null;
-      }
-      try {
-        if (navigator.audioSession) {
-          navigator.audioSession.type = "playback";
-        }
-      } catch (ignored) {
-        /* not supported */
-      }
-      ctx = new Context();
-    }
-    return ctx;
-  }
+  var webAudio = window.earshotWebAudio;
 
-  function decode(bytes) {
-    return new Promise(function (resolve, reject) {
-      var promise = ctx.decodeAudioData(bytes, resolve, function (error) {
-        reject(error || new Error("decode failed"));
-      });
-      if (promise && promise.then) {
-        promise.then(resolve, reject);
-      }
-    });
+  function context() {
+    ctx = ctx || webAudio.createContext();
+    return ctx;
   }
 
   function radios(index) {
@@ -88,15 +66,11 @@
     audio
       .resume()
       .then(function () {
-        return fetch(urls[index], { credentials: "same-origin", cache: "no-store" });
+        return webAudio.fetchBytes(urls[index]);
       })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error("HTTP " + response.status);
-        }
-        return response.arrayBuffer();
+      .then(function (bytes) {
+        return webAudio.decode(audio, bytes);
       })
-      .then(decode)
       .then(function (buffer) {
         var source = audio.createBufferSource();
         source.buffer = buffer;

@@ -229,3 +229,14 @@ def test_a_resubmitted_first_attempt_cannot_score_the_second(joined, checked_inv
     panelist.refresh_from_db()
     assert (panelist.headphone_attempts_made, panelist.headphone_passed) == (1, None)
     assert [item.answer for item in items_of(panelist)] == [None] * 6
+
+
+def test_a_check_turned_on_after_joining_starts_only_on_post(client, invite):
+    panelist = join(client, invite)  # the study had no check then
+    Study.objects.filter(pk=invite.study_id).update(headphone_check=True)
+    html = client.get(invite.path()).content.decode()
+    assert "Start the headphone check" in html
+    assert HeadphoneItem.objects.count() == 0
+    assert client.post(invite.path()).status_code == 302
+    assert [item.attempt for item in items_of(panelist)] == [1] * 6
+    assert "Sound 6 of 6" in client.get(invite.path()).content.decode()
