@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from evaluation.exports import responses_csv
 from evaluation.models import (
+    HeadphoneItem,
     Invite,
     Job,
     Pair,
@@ -251,13 +252,59 @@ class ResponseInline(admin.TabularInline):
         return False
 
 
+class HeadphoneItemInline(admin.TabularInline):
+    """The panelist's headphone-check items with what they answered (researchers only)."""
+
+    model = HeadphoneItem
+    extra = 0
+    can_delete = False
+    fields = ["attempt", "index", "quiet_position", "antiphase_position", "answer", "correct"]
+    readonly_fields = fields
+
+    @admin.display(boolean=True)
+    def correct(self, item):
+        return item.correct
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Panelist)
 class PanelistAdmin(admin.ModelAdmin):
-    list_display = ["pseudonym", "study", "panel", "expertise", "simulated", "finished_at"]
-    list_filter = ["study", "panel", "expertise", "simulated"]
+    list_display = [
+        "pseudonym",
+        "study",
+        "panel",
+        "expertise",
+        "simulated",
+        "headphone_check",
+        "finished_at",
+    ]
+    list_filter = ["study", "panel", "expertise", "simulated", "headphone_passed"]
     search_fields = ["pseudonym", "instrument", "genres"]
-    readonly_fields = ["pseudonym", "consent_at", "created_at", "finished_at"]
-    inlines = [ResponseInline]
+    readonly_fields = [
+        "pseudonym",
+        "consent_at",
+        "created_at",
+        "finished_at",
+        "headphone_check",
+        "headphone_passed",
+        "headphone_correct",
+        "headphone_attempts_made",
+    ]
+    inlines = [HeadphoneItemInline, ResponseInline]
+
+    @admin.display(description="headphone check")
+    def headphone_check(self, panelist):
+        """The outcome in words, e.g. "passed: 6 of 6 correct, 1 attempt"."""
+        if panelist.headphone_attempts_made == 0:
+            return "not run"
+        outcome = {True: "passed", False: "failed"}.get(panelist.headphone_passed, "in progress")
+        attempts = panelist.headphone_attempts_made
+        return (
+            f"{outcome}: {panelist.headphone_correct} of {panelist.study.headphone_items} "
+            f"correct, {attempts} attempt{'s' if attempts != 1 else ''}"
+        )
 
 
 @admin.register(Trial)

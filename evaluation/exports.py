@@ -38,6 +38,7 @@ RESPONSE_COLUMNS = (
     "trial_id",
     "position_swapped",
     "catch_passed",
+    "headphone_check_passed",
 )
 
 SUMMARY_COLUMNS = ("section", "key", "metric", "value")
@@ -112,6 +113,7 @@ def response_row(response: Response, study: Study, config_hash: str) -> dict:
         "trial_id": trial.pk,
         "position_swapped": trial.swapped,
         "catch_passed": _flag(trial.catch_passed(response.choice)),
+        "headphone_check_passed": _flag(response.panelist.headphone_passed),
     }
 
 

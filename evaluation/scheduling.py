@@ -10,6 +10,7 @@ Rules (DESIGN.md "Flow", step 3):
   seed: `planned_catch_trials` of positions 2..planned, each a catch pair (reference vs its
   low-pass anchor, or one excerpt twice) the panelist has not had yet, A/B side drawn too;
 - reservations expire and return to the pool with a fresh token;
+- no trial at all before the panelist has passed the study's headphone check;
 - concurrency: candidate rows are locked with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL,
   and the claim itself is a conditional UPDATE, so two panelists never hold the same slot.
 """
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from evaluation.models import Pair, Panelist, Trial
 from evaluation.models.study import opaque_token
+from evaluation.selectors.headphones import headphone_check_pending
 
 MAX_CLAIM_ATTEMPTS = 8
 
@@ -146,7 +148,12 @@ def _claim(panelist: Panelist, now: datetime) -> Trial | None:
 
 
 def trial_next(*, panelist: Panelist, now: datetime | None = None) -> Trial | None:
-    """The trial to show now: the open one (resume), else a newly claimed slot, else None."""
+    """The trial to show now: the open one (resume), else a newly claimed slot, else None.
+
+    None as well while the panelist has not passed the study's headphone check: nothing is
+    reserved for someone who may never be allowed to listen."""
+    if headphone_check_pending(panelist=panelist):
+        return None
     now = now or timezone.now()
     trial = open_trial(panelist, now)
     if trial is not None:

@@ -1,11 +1,13 @@
 from django.urls import path, re_path
 
-from evaluation.views import listener, research
+from evaluation.views import headphones, listener, research
 
 listener_patterns = (
     [
         path("<str:token>/", listener.listen, name="listen"),
         path("<str:token>/t/<str:trial_token>/answer", listener.answer, name="answer"),
+        path("<str:token>/headphones", headphones.answer, name="headphones"),
+        path("<str:token>/h/<str:item_token>", headphones.audio, name="headphones-audio"),
         re_path(
             r"^(?P<token>[\w-]+)/t/(?P<trial_token>[\w-]+)/(?P<side>[ab])$",
             listener.audio,

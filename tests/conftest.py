@@ -69,7 +69,8 @@ def manifest(audio_folder) -> Path:
 
 @pytest.fixture
 def prepared_study(db, media_root, manifest):
-    """An opened study: 3 prompts, human reference vs model-x, K=4 slots per pair."""
+    """An opened study: 3 prompts, human reference vs model-x, K=4 slots per pair; no
+    headphone check."""
     from evaluation.models import Study
     from evaluation.services.stimuli import stimuli_prepare
     from evaluation.services.studies import study_open
@@ -77,8 +78,9 @@ def prepared_study(db, media_root, manifest):
 
     tracks_import(study_slug="pilot", manifest=manifest)
     Study.objects.filter(slug="pilot").update(
-        min_listen_s=2.0, excerpt_s=3.0, ratings_per_pair=4, trials_per_panelist=3, seed=7
-    )
+        min_listen_s=2.0, excerpt_s=3.0, ratings_per_pair=4, trials_per_panelist=3, seed=7,
+        headphone_check=False,  # tests of the check turn it on (test_headphones*.py)
+    )  # fmt: skip
     study = Study.objects.get(slug="pilot")
     stimuli_prepare(study=study)
     return study_open(study=study)
@@ -139,7 +141,7 @@ def catch_study(db, media_root, manifest):
     tracks_import(study_slug="qc", manifest=manifest)
     Study.objects.filter(slug="qc").update(
         min_listen_s=1.0, excerpt_s=3.0, ratings_per_pair=2, trials_per_panelist=3, seed=5,
-        catch_rate=0.34,
+        catch_rate=0.34, headphone_check=False,
     )  # fmt: skip
     study = Study.objects.get(slug="qc")
     stimuli_prepare(study=study)

@@ -33,6 +33,10 @@ class StudySerializer(serializers.ModelSerializer):
             "codec",
             "bitrate_kbps",
             "catch_rate",
+            "headphone_check",
+            "headphone_items",
+            "headphone_pass_min",
+            "headphone_attempts",
         ]
         read_only_fields = fields
 

@@ -1,5 +1,5 @@
 from evaluation.models.job import Job
-from evaluation.models.panel import Expertise, Invite, Panel, Panelist
+from evaluation.models.panel import Expertise, HeadphoneItem, Invite, Panel, Panelist
 from evaluation.models.study import Pair, Prompt, Stimulus, Study, System, Track
 from evaluation.models.trial import Choice, GuessAI, Response, Trial
 
@@ -7,6 +7,7 @@ __all__ = [
     "Choice",
     "Expertise",
     "GuessAI",
+    "HeadphoneItem",
     "Invite",
     "Job",
     "Pair",

@@ -92,6 +92,17 @@ class Panelist(models.Model):
     planned_trials = models.PositiveIntegerField(default=0, help_text="Catch trials included.")
     planned_catch_trials = models.PositiveIntegerField(default=0)
     simulated = models.BooleanField(default=False)
+    headphone_passed = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Headphone check: passed, failed every attempt, or empty while not run.",
+    )
+    headphone_correct = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Correct items in the last scored attempt."
+    )
+    headphone_attempts_made = models.PositiveSmallIntegerField(
+        default=0, help_text="Headphone-check attempts scored so far."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -100,3 +111,33 @@ class Panelist(models.Model):
 
     def __str__(self) -> str:
         return self.pseudonym
+
+
+class HeadphoneItem(models.Model):
+    """One item of a panelist's headphone check: three tones, one 6 dB quieter and one in
+    antiphase between the channels. Which is which stays on the server; the page only gets
+    the opaque token of the item's audio."""
+
+    panelist = models.ForeignKey(Panelist, related_name="headphone_items", on_delete=models.CASCADE)
+    attempt = models.PositiveSmallIntegerField(help_text="1-based attempt number.")
+    index = models.PositiveSmallIntegerField(help_text="1-based order within the attempt.")
+    token = models.CharField(max_length=64, unique=True, default=opaque_token, editable=False)
+    quiet_position = models.PositiveSmallIntegerField(help_text="1-3: the 6 dB quieter tone.")
+    antiphase_position = models.PositiveSmallIntegerField(help_text="1-3: the antiphase tone.")
+    answer = models.PositiveSmallIntegerField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["panelist", "attempt", "index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["panelist", "attempt", "index"], name="unique_headphone_item"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.panelist} headphone item {self.attempt}.{self.index}"
+
+    @property
+    def correct(self) -> bool | None:
+        return None if self.answer is None else self.answer == self.quiet_position

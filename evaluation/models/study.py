@@ -101,6 +101,28 @@ class Study(models.Model):
     )
     ask_liked = models.BooleanField(default=True)
     ask_ai = models.BooleanField(default=True)
+    headphone_check = models.BooleanField(
+        default=True,
+        help_text=(
+            "Screen panelists with the antiphase headphone check (Woods et al. 2017) before "
+            "their first trial; a panelist who fails every attempt gets no trials."
+        ),
+    )
+    headphone_items = models.PositiveSmallIntegerField(
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="Items per headphone-check attempt (three tones each; which is quietest?).",
+    )
+    headphone_pass_min = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="Correct items needed to pass one attempt (at most the number of items).",
+    )
+    headphone_attempts = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="Attempts a panelist gets at the headphone check.",
+    )
     consent_text = models.TextField(
         default=(
             "You will hear pairs of short music excerpts and answer a few questions about each. "
@@ -136,6 +158,10 @@ class Study(models.Model):
         "catch_rate",
         "ask_liked",
         "ask_ai",
+        "headphone_check",
+        "headphone_items",
+        "headphone_pass_min",
+        "headphone_attempts",
     )
 
     def protocol(self) -> dict:
@@ -149,6 +175,15 @@ class Study(models.Model):
             raise ValidationError({"codec": "Opus stimuli need a sample rate of 48000 Hz."})
         if self.codec == self.Codec.MP3 and self.sample_rate not in (32000, 44100, 48000):
             raise ValidationError({"codec": "MP3 stimuli need 32000, 44100 or 48000 Hz."})
+        if self.headphone_pass_min > self.headphone_items:
+            raise ValidationError(
+                {
+                    "headphone_pass_min": (
+                        f"At most the number of items ({self.headphone_items}): a panelist "
+                        f"cannot get {self.headphone_pass_min} right."
+                    )
+                }
+            )
 
     def config_hash(self) -> str:
         """First 16 hex digits of the SHA-256 of the protocol, stable across runs."""

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from evaluation.models import Panelist, Trial
 from evaluation.scheduling import answered_count, free_slots
+from evaluation.selectors.headphones import headphone_check_pending
 
 
 def panelist_open_trial(*, panelist: Panelist) -> Trial | None:
@@ -23,6 +24,8 @@ def panelist_has_more_trials(*, panelist: Panelist) -> bool:
     number is not reached, and a slot for a prompt they have not heard is free now (not
     held by another listener's unexpired reservation)."""
     if panelist.finished_at is not None or not panelist.study.is_open:
+        return False
+    if headphone_check_pending(panelist=panelist):
         return False
     if answered_count(panelist) >= panelist.planned_trials:
         return False

@@ -3,6 +3,7 @@ and B (only Content-Length and Content-Range carry numbers, and those match too:
 a pair have the same size), no caching, and HTTP Range support for players that seek."""
 
 import re
+from collections.abc import Callable
 
 from django.http import HttpResponse
 
@@ -34,15 +35,33 @@ def stimulus_response(stimulus: Stimulus, request) -> HttpResponse:
     only the requested bytes from storage."""
     content_type = CODEC_CONTENT_TYPES.get(stimulus.codec, "application/octet-stream")
     with stimulus.file.open("rb") as handle:
-        size = stimulus.file.size
-        wanted = byte_range(request.headers.get("Range", ""), size)
-        if wanted is False:
-            response = HttpResponse(status=416, content_type=content_type)
-            response["Content-Range"] = f"bytes */{size}"
-            return _blind_headers(response)
-        start, end = wanted or (0, size - 1)
-        handle.seek(start)
-        body = handle.read(end - start + 1) if request.method != "HEAD" else b""
+
+        def read(start: int, length: int) -> bytes:
+            handle.seek(start)
+            return handle.read(length)
+
+        return ranged_response(stimulus.file.size, read, content_type, request)
+
+
+def audio_bytes_response(body: bytes, content_type: str, request) -> HttpResponse:
+    """Audio made in memory (the headphone check's items), served like a stimulus."""
+    return ranged_response(
+        len(body), lambda start, length: body[start : start + length], content_type, request
+    )
+
+
+def ranged_response(
+    size: int, read: Callable[[int, int], bytes], content_type: str, request
+) -> HttpResponse:
+    """A 200 with all `size` bytes, a 206 for one satisfiable byte range, else a 416, with
+    the blind headers; `read(start, length)` gives the bytes (not called for HEAD)."""
+    wanted = byte_range(request.headers.get("Range", ""), size)
+    if wanted is False:
+        response = HttpResponse(status=416, content_type=content_type)
+        response["Content-Range"] = f"bytes */{size}"
+        return _blind_headers(response)
+    start, end = wanted or (0, size - 1)
+    body = read(start, end - start + 1) if request.method != "HEAD" else b""
     response = HttpResponse(body, status=206 if wanted else 200, content_type=content_type)
     if wanted:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"

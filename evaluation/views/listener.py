@@ -5,7 +5,7 @@ plays as A or B: audio comes through per-trial opaque URLs and answers are score
 import json
 
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -13,26 +13,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from evaluation.forms import ProfileForm
 from evaluation.models import Invite, Panelist, Trial
 from evaluation.scheduling import answered_count, trial_reserve
+from evaluation.selectors.headphones import headphone_check_pending
 from evaluation.selectors.listening import panelist_has_more_trials, panelist_open_trial
 from evaluation.services import ServiceError
+from evaluation.services.headphones import headphone_attempt_start
 from evaluation.services.panelists import panelist_join
 from evaluation.services.responses import Answer, required_listen_s, response_record
+from evaluation.views import headphones
 from evaluation.views.audio import stimulus_response
-
-
-def _session_key(invite: Invite) -> str:
-    return f"earshot:panelist:{invite.study_id}"
-
-
-def _current_panelist(request, invite: Invite) -> Panelist | None:
-    panelist_id = request.session.get(_session_key(invite))
-    if panelist_id is None:
-        return None
-    return Panelist.objects.filter(pk=panelist_id, study_id=invite.study_id).first()
-
-
-def _invite(token: str) -> Invite:
-    return get_object_or_404(Invite.objects.select_related("study", "panel"), token=token)
+from evaluation.views.session import current_panelist, invite_or_404, session_key
 
 
 @never_cache
@@ -40,16 +29,20 @@ def _invite(token: str) -> Invite:
 def listen(request, token: str):
     """One URL for the whole flow: what it shows depends on where the panelist is.
 
-    GET only reads: it shows the trial already reserved for the panelist (so a reload or a
-    reopened tab resumes it). Reserving the next trial is a state change and happens on POST:
-    on joining, on each answer (views.answer) and on the "Continue" button of this page."""
-    invite = _invite(token)
-    panelist = _current_panelist(request, invite)
+    GET only reads: it shows the headphone check in progress, or the trial already reserved
+    for the panelist (so a reload or a reopened tab resumes it). Making check items and
+    reserving the next trial are state changes and happen on POST: on joining, on the
+    check's answers (views.headphones), on each answer (views.answer) and on the buttons of
+    this page."""
+    invite = invite_or_404(token)
+    panelist = current_panelist(request, invite)
     if panelist is None:
         return _enrol(request, invite)
     if request.method == "POST":
-        trial_reserve(panelist=panelist)
+        _advance(panelist)
         return redirect("listener:listen", token=token)
+    if headphone_check_pending(panelist=panelist):
+        return headphones.headphone_page(request, invite, panelist)
     trial = panelist_open_trial(panelist=panelist)
     if trial is None:
         if panelist_has_more_trials(panelist=panelist):
@@ -77,6 +70,14 @@ def listen(request, token: str):
     return render(request, "listener/trial.html", context)
 
 
+def _advance(panelist: Panelist) -> None:
+    """The panelist's next step: the headphone check while it is pending, else a trial."""
+    if headphone_check_pending(panelist=panelist):
+        headphone_attempt_start(panelist=panelist)
+    else:
+        trial_reserve(panelist=panelist)
+
+
 def _enrol(request, invite: Invite):
     refusal = invite.refusal()
     if refusal:
@@ -93,15 +94,15 @@ def _enrol(request, invite: Invite):
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:
-            request.session[_session_key(invite)] = panelist.pk
-            trial_reserve(panelist=panelist)
+            request.session[session_key(invite)] = panelist.pk
+            _advance(panelist)
             return redirect("listener:listen", token=invite.token)
     return render(request, "listener/consent.html", {"form": form, "study": invite.study})
 
 
 def _owned_trial(request, token: str, trial_token: str) -> tuple[Panelist, Trial]:
-    invite = _invite(token)
-    panelist = _current_panelist(request, invite)
+    invite = invite_or_404(token)
+    panelist = current_panelist(request, invite)
     trial = (
         Trial.objects.select_related("pair__first", "pair__second", "pair__study")
         .filter(token=trial_token, pair__study_id=invite.study_id)
@@ -153,8 +154,8 @@ def _parse_answer(body: bytes) -> Answer:
 @never_cache
 @require_POST
 def answer(request, token: str, trial_token: str):
-    invite = _invite(token)
-    panelist = _current_panelist(request, invite)
+    invite = invite_or_404(token)
+    panelist = current_panelist(request, invite)
     if panelist is None:
         return JsonResponse(
             {"error": "no_session", "detail": "your session has ended; open the invite link again"},

@@ -68,45 +68,15 @@
 
   /* ---------- audio ---------- */
 
-  function createContext() {
-    var Context = window.AudioContext || window.webkitAudioContext;
-    if (!Context) {
-      return null;
-    }
-    try {
-      // Let iOS play through the silent switch (Safari 16.4+); harmless elsewhere.
-      if (navigator.audioSession) {
-        navigator.audioSession.type = "playback";
-      }
-    } catch (ignored) {
-      /* not supported */
-    }
-    return new Context();
-  }
-
-  function fetchBytes(url) {
-    return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
-      if (!response.ok) {
-        throw new Error("HTTP " + response.status);
-      }
-      return response.arrayBuffer();
-    });
-  }
+  var webAudio = window.earshotWebAudio;
+  var fetchBytes = webAudio.fetchBytes;
 
   function decode(bytes) {
-    // Older Safari only has the callback form; newer browsers return a promise as well.
-    return new Promise(function (resolve, reject) {
-      var promise = ctx.decodeAudioData(bytes, resolve, function (error) {
-        reject(error || new Error("decode failed"));
-      });
-      if (promise && promise.then) {
-        promise.then(resolve, reject);
-      }
-    });
+    return webAudio.decode(ctx, bytes);
   }
 
   function load() {
-    ctx = createContext();
+    ctx = webAudio.createContext();
     if (!ctx) {
       fail("Your browser cannot play this test (no Web Audio). Please use a recent Chrome, Firefox or Safari.");
       return;

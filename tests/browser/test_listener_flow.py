@@ -1,6 +1,7 @@
-"""A panelist in a real browser: invite link → consent → every trial played in Web Audio and
-answered → thank-you, and the answers land in the database and the export. Also: nothing on
-the trial page names a system, and the page works on a 360 px wide phone."""
+"""A panelist in a real browser: invite link → consent → headphone check (every sound played
+in Web Audio, the quietest tone picked) → every trial played and answered → thank-you, and
+the answers land in the database and the export. Also: nothing on the trial page names a
+system, and the check and trial pages work on a 360 px wide phone."""
 
 import csv
 import io
@@ -12,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from evaluation.exports import responses_csv
-from evaluation.models import Panelist, Response
+from evaluation.models import Panelist, Response, Study
 from evaluation.services.simulation import panel_simulate
 from tests.browser.conftest import MIN_LISTEN_S, SCREENSHOTS, SYSTEM_NAMES
 
@@ -49,6 +50,52 @@ def enrol(page, url: str, screenshot: str | None = None):
         page.screenshot(path=SCREENSHOTS / screenshot, full_page=True)
     with page.expect_navigation():
         page.click("#start")
+
+
+HEADPHONES = "() => window.earshotHeadphones.state()"
+
+
+def pass_headphone_check(page, screenshot: str | None = None, tap: bool = False) -> Panelist:
+    """Play every sound of the check and pick its quietest tone. The answers come from the
+    database, as a listener with headphones would hear them; the page itself cannot know
+    them. Sound 1 is answered with the keyboard, the rest with clicks (or taps)."""
+    page.wait_for_selector("h1 >> text=Please put on your headphones")
+    page.wait_for_function("() => window.earshotHeadphones !== undefined")
+    panelist = Panelist.objects.latest("created_at")
+    items = list(panelist.headphone_items.filter(answer__isnull=True).order_by("index"))
+    state = page.evaluate(HEADPHONES)
+    assert state == {"sounds": 6, "played": [False] * 6, "playing": None, "contextState": "none"}
+    assert page.is_disabled("input[name=item-1][value='1']")
+    assert page.is_disabled("#check-submit")
+    if screenshot:
+        page.screenshot(path=SCREENSHOTS / screenshot, full_page=True)
+    for number, item in enumerate(items):
+        play = page.locator(f"#hp-{item.index} .hp-play")
+        if tap:
+            play.tap()
+        elif number == 0:
+            play.focus()
+            page.keyboard.press("Enter")
+        else:
+            play.click()
+        page.wait_for_function(f"() => window.earshotHeadphones.state().played[{number}]")
+        assert page.evaluate(HEADPHONES)["contextState"] == "running"
+        if number == 0 and not tap:
+            # Focus lands on tone 1 when the sound ends; arrows pick another tone.
+            if item.quiet_position == 1:
+                page.keyboard.press("Space")
+            for _ in range(item.quiet_position - 1):
+                page.keyboard.press("ArrowRight")
+        else:
+            option = page.locator(f"#hp-{item.index} label.option").nth(item.quiet_position - 1)
+            option.tap() if tap else option.click()
+        assert page.is_checked(f"input[name=item-{item.index}][value='{item.quiet_position}']")
+    assert page.is_enabled("#check-submit")
+    with page.expect_navigation():
+        page.tap("#check-submit") if tap else page.click("#check-submit")
+    panelist.refresh_from_db()
+    assert (panelist.headphone_passed, panelist.headphone_correct) == (True, 6)
+    return panelist
 
 
 def wait_for_player(page) -> dict:
@@ -109,6 +156,7 @@ def test_a_panelist_answers_every_trial_and_the_answers_reach_the_export(
     errors: list[str] = []
     context, page = open_page(browser, errors, viewport={"width": 1100, "height": 900})
     enrol(page, live_server.url + invite.path(), screenshot="consent-desktop.png")
+    pass_headphone_check(page, screenshot="headphones-desktop.png")
 
     # (choice, liked A, liked B, guess) per trial; the first is answered by keyboard.
     plan = [("a", "Yes", "No", "b"), ("b", "Yes", "Yes", "a"), ("tie", "No", "No", "unsure")]
@@ -176,7 +224,8 @@ def test_a_panelist_answers_every_trial_and_the_answers_reach_the_export(
 
 
 def test_the_trial_page_never_names_a_system(browser, live_server, listening_study):
-    _, invite = listening_study
+    study, invite = listening_study
+    Study.objects.filter(pk=study.pk).update(headphone_check=False)  # not about the check
     errors: list[str] = []
     context, page = open_page(browser, errors)
     enrol(page, live_server.url + invite.path())
@@ -233,6 +282,15 @@ def test_a_phone_shows_the_answer_buttons_without_horizontal_scroll(
     phone = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "has_touch": True}
     context, page = open_page(browser, errors, **phone)
     enrol(page, live_server.url + invite.path(), screenshot="consent-phone.png")
+    page.wait_for_selector("h1 >> text=Please put on your headphones")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    check_targets = page.locator("#headphone-form label.option, .hp-play, #check-submit")
+    assert check_targets.count() == 6 * 3 + 6 + 1
+    for index in range(check_targets.count()):
+        box = check_targets.nth(index).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+        assert box["height"] >= 44
+    pass_headphone_check(page, screenshot="headphones-phone.png", tap=True)
     wait_for_player(page)
     page.screenshot(path=SCREENSHOTS / "trial-phone-locked.png", full_page=True)
     page.tap("#play")

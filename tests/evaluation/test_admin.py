@@ -81,3 +81,31 @@ def test_the_generate_action_queues_one_job_per_draft_study(client, admin_user, 
     shown = [str(m) for m in response.context["messages"]]
     assert "live: study 'live' is open; tracks can be generated for a draft only" in shown
     assert "Queued track generation for 1 study(ies)." in shown
+
+
+def test_the_panelist_admin_shows_the_headphone_check_outcome(
+    client, admin_user, prepared_study, make_panelist
+):
+    from evaluation.services.headphones import headphone_attempt_score, headphone_attempt_start
+
+    Study.objects.filter(pk=prepared_study.pk).update(headphone_check=True)
+    panelist = make_panelist()
+    for correct in (3, 5):
+        items = headphone_attempt_start(panelist=panelist)
+        answers = {
+            item.index: item.quiet_position if n < correct else item.antiphase_position
+            for n, item in enumerate(items)
+        }
+        headphone_attempt_score(panelist=panelist, answers=answers)
+    untested = make_panelist()
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:evaluation_panelist_changelist")).content.decode()
+    assert "passed: 5 of 6 correct, 2 attempts" in listing
+    assert "not run" in listing
+    page = client.get(reverse("admin:evaluation_panelist_change", args=[untested.pk]))
+    assert "not run" in page.content.decode()
+    page = client.get(reverse("admin:evaluation_panelist_change", args=[panelist.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    # items right: 3 + 5 of the two attempts, and headphone_passed itself
+    assert html.count('alt="True"') == 3 + 5 + 1 and html.count('alt="False"') == 3 + 1

@@ -122,3 +122,31 @@ def test_catch_trials_are_exported_with_whether_they_were_passed(catch_study, an
         )
     assert sorted(by_panelist[careful.pseudonym]) == [("0", ""), ("0", ""), ("0", ""), ("1", "1")]
     assert sorted(by_panelist[careless.pseudonym]) == [("0", ""), ("0", ""), ("0", ""), ("1", "0")]
+
+
+def test_the_headphone_check_outcome_is_the_last_column(prepared_study, make_panelist, answer_all):
+    from evaluation.exports import responses_csv
+    from evaluation.models import Study
+    from evaluation.services.headphones import headphone_attempt_score, headphone_attempt_start
+
+    unchecked = make_panelist()
+    answer_all(unchecked, lambda trial: "a")
+    Study.objects.filter(pk=prepared_study.pk).update(headphone_check=True)
+    checked = make_panelist()
+    items = headphone_attempt_start(panelist=checked)
+    headphone_attempt_score(
+        panelist=checked, answers={item.index: item.quiet_position for item in items}
+    )
+    answer_all(checked, lambda trial: "b")
+    panel_simulate(study=prepared_study, panelists=1, seed=2)
+
+    assert RESPONSE_COLUMNS[-2:] == ("catch_passed", "headphone_check_passed")
+    rows = list(csv.DictReader(io.StringIO(responses_csv(prepared_study))))
+    outcome = {}
+    for row in rows:
+        outcome.setdefault(row["panelist_id"], set()).add(row["headphone_check_passed"])
+    simulated = {row["panelist_id"] for row in rows if row["simulated"] == "1"}
+    assert outcome.pop(checked.pseudonym) == {"1"}
+    assert outcome.pop(unchecked.pseudonym) == {""}
+    assert len(simulated) == 1
+    assert outcome == {simulated.pop(): {""}}  # simulated panelists skip the check
