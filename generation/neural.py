@@ -60,6 +60,11 @@ def degree_index(pitches: np.ndarray, tonic: int) -> np.ndarray:
     return np.where(pitches == REST, 12, (pitches - tonic) % 12)
 
 
+def position_index(steps: int, *, meter: str, bar_offset: int) -> np.ndarray:
+    """int64 [steps]: 16th-note position in the bar (3/4 offset by 16 so meters stay apart)."""
+    return (bar_offset + np.arange(steps)) % METERS[meter] + (16 if meter == "3/4" else 0)
+
+
 def voice_tokens(pitches: np.ndarray, onsets: np.ndarray) -> np.ndarray:
     """int64 [3, steps] target tokens of the lower voices (rows 1..3 of a setting)."""
     pitches = pitches.astype(np.int64)
@@ -79,8 +84,7 @@ def soprano_features(
 ) -> np.ndarray:
     """int64 [9, steps]: the conditioning rows (see ``ChoraleNet.soprano_inputs``)."""
     steps = len(pitches)
-    bar_steps = METERS[meter]
-    position = (bar_offset + np.arange(steps)) % bar_steps + (16 if meter == "3/4" else 0)
+    position = position_index(steps, meter=meter, bar_offset=bar_offset)
     from_start = np.minimum(np.arange(steps) // 4, BUCKETS - 1)
     to_end = np.minimum((steps - 1 - np.arange(steps)) // 4, BUCKETS - 1)
     return np.stack(

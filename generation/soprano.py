@@ -26,8 +26,15 @@ import torch
 from torch import nn
 
 from generation.backends.base import VOICE_RANGES
-from generation.dataset import METERS, REST, Chorale
-from generation.neural import CHECKPOINT_DIR, _draw, allowed_shifts, load_weights
+from generation.dataset import REST, Chorale
+from generation.neural import (
+    CHECKPOINT_DIR,
+    _draw,
+    allowed_shifts,
+    degree_index,
+    load_weights,
+    position_index,
+)
 
 LOWEST, HIGHEST = VOICE_RANGES["soprano"]
 HOLD, REST_TOKEN = 0, 1
@@ -58,11 +65,6 @@ def sounding_index(pitch: np.ndarray) -> np.ndarray:
     return np.where(pitch == REST, 0, pitch - LOWEST + 1)
 
 
-def position_index(steps: int, *, meter: str, bar_offset: int) -> np.ndarray:
-    """int64 [steps]: 16th-note position in the bar (3/4 offset by 16 so meters stay apart)."""
-    return (bar_offset + np.arange(steps)) % METERS[meter] + (16 if meter == "3/4" else 0)
-
-
 def step_features(
     pitches: np.ndarray,
     onsets: np.ndarray,
@@ -82,7 +84,7 @@ def step_features(
     onset = np.zeros(steps, dtype=np.int64)
     onset[1:] = onsets[:-1]
     degree = np.full(steps, 12)
-    degree[1:] = np.where(pitches[:-1] == REST, 12, (pitches[:-1] - key_tonic) % 12)
+    degree[1:] = degree_index(pitches[:-1], key_tonic)
     return np.stack(
         [
             sound,
