@@ -10,36 +10,8 @@ from collections.abc import Iterable, Iterator
 
 from evaluation.models import Response, Study
 
-RESPONSE_COLUMNS = (
-    "study",
-    "response_id",
-    "panelist_id",
-    "panel",
-    "expertise",
-    "prompt_id",
-    "system_a",
-    "system_b",
-    "track_a",
-    "track_b",
-    "choice",
-    "preferred_system",
-    "liked_a",
-    "liked_b",
-    "guess_ai",
-    "listen_a_s",
-    "listen_b_s",
-    "is_catch",
-    "simulated",
-    "started_at",
-    "submitted_at",
-    "study_config_hash",
-    "seed",
-    "ai_side",
-    "trial_id",
-    "position_swapped",
-    "catch_passed",
-    "headphone_check_passed",
-)
+# One contract for writer and reader: the stats module (pure, no Django) reads these columns.
+from evaluation.stats.responses import RESPONSE_COLUMNS
 
 SUMMARY_COLUMNS = ("section", "key", "metric", "value")
 

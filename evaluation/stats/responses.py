@@ -52,8 +52,9 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     "trial_id",
     "position_swapped",
     "catch_passed",
+    "headphone_check_passed",
 )
-"""The export's columns, in export order."""
+"""The export's columns, in export order (``evaluation.exports`` writes exactly these)."""
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("panelist_id", "system_a", "system_b", "choice")
 """The least a CSV of pairwise votes must have to be summarised."""
