@@ -140,7 +140,6 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # kombu's default control folder is ./control relative to the working directory.
         "control_folder": str(_CELERY_DIR / "control"),
     }
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"

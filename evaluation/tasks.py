@@ -4,7 +4,7 @@ from celery import shared_task
 
 from evaluation.models import Job
 from evaluation.services.generation import tracks_generate
-from evaluation.services.jobs import job_run
+from evaluation.services.jobs import TASK_NAMES, job_run
 from evaluation.services.stimuli import stimuli_prepare
 
 
@@ -16,7 +16,7 @@ def _prepare(job: Job, progress) -> dict:
     }
 
 
-@shared_task(name="evaluation.prepare_stimuli")
+@shared_task(name=TASK_NAMES[Job.Kind.PREPARE_STIMULI])
 def prepare_stimuli_task(job_id: int) -> str:
     return job_run(job_id=job_id, work=_prepare).status
 
@@ -32,12 +32,6 @@ def _generate(job: Job, progress) -> dict:
     }
 
 
-@shared_task(name="evaluation.generate_tracks")
+@shared_task(name=TASK_NAMES[Job.Kind.GENERATE_TRACKS])
 def generate_tracks_task(job_id: int) -> str:
     return job_run(job_id=job_id, work=_generate).status
-
-
-TASKS_BY_KIND = {
-    Job.Kind.PREPARE_STIMULI: prepare_stimuli_task,
-    Job.Kind.GENERATE_TRACKS: generate_tracks_task,
-}

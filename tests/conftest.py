@@ -156,8 +156,8 @@ def answer_all():
 
     from django.utils import timezone
 
-    from evaluation.scheduling import trial_mark_served, trial_next
     from evaluation.services.responses import Answer, response_record
+    from evaluation.services.scheduling import trial_mark_served, trial_next
 
     def walk(panelist, choose):
         served = []

@@ -2,6 +2,7 @@
 the attempt in progress. Nothing here writes (the check's page is shown on GET)."""
 
 from evaluation.models import HeadphoneItem, Panelist
+from evaluation.stimuli.headphones import ORDERS
 
 
 def headphone_check_pending(*, panelist: Panelist) -> bool:
@@ -26,3 +27,14 @@ def headphone_open_items(*, panelist: Panelist) -> list[HeadphoneItem]:
 
 def headphone_attempts_left(*, panelist: Panelist) -> int:
     return max(0, panelist.study.headphone_attempts - panelist.headphone_attempts_made)
+
+
+def headphone_item_order(*, item: HeadphoneItem) -> tuple[str, ...]:
+    """The tone order an item plays, one of ``stimuli.headphones.ORDERS`` (e.g. ``("reference",
+    "quiet", "antiphase")``), from the 1-based quiet and antiphase positions it stores."""
+    return next(
+        order
+        for order in ORDERS
+        if order.index("quiet") + 1 == item.quiet_position
+        and order.index("antiphase") + 1 == item.antiphase_position
+    )

@@ -1,13 +1,13 @@
 """Reads for the listener pages: what a panelist has reserved and whether more can come.
 
 Nothing here writes: the trial page's GET must never change state (reservations are made on
-POST through ``scheduling.trial_reserve``)."""
+POST through ``services.scheduling.trial_reserve``)."""
 
 from django.utils import timezone
 
 from evaluation.models import Panelist, Trial
-from evaluation.scheduling import answered_count, free_slots
 from evaluation.selectors.headphones import headphone_check_pending
+from evaluation.selectors.scheduling import answered_count, free_slots
 
 
 def panelist_open_trial(*, panelist: Panelist) -> Trial | None:

@@ -1,11 +1,22 @@
-"""Background jobs: queue on commit, report progress, honour cancellation."""
+"""Background jobs: queue on commit, report progress, honour cancellation.
+
+Jobs are sent to the worker by task name, so this module never imports ``evaluation.tasks``
+(the tasks import the services they run, never the other way round)."""
 
 from collections.abc import Callable
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
 from evaluation.models import Job, Study
+
+# The Celery task that runs each kind of job; evaluation.tasks registers its tasks under
+# these names.
+TASK_NAMES: dict[str, str] = {
+    Job.Kind.PREPARE_STIMULI: "evaluation.prepare_stimuli",
+    Job.Kind.GENERATE_TRACKS: "evaluation.generate_tracks",
+}
 
 
 class JobCancelled(Exception):
@@ -14,11 +25,9 @@ class JobCancelled(Exception):
 
 def job_queue(*, study: Study, kind: str, parameters: dict | None = None) -> Job:
     """Create a job and send it to the worker once the surrounding transaction commits."""
-    from evaluation import tasks
-
+    task_name = TASK_NAMES[kind]
     job = Job.objects.create(study=study, kind=kind, parameters=parameters or {})
-    task = tasks.TASKS_BY_KIND[kind]
-    transaction.on_commit(lambda: task.delay(job.pk))
+    transaction.on_commit(lambda: current_app.send_task(task_name, args=[job.pk]))
     return job
 
 

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from evaluation.models import Choice, GuessAI, Panelist, Response, Trial
-from evaluation.scheduling import answered_count
+from evaluation.selectors.scheduling import answered_count
 from evaluation.services import ServiceError
 
 # Allowance for timer granularity between the browser's clock and the rule, in seconds.

@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from evaluation.models import Expertise, Invite, Panel, Panelist, Study
-from evaluation.scheduling import trial_mark_served, trial_next
 from evaluation.services.panelists import panelist_join
 from evaluation.services.responses import Answer, required_listen_s, response_record
+from evaluation.services.scheduling import trial_mark_served, trial_next
 
 SIMULATED_PANEL = "simulated"
 

@@ -10,11 +10,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from evaluation.models import HeadphoneItem, Invite, Panelist
-from evaluation.scheduling import trial_reserve
-from evaluation.selectors.headphones import headphone_attempts_left, headphone_open_items
+from evaluation.selectors.headphones import (
+    headphone_attempts_left,
+    headphone_item_order,
+    headphone_open_items,
+)
 from evaluation.services import ServiceError
 from evaluation.services.headphones import headphone_attempt_score, headphone_attempt_start
-from evaluation.stimuli.headphones import ORDERS, item_wav
+from evaluation.services.scheduling import trial_reserve
+from evaluation.stimuli.headphones import item_wav
 from evaluation.views.audio import audio_bytes_response
 from evaluation.views.session import current_panelist, invite_or_404
 
@@ -108,10 +112,4 @@ def audio(request, token: str, item_token: str):
     item = HeadphoneItem.objects.filter(token=item_token).first()
     if panelist is None or item is None or item.panelist_id != panelist.pk:
         raise Http404("No such sound for this listener.")
-    order = next(
-        order
-        for order in ORDERS
-        if order.index("quiet") + 1 == item.quiet_position
-        and order.index("antiphase") + 1 == item.antiphase_position
-    )
-    return audio_bytes_response(item_wav(order), "audio/wav", request)
+    return audio_bytes_response(item_wav(headphone_item_order(item=item)), "audio/wav", request)

@@ -12,13 +12,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from evaluation.forms import ProfileForm
 from evaluation.models import Invite, Panelist, Trial
-from evaluation.scheduling import answered_count, trial_reserve
 from evaluation.selectors.headphones import headphone_check_pending
 from evaluation.selectors.listening import panelist_has_more_trials, panelist_open_trial
+from evaluation.selectors.scheduling import answered_count
 from evaluation.services import ServiceError
 from evaluation.services.headphones import headphone_attempt_start
 from evaluation.services.panelists import panelist_join
 from evaluation.services.responses import Answer, required_listen_s, response_record
+from evaluation.services.scheduling import trial_reserve
 from evaluation.views import headphones
 from evaluation.views.audio import stimulus_response
 from evaluation.views.session import current_panelist, invite_or_404, session_key

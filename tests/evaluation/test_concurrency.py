@@ -9,8 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from evaluation.models import Response, Trial
-from evaluation.scheduling import trial_mark_served, trial_next
 from evaluation.services.responses import Answer, response_record
+from evaluation.services.scheduling import trial_mark_served, trial_next
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,6 @@ from collections import Counter
 import pytest
 
 from evaluation.models import HeadphoneItem, Panelist, Study, Trial
-from evaluation.scheduling import trial_reserve
 from evaluation.selectors.headphones import headphone_check_pending, headphone_open_items
 from evaluation.services import ServiceError
 from evaluation.services.headphones import (
@@ -14,6 +13,7 @@ from evaluation.services.headphones import (
     headphone_attempt_start,
     headphone_orders,
 )
+from evaluation.services.scheduling import trial_reserve
 from evaluation.services.simulation import panel_simulate
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from evaluation.models import Response
-from evaluation.scheduling import trial_mark_served, trial_next
 from evaluation.services import ServiceError
 from evaluation.services.responses import Answer, response_record
+from evaluation.services.scheduling import trial_mark_served, trial_next
 
 pytestmark = pytest.mark.django_db
 

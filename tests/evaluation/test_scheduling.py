@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from evaluation.models import Panel, Trial
-from evaluation.scheduling import trial_mark_served, trial_next
 from evaluation.services.responses import Answer, response_record
+from evaluation.services.scheduling import trial_mark_served, trial_next
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_order_is_randomised_per_panelist_and_reproducible(prepared_study, make_
 
 
 def test_the_same_seed_gives_the_same_first_trial_order(prepared_study, make_panelist):
-    from evaluation.scheduling import order_key
+    from evaluation.selectors.scheduling import order_key
 
     keys = sorted(
         prepared_study.pairs.values_list("pk", flat=True), key=lambda pk: order_key(7, 1, pk)
@@ -110,7 +110,7 @@ def test_nothing_is_served_when_the_study_is_closed(prepared_study, make_panelis
 
 def test_catch_trials_are_mixed_in_at_the_study_rate_and_never_first(catch_study, answer_all):
     from evaluation.models import Pair
-    from evaluation.scheduling import catch_positions
+    from evaluation.selectors.scheduling import catch_positions
     from evaluation.services.panelists import invite_create, panelist_join
 
     assert Trial.objects.count() == 3 * 2  # slots for regular pairs only
