@@ -22,7 +22,6 @@ from functools import cache
 import numpy as np
 
 from generation.backends import Melody, Voices, get_harmonizer
-from generation.backends.builtin import checkpoint_ships
 from generation.dataset import SPLITS, Chorale, load_dataset
 from generation.pairs import REFERENCE_SYSTEM, PromptPair, prompt_seed, render_track
 from generation.soprano import CHECKPOINT_PATH as SOPRANO_CHECKPOINT
@@ -49,11 +48,6 @@ def excerpt(chorale: Chorale, steps: int) -> Chorale:
         onsets=chorale.onsets[:, :steps].copy(),
         fermatas=chorale.fermatas[:steps].copy(),
     )
-
-
-def continuation_ships() -> bool:
-    """True when both the harmonizer's and the soprano model's checkpoints ship."""
-    return SOPRANO_CHECKPOINT.is_file() and checkpoint_ships()
 
 
 @cache
