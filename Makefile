@@ -5,6 +5,11 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Every printed link (admin, results, invites) uses HOST and PORT unless the URL is set.
+EARSHOT_PUBLIC_URL ?= http://$(HOST):$(PORT)
+VAR_DIR := $(or $(EARSHOT_VAR_DIR),var)
+# A local run's key: DJANGO_SECRET_KEY if exported, else the file config.local_setup made.
+LOCAL := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)}" EARSHOT_PUBLIC_URL="$(EARSHOT_PUBLIC_URL)"
 
 .PHONY: demo test install install-test lint serve bench train clean
 
@@ -25,13 +30,14 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 demo: install
-	mkdir -p var
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo
-	$(PY) manage.py serve --host $(HOST) --port $(PORT)
+	$(PY) -m config.local_setup
+	$(LOCAL) $(PY) manage.py migrate --noinput
+	$(LOCAL) $(PY) manage.py demo
+	$(LOCAL) $(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 serve: install
-	$(PY) manage.py serve --host $(HOST) --port $(PORT)
+	$(PY) -m config.local_setup
+	$(LOCAL) $(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 lint: install-test
 	$(VENV)/bin/ruff check .
@@ -42,7 +48,8 @@ test: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m config.local_setup
+	$(LOCAL) $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 
 # Speed checks: each benchmark times its own baseline in the same run (docs/benchmarks.md).

@@ -5,7 +5,6 @@ deployment fails at start-up with a sentence instead of a stack trace deep in a 
 """
 
 import os
-import secrets
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -47,16 +46,41 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def secret_key(var_dir: Path) -> str:
-    """DJANGO_SECRET_KEY, or a random key generated once into var/secret_key (never committed)."""
-    from_env = os.environ.get("DJANGO_SECRET_KEY")
+SECRET_KEY_HELP = (
+    "Set it in the environment to a long random value, the same for every web and worker "
+    "process, e.g. export DJANGO_SECRET_KEY=\"$(python -c 'import secrets; "
+    "print(secrets.token_urlsafe(50))')\". For a local run on this machine, `make demo` and "
+    "`make serve` create var/secret_key and pass it on (or run `python -m config.local_setup` "
+    "and start manage.py with DEBUG=1, which reads that file)."
+)
+
+
+def var_dir(base_dir: Path) -> Path:
+    """Where local state lives (SQLite file, secret key, broker files): EARSHOT_VAR_DIR, or
+    var/ in the checkout."""
+    return Path(env_str("EARSHOT_VAR_DIR", str(base_dir / "var")))
+
+
+def secret_key(*, debug: bool, key_file: Path) -> str:
+    """The SECRET_KEY: DJANGO_SECRET_KEY from the environment; with DEBUG on, else the local
+    key file that `python -m config.local_setup` creates. Never writes anything.
+
+    Raises ImproperlyConfigured when there is no key, naming the variable and how to set it:
+    with DEBUG off (any deployment) only the environment counts."""
+    from_env = os.environ.get("DJANGO_SECRET_KEY", "").strip()
     if from_env:
         return from_env
-    key_file = var_dir / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    if not debug:
+        raise ImproperlyConfigured(
+            f"DJANGO_SECRET_KEY is not set and DEBUG is off. {SECRET_KEY_HELP}"
+        )
+    try:
+        from_file = key_file.read_text().strip()
+    except FileNotFoundError:
+        from_file = ""
+    if not from_file:
+        raise ImproperlyConfigured(
+            f"DJANGO_SECRET_KEY is not set and {key_file} does not exist (or is empty). "
+            f"{SECRET_KEY_HELP}"
+        )
+    return from_file

@@ -2,19 +2,25 @@
 
 Local default: SQLite and a filesystem Celery broker under var/, so `make demo` needs no server.
 Production: DATABASE_URL=postgres://..., CELERY_BROKER_URL=redis://..., DJANGO_SECRET_KEY, DEBUG=0.
+
+Importing these settings never writes: the folders under var/ and the local secret key file
+are made by the commands that need them (`python -m config.local_setup`, run by `make demo`,
+`make serve` and `make test`; `manage.py serve`; the test run).
 """
 
 from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_int, env_list, env_str, secret_key
+from config.env import env_bool, env_int, env_list, env_str, secret_key, var_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("EARSHOT_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = var_dir(BASE_DIR)
 
-SECRET_KEY = secret_key(VAR_DIR)
 DEBUG = env_bool("DEBUG", False)
+# With DEBUG off only DJANGO_SECRET_KEY counts; a missing one stops start-up with a sentence.
+LOCAL_SECRET_KEY_FILE = VAR_DIR / "secret_key"
+SECRET_KEY = secret_key(debug=DEBUG, key_file=LOCAL_SECRET_KEY_FILE)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -87,7 +93,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -130,8 +135,7 @@ SPECTACULAR_SETTINGS = {
 _CELERY_DIR = VAR_DIR / "celery"
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("out", "processed", "control"):
-        (_CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
+    # The folders themselves are made by config.local_setup.local_folders_ensure.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_CELERY_DIR / "out"),
         "data_folder_out": str(_CELERY_DIR / "out"),

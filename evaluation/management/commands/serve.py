@@ -5,6 +5,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from config.local_setup import local_folders_ensure
+
 
 class Command(BaseCommand):
     help = "Run the web server and one Celery worker together; Ctrl-C stops both."
@@ -14,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", default="8000")
 
     def handle(self, *args, host, port, **options):
+        local_folders_ensure()  # the filesystem broker's folders, before the worker reads them
         python = sys.executable
         processes = [
             subprocess.Popen(
