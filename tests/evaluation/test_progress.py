@@ -1,0 +1,27 @@
+"""The management commands' progress bar: no empty "0item" bar, the finished bar once."""
+
+import io
+
+from evaluation.management.commands._progress import progress_bar
+
+
+def frames(text: str) -> list[str]:
+    """What each redraw showed before the bar itself: e.g. "tracks: 100%"."""
+    return [frame.split("|")[0] for frame in text.split("\r") if frame.strip()]
+
+
+def test_a_bar_starts_at_its_total_and_prints_the_finished_state_once():
+    stream = io.StringIO()
+    with progress_bar("tracks", stream) as update:
+        for done in range(1, 4):
+            update(done, 3)
+    assert frames(stream.getvalue()) == ["tracks:   0%", "tracks: 100%"]
+    assert stream.getvalue().count("3/3") == 1
+    assert "0item" not in stream.getvalue()
+
+
+def test_a_stage_that_never_reports_prints_nothing():
+    stream = io.StringIO()
+    with progress_bar("tracks", stream):
+        pass
+    assert stream.getvalue() == ""
