@@ -2,6 +2,7 @@
 queue jobs, listen to stimuli and download exports."""
 
 from django.contrib import admin, messages
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -22,6 +23,7 @@ from evaluation.models import (
     Track,
     Trial,
 )
+from evaluation.selectors.studies import studies_with_counts
 from evaluation.services import ServiceError
 from evaluation.services.generation import generation_parameters_clean
 from evaluation.services.jobs import job_cancel, job_queue
@@ -69,17 +71,20 @@ class StudyAdmin(admin.ModelAdmin):
     ]
     prepopulated_fields = {"slug": ["title"]}
 
-    @admin.display(description="pairs")
+    def get_queryset(self, request):
+        return studies_with_counts(super().get_queryset(request))
+
+    @admin.display(description="pairs", ordering="pair_count")
     def n_pairs(self, study):
-        return study.pairs.count()
+        return study.pair_count
 
-    @admin.display(description="panelists")
+    @admin.display(description="panelists", ordering="panelist_count")
     def n_panelists(self, study):
-        return study.panelists.count()
+        return study.panelist_count
 
-    @admin.display(description="responses")
+    @admin.display(description="responses", ordering="response_count")
     def n_responses(self, study):
-        return Response.objects.filter(trial__pair__study=study).count()
+        return study.response_count
 
     @admin.display(description="results")
     def links(self, study):
@@ -209,9 +214,14 @@ class PairAdmin(admin.ModelAdmin):
     list_filter = ["study", "is_catch"]
     search_fields = ["prompt__external_id"]
 
-    @admin.display(description="ratings")
+    def get_queryset(self, request):
+        rated = Count("trials", filter=Q(trials__response__isnull=False))
+        related = ("study", "prompt", "first__track__system", "second__track__system")
+        return super().get_queryset(request).select_related(*related).annotate(rating_count=rated)
+
+    @admin.display(description="ratings", ordering="rating_count")
     def n_ratings(self, pair):
-        return pair.trials.filter(response__isnull=False).count()
+        return pair.rating_count
 
 
 @admin.register(Panel)
@@ -219,9 +229,12 @@ class PanelAdmin(admin.ModelAdmin):
     list_display = ["name", "description", "n_panelists"]
     search_fields = ["name", "description"]
 
-    @admin.display(description="panelists")
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(panelist_count=Count("panelists"))
+
+    @admin.display(description="panelists", ordering="panelist_count")
     def n_panelists(self, panel):
-        return panel.panelists.count()
+        return panel.panelist_count
 
 
 @admin.register(Invite)

@@ -1,5 +1,7 @@
 """The Django admin: study pages, the open action's checks, and who gets in."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -109,3 +111,39 @@ def test_the_panelist_admin_shows_the_headphone_check_outcome(
     assert page.status_code == 200
     # items right: 3 + 5 of the two attempts, and headphone_passed itself
     assert html.count('alt="True"') == 3 + 5 + 1 and html.count('alt="False"') == 3 + 1
+
+
+def study_list_queries(client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(CHANGELIST).status_code == 200
+    return len(queries)
+
+
+def test_the_study_list_costs_as_many_queries_for_five_studies_as_for_one(
+    client, admin_user, prepared_study, django_assert_num_queries
+):
+    client.force_login(admin_user)
+    one = study_list_queries(client)
+    for index in range(4):
+        Study.objects.create(slug=f"more-{index}", title=f"More {index}")
+    with django_assert_num_queries(one):
+        assert client.get(CHANGELIST).status_code == 200
+
+
+def test_the_study_list_counts_pairs_panelists_and_responses(
+    client, admin_user, prepared_study, make_panelist, answer_all
+):
+    answer_all(make_panelist(), lambda trial: "a")
+    make_panelist()
+    Study.objects.create(slug="empty", title="Empty")
+    client.force_login(admin_user)
+    page = client.get(CHANGELIST).content.decode()
+    cells = {
+        name: re.findall(rf'<td class="field-{name}">(\d+)</td>', page)
+        for name in ("n_pairs", "n_panelists", "n_responses")
+    }
+    # Newest first: the empty study, then the pilot (3 pairs, 2 panelists, 3 answers).
+    assert cells == {"n_pairs": ["0", "3"], "n_panelists": ["0", "2"], "n_responses": ["0", "3"]}
