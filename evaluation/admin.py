@@ -30,6 +30,19 @@ from evaluation.services.jobs import job_cancel, job_queue
 from evaluation.services.studies import study_close, study_open
 
 
+def rounded(field: str, unit: str, *, description: str, digits: int = 1, signed: bool = False):
+    """An admin column or read-only field showing the float model field `field` rounded, with
+    its unit: "-23.0 LUFS", not the stored -23.000000066819357."""
+    sign = "+" if signed else ""
+
+    @admin.display(description=description, ordering=field)
+    def show(self, instance) -> str:
+        value = getattr(instance, field)
+        return "-" if value is None else f"{value:{sign}.{digits}f} {unit}"
+
+    return show
+
+
 class InviteInline(admin.TabularInline):
     model = Invite
     extra = 0
@@ -176,10 +189,11 @@ class PromptAdmin(admin.ModelAdmin):
 
 @admin.register(Track)
 class TrackAdmin(admin.ModelAdmin):
-    list_display = ["prompt", "system", "format", "duration_s", "sample_rate", "channels"]
+    list_display = ["prompt", "system", "format", "duration", "sample_rate", "channels"]
     list_filter = ["system", "prompt__study", "format"]
     search_fields = ["prompt__external_id", "system__name", "sha256", "original_name"]
     readonly_fields = ["sha256", "provenance", "created_at"]
+    duration = rounded("duration_s", "s", description="duration", digits=2)
 
 
 @admin.register(Stimulus)
@@ -187,19 +201,51 @@ class StimulusAdmin(admin.ModelAdmin):
     list_display = [
         "track",
         "kind",
-        "loudness_lufs",
-        "true_peak_dbtp",
-        "gain_db",
-        "peak_reduction_db",
-        "excerpt_start_s",
-        "duration_s",
+        "loudness",
+        "true_peak",
+        "gain",
+        "peak_reduction",
+        "excerpt_start",
+        "duration",
         "codec",
         "size_bytes",
         "player",
     ]
     list_filter = ["kind", "codec", "track__prompt__study", "track__system"]
     search_fields = ["track__prompt__external_id", "track__system__name"]
-    readonly_fields = [field.name for field in Stimulus._meta.fields] + ["player"]
+    # Every field read-only, the measured floats rounded with their units.
+    fields = [
+        "track",
+        "kind",
+        "file_name",
+        "codec",
+        "sample_rate",
+        "channels",
+        "duration",
+        "excerpt_start",
+        "loudness",
+        "true_peak",
+        "gain",
+        "peak_reduction",
+        "bitrate_kbps",
+        "size_bytes",
+        "sha256",
+        "created_at",
+        "player",
+    ]
+    readonly_fields = fields
+    loudness = rounded("loudness_lufs", "LUFS", description="loudness")
+    true_peak = rounded("true_peak_dbtp", "dBTP", description="true peak")
+    gain = rounded("gain_db", "dB", description="gain", signed=True)
+    peak_reduction = rounded("peak_reduction_db", "dB", description="peak reduction")
+    excerpt_start = rounded("excerpt_start_s", "s", description="excerpt start", digits=2)
+    duration = rounded("duration_s", "s", description="duration", digits=2)
+
+    @admin.display(description="file")
+    def file_name(self, stimulus):
+        # Media has no URL (stimuli are served by a view that checks access), so the plain
+        # file field, which links to its URL, cannot be shown.
+        return stimulus.file.name
 
     @admin.display(description="listen")
     def player(self, stimulus):

@@ -147,3 +147,21 @@ def test_the_study_list_counts_pairs_panelists_and_responses(
     }
     # Newest first: the empty study, then the pilot (3 pairs, 2 panelists, 3 answers).
     assert cells == {"n_pairs": ["0", "3"], "n_panelists": ["0", "2"], "n_responses": ["0", "3"]}
+
+
+def test_stimulus_measurements_show_rounded_with_their_units(client, admin_user, prepared_study):
+    from evaluation.models import Stimulus
+
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:evaluation_stimulus_changelist")).content.decode()
+    stimuli = list(Stimulus.objects.order_by("-pk"))
+    assert re.findall(r'<td class="field-loudness">(.*?)</td>', page) == [
+        f"{stimulus.loudness_lufs:.1f} LUFS" for stimulus in stimuli
+    ]
+    assert re.findall(r'<td class="field-gain">(.*?)</td>', page) == [
+        f"{stimulus.gain_db:+.1f} dB" for stimulus in stimuli
+    ]
+    detail = client.get(reverse("admin:evaluation_stimulus_change", args=[stimuli[0].pk]))
+    html = detail.content.decode()
+    assert f'<div class="readonly">{stimuli[0].loudness_lufs:.1f} LUFS</div>' in html
+    assert repr(stimuli[0].loudness_lufs) not in html
