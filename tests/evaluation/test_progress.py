@@ -2,6 +2,8 @@
 
 import io
 
+from django.core.management.base import OutputWrapper
+
 from evaluation.management.commands._progress import progress_bar
 
 
@@ -12,11 +14,14 @@ def frames(text: str) -> list[str]:
 
 def test_a_bar_starts_at_its_total_and_prints_the_finished_state_once():
     stream = io.StringIO()
-    with progress_bar("tracks", stream) as update:
+    with progress_bar("tracks", OutputWrapper(stream)) as update:  # a command's self.stderr
         for done in range(1, 4):
             update(done, 3)
-    assert frames(stream.getvalue()) == ["tracks:   0%", "tracks: 100%"]
+    shown = frames(stream.getvalue())  # redraws in between depend on the clock (0.1 s)
+    assert (shown[0], shown[-1]) == ("tracks:   0%", "tracks: 100%")
+    assert shown.count("tracks: 100%") == 1
     assert stream.getvalue().count("3/3") == 1
+    assert stream.getvalue().count("\n") == 1  # redraws stay on one line; the end closes it
     assert "0item" not in stream.getvalue()
 
 

@@ -11,6 +11,9 @@ def progress_bar(description: str, stream):
 
     The bar starts at the first report, when the total is known (no empty "0item" bar), is
     redrawn at most every 0.1 s, and its finished state is printed once, when it closes."""
+    # A command's self.stderr is Django's OutputWrapper, which ends every write with a
+    # newline: each redraw of the bar became a line of its own. tqdm gets the raw stream.
+    stream = getattr(stream, "_out", stream)
     bar = None
 
     def update(done: int, total: int) -> None:
