@@ -126,8 +126,8 @@ def test_a_researcher_can_listen_to_any_stimulus_and_see_its_measurements_in_the
     client.force_login(admin_user)
     page = client.get(reverse("admin:evaluation_stimulus_changelist")).content.decode()
     assert f'<audio controls preload="none" src="{url}">' in page
-    assert f"{stimulus.loudness_lufs}"[:6] in page
-    assert "peak reduction db" in page.lower()
+    assert f'<td class="field-loudness">{stimulus.loudness_lufs:.1f} LUFS</td>' in page
+    assert f'<td class="field-peak_reduction">{stimulus.peak_reduction_db:.1f} dB</td>' in page
 
 
 def test_outsiders_and_anonymous_users_cannot_listen_to_stimuli(client, prepared_study, outsider):
