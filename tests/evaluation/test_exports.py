@@ -140,7 +140,7 @@ def test_the_headphone_check_outcome_is_the_last_column(prepared_study, make_pan
     answer_all(checked, lambda trial: "b")
     panel_simulate(study=prepared_study, panelists=1, seed=2)
 
-    assert RESPONSE_COLUMNS[-2:] == ("catch_passed", "headphone_check_passed")
+    assert RESPONSE_COLUMNS[26:28] == ("catch_passed", "headphone_check_passed")
     rows = list(csv.DictReader(io.StringIO(responses_csv(prepared_study))))
     outcome = {}
     for row in rows:
