@@ -1,6 +1,12 @@
 """The listening log: its shape is checked strictly, and "heard" is the passage heard on both
 sides (positions wrap at the loop length)."""
 
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from evaluation.listening_log import (
@@ -11,6 +17,8 @@ from evaluation.listening_log import (
     parse_listening_log,
     summarize,
 )
+
+LISTENER_JS = Path(__file__).resolve().parents[2] / "static" / "earshot" / "listener.js"
 
 
 def event(t, kind, side, pos):
@@ -157,3 +165,44 @@ def test_a_log_longer_than_the_cap_is_refused():
     with pytest.raises(ListeningLogError) as refused:
         parse_listening_log({"loop_s": 3, "events": events})
     assert str(refused.value) == "listening: 10001 events is more than the 10000 accepted"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to run the page's code")
+def test_the_trial_page_computes_exactly_what_the_server_computes(tmp_path):
+    """The page unlocks the questions by its own copy of the rule (listener.js): on random
+    logs, both copies give the same numbers to the last bit."""
+    rng = random.Random(3)
+    logs = []
+    for _ in range(200):
+        loop_s = round(rng.uniform(1, 20), 4)
+        t_ms, events = 0.0, []
+        for _ in range(rng.randint(1, 40)):
+            t_ms = round(t_ms + rng.uniform(0, 4000), 1)
+            kind = rng.choice(["play", "pause", "switch", "seek", "play"])
+            events.append(event(t_ms, kind, rng.choice("ab"), round(rng.uniform(0, loop_s), 4)))
+        logs.append({"loop_s": loop_s, "events": events})
+    source = LISTENER_JS.read_text()
+    rule = source[source.index("function segmentPositions") : source.index("// The log so far")]
+    script = tmp_path / "rule.js"
+    script.write_text(
+        rule + "const logs = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
+        "console.log(JSON.stringify(logs.map((l) => summarize(l.events, l.loop_s))));\n"
+    )
+    ran = subprocess.run(
+        ["node", str(script)], input=json.dumps(logs), capture_output=True, text=True, check=True
+    )
+    page = json.loads(ran.stdout)
+    server = []
+    for raw in logs:
+        summary = summarize(parse_listening_log(raw))
+        server.append(
+            {
+                "playedA": summary.played_a_s,
+                "playedB": summary.played_b_s,
+                "heardA": summary.heard_a_s,
+                "heardB": summary.heard_b_s,
+                "overlap": summary.heard_overlap_s,
+                "switches": summary.switches,
+            }
+        )
+    assert page == server
