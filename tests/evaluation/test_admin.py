@@ -109,3 +109,13 @@ def test_the_panelist_admin_shows_the_headphone_check_outcome(
     assert page.status_code == 200
     # items right: 3 + 5 of the two attempts, and headphone_passed itself
     assert html.count('alt="True"') == 3 + 5 + 1 and html.count('alt="False"') == 3 + 1
+
+
+def test_listening_evidence_is_shown_in_the_admin_and_cannot_be_edited(client, admin_user):
+    from django.urls import reverse
+
+    client.force_login(admin_user)
+    for model in ("listeningevidence", "stimulusfetch"):
+        listing = client.get(reverse(f"admin:evaluation_{model}_changelist"))
+        assert listing.status_code == 200
+        assert client.get(reverse(f"admin:evaluation_{model}_add")).status_code == 403
