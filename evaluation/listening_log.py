@@ -7,8 +7,8 @@ docs/data-dictionary.md ("The listening log").
 
 A log is ``{"loop_s": L, "events": [{"t": ms, "type": ..., "side": "a"|"b", "pos": s}, ...]}``:
 
-- ``t``: milliseconds since the trial page's time origin (``performance.now()``), never
-  decreasing;
+- ``t``: milliseconds on the trial page's monotonic clock (``performance.now()``), never
+  decreasing; only differences between events carry meaning;
 - ``type``: ``play``, ``pause``, ``switch`` (``side`` is the side now audible), ``seek``
   (``pos`` is the new position) or ``submit`` (the last event, when the answer was sent);
 - ``side``: the side audible after the event; ``pos``: the position in the excerpt, in

@@ -166,9 +166,9 @@ def test_a_log_without_play_is_refused_as_not_heard(long_trial):
     ("events", "options", "detail"),
     [
         (
-            [event(5, "play", "a", 0.0), event(45, "submit", "a", 0.0)],
+            [event(5, "play", "a", 0.0), event(46.5, "submit", "a", 0.0)],
             {"after_s": 40.0},
-            "listening: an event at 45.0 s is later than the trial has been open (40.0 s)",
+            "listening: the events span 41.5 s, but the trial has been open for only 40.0 s",
         ),
         (
             [event(5, "play", "a", 0.0), event(15, "seek", "b", 25.0)],
