@@ -23,6 +23,7 @@ from evaluation.models import (
     Track,
     Trial,
 )
+from evaluation.models.evidence import ListeningEvidence, StimulusFetch
 from evaluation.selectors.studies import studies_with_counts
 from evaluation.services import ServiceError
 from evaluation.services.generation import generation_parameters_clean
@@ -399,3 +400,31 @@ class JobAdmin(admin.ModelAdmin):
     def cancel_jobs(self, request, queryset):
         for job in queryset:
             job_cancel(job=job)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Evidence is what the server saw; nobody adds, edits or deletes it by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ListeningEvidence)
+class ListeningEvidenceAdmin(ReadOnlyAdmin):
+    list_display = ["response", "heard_a_s", "heard_b_s", "heard_overlap_s", "switches",
+                    "audio_fetched"]  # fmt: skip
+    list_filter = ["response__trial__pair__study"]
+    search_fields = ["response__panelist__pseudonym"]
+
+
+@admin.register(StimulusFetch)
+class StimulusFetchAdmin(ReadOnlyAdmin):
+    list_display = ["trial", "panelist", "side", "first_byte", "last_byte", "first_at", "last_at"]
+    list_filter = ["trial__pair__study", "side"]
+    search_fields = ["panelist__pseudonym"]

@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterable, Iterator
 
 from evaluation.models import Response, Study
+from evaluation.selectors.listening_evidence import evidence_columns
 
 # One contract for writer and reader: the stats module (pure, no Django) reads these columns.
 from evaluation.stats.responses import RESPONSE_COLUMNS
@@ -86,6 +87,7 @@ def response_row(response: Response, study: Study, config_hash: str) -> dict:
         "position_swapped": trial.swapped,
         "catch_passed": _flag(trial.catch_passed(response.choice)),
         "headphone_check_passed": _flag(response.panelist.headphone_passed),
+        **evidence_columns(response),
     }
 
 
@@ -94,6 +96,7 @@ def study_responses(study: Study):
         Response.objects.filter(trial__pair__study=study)
         .select_related(
             "panelist__panel",
+            "evidence",
             "trial__prompt",
             "trial__pair__first__track__system",
             "trial__pair__second__track__system",

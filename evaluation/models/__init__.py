@@ -1,3 +1,4 @@
+from evaluation.models.evidence import ListeningEvidence, StimulusFetch
 from evaluation.models.job import Job
 from evaluation.models.panel import Expertise, HeadphoneItem, Invite, Panel, Panelist
 from evaluation.models.study import Pair, Prompt, Stimulus, Study, System, Track
@@ -10,12 +11,14 @@ __all__ = [
     "HeadphoneItem",
     "Invite",
     "Job",
+    "ListeningEvidence",
     "Pair",
     "Panel",
     "Panelist",
     "Prompt",
     "Response",
     "Stimulus",
+    "StimulusFetch",
     "Study",
     "System",
     "Track",

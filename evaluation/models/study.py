@@ -252,9 +252,14 @@ class Stimulus(models.Model):
     class Kind(models.TextChoices):
         REGULAR = "regular", "regular"
         ANCHOR = "anchor", "low-quality anchor (catch)"
+        # Catch copies: the track's excerpt under other bytes, not audibly different
+        # (docs/stimuli.md), so that no download is byte-identical to another.
+        CATCH_FULL = "catch_full", "unfiltered side of the anchor catch"
+        TWIN_1 = "twin_1", "identical-pair catch, first copy"
+        TWIN_2 = "twin_2", "identical-pair catch, second copy"
 
     track = models.ForeignKey(Track, related_name="stimuli", on_delete=models.CASCADE)
-    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.REGULAR)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.REGULAR)
     file = models.FileField(upload_to=stimulus_upload_to, max_length=255)
     codec = models.CharField(max_length=8, default="flac")
     sample_rate = models.PositiveIntegerField()
@@ -308,10 +313,13 @@ class Pair(models.Model):
 
     @property
     def catch_kind(self) -> str:
-        """'' for a regular pair; 'identical' (same excerpt twice) or 'anchor' (low-passed)."""
+        """'' for a regular pair; 'identical' (two copies of one excerpt; one file twice in
+        studies prepared before catch copies) or 'anchor' (low-passed against unfiltered)."""
         if not self.is_catch:
             return ""
-        return "identical" if self.first_id == self.second_id else "anchor"
+        if self.first_id == self.second_id or self.first.kind == Stimulus.Kind.TWIN_1:
+            return "identical"
+        return "anchor"
 
     def catch_expected_choice(self, *, swapped: bool) -> str:
         """The answer a catch trial must get to pass: 'tie' for two identical excerpts, else

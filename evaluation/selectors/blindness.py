@@ -8,6 +8,7 @@ from evaluation.stimuli.audit import (
     AuditReport,
     FileMeasurement,
     PairAudit,
+    hash_collisions,
     measure_file,
     pair_problems,
     size_classifier,
@@ -15,10 +16,17 @@ from evaluation.stimuli.audit import (
 
 
 def study_audit(*, study: Study, progress: Callable[[int, int], None] | None = None) -> AuditReport:
-    """Measure every stimulus file of the study's pairs once and check every pair."""
+    """Measure every stimulus file of the study's pairs once, check every pair, and check that
+    no two of these files (everything the study serves) have the same bytes."""
     pairs = list(
         Pair.objects.filter(study=study)
-        .select_related("prompt", "first__track__system", "second__track__system")
+        .select_related(
+            "prompt",
+            "first__track__system",
+            "first__track__prompt",
+            "second__track__system",
+            "second__track__prompt",
+        )
         .order_by("prompt__external_id", "id")
     )
     measured: dict[int, FileMeasurement | str] = {}
@@ -34,6 +42,11 @@ def study_audit(*, study: Study, progress: Callable[[int, int], None] | None = N
         problems = [f"{side} {m}" for side, m in (("A", a), ("B", b)) if isinstance(m, str)]
         a = a if isinstance(a, FileMeasurement) else None
         b = b if isinstance(b, FileMeasurement) else None
+        if pair.first_id == pair.second_id:
+            problems.append(
+                "A and B are one file (byte-identical downloads reveal the catch); prepare "
+                "the study's stimuli again to get distinct catch copies"
+            )
         if a and b:
             problems += pair_problems(
                 a,
@@ -56,7 +69,18 @@ def study_audit(*, study: Study, progress: Callable[[int, int], None] | None = N
             )
         )
     report.classifier = size_classifier(comparisons)
+    hashed = [
+        (_label(stimulus), measured[pk].sha256)
+        for pk, stimulus in stimuli.items()
+        if isinstance(measured[pk], FileMeasurement)
+    ]
+    report.collisions = hash_collisions(hashed)
+    report.files_checked = len(hashed)
     return report
+
+
+def _label(stimulus: Stimulus) -> str:
+    return f"stimulus {stimulus.pk} ({stimulus.track}, {stimulus.kind})"
 
 
 def _measure(stimulus: Stimulus) -> FileMeasurement | str:

@@ -1,6 +1,7 @@
 """Preparing a study's tracks into matched stimuli and pairing them."""
 
 import hashlib
+import random
 from collections.abc import Callable
 from itertools import combinations
 
@@ -16,6 +17,7 @@ from evaluation.stimuli.pipeline import (
     MatchSettings,
     TrackAudioError,
     prepare_prompt,
+    prepare_prompt_with_catch,
 )
 
 Progress = Callable[[int, int], None]
@@ -72,11 +74,21 @@ def _stimulus_store(
     return stimulus
 
 
+def catch_sources(*, prompt: Prompt, n_tracks: int) -> tuple[int, int, int]:
+    """(anchor_of, twin_of, dither_seed) for a prompt: which track (index in system-name order)
+    gives the anchor catch and which the identical pair, drawn from the study seed and the
+    prompt, so that knowing how catch trials are made says nothing about which system is AI."""
+    digest = hashlib.sha256(f"{prompt.study.seed}:{prompt.external_id}:catch".encode()).digest()
+    rng = random.Random(digest)
+    return rng.randrange(n_tracks), rng.randrange(n_tracks), int.from_bytes(digest[:4], "big")
+
+
 def prompt_prepare(
-    *, prompt: Prompt, settings: MatchSettings, with_anchor: bool = False
+    *, prompt: Prompt, settings: MatchSettings, with_catch: bool = False
 ) -> list[Stimulus]:
-    """Make one stimulus per track of the prompt, all matched together, plus the low-quality
-    anchor of its human reference when `with_anchor`; atomic per prompt."""
+    """Make one stimulus per track of the prompt, all matched together, plus, when
+    `with_catch`, its catch stimuli (anchor, unfiltered copy, two identical-pair copies;
+    docs/stimuli.md); atomic per prompt."""
     tracks = _prompt_tracks(prompt)
     decoded = []
     for track in tracks:
@@ -84,10 +96,21 @@ def prompt_prepare(
             decoded.append(decode(track.file.path))
         except AudioError as exc:
             raise _track_error(track, exc) from exc
-    references = [index for index, track in enumerate(tracks) if track.system.is_human]
-    anchor_of = references[0] if with_anchor and references else None
+    catch_files = {}
     try:
-        encoded, anchor = prepare_prompt(decoded, settings, anchor_of=anchor_of)
+        if with_catch:
+            anchor_of, twin_of, seed = catch_sources(prompt=prompt, n_tracks=len(tracks))
+            encoded, catch = prepare_prompt_with_catch(
+                decoded, settings, anchor_of=anchor_of, twin_of=twin_of, seed=seed
+            )
+            catch_files = {
+                Stimulus.Kind.ANCHOR: (tracks[anchor_of], catch.anchor),
+                Stimulus.Kind.CATCH_FULL: (tracks[anchor_of], catch.full),
+                Stimulus.Kind.TWIN_1: (tracks[twin_of], catch.twin_1),
+                Stimulus.Kind.TWIN_2: (tracks[twin_of], catch.twin_2),
+            }
+        else:
+            encoded, _ = prepare_prompt(decoded, settings)
     except TrackAudioError as exc:
         raise _track_error(tracks[exc.index], exc) from exc
     except AudioError as exc:
@@ -100,15 +123,8 @@ def prompt_prepare(
                     track=track, kind=Stimulus.Kind.REGULAR, encoded=audio, written=written
                 )
             )
-        if anchor is not None:
-            stimuli.append(
-                _stimulus_store(
-                    track=tracks[anchor_of],
-                    kind=Stimulus.Kind.ANCHOR,
-                    encoded=anchor,
-                    written=written,
-                )
-            )
+        for kind, (track, audio) in catch_files.items():
+            stimuli.append(_stimulus_store(track=track, kind=kind, encoded=audio, written=written))
     return stimuli
 
 
@@ -133,23 +149,30 @@ def pairs_build(*, study: Study) -> int:
 
 
 def catch_pairs_build(*, study: Study) -> int:
-    """Catch pairs of every prepared prompt: its reference against the reference's low-pass
-    anchor, and one excerpt against itself (the first AI system's, else the first). Returns
-    how many were new."""
+    """Catch pairs of every prompt prepared with catch stimuli: the unfiltered copy against
+    the anchor, and the two identical-pair copies. Returns how many were new."""
     created = 0
-    anchors = Stimulus.objects.filter(track__prompt__study=study, kind=Stimulus.Kind.ANCHOR)
-    for anchor in anchors.select_related("track"):
-        prompt_regular = Stimulus.objects.filter(
-            track__prompt_id=anchor.track.prompt_id, kind=Stimulus.Kind.REGULAR
-        )
-        reference = prompt_regular.get(track=anchor.track)
-        repeated = prompt_regular.order_by("track__system__is_human", "track__system__name")[0]
-        for first, second in ((reference, anchor), (repeated, repeated)):
+    catch_kinds = (
+        Stimulus.Kind.ANCHOR,
+        Stimulus.Kind.CATCH_FULL,
+        Stimulus.Kind.TWIN_1,
+        Stimulus.Kind.TWIN_2,
+    )
+    by_prompt: dict[int, dict[str, Stimulus]] = {}
+    for stimulus in Stimulus.objects.filter(track__prompt__study=study, kind__in=catch_kinds):
+        by_prompt.setdefault(stimulus.track.prompt_id, {})[stimulus.kind] = stimulus
+    for prompt_id, kinds in sorted(by_prompt.items()):
+        if len(kinds) < len(catch_kinds):
+            continue  # prepared before catch copies existed: prepare again to get them
+        for first, second in (
+            (kinds[Stimulus.Kind.CATCH_FULL], kinds[Stimulus.Kind.ANCHOR]),
+            (kinds[Stimulus.Kind.TWIN_1], kinds[Stimulus.Kind.TWIN_2]),
+        ):
             _, was_created = Pair.objects.get_or_create(
                 study=study,
                 first=first,
                 second=second,
-                defaults={"prompt_id": anchor.track.prompt_id, "is_catch": True},
+                defaults={"prompt_id": prompt_id, "is_catch": True},
             )
             created += was_created
     return created
@@ -159,7 +182,7 @@ def stimuli_prepare(*, study: Study, progress: Progress | None = None) -> dict:
     """Prepare every prompt that has no stimuli yet, then build pairs (and catch pairs when
     the study has a catch rate). Returns a summary."""
     settings = match_settings_for(study)
-    with_anchor = study.catch_rate > 0
+    with_catch = study.catch_rate > 0
     prompts = [
         prompt
         for prompt in study.prompts.order_by("external_id")
@@ -169,7 +192,7 @@ def stimuli_prepare(*, study: Study, progress: Progress | None = None) -> dict:
     failures = []
     for done, prompt in enumerate(prompts, start=1):
         try:
-            prompt_prepare(prompt=prompt, settings=settings, with_anchor=with_anchor)
+            prompt_prepare(prompt=prompt, settings=settings, with_catch=with_catch)
         except ServiceError as exc:
             failures.append(str(exc))
         if progress:

@@ -53,6 +53,11 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     "position_swapped",
     "catch_passed",
     "headphone_check_passed",
+    "heard_a_s",
+    "heard_b_s",
+    "heard_overlap_s",
+    "switches",
+    "audio_fetched",
 )
 """The export's columns, in export order (``evaluation.exports`` writes exactly these)."""
 

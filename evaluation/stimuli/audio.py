@@ -288,3 +288,85 @@ def low_pass(samples: np.ndarray, rate: int, cutoff_hz: float = 3500.0) -> np.nd
     anchor); float32 out."""
     sos = butter(8, cutoff_hz, btype="low", fs=rate, output="sos")
     return sosfiltfilt(sos, samples.astype(np.float64), axis=1).astype(np.float32)
+
+
+def _ogg_crc_table() -> list[int]:
+    table = []
+    for byte in range(256):
+        register = byte << 24
+        for _ in range(8):
+            register = (register << 1) ^ 0x04C11DB7 if register & 0x80000000 else register << 1
+        table.append(register & 0xFFFFFFFF)
+    return table
+
+
+_OGG_CRC_TABLE = _ogg_crc_table()
+
+
+def ogg_page_crc(page: bytes) -> int:
+    """The CRC-32 of an Ogg page (polynomial 0x04C11DB7, no reflection, initial 0), computed
+    with the page's own CRC field read as zero (RFC 3533)."""
+    crc = 0
+    for index, byte in enumerate(page):
+        if 22 <= index < 26:
+            byte = 0
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ _OGG_CRC_TABLE[((crc >> 24) & 0xFF) ^ byte]
+    return crc
+
+
+def ogg_with_serial(content: bytes, serial: int) -> bytes:
+    """The same Ogg stream under another bitstream serial number (every page's header and CRC
+    rewritten): different bytes, the very same packets, so the decoded audio is identical."""
+    out = bytearray(content)
+    offset = 0
+    while offset < len(out):
+        if out[offset : offset + 4] != b"OggS" or offset + 27 > len(out):
+            raise AudioError(f"is not a well-formed Ogg stream (no page at byte {offset})")
+        segments = out[offset + 26]
+        length = 27 + segments + sum(out[offset + 27 : offset + 27 + segments])
+        if offset + length > len(out):
+            raise AudioError(f"is a truncated Ogg stream (page at byte {offset})")
+        out[offset + 14 : offset + 18] = serial.to_bytes(4, "little")
+        crc = ogg_page_crc(bytes(out[offset : offset + length]))
+        out[offset + 22 : offset + 26] = crc.to_bytes(4, "little")
+        offset += length
+    return bytes(out)
+
+
+# MPEG-1 Layer III: kbit/s by bitrate index, Hz by sample-rate index (ISO/IEC 11172-3).
+_MP3_BITRATES_KBPS = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+_MP3_RATES = (44100, 48000, 32000)
+
+
+def mp3_with_private_bits(content: bytes, mark: int) -> bytes:
+    """The same MP3 frames with the header's private bit (ignored by every decoder) set on
+    frame k when bit k mod 32 of `mark` is set: different bytes, identical decoded audio.
+
+    Needs MPEG-1 Layer III frames without CRC (what `encode` writes) and `mark` in 1..2³²−1."""
+    if not 0 < mark < 1 << 32:
+        raise ValueError(f"mark must be in 1..2**32-1, not {mark}")
+    out = bytearray(content)
+    offset = index = 0
+    while offset < len(out):
+        header = out[offset : offset + 4]
+        # 0xFB: frame sync, MPEG-1, Layer III, no CRC (a CRC would cover the private bit).
+        if len(header) < 4 or header[0] != 0xFF or header[1] != 0xFB:
+            raise AudioError(f"is not a CRC-free MPEG-1 Layer III stream (byte {offset})")
+        bitrate_index, rate_index = header[2] >> 4, (header[2] >> 2) & 3
+        if bitrate_index in (0, 15) or rate_index == 3:
+            raise AudioError(f"has an MP3 frame with a reserved bitrate or rate (byte {offset})")
+        padding = (header[2] >> 1) & 1
+        length = 144 * _MP3_BITRATES_KBPS[bitrate_index] * 1000 // _MP3_RATES[rate_index]
+        if (mark >> (index % 32)) & 1:
+            out[offset + 2] |= 0x01
+        offset += length + padding
+        index += 1
+    return bytes(out)
+
+
+def tpdf_dither(samples: np.ndarray, seed: int, lsb: float = 2.0**-23) -> np.ndarray:
+    """`samples` plus triangular (TPDF) noise of ±1 `lsb` (default: one 24-bit step, about
+    −141 dBFS RMS), seeded: float32 `[channels, n]` out."""
+    rng = np.random.default_rng(seed)
+    noise = (rng.random(samples.shape) - rng.random(samples.shape)) * lsb
+    return (samples.astype(np.float64) + noise).astype(np.float32)

@@ -5,10 +5,14 @@ loudness within LOUDNESS_TOLERANCE_LU of the target (less the prompt's recorded 
 reduction) and of each other; true peaks at or below the ceiling; durations equal within
 DURATION_TOLERANCE_S; the same sample rate, channels, codec and bitrate; no metadata tags.
 Across the study, a simple classifier ("the larger file is system X") must not predict the
-system from file size or duration better than chance plus a margin.
+system from file size or duration better than chance plus a margin, and no two files that
+will be served may be byte-identical (SHA-256): a script comparing downloads would otherwise
+match a catch trial's file to a regular trial's and learn which side is which.
 """
 
+import hashlib
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,6 +45,7 @@ class FileMeasurement:
     loudness_lufs: float
     true_peak_dbtp: float
     tags: dict
+    sha256: str = ""  # of the file as served
 
     @property
     def bitrate_kbps(self) -> float:
@@ -63,6 +68,7 @@ def measure_file(path: str | Path) -> FileMeasurement:
         loudness_lufs=integrated_loudness(samples, rate),
         true_peak_dbtp=true_peak_dbtp(samples),
         tags=metadata_tags(path),
+        sha256=hashlib.sha256(content).hexdigest(),
     )
 
 
@@ -157,6 +163,26 @@ def size_classifier(
 
 
 @dataclass(frozen=True)
+class HashCollision:
+    """Files that will be served with the same bytes."""
+
+    sha256: str
+    stimuli: tuple[str, ...]  # a label per stimulus, e.g. "stimulus 12 (p1/model-x, twin_1)"
+
+
+def hash_collisions(served: Iterable[tuple[str, str]]) -> list[HashCollision]:
+    """Every SHA-256 shared by two or more of the served files; `served`: (label, sha256)."""
+    by_hash: dict[str, list[str]] = {}
+    for label, sha256 in served:
+        by_hash.setdefault(sha256, []).append(label)
+    return [
+        HashCollision(sha256=sha256, stimuli=tuple(labels))
+        for sha256, labels in sorted(by_hash.items())
+        if len(labels) > 1
+    ]
+
+
+@dataclass(frozen=True)
 class PairAudit:
     pair_id: int
     prompt: str
@@ -174,6 +200,8 @@ class PairAudit:
 class AuditReport:
     pairs: list[PairAudit] = field(default_factory=list)
     classifier: list[ClassifierResult] = field(default_factory=list)
+    collisions: list[HashCollision] = field(default_factory=list)
+    files_checked: int = 0  # distinct files hashed for collisions
 
     @property
     def failing_pairs(self) -> list[PairAudit]:
@@ -185,7 +213,12 @@ class AuditReport:
 
     @property
     def passed(self) -> bool:
-        return bool(self.pairs) and not self.failing_pairs and not self.failing_classifier
+        return (
+            bool(self.pairs)
+            and not self.failing_pairs
+            and not self.failing_classifier
+            and not self.collisions
+        )
 
     def to_dict(self) -> dict:
         """JSON-ready: verdict, failure lines, every pair's measurements, the classifier."""
@@ -196,6 +229,7 @@ class AuditReport:
             "classifier": [
                 {**asdict(result), "passed": result.passed} for result in self.classifier
             ],
+            "collisions": [asdict(collision) for collision in self.collisions],
         }
 
     def failure_lines(self) -> list[str]:
@@ -208,6 +242,12 @@ class AuditReport:
             f"{100 * result.accuracy:.0f}% of {result.n_pairs} pairs "
             f"(allowed: {100 * result.threshold:.0f}%)"
             for result in self.failing_classifier
+        ]
+        lines += [
+            f"{' and '.join(collision.stimuli)} are byte-identical (SHA-256 "
+            f"{collision.sha256[:16]}…): comparing downloads would tell them apart from the "
+            "rest; prepare the study's stimuli again (catch copies must differ)"
+            for collision in self.collisions
         ]
         if not self.pairs:
             lines.append("the study has no pairs to audit")
@@ -242,4 +282,8 @@ def format_table(report: AuditReport) -> str:
             f"{result.accuracy:.2f} over {result.n_pairs} pair(s), chance 0.50, fails above "
             f"{result.threshold:.2f}: {'ok' if result.passed else 'FAIL'}"
         )
+    lines.append(
+        f"byte-identical files among those served: {len(report.collisions)}: "
+        f"{'ok' if not report.collisions else 'FAIL'} ({report.files_checked} file(s) checked, SHA-256)"
+    )
     return "\n".join(lines)

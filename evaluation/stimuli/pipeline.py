@@ -10,7 +10,10 @@ Order of operations, per prompt (docs/stimuli.md):
    is lowered by the same amount, so they stay matched (recorded as `peak_reduction_db`);
 6. encoding to the study's codec with no tags; lossy codecs can overshoot, so the encoded
    files are decoded again and the prompt lowered further until the decoded peaks obey;
-7. FLAC files of a prompt are padded to one byte size, so Content-Length says nothing.
+7. FLAC files of a prompt are padded to one byte size, so Content-Length says nothing;
+8. catch stimuli (`prepare_prompt_with_catch`) are copies that differ from every other file in
+   bytes but not audibly: FLAC copies carry their own sub-LSB dither, Opus copies another
+   Ogg serial number, MP3 copies another pattern of frame-header private bits.
 Measurements (`loudness_lufs`, `true_peak_dbtp`, duration) are taken from the decoded
 result, i.e. from what panelists hear.
 """
@@ -33,8 +36,11 @@ from evaluation.stimuli.audio import (
     flac_pad_to,
     integrated_loudness,
     low_pass,
+    mp3_with_private_bits,
+    ogg_with_serial,
     resample,
     to_stereo,
+    tpdf_dither,
     true_peak_dbtp,
 )
 
@@ -290,3 +296,64 @@ def prepare_prompt(
     if anchor_of is not None:
         return encoded[:-1], encoded[-1]
     return encoded, None
+
+
+@dataclass(frozen=True)
+class CatchStimuli:
+    """The catch stimuli of one prompt: the low-passed anchor and the unfiltered copy it is
+    heard against (both of one track), and two copies of one track for the identical pair.
+    Every one differs in bytes from every regular stimulus and from each other."""
+
+    anchor: EncodedStimulus
+    full: EncodedStimulus
+    twin_1: EncodedStimulus
+    twin_2: EncodedStimulus
+
+
+def _marked_copy(encoded: EncodedStimulus, mark: int) -> EncodedStimulus:
+    """A lossy stimulus under other bytes with the very same packets (decoded identical)."""
+    if encoded.codec == "opus":
+        # Serial numbers of the regular files are 0 (bitexact); catch copies use 1, 2, 3.
+        return replace(encoded, content=ogg_with_serial(encoded.content, mark))
+    if encoded.codec == "mp3":
+        return replace(encoded, content=mp3_with_private_bits(encoded.content, mark))
+    raise AudioError(f"no marked copy for codec {encoded.codec!r}")
+
+
+def prepare_prompt_with_catch(
+    tracks: list[Decoded],
+    settings: MatchSettings,
+    *,
+    anchor_of: int,
+    twin_of: int,
+    seed: int,
+) -> tuple[list[EncodedStimulus], CatchStimuli]:
+    """`prepare_prompt` plus the prompt's catch stimuli: the anchor of track `anchor_of` and
+    an unfiltered copy of it, and two copies of track `twin_of`.
+
+    FLAC copies are the track's prepared excerpt plus a TPDF dither of one 24-bit step,
+    seeded from `seed` (a different seed per copy), encoded with the prompt so they share its
+    gain and padded size; lossy copies are the regular file re-marked (`_marked_copy`),
+    because a lossy encoder either drops so small a dither or turns it into different coding
+    decisions. Raises AudioError if two files of the prompt still came out byte-identical."""
+    prepared = match_tracks(tracks, settings)
+    group = [*prepared, make_anchor(prepared[anchor_of], settings)]
+    lossless = settings.codec == "flac"
+    if lossless:
+        group += [
+            replace(prepared[index], samples=tpdf_dither(prepared[index].samples, seed + copy))
+            for copy, index in enumerate((anchor_of, twin_of, twin_of), start=1)
+        ]
+    encoded = encode_group(group, settings)
+    regular, anchor = encoded[: len(tracks)], encoded[len(tracks)]
+    if lossless:
+        full, twin_1, twin_2 = encoded[len(tracks) + 1 :]
+    else:
+        full = _marked_copy(regular[anchor_of], 1)
+        twin_1 = _marked_copy(regular[twin_of], 2)
+        twin_2 = _marked_copy(regular[twin_of], 3)
+    catch = CatchStimuli(anchor=anchor, full=full, twin_1=twin_1, twin_2=twin_2)
+    contents = [e.content for e in (*regular, anchor, full, twin_1, twin_2)]
+    if len(set(contents)) != len(contents):
+        raise AudioError("two of its stimuli came out byte-identical (duplicate tracks?)")
+    return regular, catch

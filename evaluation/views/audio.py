@@ -69,6 +69,18 @@ def ranged_response(
     return _blind_headers(response)
 
 
+def served_range(response: HttpResponse) -> tuple[int, int] | None:
+    """The bytes (first, last inclusive) a stimulus response carries; None when it carries
+    none (HEAD, 416)."""
+    length = int(response.get("Content-Length", "0") or 0)
+    if response.status_code == 200 and len(response.content) == length and length:
+        return 0, length - 1
+    if response.status_code == 206 and len(response.content) == length:
+        first = int(response["Content-Range"].split(" ", 1)[1].split("-", 1)[0])
+        return first, first + length - 1
+    return None
+
+
 def _blind_headers(response: HttpResponse) -> HttpResponse:
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "no-store, private"

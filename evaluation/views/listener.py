@@ -17,11 +17,12 @@ from evaluation.selectors.listening import panelist_has_more_trials, panelist_op
 from evaluation.selectors.scheduling import answered_count
 from evaluation.services import ServiceError
 from evaluation.services.headphones import headphone_attempt_start
+from evaluation.services.listening_evidence import response_record_heard, stimulus_fetch_record
 from evaluation.services.panelists import panelist_join
-from evaluation.services.responses import Answer, required_listen_s, response_record
+from evaluation.services.responses import Answer, required_listen_s
 from evaluation.services.scheduling import trial_reserve
 from evaluation.views import headphones
-from evaluation.views.audio import stimulus_response
+from evaluation.views.audio import served_range, stimulus_response
 from evaluation.views.session import current_panelist, invite_or_404, session_key
 
 
@@ -117,11 +118,29 @@ def _owned_trial(request, token: str, trial_token: str) -> tuple[Panelist, Trial
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def audio(request, token: str, trial_token: str, side: str):
-    _, trial = _owned_trial(request, token, trial_token)
-    return stimulus_response(trial.stimulus_at(side), request)
+    panelist, trial = _owned_trial(request, token, trial_token)
+    response = stimulus_response(trial.stimulus_at(side), request)
+    served = served_range(response)
+    if served is not None:
+        # Evidence for the answer check; nothing of it goes back to the page.
+        stimulus_fetch_record(
+            trial=trial, panelist=panelist, side=side, first_byte=served[0], last_byte=served[1]
+        )
+    return response
 
 
-def _parse_answer(body: bytes) -> Answer:
+# The answer with its listening log (at most MAX_EVENTS events of ~70 bytes each).
+MAX_ANSWER_BYTES = 1024 * 1024
+
+
+def _parse_answer(body: bytes) -> tuple[Answer, object]:
+    """The answer and its raw listening log (checked by the service)."""
+    if len(body) > MAX_ANSWER_BYTES:
+        raise ServiceError(
+            f"the answer is {len(body)} bytes, more than the {MAX_ANSWER_BYTES} accepted",
+            code="invalid_listening_log",
+            status=413,
+        )
     try:
         payload = json.loads(body or b"{}")
     except json.JSONDecodeError as exc:
@@ -142,7 +161,7 @@ def _parse_answer(body: bytes) -> Answer:
         return value
 
     guess = payload.get("guess_ai") or ""
-    return Answer(
+    answer = Answer(
         choice=str(payload.get("choice", "")),
         listen_a_s=seconds("listen_a_s"),
         listen_b_s=seconds("listen_b_s"),
@@ -150,6 +169,7 @@ def _parse_answer(body: bytes) -> Answer:
         liked_b=flag("liked_b"),
         guess_ai=str(guess),
     )
+    return answer, payload.get("listening")
 
 
 @never_cache
@@ -163,8 +183,9 @@ def answer(request, token: str, trial_token: str):
             status=403,
         )
     try:
-        response, created = response_record(
-            panelist=panelist, trial_token=trial_token, answer=_parse_answer(request.body)
+        answer, listening = _parse_answer(request.body)
+        response, created = response_record_heard(
+            panelist=panelist, trial_token=trial_token, answer=answer, listening=listening
         )
     except ServiceError as exc:
         return JsonResponse({"error": exc.code, "detail": exc.message}, status=exc.status)

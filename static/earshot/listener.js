@@ -5,9 +5,12 @@
  * gains, so the switch is instant and lands on the same moment in the music. The excerpts
  * loop until paused.
  *
- * Heard time is measured on the audio clock (AudioContext.currentTime), and only while the
- * sources are playing, for the side that is audible: a suspended or interrupted context stops
- * the clock and so stops the count. The server checks the totals again.
+ * Every play, pause, switch and seek goes into a listening log (the position in the excerpt
+ * from the audio clock, the time from performance.now()), which is sent with the answer. The
+ * questions unlock when the log shows the same passage heard on both A and B for the required
+ * time; `summarize` below is the server's rule (evaluation/listening_log.py) line for line,
+ * so an answer this page allows is never refused for it. A context that stops running (a
+ * suspended or interrupted device) pauses playback and so the count.
  *
  * Nothing in this file, the page or window.earshotPlayer tells A from B beyond the letter.
  */
@@ -19,6 +22,8 @@
   // Both sources are scheduled slightly ahead so they start on exactly the same sample.
   var START_LEAD_S = 0.04;
   var SIDES = ["a", "b"];
+  // The server accepts at most this many events (evaluation/listening_log.py, MAX_EVENTS).
+  var MAX_EVENTS = 10000;
 
   var config = document.getElementById("earshot-trial");
   if (!config) {
@@ -38,6 +43,7 @@
     side: { a: document.getElementById("side-a"), b: document.getElementById("side-b") },
     meter: { a: document.getElementById("meter-a"), b: document.getElementById("meter-b") },
     heard: { a: document.getElementById("heard-a"), b: document.getElementById("heard-b") },
+    heardBoth: document.getElementById("heard-both"),
     form: document.getElementById("answer-form"),
     questions: document.getElementById("questions"),
     lockedNote: document.getElementById("locked-note"),
@@ -58,10 +64,11 @@
   var failed = false;
   var playing = false;
   var active = "a";
-  var heard = { a: 0, b: 0 };
+  var log = []; // {t: ms since the page's time origin, type, side: audible side, pos: s}
+  var heard = { playedA: 0, playedB: 0, heardA: 0, heardB: 0, overlap: 0, switches: 0 };
   var startedAt = 0; // audio-clock time at which startOffset plays
   var startOffset = 0; // seconds into the excerpt
-  var lastAccrual = 0;
+  var wasRunning = false;
   var unlocked = false;
   var submitting = false;
   var seeking = false;
@@ -81,6 +88,15 @@
       fail("Your browser cannot play this test (no Web Audio). Please use a recent Chrome, Firefox or Safari.");
       return;
     }
+    ctx.onstatechange = function () {
+      // Wall time would go on counting while a stopped device plays nothing: pause.
+      if (ctx.state === "running") {
+        wasRunning = true;
+      } else if (wasRunning && playing) {
+        wasRunning = false;
+        pause();
+      }
+    };
     SIDES.forEach(function (side) {
       gains[side] = ctx.createGain();
       gains[side].gain.value = side === active ? 1 : 0;
@@ -134,15 +150,141 @@
     return (startOffset + elapsed) % loopLength;
   }
 
+  /* ---------- the listening log (mirrors evaluation/listening_log.py) ---------- */
+
+  function logEvent(type) {
+    if (log.length >= MAX_EVENTS - 1) {
+      return; // keep one place for the submit event
+    }
+    log.push({
+      t: Math.round(performance.now() * 10) / 10,
+      type: type,
+      side: active,
+      pos: Math.round(position() * 10000) / 10000,
+    });
+  }
+
+  function segmentPositions(start, duration, loopS) {
+    if (duration >= loopS) {
+      return [[0, loopS]];
+    }
+    start = Math.min(start, loopS);
+    var end = start + duration;
+    if (end <= loopS) {
+      return [[start, end]];
+    }
+    return [
+      [start, loopS],
+      [0, end - loopS],
+    ];
+  }
+
+  function union(intervals) {
+    var sorted = intervals.slice().sort(function (x, y) {
+      return x[0] - y[0] || x[1] - y[1];
+    });
+    var merged = [];
+    sorted.forEach(function (interval) {
+      if (interval[1] <= interval[0]) {
+        return;
+      }
+      var last = merged[merged.length - 1];
+      if (last && interval[0] <= last[1]) {
+        last[1] = Math.max(last[1], interval[1]);
+      } else {
+        merged.push([interval[0], interval[1]]);
+      }
+    });
+    return merged;
+  }
+
+  function intersection(first, second) {
+    var both = [];
+    var i = 0;
+    var j = 0;
+    while (i < first.length && j < second.length) {
+      var start = Math.max(first[i][0], second[j][0]);
+      var end = Math.min(first[i][1], second[j][1]);
+      if (end > start) {
+        both.push([start, end]);
+      }
+      if (first[i][1] < second[j][1]) {
+        i += 1;
+      } else {
+        j += 1;
+      }
+    }
+    return both;
+  }
+
+  function length(intervals) {
+    var total = 0;
+    intervals.forEach(function (interval) {
+      total += interval[1] - interval[0];
+    });
+    return total;
+  }
+
+  function summarize(events, loopS) {
+    var played = { a: 0, b: 0 };
+    var positions = { a: [], b: [] };
+    var isPlaying = false;
+    var side = "a";
+    var pos = 0;
+    var t = 0;
+    var switches = 0;
+    events.forEach(function (event, index) {
+      if (isPlaying && event.t > t) {
+        var duration = (event.t - t) / 1000;
+        played[side] += duration;
+        positions[side] = positions[side].concat(segmentPositions(pos, duration, loopS));
+      }
+      if (event.type === "play") {
+        isPlaying = true;
+      } else if (event.type === "pause") {
+        isPlaying = false;
+      }
+      if (index > 0 && event.side !== side) {
+        switches += 1;
+      }
+      side = event.side;
+      pos = event.pos;
+      t = event.t;
+    });
+    var heardA = union(positions.a);
+    var heardB = union(positions.b);
+    return {
+      playedA: played.a,
+      playedB: played.b,
+      heardA: length(heardA),
+      heardB: length(heardB),
+      overlap: length(intersection(heardA, heardB)),
+      switches: switches,
+    };
+  }
+
+  // The log so far, closed by an event of `type` now (what the server would see if the
+  // answer went now).
+  function logUntilNow(type) {
+    return log.concat([
+      {
+        t: Math.round(performance.now() * 10) / 10,
+        type: type,
+        side: active,
+        pos: Math.round(position() * 10000) / 10000,
+      },
+    ]);
+  }
+
   function accrue() {
-    if (!playing || !ctx) {
-      return;
+    if (ready) {
+      heard = summarize(logUntilNow("submit"), loopLength);
     }
-    var now = ctx.currentTime;
-    if (now > lastAccrual) {
-      heard[active] += now - lastAccrual;
-      lastAccrual = now;
-    }
+  }
+
+  function needed() {
+    // The whole excerpt when it is shorter than the study's minimum.
+    return Math.min(required, loopLength || required);
   }
 
   function startSources(offset) {
@@ -160,7 +302,6 @@
     });
     startedAt = when;
     startOffset = offset;
-    lastAccrual = when;
     playing = true;
   }
 
@@ -168,7 +309,6 @@
     if (!sources) {
       return;
     }
-    accrue();
     startOffset = position();
     SIDES.forEach(function (side) {
       try {
@@ -189,9 +329,11 @@
     // resume() is called inside the user's gesture, as autoplay policies require.
     var resumed = ctx.state === "running" ? Promise.resolve() : ctx.resume();
     startSources(startOffset);
+    logEvent("play");
     render();
     resumed.then(render, function () {
       stopSources();
+      logEvent("pause");
       setStatus("Your browser blocked playback. Press Play again.");
       render();
     });
@@ -202,6 +344,7 @@
       return;
     }
     stopSources();
+    logEvent("pause");
     render();
   }
 
@@ -217,8 +360,8 @@
     if (!ready || side === active) {
       return;
     }
-    accrue();
     active = side;
+    logEvent("switch");
     var now = ctx.currentTime;
     SIDES.forEach(function (each) {
       var gain = gains[each].gain;
@@ -240,6 +383,7 @@
     } else {
       startOffset = offset;
     }
+    logEvent("seek");
   }
 
   /* ---------- page ---------- */
@@ -259,7 +403,7 @@
   }
 
   function heardEnough(side) {
-    return heard[side] >= required;
+    return (side === "a" ? heard.heardA : heard.heardB) >= needed();
   }
 
   function selected(name) {
@@ -282,21 +426,31 @@
       el.side[side].classList.toggle("is-active", isActive);
       el.side[side].classList.toggle("is-playing", isActive && playing);
       el.side[side].setAttribute("aria-pressed", isActive ? "true" : "false");
-      var share = required > 0 ? Math.min(heard[side] / required, 1) : 1;
+      var distinct = side === "a" ? heard.heardA : heard.heardB;
+      var share = needed() > 0 ? Math.min(distinct / needed(), 1) : 1;
       el.meter[side].style.width = (share * 100).toFixed(1) + "%";
       var done = heardEnough(side);
       el.side[side].classList.toggle("is-heard", done);
       el.heard[side].textContent = done
         ? "heard ✓"
-        : seconds(Math.min(heard[side], required)) + " of " + seconds(required) + " s";
+        : seconds(Math.min(distinct, needed())) + " of " + seconds(needed()) + " s";
     });
+    var both = heard.overlap >= needed();
+    el.heardBoth.classList.toggle("is-heard", both);
+    el.heardBoth.textContent = both
+      ? "Same passage heard on A and B ✓"
+      : "Same passage heard on A and B: " +
+        seconds(Math.min(heard.overlap, needed())) +
+        " of " +
+        seconds(needed()) +
+        " s";
     el.play.setAttribute("aria-pressed", playing ? "true" : "false");
     el.play.classList.toggle("is-playing", playing);
     el.playLabel.textContent = playing ? "Pause" : "Play";
     if (ready && !seeking && loopLength > 0) {
       el.seek.value = String(Math.round((position() / loopLength) * 1000));
     }
-    if (!unlocked && heardEnough("a") && heardEnough("b")) {
+    if (!unlocked && ready && heard.overlap >= needed()) {
       unlocked = true;
       el.questions.disabled = false;
       el.lockedNote.hidden = true;
@@ -309,7 +463,7 @@
             ? "You can answer now, or keep listening as long as you like."
             : "Playing. Switch between A and B at any time."
         );
-      } else if (startOffset > 0 || heard.a > 0 || heard.b > 0) {
+      } else if (startOffset > 0 || log.length > 0) {
         setStatus("Paused.");
       }
     }
@@ -360,14 +514,18 @@
       showError("Please answer every question before submitting.", false);
       return;
     }
-    accrue();
+    // The submit event closes the log only in what is sent: if the answer does not go
+    // through, listening goes on and a later submit closes it again.
+    var events = logUntilNow("submit");
+    var sent = summarize(events, loopLength);
     var answer = {
       choice: selected("choice"),
       liked_a: asks.liked ? liked("liked_a") : null,
       liked_b: asks.liked ? liked("liked_b") : null,
       guess_ai: asks.ai ? selected("guess_ai") : "",
-      listen_a_s: Math.round(heard.a * 100) / 100,
-      listen_b_s: Math.round(heard.b * 100) / 100,
+      listen_a_s: Math.round(sent.playedA * 100) / 100,
+      listen_b_s: Math.round(sent.playedB * 100) / 100,
+      listening: { loop_s: loopLength, events: events },
     };
     submitting = true;
     el.error.hidden = true;
@@ -512,8 +670,11 @@
         currentTime: ctx ? ctx.currentTime : 0,
         playing: playing,
         active: active,
-        heardA: heard.a,
-        heardB: heard.b,
+        heardA: heard.playedA,
+        heardB: heard.playedB,
+        heardOverlap: heard.overlap,
+        switches: heard.switches,
+        events: log.length,
         required: required,
         unlocked: unlocked,
         position: loopLength > 0 ? position() / loopLength : 0,

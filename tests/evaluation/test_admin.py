@@ -165,3 +165,13 @@ def test_stimulus_measurements_show_rounded_with_their_units(client, admin_user,
     html = detail.content.decode()
     assert f'<div class="readonly">{stimuli[0].loudness_lufs:.1f} LUFS</div>' in html
     assert repr(stimuli[0].loudness_lufs) not in html
+
+
+def test_listening_evidence_is_shown_in_the_admin_and_cannot_be_edited(client, admin_user):
+    from django.urls import reverse
+
+    client.force_login(admin_user)
+    for model in ("listeningevidence", "stimulusfetch"):
+        listing = client.get(reverse(f"admin:evaluation_{model}_changelist"))
+        assert listing.status_code == 200
+        assert client.get(reverse(f"admin:evaluation_{model}_add")).status_code == 403

@@ -90,3 +90,54 @@ def test_a_missing_stimulus_file_fails_its_pair(draft_study):
 
 def test_a_study_opens_once_its_audit_passes(draft_study):
     assert study_open(study=draft_study).status == "open"
+
+
+@pytest.fixture
+def catch_draft(media_root, manifest):
+    """Like `draft_study` with catch stimuli and catch pairs."""
+    tracks_import(study_slug="qc", manifest=manifest)
+    Study.objects.filter(slug="qc").update(excerpt_s=3.0, catch_rate=0.2)
+    study = Study.objects.get(slug="qc")
+    assert stimuli_prepare(study=study)["failures"] == []
+    return study
+
+
+def test_a_study_with_catch_copies_serves_no_two_identical_files(catch_draft, capsys):
+    call_command("audit_blindness", "qc")
+    out = capsys.readouterr().out
+    # 3 prompts × (2 regular + 4 catch stimuli), every one a different file.
+    assert "byte-identical files among those served: 0: ok (18 file(s) checked, SHA-256)" in out
+    assert study_open(study=catch_draft).status == Study.Status.OPEN
+
+
+def test_an_injected_hash_collision_blocks_opening_with_the_files_named(catch_draft):
+    twin_1 = Stimulus.objects.filter(kind="twin_1").select_related("track").first()
+    regular = Stimulus.objects.get(track=twin_1.track, kind="regular")
+    # The old way of making an identical-pair catch: a copy of the regular file.
+    with open(twin_1.file.path, "wb") as handle:
+        handle.write(open(regular.file.path, "rb").read())
+    with pytest.raises(ServiceError) as refused:
+        study_open(study=catch_draft)
+    message = str(refused.value)
+    sha = __import__("hashlib").sha256(open(regular.file.path, "rb").read()).hexdigest()
+    assert (
+        f"  - stimulus {regular.pk} ({regular.track}, regular) and stimulus {twin_1.pk} "
+        f"({twin_1.track}, twin_1) are byte-identical (SHA-256 {sha[:16]}…): comparing "
+        "downloads would tell them apart from the rest; prepare the study's stimuli again "
+        "(catch copies must differ)"
+    ) in message.splitlines()
+    catch_draft.refresh_from_db()
+    assert catch_draft.status == Study.Status.DRAFT
+
+
+def test_a_catch_pair_that_plays_one_file_on_both_sides_blocks_opening(catch_draft):
+    twin_pair = Pair.objects.filter(first__kind="twin_1").select_related("prompt").first()
+    regular = Stimulus.objects.get(track=twin_pair.first.track, kind="regular")
+    Pair.objects.filter(pk=twin_pair.pk).update(first=regular, second=regular)
+    with pytest.raises(ServiceError) as refused:
+        study_open(study=catch_draft)
+    assert (
+        f"pair {twin_pair.pk} (prompt {twin_pair.prompt.external_id}): A and B are one file "
+        "(byte-identical downloads reveal the catch); prepare the study's stimuli again to get "
+        "distinct catch copies"
+    ) in str(refused.value)

@@ -140,7 +140,7 @@ def test_the_headphone_check_outcome_is_the_last_column(prepared_study, make_pan
     answer_all(checked, lambda trial: "b")
     panel_simulate(study=prepared_study, panelists=1, seed=2)
 
-    assert RESPONSE_COLUMNS[-2:] == ("catch_passed", "headphone_check_passed")
+    assert RESPONSE_COLUMNS[26:28] == ("catch_passed", "headphone_check_passed")
     rows = list(csv.DictReader(io.StringIO(responses_csv(prepared_study))))
     outcome = {}
     for row in rows:
@@ -150,3 +150,63 @@ def test_the_headphone_check_outcome_is_the_last_column(prepared_study, make_pan
     assert outcome.pop(unchecked.pseudonym) == {""}
     assert len(simulated) == 1
     assert outcome == {simulated.pop(): {""}}  # simulated panelists skip the check
+
+
+def test_listening_evidence_is_exported_in_the_last_five_columns(prepared_study, make_panelist):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from evaluation.exports import responses_csv
+    from evaluation.services.listening_evidence import (
+        response_record_heard,
+        stimulus_fetch_record,
+    )
+    from evaluation.services.responses import Answer
+    from evaluation.services.scheduling import trial_mark_served, trial_next
+
+    assert RESPONSE_COLUMNS[-5:] == (
+        "heard_a_s",
+        "heard_b_s",
+        "heard_overlap_s",
+        "switches",
+        "audio_fetched",
+    )
+    panelist = make_panelist()
+    served = timezone.now() - timedelta(minutes=1)
+    trial = trial_next(panelist=panelist, now=served)
+    trial_mark_served(trial=trial, now=served)
+    trial.refresh_from_db()
+    size = trial.stimulus_at("a").size_bytes
+    stimulus_fetch_record(
+        trial=trial, panelist=panelist, side="a", first_byte=0, last_byte=size - 1, at=served
+    )
+    # Half of B downloaded (a player that streams would stop there).
+    stimulus_fetch_record(
+        trial=trial, panelist=panelist, side="b", first_byte=0, last_byte=size // 2 - 1, at=served
+    )
+    events = [
+        {"t": 1000, "type": "play", "side": "a", "pos": 0.0},
+        {"t": 3500, "type": "switch", "side": "b", "pos": 2.5},
+        {"t": 6000, "type": "seek", "side": "b", "pos": 0.5},
+        {"t": 8000, "type": "switch", "side": "a", "pos": 2.5},
+        {"t": 8500, "type": "submit", "side": "a", "pos": 0.0},
+    ]
+    response_record_heard(
+        panelist=panelist,
+        trial_token=trial.token,
+        answer=Answer(
+            choice="a", listen_a_s=0, listen_b_s=0, liked_a=True, liked_b=True, guess_ai="a"
+        ),  # fmt: skip
+        listening={"loop_s": 3.0, "events": events},
+        now=served + timedelta(seconds=30),
+    )
+    panel_simulate(study=prepared_study, panelists=1, seed=2)
+    rows = list(csv.DictReader(io.StringIO(responses_csv(prepared_study))))
+    heard = rows[0]
+    # A plays 0–2.5 s, later 2.5–3; B plays 2.5–3 and 0–2 (wrapped), then 0.5–2.5 after the
+    # seek: each side heard the whole 3 s loop; two changes of side (the seek is none).
+    assert [heard[c] for c in RESPONSE_COLUMNS[-5:]] == ["3.0", "3.0", "3.0", "2", "0.5"]
+    assert (heard["listen_a_s"], heard["listen_b_s"]) == ("3.0", "4.5")
+    simulated = [row for row in rows if row["simulated"] == "1"]
+    assert {tuple(row[c] for c in RESPONSE_COLUMNS[-5:]) for row in simulated} == {("",) * 5}

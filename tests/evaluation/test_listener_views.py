@@ -5,7 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from evaluation.models import Panelist, Response, Trial
+from evaluation.models import Panelist, Response, StimulusFetch, Trial
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +123,32 @@ def test_another_panelist_cannot_fetch_a_trial_that_is_not_theirs(joined, invite
     assert joined.get(url).status_code == 200
 
 
-def post_answer(client, invite, trial, **changes):
+def heard_both(seconds: float) -> dict:
+    """A page's log: A played from 0 for `seconds`, then B over the same passage."""
+    return {
+        "loop_s": 3.0,
+        "events": [
+            {"t": 1000, "type": "play", "side": "a", "pos": 0.0},
+            {"t": 1000 + 1000 * seconds, "type": "seek", "side": "a", "pos": 0.0},
+            {"t": 1000 + 1000 * seconds, "type": "switch", "side": "b", "pos": 0.0},
+            {"t": 1000 + 2000 * seconds, "type": "submit", "side": "b", "pos": seconds},
+        ],
+    }
+
+
+def download_both(client, invite, trial):
+    """Fetch A and B as the page does, then date the trial and the downloads a minute back
+    (as if the listener had spent that minute listening)."""
+    from datetime import timedelta
+
+    for url in [reverse("listener:audio", args=[invite.token, trial.token, s]) for s in "ab"]:
+        assert client.get(url).status_code == 200
+    minute = timedelta(minutes=1)
+    Trial.objects.filter(pk=trial.pk).update(served_at=trial.served_at - minute)
+    StimulusFetch.objects.filter(trial=trial).update(first_at=trial.served_at - minute)
+
+
+def post_answer(client, invite, trial, listening=None, **changes):
     body = {
         "choice": "a",
         "liked_a": True,
@@ -131,6 +156,7 @@ def post_answer(client, invite, trial, **changes):
         "guess_ai": "b",
         "listen_a_s": 2.5,
         "listen_b_s": 2.5,
+        "listening": heard_both(2.5) if listening is None else listening,
     }
     body.update(changes)
     url = reverse("listener:answer", args=[invite.token, trial.token])
@@ -140,32 +166,81 @@ def post_answer(client, invite, trial, **changes):
 def test_an_answer_is_stored_and_the_next_trial_follows(joined, invite):
     joined.get(invite.path())
     trial = Trial.objects.get(panelist__isnull=False)
-    Trial.objects.filter(pk=trial.pk).update(served_at=trial.served_at.replace(year=2020))
+    download_both(joined, invite, trial)
     response = post_answer(joined, invite, trial)
     assert response.status_code == 201
     assert response.json() == {"stored": True, "created": True, "next": invite.path()}
     assert "2 of 3" in joined.get(invite.path()).content.decode()
+    stored = Response.objects.get()
+    assert (stored.listen_a_s, stored.listen_b_s) == (2.5, 2.5)
+    assert (stored.evidence.heard_overlap_s, stored.evidence.switches) == (2.5, 1)
+    assert stored.evidence.audio_fetched == 1.0
+
+
+def test_an_answer_whose_audio_was_never_downloaded_is_refused(joined, invite):
+    joined.get(invite.path())
+    trial = Trial.objects.get(panelist__isnull=False)
+    Trial.objects.filter(pk=trial.pk).update(served_at=trial.served_at.replace(year=2020))
+    response = post_answer(joined, invite, trial)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "audio_not_fetched",
+        "detail": "the audio of A and B was never downloaded for this trial, so it cannot have "
+        "been heard; reload the page, listen to both, then answer",
+    }
+    assert Response.objects.count() == 0
 
 
 def test_a_too_short_listen_gets_a_clear_400(joined, invite):
     joined.get(invite.path())
     trial = Trial.objects.get(panelist__isnull=False)
-    response = post_answer(joined, invite, trial, listen_a_s=0.3)
+    download_both(joined, invite, trial)
+    response = post_answer(joined, invite, trial, listening=heard_both(0.3))
     assert response.status_code == 400
     assert response.json() == {
         "error": "too_short_listening",
-        "detail": "listen to A for at least 2 s before answering",
+        "detail": "listen to the same passage on both A and B for at least 2 s before "
+        "answering (heard on both so far: 0.3 s)",
     }
+    assert Response.objects.count() == 0
+
+
+def test_an_oversized_answer_is_refused_before_it_is_read(joined, invite):
+    joined.get(invite.path())
+    trial = Trial.objects.get(panelist__isnull=False)
+    download_both(joined, invite, trial)
+    response = post_answer(joined, invite, trial, padding="x" * (1024 * 1024))
+    assert response.status_code == 413
+    assert response.json()["error"] == "invalid_listening_log"
     assert Response.objects.count() == 0
 
 
 def test_an_unknown_choice_and_bad_json_get_a_clear_400(joined, invite):
     joined.get(invite.path())
     trial = Trial.objects.get(panelist__isnull=False)
+    download_both(joined, invite, trial)
     assert post_answer(joined, invite, trial, choice="both").json()["error"] == "invalid_choice"
     url = reverse("listener:answer", args=[invite.token, trial.token])
     bad = joined.post(url, "{not json", content_type="application/json")
     assert (bad.status_code, bad.json()["error"]) == (400, "invalid_json")
+
+
+def test_serving_audio_records_the_bytes_served_and_nothing_for_head(joined, invite):
+    urls = audio_urls(joined, invite)
+    trial = Trial.objects.get(panelist__isnull=False)
+    joined.head(urls[0])
+    assert StimulusFetch.objects.count() == 0
+    joined.get(urls[1], HTTP_RANGE="bytes=100-199")
+    joined.get(urls[1], HTTP_RANGE="bytes=200-299")
+    size = len(joined.get(urls[0]).content)
+    rows = StimulusFetch.objects.order_by("side").values_list(
+        "trial", "panelist__pseudonym", "side", "first_byte", "last_byte"
+    )
+    pseudonym = trial.panelist.pseudonym
+    assert list(rows) == [
+        (trial.pk, pseudonym, "a", 0, size - 1),
+        (trial.pk, pseudonym, "b", 100, 299),
+    ]
 
 
 def test_answers_need_the_csrf_token(invite):
@@ -209,12 +284,11 @@ def test_a_draft_study_is_not_open_for_listening(client, invite):
 
 
 def test_finishing_shows_the_thank_you_page(joined, invite):
-    from datetime import timedelta
 
     for _ in range(3):
         joined.get(invite.path())
         trial = Trial.objects.get(panelist__isnull=False, response__isnull=True)
-        Trial.objects.filter(pk=trial.pk).update(served_at=trial.served_at - timedelta(minutes=1))
+        download_both(joined, invite, trial)
         assert post_answer(joined, invite, trial).status_code == 201
     page = joined.get(invite.path())
     assert b"Thank you" in page.content

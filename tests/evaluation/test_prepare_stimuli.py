@@ -1,8 +1,10 @@
 """`prepare_stimuli` and the service behind it: real files in, matched untagged stimuli with
 opaque names out, bad tracks named, catch material made when the study asks for it."""
 
+import hashlib
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 import soundfile
@@ -132,26 +134,67 @@ def test_a_too_short_track_is_named_and_its_prompt_left_unprepared(
     assert not (media_root / "stimuli").exists() or not any((media_root / "stimuli").iterdir())
 
 
-def test_a_catch_rate_adds_an_anchor_and_two_catch_pairs_per_prompt(media_root, mixed_folder):
+def test_a_catch_rate_adds_four_distinct_catch_stimuli_and_two_catch_pairs_per_prompt(
+    media_root, mixed_folder
+):
+    from evaluation.services.stimuli import catch_sources
+
     study = import_study(mixed_folder, catch_rate=0.1)
     outcome = stimuli_prepare(study=study)
     assert (outcome["failures"], outcome["pairs"]) == ([], 6)
-    anchors = Stimulus.objects.filter(kind=Stimulus.Kind.ANCHOR).select_related("track__system")
-    assert [a.track.system.name for a in anchors] == ["human reference", "human reference"]
+    systems = ["human reference", "suno"]  # system-name order, as catch_sources counts
+    for prompt in study.prompts.order_by("external_id"):
+        anchor_of, twin_of, _ = catch_sources(prompt=prompt, n_tracks=2)
+        made = {
+            s.kind: s
+            for s in Stimulus.objects.filter(track__prompt=prompt).select_related("track__system")
+            if s.kind != Stimulus.Kind.REGULAR
+        }
+        assert {kind: s.track.system.name for kind, s in made.items()} == {
+            "anchor": systems[anchor_of],
+            "catch_full": systems[anchor_of],
+            "twin_1": systems[twin_of],
+            "twin_2": systems[twin_of],
+        }
+        anchor, full = made["anchor"], made["catch_full"]
+        assert anchor.loudness_lufs == pytest.approx(full.loudness_lufs, abs=0.1)
+        assert anchor.size_bytes == full.size_bytes
     catch = Pair.objects.filter(is_catch=True).select_related("first", "second")
-    assert sorted(p.catch_kind for p in catch) == ["anchor", "anchor", "identical", "identical"]
-    for anchor in anchors:
-        reference = Stimulus.objects.get(track=anchor.track, kind=Stimulus.Kind.REGULAR)
-        assert anchor.loudness_lufs == pytest.approx(reference.loudness_lufs, abs=0.1)
-        assert anchor.size_bytes == reference.size_bytes
-    identical = next(p for p in catch if p.catch_kind == "identical")
-    assert identical.first.track.system.name == "suno"
+    assert sorted((p.catch_kind, p.first.kind, p.second.kind) for p in catch) == [
+        ("anchor", "catch_full", "anchor"),
+        ("anchor", "catch_full", "anchor"),
+        ("identical", "twin_1", "twin_2"),
+        ("identical", "twin_1", "twin_2"),
+    ]
+    # No file is byte-identical to another (what the blindness audit checks on the files).
+    stimuli = list(Stimulus.objects.all())
+    assert len(stimuli) == 2 * (2 + 4)
+    hashes = [hashlib.sha256(Path(s.file.path).read_bytes()).hexdigest() for s in stimuli]
+    assert len(set(hashes)) == len(stimuli)
+    assert hashes == [s.sha256 for s in stimuli]
+
+
+def test_catch_sources_are_drawn_per_prompt_not_by_system():
+    """Across prompts, the anchor and the identical pair come from either system about as
+    often, so knowing how catch trials are made tells nothing about which system is AI."""
+    from evaluation.models import Prompt
+    from evaluation.services.stimuli import catch_sources
+
+    study = Study(slug="s", seed=11)
+    drawn = [
+        catch_sources(prompt=Prompt(study=study, external_id=f"p{index}"), n_tracks=2)
+        for index in range(400)
+    ]
+    # Of 400 prompts, the second system's share (a fair coin: 200 ± 20 at 95 %).
+    assert sum(anchor_of for anchor_of, _, _ in drawn) == 215
+    assert sum(twin_of for _, twin_of, _ in drawn) == 214
+    assert drawn[7] == catch_sources(prompt=Prompt(study=study, external_id="p7"), n_tracks=2)
 
 
 def test_catch_expectations_follow_the_a_b_positions(media_root, mixed_folder):
     stimuli_prepare(study=import_study(mixed_folder, catch_rate=0.1))
     anchor_pair = next(p for p in Pair.objects.filter(is_catch=True) if p.catch_kind == "anchor")
-    # first = the reference, second = its anchor: the reference must win wherever it plays.
+    # first = the unfiltered copy, second = the anchor: the unfiltered must win wherever it is.
     assert anchor_pair.catch_expected_choice(swapped=False) == "a"
     assert anchor_pair.catch_expected_choice(swapped=True) == "b"
     identical = next(p for p in Pair.objects.filter(is_catch=True) if p.catch_kind == "identical")

@@ -87,3 +87,14 @@ def test_measure_file_refuses_a_file_that_is_no_stimulus(tmp_path):
     path.write_bytes(b"not audio")
     with pytest.raises(AudioError, match="is not a FLAC, Opus or MP3 file"):
         measure_file(path)
+
+
+def test_hash_collisions_name_every_file_that_shares_its_bytes():
+    from evaluation.stimuli.audit import HashCollision, hash_collisions
+
+    served = [("s1", "aa"), ("s2", "bb"), ("s3", "aa"), ("s4", "cc"), ("s5", "aa"), ("s6", "bb")]
+    assert hash_collisions(served) == [
+        HashCollision(sha256="aa", stimuli=("s1", "s3", "s5")),
+        HashCollision(sha256="bb", stimuli=("s2", "s6")),
+    ]
+    assert hash_collisions([("s1", "aa"), ("s2", "bb")]) == []

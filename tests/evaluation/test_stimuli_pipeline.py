@@ -1,16 +1,27 @@
 """Stimulus matching: BS.1770 loudness, equal length from one start, joint peak limiting,
-one codec, and the low-quality anchor."""
+one codec, the low-quality anchor, and catch copies that differ in bytes but not audibly."""
+
+import hashlib
 
 import numpy as np
 import pytest
 
-from evaluation.stimuli.audio import AudioError, Decoded, decode_bytes, integrated_loudness
+from evaluation.stimuli.audio import (
+    AudioError,
+    Decoded,
+    decode_bytes,
+    encode,
+    integrated_loudness,
+    mp3_with_private_bits,
+    ogg_with_serial,
+)
 from evaluation.stimuli.pipeline import (
     MatchSettings,
     TrackAudioError,
     find_excerpt_start,
     match_tracks,
     prepare_prompt,
+    prepare_prompt_with_catch,
 )
 
 RATE = 48000
@@ -137,3 +148,48 @@ def test_the_anchor_matches_its_reference_in_loudness_length_and_size():
     assert anchor.duration_s == encoded[1].duration_s
     assert len(anchor.content) == len(encoded[1].content)
     assert anchor.excerpt_start_s == encoded[1].excerpt_start_s
+
+
+# Stated audibility threshold for the two copies of an identical-pair catch: their decoded
+# difference peaks below −120 dBFS (under the noise floor of any 16-bit or better playback
+# chain, and 97 dB below the −23 LUFS programme), and their loudness differs by < 0.001 LU.
+INAUDIBLE_DBFS = -120.0
+
+
+def _decoded(encoded):
+    samples, _ = decode_bytes(encoded.content, encoded.codec)
+    return samples.astype(np.float64)
+
+
+@pytest.mark.parametrize("codec", ["flac", "opus", "mp3"])
+def test_catch_copies_differ_in_bytes_from_every_file_but_not_audibly(codec):
+    tracks = [
+        Decoded(sine(-18, 4.0, freq=600), RATE, "wav"),
+        Decoded(sine(-20, 4.0, freq=440) + sine(-26, 4.0, freq=6000), RATE, "wav"),
+    ]
+    settings = MatchSettings(excerpt_s=3.0, codec=codec, bitrate_kbps=128)
+    regular, catch = prepare_prompt_with_catch(tracks, settings, anchor_of=1, twin_of=1, seed=1234)
+    files = [*regular, catch.anchor, catch.full, catch.twin_1, catch.twin_2]
+    assert len({hashlib.sha256(f.content).hexdigest() for f in files}) == 6
+    assert len({len(f.content) for f in files}) == 1  # sizes still say nothing
+    for copy in (catch.full, catch.twin_1, catch.twin_2):
+        difference = _decoded(copy) - _decoded(regular[1])
+        peak = float(np.max(np.abs(difference)))
+        if codec == "flac":
+            # One 24-bit step of TPDF dither, plus rounding.
+            assert 0 < peak < 10 ** (INAUDIBLE_DBFS / 20)
+        else:
+            assert peak == 0.0  # the same packets under other container bytes
+    twins = _decoded(catch.twin_1) - _decoded(catch.twin_2)
+    assert float(np.max(np.abs(twins))) < 10 ** (INAUDIBLE_DBFS / 20)
+    assert catch.twin_1.loudness_lufs == pytest.approx(catch.twin_2.loudness_lufs, abs=0.001)
+    assert catch.full.loudness_lufs == pytest.approx(regular[1].loudness_lufs, abs=0.001)
+    assert catch.anchor.loudness_lufs == pytest.approx(catch.full.loudness_lufs, abs=0.1)
+
+
+def test_an_ogg_stream_keeps_its_bytes_under_its_own_serial_and_mp3_marks_are_validated():
+    content = encode(sine(-20, 1.0, freq=440), 48000, "opus", 96)
+    assert ogg_with_serial(content, 0) == content  # the CRC is recomputed exactly
+    with pytest.raises(AudioError) as refused:
+        mp3_with_private_bits(b"fLaC" + bytes(100), 1)
+    assert str(refused.value) == "is not a CRC-free MPEG-1 Layer III stream (byte 0)"

@@ -1,0 +1,208 @@
+"""The listening log: its shape is checked strictly, and "heard" is the passage heard on both
+sides (positions wrap at the loop length)."""
+
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from evaluation.listening_log import (
+    MAX_EVENTS,
+    ListeningLogError,
+    intervals_intersection,
+    intervals_union,
+    parse_listening_log,
+    summarize,
+)
+
+LISTENER_JS = Path(__file__).resolve().parents[2] / "static" / "earshot" / "listener.js"
+
+
+def event(t, kind, side, pos):
+    return {"t": t, "type": kind, "side": side, "pos": pos}
+
+
+def test_a_then_b_on_different_passages_overlaps_nowhere():
+    log = parse_listening_log(
+        {
+            "loop_s": 20.0,
+            "events": [
+                event(1000, "play", "a", 0.0),
+                event(11000, "switch", "b", 10.0),
+                event(21000, "pause", "b", 0.0),
+            ],
+        }
+    )
+    summary = summarize(log)
+    assert (summary.played_a_s, summary.played_b_s) == (10.0, 10.0)
+    assert summary.heard_a == ((0.0, 10.0),)
+    assert summary.heard_b == ((10.0, 20.0),)
+    assert summary.heard_overlap == ()
+    assert summary.heard_overlap_s == 0.0
+    assert summary.switches == 1
+
+
+def test_the_same_passage_on_both_sides_overlaps_fully():
+    log = parse_listening_log(
+        {
+            "loop_s": 20.0,
+            "events": [
+                event(0, "play", "a", 0.0),
+                event(10000, "seek", "b", 0.0),
+                event(10000, "switch", "b", 0.0),
+                event(20000, "submit", "b", 10.0),
+            ],
+        }
+    )
+    summary = summarize(log)
+    assert summary.heard_a == ((0.0, 10.0),)
+    assert summary.heard_b == ((0.0, 10.0),)
+    assert summary.heard_overlap_s == 10.0
+    assert summary.switches == 1
+
+
+def test_playback_wraps_at_the_loop_length():
+    log = parse_listening_log(
+        {
+            "loop_s": 3.0,
+            "events": [event(0, "play", "a", 2.0), event(2500, "switch", "b", 1.5)],
+        }
+    )
+    summary = summarize(log)
+    assert summary.heard_a == ((0.0, 1.5), (2.0, 3.0))
+    assert summary.heard_b == ()
+    assert summary.played_a_s == 2.5
+
+
+def test_a_segment_longer_than_the_loop_covers_the_whole_excerpt():
+    log = parse_listening_log(
+        {"loop_s": 3.0, "events": [event(0, "play", "b", 1.0), event(7000, "pause", "b", 2.0)]}
+    )
+    assert summarize(log).heard_b == ((0.0, 3.0),)
+
+
+def test_paused_time_and_switches_while_paused_hear_nothing():
+    log = parse_listening_log(
+        {
+            "loop_s": 10.0,
+            "events": [
+                event(0, "play", "a", 0.0),
+                event(2000, "pause", "a", 2.0),
+                event(9000, "switch", "b", 2.0),
+                event(9500, "seek", "b", 0.5),
+                event(9600, "play", "b", 0.5),
+                event(11600, "submit", "b", 2.5),
+            ],
+        }
+    )
+    summary = summarize(log)
+    assert (summary.played_a_s, summary.played_b_s) == (2.0, 2.0)
+    assert summary.heard_overlap == ((0.5, 2.0),)
+    assert summary.heard_overlap_s == 1.5
+
+
+def test_intervals_merge_and_intersect():
+    assert intervals_union([(2.0, 3.0), (0.0, 1.0), (0.5, 2.0), (4.0, 4.0)]) == ((0.0, 3.0),)
+    assert intervals_intersection(((0.0, 2.0), (3.0, 5.0)), ((1.0, 4.0),)) == (
+        (1.0, 2.0),
+        (3.0, 4.0),
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ([], "listening must be an object with loop_s and events (the trial page sends it)"),
+        ({"loop_s": 0, "events": []}, "listening: loop_s must be positive, got 0.0"),
+        ({"loop_s": "3", "events": []}, "listening: loop_s must be a finite number, got '3'"),
+        ({"loop_s": 3, "events": {}}, "listening: events must be a list"),
+        (
+            {"loop_s": 3, "events": [event(0, "rewind", "a", 0)]},
+            "listening event 1: type must be one of play, pause, switch, seek, submit, "
+            "got 'rewind'",
+        ),
+        (
+            {"loop_s": 3, "events": [event(0, "play", "c", 0)]},
+            "listening event 1: side must be 'a' or 'b', got 'c'",
+        ),
+        (
+            {"loop_s": 3, "events": [event(float("nan"), "play", "a", 0)]},
+            "listening event 1: t must be a finite number, got nan",
+        ),
+        (
+            {"loop_s": 3, "events": [event(-5, "play", "a", 0)]},
+            "listening event 1: t is negative (-5.0 ms)",
+        ),
+        (
+            {"loop_s": 3, "events": [event(500, "play", "a", 0), event(400, "pause", "a", 0)]},
+            "listening event 2: time goes backwards (400.0 ms after 500.0 ms)",
+        ),
+        (
+            {"loop_s": 3, "events": [event(0, "play", "a", 3.5)]},
+            "listening event 1: position 3.5 s is outside the excerpt (0 to 3.0 s)",
+        ),
+        (
+            {"loop_s": 3, "events": [event(0, "submit", "a", 0), event(1, "play", "a", 0)]},
+            "listening event 2: nothing may follow the submit event",
+        ),
+        (
+            {"loop_s": 3, "events": ["play"]},
+            "listening event 1: must be an object with t, type, side and pos",
+        ),
+    ],
+)
+def test_a_malformed_log_is_refused_with_the_place_and_reason(raw, message):
+    with pytest.raises(ListeningLogError) as refused:
+        parse_listening_log(raw)
+    assert str(refused.value) == message
+
+
+def test_a_log_longer_than_the_cap_is_refused():
+    events = [event(index, "seek", "a", 0.0) for index in range(MAX_EVENTS + 1)]
+    with pytest.raises(ListeningLogError) as refused:
+        parse_listening_log({"loop_s": 3, "events": events})
+    assert str(refused.value) == "listening: 10001 events is more than the 10000 accepted"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to run the page's code")
+def test_the_trial_page_computes_exactly_what_the_server_computes(tmp_path):
+    """The page unlocks the questions by its own copy of the rule (listener.js): on random
+    logs, both copies give the same numbers to the last bit."""
+    rng = random.Random(3)
+    logs = []
+    for _ in range(200):
+        loop_s = round(rng.uniform(1, 20), 4)
+        t_ms, events = 0.0, []
+        for _ in range(rng.randint(1, 40)):
+            t_ms = round(t_ms + rng.uniform(0, 4000), 1)
+            kind = rng.choice(["play", "pause", "switch", "seek", "play"])
+            events.append(event(t_ms, kind, rng.choice("ab"), round(rng.uniform(0, loop_s), 4)))
+        logs.append({"loop_s": loop_s, "events": events})
+    source = LISTENER_JS.read_text()
+    rule = source[source.index("function segmentPositions") : source.index("// The log so far")]
+    script = tmp_path / "rule.js"
+    script.write_text(
+        rule + "const logs = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
+        "console.log(JSON.stringify(logs.map((l) => summarize(l.events, l.loop_s))));\n"
+    )
+    ran = subprocess.run(
+        ["node", str(script)], input=json.dumps(logs), capture_output=True, text=True, check=True
+    )
+    page = json.loads(ran.stdout)
+    server = []
+    for raw in logs:
+        summary = summarize(parse_listening_log(raw))
+        server.append(
+            {
+                "playedA": summary.played_a_s,
+                "playedB": summary.played_b_s,
+                "heardA": summary.heard_a_s,
+                "heardB": summary.heard_b_s,
+                "overlap": summary.heard_overlap_s,
+                "switches": summary.switches,
+            }
+        )
+    assert page == server
