@@ -1,9 +1,11 @@
+from evaluation.models.audit import AuditEntry
 from evaluation.models.job import Job
 from evaluation.models.panel import Expertise, HeadphoneItem, Invite, Panel, Panelist
 from evaluation.models.study import Pair, Prompt, Stimulus, Study, System, Track
 from evaluation.models.trial import Choice, GuessAI, Response, Trial
 
 __all__ = [
+    "AuditEntry",
     "Choice",
     "Expertise",
     "GuessAI",

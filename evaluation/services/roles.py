@@ -15,7 +15,10 @@ RESEARCHER_MODELS = (
     "invite",
     "job",
 )
-READ_ONLY_MODELS = ("panelist", "trial", "response")
+READ_ONLY_MODELS = ("panelist", "trial", "response", "auditentry")
+# Custom permissions: running a study's actions and exporting its answers. Deleting a
+# panelist's data (privacy request) stays with admins.
+RESEARCHER_PERMISSIONS = ("run_study", "export_study")
 
 
 def researcher_group_ensure() -> Group:
@@ -25,7 +28,7 @@ def researcher_group_ensure() -> Group:
         f"{action}_{model}"
         for model in RESEARCHER_MODELS
         for action in ("add", "change", "delete", "view")
-    ] + [f"view_{model}" for model in READ_ONLY_MODELS]
+    ] + [f"view_{model}" for model in READ_ONLY_MODELS] + list(RESEARCHER_PERMISSIONS)
     permissions = Permission.objects.filter(
         content_type__app_label="evaluation", codename__in=codenames
     )

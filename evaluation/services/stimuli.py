@@ -7,8 +7,11 @@ from itertools import combinations
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from evaluation.models import Pair, Prompt, Stimulus, Study, Track
+from evaluation.models import AuditEntry, Job, Pair, Prompt, Stimulus, Study, Track
 from evaluation.services import ServiceError
+from evaluation.services.audit_log import audit_record
+from evaluation.services.jobs import job_queue
+from evaluation.services.studies import study_unfrozen_require
 from evaluation.services.storage import files_removed_on_error
 from evaluation.stimuli.audio import CODEC_EXTENSIONS, AudioError, decode
 from evaluation.stimuli.pipeline import (
@@ -143,7 +146,8 @@ def catch_pairs_build(*, study: Study) -> int:
             track__prompt_id=anchor.track.prompt_id, kind=Stimulus.Kind.REGULAR
         )
         reference = prompt_regular.get(track=anchor.track)
-        repeated = prompt_regular.order_by("track__system__is_human", "track__system__name")[0]
+        # AI systems first ("ai" < "human"): the repeated excerpt is an AI system's if any.
+        repeated = prompt_regular.order_by("track__system__kind", "track__system__name")[0]
         for first, second in ((reference, anchor), (repeated, repeated)):
             _, was_created = Pair.objects.get_or_create(
                 study=study,
@@ -157,7 +161,9 @@ def catch_pairs_build(*, study: Study) -> int:
 
 def stimuli_prepare(*, study: Study, progress: Progress | None = None) -> dict:
     """Prepare every prompt that has no stimuli yet, then build pairs (and catch pairs when
-    the study has a catch rate). Returns a summary."""
+    the study has a catch rate). Returns a summary. Refused once the study has opened: its
+    stimuli and pairs are frozen."""
+    study_unfrozen_require(study)
     settings = match_settings_for(study)
     with_anchor = study.catch_rate > 0
     prompts = [
@@ -175,4 +181,23 @@ def stimuli_prepare(*, study: Study, progress: Progress | None = None) -> dict:
         if progress:
             progress(done, len(prompts))
     new_pairs = pairs_build(study=study) + catch_pairs_build(study=study)
+    if prompts or new_pairs:
+        audit_record(
+            study=study,
+            action=AuditEntry.Action.PREPARE,
+            detail={"prompts": len(prompts), "pairs": new_pairs, "failures": len(failures)},
+        )
     return {"prompts": len(prompts), "failures": failures, "pairs": new_pairs}
+
+
+def stimuli_prepare_queue(*, study: Study, user=None) -> Job:
+    """Queue stimulus preparation for a study that has not opened yet, and audit who asked."""
+    study_unfrozen_require(study)
+    job = job_queue(study=study, kind=Job.Kind.PREPARE_STIMULI)
+    audit_record(
+        study=study,
+        action=AuditEntry.Action.PREPARE,
+        user=user,
+        detail={"job": job.pk, "queued": True},
+    )
+    return job
