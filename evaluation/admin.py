@@ -42,8 +42,16 @@ class FrozenStudyDataAdmin(admin.ModelAdmin):
     """Prompts, tracks, stimuli and pairs of a study that has opened are read-only here (the
     page says why): an answer must keep the meaning it had when it was given."""
 
+    # Media has no public URL (blinding), so the read-only file widget, which links to
+    # one, cannot render: the stored name is shown instead.
+    exclude = ["file"]
+
     def frozen_study(self, obj):
         raise NotImplementedError
+
+    @admin.display(description="file")
+    def stored_file(self, obj):
+        return obj.file.name if getattr(obj, "file", None) else "-"
 
     def _is_frozen(self, obj) -> bool:
         return obj is not None and obj.pk is not None and self.frozen_study(obj).is_frozen
@@ -128,8 +136,10 @@ class StudyAdmin(admin.ModelAdmin):
         return readonly
 
     def get_prepopulated_fields(self, request, obj=None):
-        return {} if obj is not None and obj.is_frozen else super().get_prepopulated_fields(
-            request, obj
+        return (
+            {}
+            if obj is not None and obj.is_frozen
+            else super().get_prepopulated_fields(request, obj)
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -286,7 +296,11 @@ class TrackAdmin(FrozenStudyDataAdmin):
     list_display = ["prompt", "system", "format", "duration_s", "sample_rate", "channels"]
     list_filter = ["system", "prompt__study", "format"]
     search_fields = ["prompt__external_id", "system__name", "sha256", "original_name"]
-    readonly_fields = ["sha256", "decoded_sha256", "provenance", "created_at"]
+    readonly_fields = ["stored_file", "sha256", "decoded_sha256", "provenance", "created_at"]
+
+    def get_exclude(self, request, obj=None):
+        # A new track needs its file; a stored one is shown by name only.
+        return [] if obj is None else ["file"]
 
     def frozen_study(self, track):
         return track.prompt.study
@@ -309,7 +323,10 @@ class StimulusAdmin(FrozenStudyDataAdmin):
     ]
     list_filter = ["kind", "codec", "track__prompt__study", "track__system"]
     search_fields = ["track__prompt__external_id", "track__system__name"]
-    readonly_fields = [field.name for field in Stimulus._meta.fields] + ["player"]
+    readonly_fields = [field.name for field in Stimulus._meta.fields if field.name != "file"] + [
+        "stored_file",
+        "player",
+    ]
 
     def frozen_study(self, stimulus):
         return stimulus.track.prompt.study

@@ -24,9 +24,7 @@ def tone(
     return np.repeat(wave[:, None], channels, axis=1).astype(np.float32)
 
 
-def write_manifest(
-    folder: Path, rows: list[dict], columns=("prompt_id", "system", "kind", "file")
-):
+def write_manifest(folder: Path, rows: list[dict], columns=("prompt_id", "system", "kind", "file")):
     manifest = folder / "manifest.csv"
     with manifest.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(columns))
@@ -71,7 +69,12 @@ def manifest(audio_folder) -> Path:
             }
         )
         rows.append(
-            {"prompt_id": f"p{index}", "system": "model-x", "kind": "ai", "file": f"p{index}_ai.wav"}
+            {
+                "prompt_id": f"p{index}",
+                "system": "model-x",
+                "kind": "ai",
+                "file": f"p{index}_ai.wav",
+            }
         )
     return write_manifest(audio_folder, rows)
 
@@ -128,7 +131,7 @@ def admin_user(db, django_user_model):
 def researcher(db, django_user_model):
     from evaluation.services.roles import researcher_group_ensure
 
-    user = django_user_model.objects.create_user("rita", password="pw-rita-1")
+    user = django_user_model.objects.create_user("rita", password="pw-rita-1", is_staff=True)
     user.groups.add(researcher_group_ensure())
     return user
 

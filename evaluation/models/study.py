@@ -44,7 +44,9 @@ class System(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(kind__in=["human", "ai"]), name="system_kind_stated")
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["human", "ai"]), name="system_kind_stated"
+            )
         ]
 
     def __str__(self) -> str:

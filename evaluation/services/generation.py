@@ -162,9 +162,7 @@ def tracks_generate(
     generator_name = usable[system]
     # Stated here, never guessed: Bach's own harmonizations are human-made, the generator's
     # (built-in or external) are AI. A stored system of the other kind is refused.
-    system_get_or_create(
-        name=REFERENCE_SYSTEM, kind=System.Kind.HUMAN, source=System.Source.CORPUS
-    )
+    system_get_or_create(name=REFERENCE_SYSTEM, kind=System.Kind.HUMAN, source=System.Source.CORPUS)
     source = System.Source.EXTERNAL_HTTP if system == "http" else System.Source.BUILTIN
     system_get_or_create(name=generator_name, kind=System.Kind.AI, source=source)
     if system == "http":

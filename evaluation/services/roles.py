@@ -24,11 +24,15 @@ RESEARCHER_PERMISSIONS = ("run_study", "export_study")
 def researcher_group_ensure() -> Group:
     """The researchers group with its model permissions (idempotent)."""
     group, _ = Group.objects.get_or_create(name=RESEARCHERS)
-    codenames = [
-        f"{action}_{model}"
-        for model in RESEARCHER_MODELS
-        for action in ("add", "change", "delete", "view")
-    ] + [f"view_{model}" for model in READ_ONLY_MODELS] + list(RESEARCHER_PERMISSIONS)
+    codenames = (
+        [
+            f"{action}_{model}"
+            for model in RESEARCHER_MODELS
+            for action in ("add", "change", "delete", "view")
+        ]
+        + [f"view_{model}" for model in READ_ONLY_MODELS]
+        + list(RESEARCHER_PERMISSIONS)
+    )
     permissions = Permission.objects.filter(
         content_type__app_label="evaluation", codename__in=codenames
     )

@@ -22,9 +22,7 @@ def study_get_or_create_draft(
         slug=slug, defaults={"title": title or slug.replace("-", " ").capitalize(), **protocol}
     )
     if created:
-        audit_record(
-            study=study, action=AuditEntry.Action.CREATE, user=user, actor_name=actor_name
-        )
+        audit_record(study=study, action=AuditEntry.Action.CREATE, user=user, actor_name=actor_name)
     return study
 
 
@@ -66,9 +64,7 @@ def study_save(*, study: Study, user=None, changed: list[str] | tuple[str, ...] 
     return study
 
 
-def system_get_or_create(
-    *, name: str, kind: str, source: str = System.Source.IMPORTED
-) -> System:
+def system_get_or_create(*, name: str, kind: str, source: str = System.Source.IMPORTED) -> System:
     """The system called ``name``; a new one is made with ``kind`` (``human`` or ``ai``).
 
     Nothing is guessed from the name. ``kind`` may be "" for a system that exists already

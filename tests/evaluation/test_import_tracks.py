@@ -253,9 +253,7 @@ def test_a_known_system_needs_no_kind_column(media_root, manifest, tmp_path):
     assert Track.objects.get(prompt__study__slug="again").system.kind == "ai"
 
 
-def test_the_same_audio_twice_in_a_manifest_is_refused_with_both_rows_named(
-    media_root, tmp_path
-):
+def test_the_same_audio_twice_in_a_manifest_is_refused_with_both_rows_named(media_root, tmp_path):
     import subprocess
 
     from evaluation.stimuli.audio import ffmpeg_exe
