@@ -11,8 +11,8 @@ from evaluation.models import AuditEntry, Job, Pair, Prompt, Stimulus, Study, Tr
 from evaluation.services import ServiceError
 from evaluation.services.audit_log import audit_record
 from evaluation.services.jobs import job_queue
-from evaluation.services.studies import study_unfrozen_require
 from evaluation.services.storage import files_removed_on_error
+from evaluation.services.studies import study_unfrozen_require
 from evaluation.stimuli.audio import CODEC_EXTENSIONS, AudioError, decode
 from evaluation.stimuli.pipeline import (
     EncodedStimulus,
