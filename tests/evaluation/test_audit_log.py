@@ -52,18 +52,25 @@ def test_creating_and_editing_in_the_admin_are_logged_with_the_changed_fields(cl
     client.force_login(researcher)
     add = reverse("admin:evaluation_study_add")
     form = client.get(add).context["adminform"].form
-    data = {name: value for name, value in form.initial.items() if value not in (None, False)}
+    data = {
+        name: field.initial
+        for name, field in form.fields.items()
+        if field.initial not in (None, False) and not callable(field.initial)
+    }
     data.update(
         {
             "slug": "fresh",
             "title": "Fresh",
+            "seed": "0",
+            "catch_rate": "0",
             "invites-TOTAL_FORMS": "0",
             "invites-INITIAL_FORMS": "0",
             "jobs-TOTAL_FORMS": "0",
             "jobs-INITIAL_FORMS": "0",
         }
     )
-    assert client.post(add, data).status_code == 302
+    created = client.post(add, data)
+    assert created.status_code == 302, created.context["adminform"].form.errors
     study = Study.objects.get(slug="fresh")
     change = reverse("admin:evaluation_study_change", args=[study.pk])
     data.update({"title": "Fresh study", "min_listen_s": "5.0"})
