@@ -178,3 +178,45 @@ def test_a_new_version_is_a_draft_copy_whose_protocol_can_change(prepared_study,
     assert Study.objects.get(slug="pilot").min_listen_s == 2.0
     again = study_new_version(study=draft, user=researcher)
     assert (again.slug, again.version) == ("pilot-v3", 3)
+
+
+def test_a_systems_name_and_kind_are_read_only_once_it_is_in_an_opened_study(
+    client, admin_user, prepared_study
+):
+    from evaluation.models import System
+
+    system = System.objects.get(name="model-x")
+    client.force_login(admin_user)
+    url = reverse("admin:evaluation_system_change", args=[system.pk])
+    html = client.get(url).content.decode()
+    assert 'name="kind"' not in html and 'name="name"' not in html
+    assert 'name="description"' in html
+    client.post(url, {"name": "HumanLike", "kind": "human", "description": "v1"})
+    system.refresh_from_db()
+    assert (system.name, system.kind, system.description) == ("model-x", "ai", "v1")
+
+
+def test_a_privacy_deletion_frees_the_panelists_slots_for_others(
+    prepared_study, make_panelist, answer_all, admin_user
+):
+    from evaluation.models import AuditEntry, Panelist
+    from evaluation.services.panelists import panelist_data_delete
+
+    leaving = make_panelist()
+    answered = answer_all(leaving, lambda trial: "a")
+    outcome = panelist_data_delete(panelist=leaving, user=admin_user, reason="e-mail of 1 Dec")
+    assert outcome == {
+        "pseudonym": leaving.pseudonym,
+        "study": "pilot",
+        "responses": 3,
+        "headphone_items": 0,
+        "trials_freed": 3,
+        "catch_trials": 0,
+    }
+    assert not Panelist.objects.filter(pk=leaving.pk).exists()
+    freed = Trial.objects.filter(pk__in=[trial.pk for trial in answered])
+    assert list(freed.values_list("panelist", "position", "served_at")) == [(None, None, None)] * 3
+    assert not freed.filter(token__in=[trial.token for trial in answered]).exists()
+    entry = AuditEntry.objects.get(action="privacy_deletion")
+    assert (entry.actor, entry.detail["reason"]) == (admin_user, "e-mail of 1 Dec")
+    assert Response.objects.count() == 0
