@@ -294,3 +294,56 @@ def test_listener_posts_without_the_panelists_session_change_nothing(
     assert listen.status_code == 200
     assert "consent" in listen.content.decode().lower()
     assert (state(), list(Trial.objects.order_by("pk").values_list("panelist", "token"))) == before
+
+
+def evaluation_changelists() -> list[str]:
+    from django.contrib import admin
+
+    return sorted(
+        reverse(f"admin:evaluation_{model._meta.model_name}_changelist")
+        for model in admin.site._registry
+        if model._meta.app_label == "evaluation"
+    )
+
+
+def test_a_view_only_staff_user_is_offered_no_action_on_any_admin_list(
+    client, view_only_staff, prepared_study
+):
+    client.force_login(view_only_staff)
+    lists = evaluation_changelists()
+    assert len(lists) == 13
+    for url in lists:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert 'name="action"' not in page.content.decode(), url
+
+
+def test_an_outsider_reaches_no_admin_list(client, outsider, prepared_study):
+    client.force_login(outsider)
+    for url in evaluation_changelists():
+        page = client.get(url)
+        assert (page.status_code, page["Location"]) == (302, f"{LOGIN}?next={url}")
+
+
+def test_the_actions_a_researcher_is_offered_on_each_admin_list(client, researcher, prepared_study):
+    client.force_login(researcher)
+    offered = {}
+    for url in evaluation_changelists():
+        form = client.get(url).context["action_form"]
+        choices = [name for name, _ in form.fields["action"].choices] if form else []
+        offered[url.split("/")[-2]] = [name for name in choices if name]
+    assert offered == {
+        "auditentry": [],
+        "invite": ["delete_selected"],
+        "job": ["delete_selected", "cancel_jobs"],
+        "pair": ["delete_selected"],
+        "panel": ["delete_selected"],
+        "panelist": [],
+        "prompt": ["delete_selected"],
+        "response": [],
+        "stimulus": ["delete_selected"],
+        "study": ["delete_selected", *STUDY_ACTIONS[:-1]],
+        "system": ["delete_selected"],
+        "track": ["delete_selected"],
+        "trial": [],
+    }
