@@ -7,8 +7,8 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from evaluation.exports import responses_csv
 from evaluation.models import (
+    AuditEntry,
     HeadphoneItem,
     Invite,
     Job,
@@ -26,9 +26,51 @@ from evaluation.models import (
 from evaluation.models.evidence import ListeningEvidence, StimulusFetch
 from evaluation.selectors.studies import studies_with_counts
 from evaluation.services import ServiceError
-from evaluation.services.generation import generation_parameters_clean
-from evaluation.services.jobs import job_cancel, job_queue
-from evaluation.services.studies import study_close, study_open
+from evaluation.services.generation import tracks_generate_queue
+from evaluation.services.jobs import job_cancel
+from evaluation.services.panelists import panelist_data_delete
+from evaluation.services.roles import is_researcher
+from evaluation.services.stimuli import stimuli_prepare_queue
+from evaluation.services.studies import (
+    study_close,
+    study_delete,
+    study_export,
+    study_new_version,
+    study_open,
+    study_save,
+)
+
+
+class FrozenStudyDataAdmin(admin.ModelAdmin):
+    """Prompts, tracks, stimuli and pairs of a study that has opened are read-only here (the
+    page says why): an answer must keep the meaning it had when it was given."""
+
+    # Media has no public URL (blinding), so the read-only file widget, which links to
+    # one, cannot render: the stored name is shown instead.
+    exclude = ["file"]
+
+    def frozen_study(self, obj):
+        raise NotImplementedError
+
+    @admin.display(description="file")
+    def stored_file(self, obj):
+        return obj.file.name if getattr(obj, "file", None) else "-"
+
+    def _is_frozen(self, obj) -> bool:
+        return obj is not None and obj.pk is not None and self.frozen_study(obj).is_frozen
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not self._is_frozen(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._is_frozen(obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if self._is_frozen(obj):
+            study = self.frozen_study(obj)
+            self.message_user(request, f"Read-only: {study.frozen_reason()}.", messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 def rounded(field: str, unit: str, *, description: str, digits: int = 1, signed: bool = False):
@@ -74,7 +116,16 @@ class StudyAdmin(admin.ModelAdmin):
     filter_horizontal = ["systems"]
     # Status changes only through the open/close actions: opening runs the checks a study
     # must pass (stimuli prepared, blindness audit), which a plain edit would skip.
-    readonly_fields = ["status", "links", "created_at", "opened_at", "closed_at", "created_by"]
+    readonly_fields = [
+        "status",
+        "version",
+        "previous_version",
+        "links",
+        "created_at",
+        "opened_at",
+        "closed_at",
+        "created_by",
+    ]
     inlines = [InviteInline, JobInline]
     actions = [
         "generate_tracks",
@@ -82,11 +133,47 @@ class StudyAdmin(admin.ModelAdmin):
         "open_studies",
         "close_studies",
         "export_responses",
+        "new_version",
     ]
     prepopulated_fields = {"slug": ["title"]}
 
     def get_queryset(self, request):
         return studies_with_counts(super().get_queryset(request))
+
+    # Who may run the actions: researchers (the "researchers" group or a superuser) with
+    # the matching model permission; a staff user who can only view gets none of them.
+    def has_run_permission(self, request):
+        return is_researcher(request.user) and request.user.has_perm("evaluation.run_study")
+
+    def has_export_permission(self, request):
+        return is_researcher(request.user) and request.user.has_perm("evaluation.export_study")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.is_frozen:
+            readonly += [*Study.FROZEN_FIELDS, "systems"]
+        return readonly
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return (
+            {}
+            if obj is not None and obj.is_frozen
+            else super().get_prepopulated_fields(request, obj)
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        study = self.get_object(request, object_id)
+        if study is not None and study.is_frozen:
+            self.message_user(
+                request, f"Protocol read-only: {study.frozen_reason()}.", messages.WARNING
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_delete_permission(self, request, obj=None):
+        # A study with answers is never deleted (services.studies.study_delete refuses).
+        if obj is not None and Response.objects.filter(trial__pair__study=obj).exists():
+            return False
+        return super().has_delete_permission(request, obj)
 
     @admin.display(description="pairs", ordering="pair_count")
     def n_pairs(self, study):
@@ -106,70 +193,102 @@ class StudyAdmin(admin.ModelAdmin):
             return "available once the study is saved"
         return format_html(
             '<a href="{}">results</a> · <a href="{}">report (HTML)</a> · '
-            '<a href="{}">responses.csv</a>',
+            '<a href="{}">responses.csv</a> · <a href="{}">audit log</a>',
             reverse("research:results", args=[study.slug]),
             reverse("research:report-download", args=[study.slug]),
             reverse("api:study-responses-csv", args=[study.slug]),
+            reverse("admin:evaluation_auditentry_changelist") + f"?study__id__exact={study.pk}",
         )
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        study_save(study=obj, user=request.user, changed=form.changed_data if change else ())
 
-    @admin.action(description="Generate tracks: Bach vs the built-in generator (background job)")
+    def delete_model(self, request, obj):
+        study_delete(study=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for study in queryset:
+            study_delete(study=study, user=request.user)
+
+    @admin.action(
+        description="Generate tracks: Bach vs the built-in generator (background job)",
+        permissions=["run"],
+    )
     def generate_tracks(self, request, queryset):
         queued = 0
         for study in queryset:
             try:
-                parameters = generation_parameters_clean(study=study)
+                tracks_generate_queue(study=study, user=request.user)
             except ServiceError as exc:
                 self.message_user(request, f"{study.slug}: {exc}", level=messages.ERROR)
                 continue
-            job_queue(study=study, kind=Job.Kind.GENERATE_TRACKS, parameters=parameters)
             queued += 1
         self.message_user(request, f"Queued track generation for {queued} study(ies).")
 
-    @admin.action(description="Prepare stimuli (background job)")
+    @admin.action(description="Prepare stimuli (background job)", permissions=["run"])
     def prepare_stimuli(self, request, queryset):
+        queued = 0
         for study in queryset:
-            job_queue(study=study, kind=Job.Kind.PREPARE_STIMULI)
-        self.message_user(
-            request, f"Queued stimulus preparation for {queryset.count()} study(ies)."
-        )
+            try:
+                stimuli_prepare_queue(study=study, user=request.user)
+            except ServiceError as exc:
+                self.message_user(request, f"{study.slug}: {exc}", level=messages.ERROR)
+                continue
+            queued += 1
+        self.message_user(request, f"Queued stimulus preparation for {queued} study(ies).")
 
-    @admin.action(description="Open for listening")
+    @admin.action(description="Open for listening", permissions=["run"])
     def open_studies(self, request, queryset):
         for study in queryset:
             try:
-                study_open(study=study)
+                study_open(study=study, user=request.user)
             except ServiceError as exc:
                 self.message_user(request, str(exc), level=messages.ERROR)
             else:
                 self.message_user(request, f"Study '{study.slug}' is open for listening.")
 
-    @admin.action(description="Close")
+    @admin.action(description="Close", permissions=["run"])
     def close_studies(self, request, queryset):
         for study in queryset:
-            study_close(study=study)
+            study_close(study=study, user=request.user)
         self.message_user(request, f"Closed {queryset.count()} study(ies).")
 
-    @admin.action(description="Export responses.csv")
+    @admin.action(description="Export responses.csv", permissions=["export"])
     def export_responses(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one study to export.", messages.ERROR)
             return None
         study = queryset.get()
-        response = HttpResponse(responses_csv(study), content_type="text/csv; charset=utf-8")
+        text = study_export(study=study, user=request.user, via="admin")
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{study.slug}-responses.csv"'
         return response
+
+    @admin.action(
+        description="New version of this study (a draft copy whose protocol can change)",
+        permissions=["run"],
+    )
+    def new_version(self, request, queryset):
+        for study in queryset:
+            draft = study_new_version(study=study, user=request.user)
+            self.message_user(
+                request,
+                f"Made '{draft.slug}', version {draft.version} of '{study.slug}', as a draft "
+                f"with the same tracks: change its protocol, prepare stimuli, open it.",
+            )
 
 
 @admin.register(System)
 class SystemAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "is_human", "created_at"]
-    list_filter = ["kind", "is_human"]
+    list_display = ["name", "kind", "source", "created_at"]
+    list_filter = ["kind", "source"]
     search_fields = ["name", "description"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Answers name a system and its kind; once it is in an opened study, both stay.
+        if obj is not None and obj.studies.filter(opened_at__isnull=False).exists():
+            return ["name", "kind", "source"]
+        return []
 
 
 class TrackInline(admin.TabularInline):
@@ -181,24 +300,34 @@ class TrackInline(admin.TabularInline):
 
 
 @admin.register(Prompt)
-class PromptAdmin(admin.ModelAdmin):
+class PromptAdmin(FrozenStudyDataAdmin):
     list_display = ["external_id", "study", "text"]
     list_filter = ["study"]
     search_fields = ["external_id", "text"]
     inlines = [TrackInline]
 
+    def frozen_study(self, prompt):
+        return prompt.study
+
 
 @admin.register(Track)
-class TrackAdmin(admin.ModelAdmin):
+class TrackAdmin(FrozenStudyDataAdmin):
     list_display = ["prompt", "system", "format", "duration", "sample_rate", "channels"]
     list_filter = ["system", "prompt__study", "format"]
     search_fields = ["prompt__external_id", "system__name", "sha256", "original_name"]
-    readonly_fields = ["sha256", "provenance", "created_at"]
+    readonly_fields = ["stored_file", "sha256", "decoded_sha256", "provenance", "created_at"]
     duration = rounded("duration_s", "s", description="duration", digits=2)
+
+    def get_exclude(self, request, obj=None):
+        # A new track needs its file; a stored one is shown by name only.
+        return [] if obj is None else ["file"]
+
+    def frozen_study(self, track):
+        return track.prompt.study
 
 
 @admin.register(Stimulus)
-class StimulusAdmin(admin.ModelAdmin):
+class StimulusAdmin(FrozenStudyDataAdmin):
     list_display = [
         "track",
         "kind",
@@ -218,7 +347,7 @@ class StimulusAdmin(admin.ModelAdmin):
     fields = [
         "track",
         "kind",
-        "file_name",
+        "stored_file",
         "codec",
         "sample_rate",
         "channels",
@@ -242,11 +371,11 @@ class StimulusAdmin(admin.ModelAdmin):
     excerpt_start = rounded("excerpt_start_s", "s", description="excerpt start", digits=2)
     duration = rounded("duration_s", "s", description="duration", digits=2)
 
-    @admin.display(description="file")
-    def file_name(self, stimulus):
-        # Media has no URL (stimuli are served by a view that checks access), so the plain
-        # file field, which links to its URL, cannot be shown.
-        return stimulus.file.name
+    def frozen_study(self, stimulus):
+        return stimulus.track.prompt.study
+
+    def has_add_permission(self, request):
+        return False  # stimuli are made by preparation only
 
     @admin.display(description="listen")
     def player(self, stimulus):
@@ -256,7 +385,7 @@ class StimulusAdmin(admin.ModelAdmin):
 
 
 @admin.register(Pair)
-class PairAdmin(admin.ModelAdmin):
+class PairAdmin(FrozenStudyDataAdmin):
     list_display = ["__str__", "study", "is_catch", "catch_kind", "n_ratings"]
     list_filter = ["study", "is_catch"]
     search_fields = ["prompt__external_id"]
@@ -265,6 +394,9 @@ class PairAdmin(admin.ModelAdmin):
         rated = Count("trials", filter=Q(trials__response__isnull=False))
         related = ("study", "prompt", "first__track__system", "second__track__system")
         return super().get_queryset(request).select_related(*related).annotate(rating_count=rated)
+
+    def frozen_study(self, pair):
+        return pair.study
 
     @admin.display(description="ratings", ordering="rating_count")
     def n_ratings(self, pair):
@@ -353,6 +485,32 @@ class PanelistAdmin(admin.ModelAdmin):
         "headphone_attempts_made",
     ]
     inlines = [HeadphoneItemInline, ResponseInline]
+    actions = ["delete_data_on_privacy_request"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # only through the privacy-request action, which keeps an audit entry
+
+    def has_add_permission(self, request):
+        return False  # panelists join through invite links
+
+    def has_privacy_delete_permission(self, request):
+        return request.user.has_perm("evaluation.delete_panelist_data")
+
+    @admin.action(
+        description="Delete the selected panelists' data (privacy request; audited)",
+        permissions=["privacy_delete"],
+    )
+    def delete_data_on_privacy_request(self, request, queryset):
+        for panelist in queryset.select_related("study"):
+            outcome = panelist_data_delete(
+                panelist=panelist, user=request.user, reason="privacy request (admin)"
+            )
+            self.message_user(
+                request,
+                f"Deleted {outcome['pseudonym']}: {outcome['responses']} response(s), "
+                f"{outcome['headphone_items']} headphone item(s); the audit log of "
+                f"'{outcome['study']}' keeps the entry.",
+            )
 
     @admin.display(description="headphone check")
     def headphone_check(self, panelist):
@@ -369,20 +527,40 @@ class PanelistAdmin(admin.ModelAdmin):
 
 @admin.register(Trial)
 class TrialAdmin(admin.ModelAdmin):
+    """Read-only: trials are made by opening a study and by scheduling; an edit of an
+    answered trial (e.g. `swapped`) would change what its answer means."""
+
     list_display = ["pk", "pair", "round", "swapped", "panelist", "position", "reserved_until"]
     list_filter = ["pair__study", "swapped"]
     search_fields = ["panelist__pseudonym", "prompt__external_id"]
-    readonly_fields = ["token"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
+    """Read-only: answers are recorded by the listener page only (validated, with their
+    snapshot) and deleted only by the audited privacy request."""
+
     list_display = ["pk", "panelist", "trial", "choice", "liked_a", "liked_b", "guess_ai"]
     list_filter = ["trial__pair__study", "choice", "guess_ai", "panelist__simulated"]
     search_fields = ["panelist__pseudonym"]
 
+    def has_add_permission(self, request):
+        return False
+
     def has_change_permission(self, request, obj=None):
         return False  # responses are never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Job)
@@ -392,18 +570,26 @@ class JobAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in Job._meta.fields]
     actions = ["cancel_jobs"]
 
+    def has_add_permission(self, request):
+        return False  # jobs are queued by the study actions, which check their input
+
+    def has_cancel_permission(self, request):
+        return is_researcher(request.user) and request.user.has_perm("evaluation.change_job")
+
     @admin.display(description="progress")
     def progress(self, job):
         return f"{job.done}/{job.total} ({job.percent}%)"
 
-    @admin.action(description="Cancel")
+    @admin.action(description="Cancel", permissions=["cancel"])
     def cancel_jobs(self, request, queryset):
         for job in queryset:
             job_cancel(job=job)
+        self.message_user(request, f"Asked {queryset.count()} job(s) to cancel.")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Evidence is what the server saw; nobody adds, edits or deletes it by hand."""
+    """Records of what happened (audit entries, listening evidence): nobody adds, edits or
+    deletes them by hand."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -413,6 +599,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The audit log, read-only: entries are appended by the services, never changed."""
+
+    list_display = ["at", "study_slug", "action", "actor_name", "detail"]
+    list_filter = ["action", "study_slug"]
+    search_fields = ["study_slug", "actor_name"]
+    readonly_fields = ["at", "study", "study_slug", "action", "actor", "actor_name", "detail"]
 
 
 @admin.register(ListeningEvidence)

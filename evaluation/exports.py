@@ -41,74 +41,62 @@ def _flag(value: bool | None) -> str:
     return "" if value is None else ("1" if value else "0")
 
 
-def ai_side(system_a, system_b) -> str:
-    """Which position held the AI system: a, b, both (two AI systems) or none."""
-    a_is_ai, b_is_ai = not system_a.is_human, not system_b.is_human
-    if a_is_ai and b_is_ai:
-        return "both"
-    if a_is_ai:
-        return "a"
-    if b_is_ai:
-        return "b"
-    return "none"
-
-
-def response_row(response: Response, study: Study, config_hash: str) -> dict:
-    trial = response.trial
-    stimulus_a, stimulus_b = trial.stimulus_at("a"), trial.stimulus_at("b")
-    system_a, system_b = stimulus_a.track.system, stimulus_b.track.system
-    preferred = {"a": system_a.name, "b": system_b.name}.get(response.choice, "")
+def response_row(response: Response, study: Study) -> dict:
+    """One export row. What the answer meant (systems, kinds, tracks, stimuli, positions,
+    catch outcome, protocol hash and seed) comes from the response's snapshot taken when it
+    was recorded, never from today's tracks, pairs, trials or protocol."""
+    panelist = response.panelist
     return {
         "study": study.slug,
         "response_id": response.pk,
-        "panelist_id": response.panelist.pseudonym,
-        "panel": response.panelist.panel.name,
-        "expertise": response.panelist.expertise,
-        "prompt_id": trial.prompt.external_id,
-        "system_a": system_a.name,
-        "system_b": system_b.name,
-        "track_a": stimulus_a.track.sha256[:12],
-        "track_b": stimulus_b.track.sha256[:12],
+        "panelist_id": panelist.pseudonym,
+        "panel": panelist.panel.name,
+        "expertise": panelist.expertise,
+        "prompt_id": response.prompt_external_id,
+        "system_a": response.system_a,
+        "system_b": response.system_b,
+        "track_a": response.track_a_sha256[:12],
+        "track_b": response.track_b_sha256[:12],
         "choice": response.choice,
-        "preferred_system": preferred,
+        "preferred_system": response.preferred_system,
         "liked_a": _flag(response.liked_a),
         "liked_b": _flag(response.liked_b),
         "guess_ai": response.guess_ai,
         "listen_a_s": response.listen_a_s,
         "listen_b_s": response.listen_b_s,
-        "is_catch": trial.pair.is_catch,
-        "simulated": response.panelist.simulated,
+        "is_catch": response.is_catch,
+        "simulated": panelist.simulated,
         "started_at": response.started_at.isoformat(),
         "submitted_at": response.submitted_at.isoformat(),
-        "study_config_hash": config_hash,
-        "seed": study.seed,
-        "ai_side": ai_side(system_a, system_b),
-        "trial_id": trial.pk,
-        "position_swapped": trial.swapped,
-        "catch_passed": _flag(trial.catch_passed(response.choice)),
-        "headphone_check_passed": _flag(response.panelist.headphone_passed),
+        "study_config_hash": response.study_config_hash,
+        "seed": response.study_seed,
+        "ai_side": response.ai_side,
+        "trial_id": response.trial_id,
+        "position_swapped": response.position_swapped,
+        "catch_passed": _flag(response.catch_passed),
+        "headphone_check_passed": _flag(panelist.headphone_passed),
         **evidence_columns(response),
+        "system_a_kind": response.system_a_kind,
+        "system_b_kind": response.system_b_kind,
+        "stimulus_a_id": response.stimulus_a_id,
+        "stimulus_b_id": response.stimulus_b_id,
+        "stimulus_a_sha256": response.stimulus_a_sha256,
+        "stimulus_b_sha256": response.stimulus_b_sha256,
+        "study_version": response.study_version,
     }
 
 
 def study_responses(study: Study):
     return (
         Response.objects.filter(trial__pair__study=study)
-        .select_related(
-            "panelist__panel",
-            "evidence",
-            "trial__prompt",
-            "trial__pair__first__track__system",
-            "trial__pair__second__track__system",
-        )
+        .select_related("panelist__panel", "evidence")
         .order_by("submitted_at", "id")
     )
 
 
 def response_rows(study: Study) -> Iterator[dict]:
-    config_hash = study.config_hash()
     for response in study_responses(study).iterator(chunk_size=2000):
-        yield response_row(response, study, config_hash)
+        yield response_row(response, study)
 
 
 def write_csv(rows: Iterable[dict], columns: tuple[str, ...], handle) -> int:

@@ -24,7 +24,7 @@ def tone(
     return np.repeat(wave[:, None], channels, axis=1).astype(np.float32)
 
 
-def write_manifest(folder: Path, rows: list[dict], columns=("prompt_id", "system", "file")):
+def write_manifest(folder: Path, rows: list[dict], columns=("prompt_id", "system", "kind", "file")):
     manifest = folder / "manifest.csv"
     with manifest.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(columns))
@@ -61,9 +61,21 @@ def manifest(audio_folder) -> Path:
     rows = []
     for index in range(3):
         rows.append(
-            {"prompt_id": f"p{index}", "system": "human reference", "file": f"p{index}_human.wav"}
+            {
+                "prompt_id": f"p{index}",
+                "system": "human reference",
+                "kind": "human",
+                "file": f"p{index}_human.wav",
+            }
         )
-        rows.append({"prompt_id": f"p{index}", "system": "model-x", "file": f"p{index}_ai.wav"})
+        rows.append(
+            {
+                "prompt_id": f"p{index}",
+                "system": "model-x",
+                "kind": "ai",
+                "file": f"p{index}_ai.wav",
+            }
+        )
     return write_manifest(audio_folder, rows)
 
 
@@ -119,7 +131,7 @@ def admin_user(db, django_user_model):
 def researcher(db, django_user_model):
     from evaluation.services.roles import researcher_group_ensure
 
-    user = django_user_model.objects.create_user("rita", password="pw-rita-1")
+    user = django_user_model.objects.create_user("rita", password="pw-rita-1", is_staff=True)
     user.groups.add(researcher_group_ensure())
     return user
 
@@ -127,6 +139,21 @@ def researcher(db, django_user_model):
 @pytest.fixture
 def outsider(db, django_user_model):
     return django_user_model.objects.create_user("otto", password="pw-otto-1")
+
+
+@pytest.fixture
+def view_only_staff(db, django_user_model):
+    """A staff user who may look at everything in the admin and change nothing (every
+    `view_` permission of the app, no researcher role)."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("vera", password="pw-vera-1", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="evaluation", codename__startswith="view_"
+        )
+    )
+    return user
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from evaluation.models import Job, Study
 class StudySerializer(serializers.ModelSerializer):
     systems = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     config_hash = serializers.CharField(read_only=True)
+    previous_version = serializers.SlugRelatedField(read_only=True, slug_field="slug")
 
     class Meta:
         model = Study
@@ -37,6 +38,8 @@ class StudySerializer(serializers.ModelSerializer):
             "headphone_items",
             "headphone_pass_min",
             "headphone_attempts",
+            "version",
+            "previous_version",
         ]
         read_only_fields = fields
 

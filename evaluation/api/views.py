@@ -10,14 +10,14 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from evaluation.api.serializers import GenerateTracksSerializer, JobSerializer, StudySerializer
-from evaluation.exports import responses_csv
 from evaluation.models import Job, Study
 from evaluation.selectors.blindness import study_audit
 from evaluation.selectors.results import study_progress, study_report
 from evaluation.services import ServiceError
-from evaluation.services.generation import generation_parameters_clean
-from evaluation.services.jobs import job_cancel, job_queue
-from evaluation.services.studies import study_close, study_open
+from evaluation.services.generation import tracks_generate_queue
+from evaluation.services.jobs import job_cancel
+from evaluation.services.stimuli import stimuli_prepare_queue
+from evaluation.services.studies import study_close, study_export, study_new_version, study_open
 
 
 def _error(exc: ServiceError) -> Response:
@@ -59,7 +59,10 @@ class StudyViewSet(ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={202: JobSerializer})
     @action(detail=True, methods=["post"])
     def prepare(self, request, slug=None):
-        job = job_queue(study=self.get_object(), kind=Job.Kind.PREPARE_STIMULI)
+        try:
+            job = stimuli_prepare_queue(study=self.get_object(), user=request.user)
+        except ServiceError as exc:
+            return _error(exc)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=GenerateTracksSerializer, responses={202: JobSerializer})
@@ -70,17 +73,16 @@ class StudyViewSet(ReadOnlyModelViewSet):
         body = GenerateTracksSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            parameters = generation_parameters_clean(study=study, **body.validated_data)
+            job = tracks_generate_queue(study=study, user=request.user, **body.validated_data)
         except ServiceError as exc:
             return _error(exc)
-        job = job_queue(study=study, kind=Job.Kind.GENERATE_TRACKS, parameters=parameters)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={200: StudySerializer})
     @action(detail=True, methods=["post"])
     def open(self, request, slug=None):
         try:
-            study = study_open(study=self.get_object())
+            study = study_open(study=self.get_object(), user=request.user)
         except ServiceError as exc:
             return _error(exc)
         return Response(StudySerializer(study).data)
@@ -88,7 +90,15 @@ class StudyViewSet(ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={200: StudySerializer})
     @action(detail=True, methods=["post"])
     def close(self, request, slug=None):
-        return Response(StudySerializer(study_close(study=self.get_object())).data)
+        study = study_close(study=self.get_object(), user=request.user)
+        return Response(StudySerializer(study).data)
+
+    @extend_schema(request=None, responses={201: StudySerializer})
+    @action(detail=True, methods=["post"], url_path="new-version")
+    def new_version(self, request, slug=None):
+        """Copy the study as a new draft (``<slug>-v<n>``) whose protocol can change."""
+        draft = study_new_version(study=self.get_object(), user=request.user)
+        return Response(StudySerializer(draft).data, status=status.HTTP_201_CREATED)
 
 
 class ResponsesCsvView(APIView):
@@ -97,7 +107,8 @@ class ResponsesCsvView(APIView):
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="responses.csv")})
     def get(self, request, slug: str):
         study = get_object_or_404(Study, slug=slug)
-        response = HttpResponse(responses_csv(study), content_type="text/csv; charset=utf-8")
+        text = study_export(study=study, user=request.user, via="api")
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{study.slug}-responses.csv"'
         return response
 

@@ -1,3 +1,4 @@
+from evaluation.models.audit import AuditEntry
 from evaluation.models.evidence import ListeningEvidence, StimulusFetch
 from evaluation.models.job import Job
 from evaluation.models.panel import Expertise, HeadphoneItem, Invite, Panel, Panelist
@@ -5,6 +6,7 @@ from evaluation.models.study import Pair, Prompt, Stimulus, Study, System, Track
 from evaluation.models.trial import Choice, GuessAI, Response, Trial
 
 __all__ = [
+    "AuditEntry",
     "Choice",
     "Expertise",
     "GuessAI",

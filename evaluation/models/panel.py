@@ -108,6 +108,12 @@ class Panelist(models.Model):
 
     class Meta:
         ordering = ["study", "created_at"]
+        permissions = [
+            (
+                "delete_panelist_data",
+                "Can delete a panelist's data on a privacy request (kept in the audit log)",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.pseudonym

@@ -15,27 +15,46 @@ def opaque_token() -> str:
 
 
 class System(models.Model):
-    """A source of tracks: the built-in generator, an external model, or human references."""
+    """A source of tracks: the built-in generator, an external model, or human references.
+
+    ``kind`` says whether its tracks are made by people or by an AI system. It is stated by
+    whoever adds the system (the manifest's ``kind`` column, the generate job), never guessed
+    from the name: a model called "HumanLike" is still an AI system."""
 
     class Kind(models.TextChoices):
+        HUMAN = "human", "human-made"
+        AI = "ai", "AI system"
+
+    class Source(models.TextChoices):
         BUILTIN = "builtin", "built-in generator"
         EXTERNAL_HTTP = "http", "external HTTP backend"
         IMPORTED = "imported", "imported audio"
-        HUMAN = "human", "human reference"
+        CORPUS = "corpus", "rendered from the chorale corpus"
 
     name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.IMPORTED)
-    is_human = models.BooleanField(
-        default=False, help_text="True for human-made reference tracks; False for AI systems."
+    kind = models.CharField(
+        max_length=8,
+        choices=Kind.choices,
+        help_text="human or ai, as stated by the manifest or the generate job (never guessed).",
     )
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.IMPORTED)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["human", "ai"]), name="system_kind_stated"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_human(self) -> bool:
+        return self.kind == self.Kind.HUMAN
 
 
 class Study(models.Model):
@@ -135,10 +154,25 @@ class Study(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(
+        default=1, help_text="1 for a new study; n for the n-th version made by 'new version'."
+    )
+    previous_version = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        related_name="next_versions",
+        on_delete=models.SET_NULL,
+        help_text="The study this draft was copied from to change its protocol.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "studies"
+        permissions = [
+            ("run_study", "Can generate, prepare, open, close and version a study"),
+            ("export_study", "Can export a study's responses"),
+        ]
 
     def __str__(self) -> str:
         return self.slug
@@ -168,9 +202,39 @@ class Study(models.Model):
         """The settings that define how responses were collected (hashed into every export row)."""
         return {field: getattr(self, field) for field in self.PROTOCOL_FIELDS}
 
+    FROZEN_FIELDS = ("slug", *PROTOCOL_FIELDS)
+    """What can no longer change once the study has opened (its answers depend on it)."""
+
+    @property
+    def is_frozen(self) -> bool:
+        """True once the study has ever opened: its protocol, pairs, tracks and stimuli are
+        then read-only, so every stored answer keeps the meaning it had."""
+        return self.opened_at is not None
+
+    def frozen_reason(self) -> str:
+        return (
+            f"study '{self.slug}' has been opened (on {self.opened_at:%Y-%m-%d %H:%M} UTC), so its "
+            f"protocol, pairs, tracks and stimuli are frozen: every answer keeps the meaning it "
+            f"had when it was given. Make a new version of the study (admin action 'New version "
+            f"of this study') to change them"
+        )
+
+    def frozen_changes(self) -> list[str]:
+        """The frozen fields whose value differs from the stored row (empty if none or new)."""
+        if self.pk is None:
+            return []
+        stored = type(self).objects.filter(pk=self.pk).values(*self.FROZEN_FIELDS, "opened_at")
+        stored = stored.first()
+        if stored is None or stored["opened_at"] is None:
+            return []
+        return [name for name in self.FROZEN_FIELDS if stored[name] != getattr(self, name)]
+
     def clean(self):
         from django.core.exceptions import ValidationError
 
+        changed = self.frozen_changes()
+        if changed:
+            raise ValidationError(f"{self.frozen_reason()} (changed: {', '.join(changed)}).")
         if self.codec == self.Codec.OPUS and self.sample_rate != 48000:
             raise ValidationError({"codec": "Opus stimuli need a sample rate of 48000 Hz."})
         if self.codec == self.Codec.MP3 and self.sample_rate not in (32000, 44100, 48000):
@@ -195,6 +259,14 @@ class Study(models.Model):
         return self.status == self.Status.OPEN
 
 
+def frozen_study_check(study: "Study | None", what: str) -> None:
+    """ValidationError when ``study`` is frozen: ``what`` (e.g. "pair p1: ...") cannot change."""
+    from django.core.exceptions import ValidationError
+
+    if study is not None and study.is_frozen:
+        raise ValidationError(f"{what} cannot be added or changed: {study.frozen_reason()}.")
+
+
 class Prompt(models.Model):
     """What both tracks of a pair answer: a melody, a lyric, a text brief."""
 
@@ -211,6 +283,9 @@ class Prompt(models.Model):
     def __str__(self) -> str:
         return self.external_id
 
+    def clean(self):
+        frozen_study_check(getattr(self, "study", None), f"prompt {self.external_id}")
+
 
 def track_upload_to(track: "Track", filename: str) -> str:
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
@@ -224,6 +299,15 @@ class Track(models.Model):
     system = models.ForeignKey(System, related_name="tracks", on_delete=models.PROTECT)
     file = models.FileField(upload_to=track_upload_to, max_length=255)
     sha256 = models.CharField(max_length=64)
+    decoded_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=(
+            "SHA-256 of the decoded samples (float32, with rate and channels): the same audio "
+            "in another container or lossless codec has the same value. Empty for tracks "
+            "stored before it was recorded."
+        ),
+    )
     original_name = models.CharField(max_length=255, blank=True)
     format = models.CharField(max_length=8, blank=True)
     duration_s = models.FloatField()
@@ -240,6 +324,10 @@ class Track(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prompt.external_id}/{self.system.name}"
+
+    def clean(self):
+        prompt = getattr(self, "prompt", None) if self.prompt_id else None
+        frozen_study_check(prompt.study if prompt else None, f"track {self.original_name}")
 
 
 def stimulus_upload_to(stimulus: "Stimulus", filename: str) -> str:
@@ -290,6 +378,10 @@ class Stimulus(models.Model):
     def __str__(self) -> str:
         return f"{self.track} ({self.kind})"
 
+    def clean(self):
+        study = self.track.prompt.study if self.track_id else None
+        frozen_study_check(study, f"stimulus {self.pk or ''}".strip())
+
 
 class Pair(models.Model):
     """Two stimuli answering the same prompt; `first`/`second` are in system-name order."""
@@ -310,6 +402,9 @@ class Pair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prompt}: {self.first.track.system} vs {self.second.track.system}"
+
+    def clean(self):
+        frozen_study_check(self.study if self.study_id else None, f"pair {self.pk or ''}".strip())
 
     @property
     def catch_kind(self) -> str:

@@ -74,7 +74,12 @@ class Trial(models.Model):
 
 
 class Response(models.Model):
-    """A panelist's judgement of one trial; stored once, never overwritten."""
+    """A panelist's judgement of one trial; stored once, never overwritten.
+
+    It also keeps what the answer meant when it was given (the snapshot fields below: which
+    system and stimulus played as A and B, which side was human or AI, the study's protocol
+    version, hash and seed). Exports, statistics, results and the API read the snapshot only,
+    so no later edit of a track, pair, trial or protocol changes an answer's meaning."""
 
     trial = models.OneToOneField(Trial, related_name="response", on_delete=models.PROTECT)
     panelist = models.ForeignKey(Panelist, related_name="responses", on_delete=models.PROTECT)
@@ -87,6 +92,31 @@ class Response(models.Model):
     started_at = models.DateTimeField()
     submitted_at = models.DateTimeField()
 
+    # The snapshot, taken by services.responses.response_record at record time.
+    prompt_external_id = models.CharField(max_length=100, help_text="prompt_id at answer time")
+    system_a = models.CharField(max_length=100, help_text="system heard as A")
+    system_b = models.CharField(max_length=100, help_text="system heard as B")
+    system_a_kind = models.CharField(max_length=8, help_text="human or ai: system A's kind")
+    system_b_kind = models.CharField(max_length=8, help_text="human or ai: system B's kind")
+    stimulus_a = models.ForeignKey(
+        "evaluation.Stimulus", related_name="+", on_delete=models.PROTECT, help_text="heard as A"
+    )
+    stimulus_b = models.ForeignKey(
+        "evaluation.Stimulus", related_name="+", on_delete=models.PROTECT, help_text="heard as B"
+    )
+    stimulus_a_sha256 = models.CharField(max_length=64, help_text="SHA-256 of A's audio file")
+    stimulus_b_sha256 = models.CharField(max_length=64, help_text="SHA-256 of B's audio file")
+    track_a_sha256 = models.CharField(max_length=64, help_text="SHA-256 of A's source track")
+    track_b_sha256 = models.CharField(max_length=64, help_text="SHA-256 of B's source track")
+    position_swapped = models.BooleanField(help_text="the pair's second stimulus played as A")
+    is_catch = models.BooleanField(default=False)
+    catch_passed = models.BooleanField(
+        null=True, blank=True, help_text="for a catch trial, whether it passed; else empty"
+    )
+    study_version = models.PositiveIntegerField()
+    study_config_hash = models.CharField(max_length=16, help_text="protocol hash at answer time")
+    study_seed = models.PositiveIntegerField()
+
     class Meta:
         ordering = ["submitted_at", "id"]
         constraints = [
@@ -98,3 +128,15 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"response {self.pk}: {self.choice}"
+
+    @property
+    def ai_side(self) -> str:
+        """Which position held an AI system, from the snapshot: a, b, both or none."""
+        a_is_ai, b_is_ai = self.system_a_kind == "ai", self.system_b_kind == "ai"
+        return {(True, True): "both", (True, False): "a", (False, True): "b"}.get(
+            (a_is_ai, b_is_ai), "none"
+        )
+
+    @property
+    def preferred_system(self) -> str:
+        return {"a": self.system_a, "b": self.system_b}.get(self.choice, "")

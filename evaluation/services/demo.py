@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import Min
 
-from evaluation.models import Invite, Panel, Study, Track
+from evaluation.models import AuditEntry, Invite, Panel, Study, Track
 from evaluation.services import ServiceError
+from evaluation.services.audit_log import audit_record
 from evaluation.services.generation import GENERATOR_SYSTEMS, generator_default, tracks_generate
 from evaluation.services.panelists import invite_create
 from evaluation.services.stimuli import stimuli_prepare
@@ -65,6 +66,8 @@ def demo_build(
             trials_per_panelist=prompts,
             ratings_per_pair=10,
         )
+        if not study.audit_entries.exists():
+            audit_record(study=study, action=AuditEntry.Action.CREATE, actor_name="demo")
         outcome = tracks_generate(
             study=study,
             system=generator,

@@ -11,11 +11,14 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from evaluation.models import Study, System, Track
+from evaluation.models import AuditEntry, Job, Study, System, Track
 from evaluation.services import ServiceError
+from evaluation.services.audit_log import audit_record
+from evaluation.services.jobs import job_queue
 from evaluation.services.storage import files_removed_on_error
+from evaluation.services.studies import system_get_or_create
 from evaluation.services.tracks import TrackInput, tracks_store
-from evaluation.stimuli.audio import encode_flac
+from evaluation.stimuli.audio import audio_fingerprint, decode_bytes, encode_flac
 
 REFERENCE_SYSTEM = "Bach (human reference)"
 GENERATOR_SYSTEMS = {"builtin": "Built-in neural harmonizer", "markov": "Markov baseline"}
@@ -80,6 +83,10 @@ def generation_parameters_clean(
 
 def _http_track_input(prompt_id: str, prompt_text: str, system: str, audio) -> TrackInput:
     return TrackInput(
+        kind=System.Kind.AI,
+        source=System.Source.EXTERNAL_HTTP,
+        decoded_sha256=audio_fingerprint(audio.samples, audio.sample_rate),
+        label=f"prompt {prompt_id}",
         prompt_id=prompt_id,
         system=system,
         prompt_text=prompt_text,
@@ -93,12 +100,20 @@ def _http_track_input(prompt_id: str, prompt_text: str, system: str, audio) -> T
     )
 
 
-def _track_input(prompt_id: str, prompt_text: str, system: str, rendered) -> TrackInput:
+def _track_input(
+    prompt_id: str, prompt_text: str, system: str, rendered, *, kind: str, source: str
+) -> TrackInput:
+    content = encode_flac(rendered.samples, rendered.sample_rate)
     return TrackInput(
+        kind=kind,
+        source=source,
+        # Of the stored FLAC, as an import of that file would compute it.
+        decoded_sha256=audio_fingerprint(*decode_bytes(content, "flac")),
+        label=f"prompt {prompt_id}",
         prompt_id=prompt_id,
         system=system,
         prompt_text=prompt_text,
-        content=encode_flac(rendered.samples, rendered.sample_rate),
+        content=content,
         original_name=f"{prompt_id.replace('/', '_')}.flac",
         format="flac",
         duration_s=rendered.samples.shape[1] / rendered.sample_rate,
@@ -145,11 +160,11 @@ def tracks_generate(
             code="unknown_system",
         )
     generator_name = usable[system]
-    System.objects.get_or_create(
-        name=REFERENCE_SYSTEM, defaults={"kind": System.Kind.HUMAN, "is_human": True}
-    )
-    kind = System.Kind.EXTERNAL_HTTP if system == "http" else System.Kind.BUILTIN
-    System.objects.get_or_create(name=generator_name, defaults={"kind": kind, "is_human": False})
+    # Stated here, never guessed: Bach's own harmonizations are human-made, the generator's
+    # (built-in or external) are AI. A stored system of the other kind is refused.
+    system_get_or_create(name=REFERENCE_SYSTEM, kind=System.Kind.HUMAN, source=System.Source.CORPUS)
+    source = System.Source.EXTERNAL_HTTP if system == "http" else System.Source.BUILTIN
+    system_get_or_create(name=generator_name, kind=System.Kind.AI, source=source)
     if system == "http":
         backend = HttpBackend(
             settings.EARSHOT["GENERATION_HTTP_URL"],
@@ -180,7 +195,14 @@ def tracks_generate(
                         chorale, provenance={"system": REFERENCE_NAME, "seed": None}
                     )
                     inputs.append(
-                        _track_input(chorale.chorale_id, text, REFERENCE_SYSTEM, reference)
+                        _track_input(
+                            chorale.chorale_id,
+                            text,
+                            REFERENCE_SYSTEM,
+                            reference,
+                            kind=System.Kind.HUMAN,
+                            source=System.Source.CORPUS,
+                        )
                     )
                 seed = prompt_seed(study.seed, chorale.chorale_id)
                 if generator_name in missing and system == "http":
@@ -197,7 +219,16 @@ def tracks_generate(
                             "study_seed": study.seed,
                         },
                     )
-                    inputs.append(_track_input(chorale.chorale_id, text, generator_name, generated))
+                    inputs.append(
+                        _track_input(
+                            chorale.chorale_id,
+                            text,
+                            generator_name,
+                            generated,
+                            kind=System.Kind.AI,
+                            source=System.Source.BUILTIN,
+                        )
+                    )
                 with files_removed_on_error() as written, transaction.atomic():
                     tracks_store(study=study, inputs=inputs, written=written)
                 created += len(inputs)
@@ -211,4 +242,24 @@ def tracks_generate(
                 failures.append(f"{chorale.chorale_id}: {type(exc).__name__}: {exc}")
         if progress:
             progress(done, len(chorales))
+    if created or failures:
+        audit_record(
+            study=study,
+            action=AuditEntry.Action.GENERATE,
+            detail={"system": system, "created": created, "failures": len(failures)},
+        )
     return {"prompts": len(chorales), "created": created, "skipped": skipped, "failures": failures}
+
+
+def tracks_generate_queue(*, study: Study, user=None, **parameters) -> Job:
+    """Check the generation parameters (``generation_parameters_clean``), queue the job and
+    audit who asked for it. ServiceError says what to fix; nothing is queued then."""
+    cleaned = generation_parameters_clean(study=study, **parameters)
+    job = job_queue(study=study, kind=Job.Kind.GENERATE_TRACKS, parameters=cleaned)
+    audit_record(
+        study=study,
+        action=AuditEntry.Action.GENERATE,
+        user=user,
+        detail={"job": job.pk, "queued": True, **cleaned},
+    )
+    return job

@@ -4,8 +4,20 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from evaluation.models import Expertise, Invite, Panel, Panelist, Study
+from evaluation.models import (
+    AuditEntry,
+    Expertise,
+    HeadphoneItem,
+    Invite,
+    Panel,
+    Panelist,
+    Response,
+    Study,
+    Trial,
+)
+from evaluation.models.study import opaque_token
 from evaluation.services import ServiceError
+from evaluation.services.audit_log import audit_record
 
 
 def planned_trials_for(study: Study) -> int:
@@ -76,3 +88,40 @@ def panelist_join(
         planned_catch_trials=catch,
         simulated=simulated,
     )
+
+
+@transaction.atomic
+def panelist_data_delete(*, panelist: Panelist, user=None, reason: str = "") -> dict:
+    """Delete everything stored about one panelist, on their privacy request: profile,
+    headphone-check items, responses and their own catch trials. Their regular rating slots
+    go back to the pool (unreserved, with a fresh token), so an open study can still fill
+    them. The study's audit log keeps one entry: who deleted which pseudonym, when, why and
+    how many rows. Returns the counts ``{"pseudonym", "study", "responses",
+    "headphone_items", "trials_freed", "catch_trials"}``."""
+    panelist = Panelist.objects.select_for_update().select_related("study").get(pk=panelist.pk)
+    responses, _ = Response.objects.filter(panelist=panelist).delete()
+    items, _ = HeadphoneItem.objects.filter(panelist=panelist).delete()
+    catch, _ = Trial.objects.filter(panelist=panelist, is_catch=True).delete()
+    freed = 0
+    for trial in Trial.objects.filter(panelist=panelist):
+        trial.panelist = None
+        trial.token = opaque_token()
+        trial.position = trial.reserved_until = trial.served_at = None
+        trial.save(update_fields=["panelist", "token", "position", "reserved_until", "served_at"])
+        freed += 1
+    outcome = {
+        "pseudonym": panelist.pseudonym,
+        "study": panelist.study.slug,
+        "responses": responses,
+        "headphone_items": items,
+        "trials_freed": freed,
+        "catch_trials": catch,
+    }
+    audit_record(
+        study=panelist.study,
+        action=AuditEntry.Action.PRIVACY_DELETION,
+        user=user,
+        detail={**outcome, "reason": reason},
+    )
+    panelist.delete()
+    return outcome

@@ -73,6 +73,47 @@ def _validate(trial: Trial, answer: Answer, now: datetime) -> None:
             )
 
 
+def _study_open_require(study, now: datetime) -> None:
+    """Closed means closed: no answer is stored once the study is not open, also for a trial
+    reserved before it closed."""
+    if study.is_open:
+        return
+    when = f" on {study.closed_at:%Y-%m-%d at %H:%M} UTC" if study.closed_at else ""
+    raise ServiceError(
+        f"this study closed{when} and no longer accepts answers; nothing was stored. "
+        f"Thank you for listening",
+        code="study_closed",
+        status=409,
+    )
+
+
+def response_snapshot(trial: Trial) -> dict:
+    """What an answer to ``trial`` means, as Response fields: systems, their kinds, stimuli
+    and source tracks heard as A and B (ids and SHA-256), the catch outcome's rule and the
+    study's protocol version, hash and seed, taken now and never recomputed."""
+    study = trial.pair.study
+    stimulus_a, stimulus_b = trial.stimulus_at("a"), trial.stimulus_at("b")
+    system_a, system_b = stimulus_a.track.system, stimulus_b.track.system
+    return {
+        "prompt_external_id": trial.prompt.external_id,
+        "system_a": system_a.name,
+        "system_b": system_b.name,
+        "system_a_kind": system_a.kind,
+        "system_b_kind": system_b.kind,
+        "stimulus_a": stimulus_a,
+        "stimulus_b": stimulus_b,
+        "stimulus_a_sha256": stimulus_a.sha256,
+        "stimulus_b_sha256": stimulus_b.sha256,
+        "track_a_sha256": stimulus_a.track.sha256,
+        "track_b_sha256": stimulus_b.track.sha256,
+        "position_swapped": trial.swapped,
+        "is_catch": trial.pair.is_catch,
+        "study_version": study.version,
+        "study_config_hash": study.config_hash(),
+        "study_seed": study.seed,
+    }
+
+
 def _same_answer(response: Response, answer: Answer) -> bool:
     return (
         response.choice == answer.choice
@@ -89,7 +130,12 @@ def response_record(
     stored response with created=False; a different answer to an answered trial is refused."""
     now = now or timezone.now()
     trial = (
-        Trial.objects.select_related("pair__study", "pair__first", "pair__second")
+        Trial.objects.select_related(
+            "prompt",
+            "pair__study",
+            "pair__first__track__system",
+            "pair__second__track__system",
+        )
         .filter(token=trial_token)
         .first()
     )
@@ -108,10 +154,13 @@ def response_record(
             code="already_answered",
             status=409,
         )
+    _study_open_require(trial.pair.study, now)
     _validate(trial, answer, now)
     try:
         with transaction.atomic():
             response = Response.objects.create(
+                **response_snapshot(trial),
+                catch_passed=trial.catch_passed(answer.choice),
                 trial=trial,
                 panelist=panelist,
                 choice=answer.choice,

@@ -15,17 +15,24 @@ RESEARCHER_MODELS = (
     "invite",
     "job",
 )
-READ_ONLY_MODELS = ("panelist", "trial", "response")
+READ_ONLY_MODELS = ("panelist", "trial", "response", "auditentry")
+# Custom permissions: running a study's actions and exporting its answers. Deleting a
+# panelist's data (privacy request) stays with admins.
+RESEARCHER_PERMISSIONS = ("run_study", "export_study")
 
 
 def researcher_group_ensure() -> Group:
     """The researchers group with its model permissions (idempotent)."""
     group, _ = Group.objects.get_or_create(name=RESEARCHERS)
-    codenames = [
-        f"{action}_{model}"
-        for model in RESEARCHER_MODELS
-        for action in ("add", "change", "delete", "view")
-    ] + [f"view_{model}" for model in READ_ONLY_MODELS]
+    codenames = (
+        [
+            f"{action}_{model}"
+            for model in RESEARCHER_MODELS
+            for action in ("add", "change", "delete", "view")
+        ]
+        + [f"view_{model}" for model in READ_ONLY_MODELS]
+        + list(RESEARCHER_PERMISSIONS)
+    )
     permissions = Permission.objects.filter(
         content_type__app_label="evaluation", codename__in=codenames
     )

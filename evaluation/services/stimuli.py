@@ -8,9 +8,12 @@ from itertools import combinations
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from evaluation.models import Pair, Prompt, Stimulus, Study, Track
+from evaluation.models import AuditEntry, Job, Pair, Prompt, Stimulus, Study, Track
 from evaluation.services import ServiceError
+from evaluation.services.audit_log import audit_record
+from evaluation.services.jobs import job_queue
 from evaluation.services.storage import files_removed_on_error
+from evaluation.services.studies import study_unfrozen_require
 from evaluation.stimuli.audio import CODEC_EXTENSIONS, AudioError, decode
 from evaluation.stimuli.pipeline import (
     EncodedStimulus,
@@ -180,7 +183,9 @@ def catch_pairs_build(*, study: Study) -> int:
 
 def stimuli_prepare(*, study: Study, progress: Progress | None = None) -> dict:
     """Prepare every prompt that has no stimuli yet, then build pairs (and catch pairs when
-    the study has a catch rate). Returns a summary."""
+    the study has a catch rate). Returns a summary. Refused once the study has opened: its
+    stimuli and pairs are frozen."""
+    study_unfrozen_require(study)
     settings = match_settings_for(study)
     with_catch = study.catch_rate > 0
     prompts = [
@@ -198,4 +203,23 @@ def stimuli_prepare(*, study: Study, progress: Progress | None = None) -> dict:
         if progress:
             progress(done, len(prompts))
     new_pairs = pairs_build(study=study) + catch_pairs_build(study=study)
+    if prompts or new_pairs:
+        audit_record(
+            study=study,
+            action=AuditEntry.Action.PREPARE,
+            detail={"prompts": len(prompts), "pairs": new_pairs, "failures": len(failures)},
+        )
     return {"prompts": len(prompts), "failures": failures, "pairs": new_pairs}
+
+
+def stimuli_prepare_queue(*, study: Study, user=None) -> Job:
+    """Queue stimulus preparation for a study that has not opened yet, and audit who asked."""
+    study_unfrozen_require(study)
+    job = job_queue(study=study, kind=Job.Kind.PREPARE_STIMULI)
+    audit_record(
+        study=study,
+        action=AuditEntry.Action.PREPARE,
+        user=user,
+        detail={"job": job.pk, "queued": True},
+    )
+    return job

@@ -1,30 +1,96 @@
-"""Creating, opening and closing studies."""
+"""Creating, editing, versioning, opening, closing, exporting and deleting studies.
+
+Every state change here appends an entry to the study's audit log (services.audit_log)."""
+
+import re
 
 from django.db import transaction
 from django.utils import timezone
 
-from evaluation.models import Pair, Study, System, Trial
+from evaluation.exports import responses_csv
+from evaluation.models import AuditEntry, Pair, Prompt, Response, Study, System, Track, Trial
 from evaluation.selectors.blindness import study_audit
 from evaluation.services import ServiceError
+from evaluation.services.audit_log import audit_record
 
 
-def study_get_or_create_draft(*, slug: str, title: str | None = None, **protocol) -> Study:
+def study_get_or_create_draft(
+    *, slug: str, title: str | None = None, user=None, actor_name: str = "", **protocol
+) -> Study:
     """The study with this slug, or a new draft with it (title defaults to the slug)."""
-    study, _ = Study.objects.get_or_create(
+    study, created = Study.objects.get_or_create(
         slug=slug, defaults={"title": title or slug.replace("-", " ").capitalize(), **protocol}
     )
+    if created:
+        audit_record(study=study, action=AuditEntry.Action.CREATE, user=user, actor_name=actor_name)
     return study
 
 
-def system_get_or_create(*, name: str, kind: str = System.Kind.IMPORTED, is_human=None) -> System:
-    """A system by name; names that read as human references ("human", "reference") are human."""
-    if is_human is None:
-        lowered = name.lower()
-        is_human = kind == System.Kind.HUMAN or "human" in lowered or "reference" in lowered
-    system, _ = System.objects.get_or_create(
-        name=name,
-        defaults={"kind": System.Kind.HUMAN if is_human else kind, "is_human": is_human},
-    )
+def study_unfrozen_require(study: Study) -> None:
+    """ServiceError (409, ``study_frozen``) once the study has opened: its protocol, pairs,
+    tracks and stimuli must not change, or earlier answers would change meaning."""
+    if study.is_frozen:
+        raise ServiceError(study.frozen_reason(), code="study_frozen", status=409)
+
+
+def study_save(*, study: Study, user=None, changed: list[str] | tuple[str, ...] = ()) -> Study:
+    """Save a study made or edited in a form (the admin): a new one is audited as created,
+    an edit as edited with the changed fields. A frozen field of an opened study is refused."""
+    if study.pk is None:
+        study.created_by = study.created_by or (user if user and user.is_authenticated else None)
+        study.save()
+        audit_record(study=study, action=AuditEntry.Action.CREATE, user=user)
+        return study
+    frozen = study.frozen_changes()
+    if frozen:
+        raise ServiceError(
+            f"{study.frozen_reason()} (changed: {', '.join(frozen)})",
+            code="study_frozen",
+            status=409,
+        )
+    study.save()
+    if changed:
+        values = {
+            name: getattr(study, name)
+            for name in changed
+            if name != "systems" and isinstance(getattr(study, name, None), str | int | float)
+        }
+        audit_record(
+            study=study,
+            action=AuditEntry.Action.EDIT,
+            user=user,
+            detail={"changed": sorted(changed), "values": values},
+        )
+    return study
+
+
+def system_get_or_create(*, name: str, kind: str, source: str = System.Source.IMPORTED) -> System:
+    """The system called ``name``; a new one is made with ``kind`` (``human`` or ``ai``).
+
+    Nothing is guessed from the name. ``kind`` may be "" for a system that exists already
+    (it keeps its kind); ServiceError when a new system has no kind, a kind is not human or
+    ai, or it contradicts the stored one."""
+    if kind and kind not in System.Kind.values:
+        raise ServiceError(
+            f"system {name!r}: kind must be human or ai, not {kind!r}", code="invalid_kind"
+        )
+    system = System.objects.filter(name=name).first()
+    if system is None:
+        if not kind:
+            raise ServiceError(
+                f"system {name!r} is new: say whether its tracks are human-made or AI "
+                f"(kind = human or ai)",
+                code="missing_kind",
+            )
+        system, _ = System.objects.get_or_create(
+            name=name, defaults={"kind": kind, "source": source}
+        )
+    if kind and system.kind != kind:
+        raise ServiceError(
+            f"system {name!r} is stored as {system.kind}, but this says {kind}; a system's "
+            f"kind never changes (use another name for another system)",
+            code="kind_mismatch",
+        )
     return system
 
 
@@ -51,7 +117,7 @@ def slots_ensure(*, study: Study) -> int:
     return len(new_slots)
 
 
-def study_open(*, study: Study) -> Study:
+def study_open(*, study: Study, user=None) -> Study:
     """Open a study for listening: it needs prepared pairs that pass the blindness audit
     (measured before the transaction, so the database is not held while files are read);
     rating slots are created here."""
@@ -71,24 +137,130 @@ def study_open(*, study: Study) -> Study:
             f"{listing}\nDetails: `python manage.py audit_blindness {study.slug}`.",
             code="blindness_audit_failed",
         )
-    return _study_mark_open(study=study)
+    return _study_mark_open(study=study, user=user)
 
 
 @transaction.atomic
-def _study_mark_open(*, study: Study) -> Study:
+def _study_mark_open(*, study: Study, user=None) -> Study:
     study = Study.objects.select_for_update().get(pk=study.pk)
     if study.status == Study.Status.OPEN:
         return study
-    slots_ensure(study=study)
+    slots = slots_ensure(study=study)
+    reopened = study.opened_at is not None
     study.status = Study.Status.OPEN
     study.opened_at = study.opened_at or timezone.now()
     study.closed_at = None
     study.save(update_fields=["status", "opened_at", "closed_at"])
+    audit_record(
+        study=study,
+        action=AuditEntry.Action.OPEN,
+        user=user,
+        detail={"config_hash": study.config_hash(), "new_slots": slots, "reopened": reopened},
+    )
     return study
 
 
-def study_close(*, study: Study) -> Study:
+@transaction.atomic
+def study_close(*, study: Study, user=None) -> Study:
+    """Close the study: from now on every answer is refused (services.responses), also for
+    a trial reserved before closing."""
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    if study.status == Study.Status.CLOSED:
+        return study
     study.status = Study.Status.CLOSED
     study.closed_at = timezone.now()
     study.save(update_fields=["status", "closed_at"])
+    audit_record(study=study, action=AuditEntry.Action.CLOSE, user=user)
     return study
+
+
+def study_export(*, study: Study, user=None, via: str) -> str:
+    """``responses.csv`` of the study, with an audit entry saying who exported it and how
+    (``via``: "api", "admin" or "command")."""
+    text = responses_csv(study)
+    audit_record(
+        study=study,
+        action=AuditEntry.Action.EXPORT,
+        user=user,
+        actor_name="" if user is not None else via,
+        detail={"via": via, "rows": max(text.count("\n") - 1, 0)},
+    )
+    return text
+
+
+@transaction.atomic
+def study_delete(*, study: Study, user=None) -> None:
+    """Delete a study that has no answers (a draft, or one that never got any). A study with
+    answers is refused: answers are kept; a panelist's own data goes through
+    services.panelists.panelist_data_delete."""
+    answers = Response.objects.filter(trial__pair__study=study).count()
+    if answers:
+        raise ServiceError(
+            f"study '{study.slug}' has {answers} answer(s) and is never deleted; close it "
+            f"instead (a panelist's privacy request: panelist_data_delete)",
+            code="has_responses",
+            status=409,
+        )
+    audit_record(
+        study=study,
+        action=AuditEntry.Action.DELETE,
+        user=user,
+        detail={"title": study.title, "config_hash": study.config_hash()},
+    )
+    study.delete()
+
+
+def _version_slug(study: Study, version: int) -> str:
+    base = re.sub(r"-v\d+$", "", study.slug) if study.version > 1 else study.slug
+    suffix = f"-v{version}"
+    slug = base[: 64 - len(suffix)] + suffix
+    while Study.objects.filter(slug=slug).exists():
+        version += 1
+        suffix = f"-v{version}"
+        slug = base[: 64 - len(suffix)] + suffix
+    return slug
+
+
+@transaction.atomic
+def study_new_version(*, study: Study, user=None) -> Study:
+    """A new draft copied from ``study`` so that its protocol can change: the same title,
+    texts, protocol settings, systems, prompts and tracks (same audio files), no stimuli,
+    pairs, panelists or answers. Its slug is ``<slug>-v<n>``; both studies get an entry."""
+    version = study.version + 1
+    draft = Study(
+        slug=_version_slug(study, version),
+        title=study.title,
+        description=study.description,
+        consent_text=study.consent_text,
+        version=version,
+        previous_version=study,
+        created_by=user if user is not None and user.is_authenticated else None,
+        **study.protocol(),
+    )
+    draft.save()
+    draft.systems.set(study.systems.all())
+    for prompt in study.prompts.prefetch_related("tracks"):
+        copy = Prompt.objects.create(study=draft, external_id=prompt.external_id, text=prompt.text)
+        Track.objects.bulk_create(
+            Track(
+                prompt=copy,
+                system_id=track.system_id,
+                file=track.file.name,
+                sha256=track.sha256,
+                decoded_sha256=track.decoded_sha256,
+                original_name=track.original_name,
+                format=track.format,
+                duration_s=track.duration_s,
+                sample_rate=track.sample_rate,
+                channels=track.channels,
+                provenance={**track.provenance, "copied_from_track": track.pk},
+            )
+            for track in prompt.tracks.all()
+        )
+    audit_record(
+        study=draft, action=AuditEntry.Action.NEW_VERSION, user=user, detail={"from": study.slug}
+    )
+    audit_record(
+        study=study, action=AuditEntry.Action.NEW_VERSION, user=user, detail={"to": draft.slug}
+    )
+    return draft

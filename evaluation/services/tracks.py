@@ -8,15 +8,21 @@ from pathlib import Path
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from evaluation.models import Prompt, Study, Track
+from evaluation.models import AuditEntry, Prompt, Study, System, Track
 from evaluation.services import ServiceError
+from evaluation.services.audit_log import audit_record
 from evaluation.services.storage import files_removed_on_error
-from evaluation.services.studies import study_get_or_create_draft, system_get_or_create
-from evaluation.stimuli.audio import AudioError, decode
+from evaluation.services.studies import (
+    study_get_or_create_draft,
+    study_unfrozen_require,
+    system_get_or_create,
+)
+from evaluation.stimuli.audio import AudioError, audio_fingerprint, decode
 from evaluation.stimuli.pipeline import check_usable
 
 REQUIRED_COLUMNS = ("prompt_id", "system", "file")
-OPTIONAL_COLUMNS = ("prompt_text",)
+# `kind` (human or ai) is required on every row of a system that is not stored yet.
+OPTIONAL_COLUMNS = ("kind", "prompt_text")
 
 
 class ManifestError(ServiceError):
@@ -45,6 +51,10 @@ class TrackInput:
     channels: int
     prompt_text: str = ""
     provenance: dict = field(default_factory=dict)
+    kind: str = ""  # human or ai; "" for a system that exists (it keeps its kind)
+    decoded_sha256: str = ""
+    source: str = System.Source.IMPORTED
+    label: str = ""  # how errors name this track, e.g. "row 3"
 
     @property
     def sha256(self) -> str:
@@ -76,6 +86,8 @@ def manifest_read(
     if not rows:
         raise ManifestError(manifest, ["the manifest has a header but no rows"])
     inputs, seen = [], {}
+    stored_kinds = dict(System.objects.values_list("name", "kind"))
+    stated_kinds: dict[str, tuple[str, int]] = {}
     for number, row in enumerate(rows, start=2):
         if progress:
             progress(number - 1, len(rows))
@@ -91,6 +103,10 @@ def manifest_read(
             )
             continue
         seen[key] = number
+        kind_problem = _kind_problem(row, number, stored_kinds, stated_kinds)
+        if kind_problem:
+            problems.append(kind_problem)
+            continue
         path = (manifest.parent / row["file"]).resolve()
         if not path.is_file():
             problems.append(f"row {number}: file not found: {row['file']}")
@@ -119,19 +135,99 @@ def manifest_read(
                 sample_rate=decoded.sample_rate,
                 channels=decoded.channels,
                 provenance={"source": "manifest", "manifest": manifest.name, "row": number},
+                kind=row.get("kind", "").lower(),
+                decoded_sha256=audio_fingerprint(decoded.samples, decoded.sample_rate),
+                label=f"row {number}",
             )
         )
+    problems.extend(duplicate_audio_problems(inputs))
     if problems:
         raise ManifestError(manifest, problems)
     return inputs
 
 
+def _kind_problem(
+    row: dict, number: int, stored: dict[str, str], stated: dict[str, tuple[str, int]]
+) -> str | None:
+    """Why the row's ``kind`` is unusable, or None. Human or AI is stated, never guessed:
+    a new system needs it; a stated kind must agree with the stored system and other rows."""
+    system, kind = row["system"], row.get("kind", "").lower()
+    if kind and kind not in System.Kind.values:
+        return f"row {number}: kind must be human or ai, not {row['kind']!r}"
+    if not kind:
+        if system in stored or system in stated:
+            return None
+        return (
+            f"row {number}: system {system!r} is new, so the kind column must say whether its "
+            f"tracks are human-made or AI (human or ai)"
+        )
+    if system in stored and stored[system] != kind:
+        return (
+            f"row {number}: system {system!r} is stored as {stored[system]}, not {kind}; a "
+            f"system's kind never changes (use another name for another system)"
+        )
+    if system in stated and stated[system][0] != kind:
+        first_kind, first_row = stated[system]
+        return f"row {number}: system {system!r} is {kind} here but {first_kind} on row {first_row}"
+    stated.setdefault(system, (kind, number))
+    return None
+
+
+def _track_label(item: "TrackInput") -> str:
+    where = f"{item.label}: " if item.label else ""
+    return f"{where}{item.prompt_id}/{item.system}"
+
+
+def duplicate_audio_problems(
+    inputs: list[TrackInput], stored: list[Track] | tuple[Track, ...] = ()
+) -> list[str]:
+    """One line per track of ``inputs`` whose audio repeats an earlier input's or a stored
+    track's: the same file (SHA-256) or the same decoded samples (e.g. a WAV and a FLAC of
+    one recording). A study that plays one recording twice compares nothing."""
+    problems = []
+    # A stored track of the same prompt and system is a replacement, refused on its own
+    # (``duplicate_track``) by tracks_store.
+    replaced = {(item.prompt_id, item.system) for item in inputs}
+    kept = [t for t in stored if (t.prompt.external_id, t.system.name) not in replaced]
+    by_file = {track.sha256: f"stored track {track}" for track in kept}
+    by_audio = {
+        track.decoded_sha256: f"stored track {track}" for track in kept if track.decoded_sha256
+    }
+    for item in inputs:
+        here = _track_label(item)
+        if item.sha256 in by_file:
+            problems.append(
+                f"{here} is the same file as {by_file[item.sha256]} "
+                f"(SHA-256 {item.sha256[:12]}…); each track must be different audio"
+            )
+        elif item.decoded_sha256 and item.decoded_sha256 in by_audio:
+            problems.append(
+                f"{here} decodes to the same audio as {by_audio[item.decoded_sha256]}; "
+                f"each track must be different audio"
+            )
+        by_file.setdefault(item.sha256, here)
+        if item.decoded_sha256:
+            by_audio.setdefault(item.decoded_sha256, here)
+    return problems
+
+
 def tracks_store(*, study: Study, inputs: list[TrackInput], written: list[str]) -> list[Track]:
     """Store validated tracks; call inside a transaction. Saved file names go to `written`
-    so the caller can remove them if the transaction rolls back."""
+    so the caller can remove them if the transaction rolls back.
+
+    Refused (ServiceError) for a study that has opened (frozen), for a new system without a
+    kind, and for audio that repeats a track of the study (``duplicate_audio``)."""
+    study_unfrozen_require(study)
+    duplicates = duplicate_audio_problems(
+        inputs, Track.objects.filter(prompt__study=study).select_related("prompt", "system")
+    )
+    if duplicates:
+        raise ServiceError(
+            f"study '{study.slug}': " + "; ".join(duplicates), code="duplicate_audio"
+        )
     stored = []
     for item in inputs:
-        system = system_get_or_create(name=item.system)
+        system = system_get_or_create(name=item.system, kind=item.kind, source=item.source)
         study.systems.add(system)
         prompt, created = Prompt.objects.get_or_create(
             study=study, external_id=item.prompt_id, defaults={"text": item.prompt_text}
@@ -149,6 +245,7 @@ def tracks_store(*, study: Study, inputs: list[TrackInput], written: list[str]) 
             prompt=prompt,
             system=system,
             sha256=item.sha256,
+            decoded_sha256=item.decoded_sha256,
             original_name=item.original_name,
             format=item.format,
             duration_s=item.duration_s,
@@ -169,8 +266,17 @@ def tracks_import(*, study_slug: str, manifest: Path, progress=None) -> list[Tra
     For a study that exists already, tracks shorter than its excerpt are refused here; for a
     new one, preparation refuses them once the excerpt length is set."""
     existing = Study.objects.filter(slug=study_slug).first()
+    if existing is not None:
+        study_unfrozen_require(existing)
     needed = (existing.excerpt_start_s or 0.0) + existing.excerpt_s if existing else 0.0
     inputs = manifest_read(manifest, progress=progress, min_duration_s=needed)
     with files_removed_on_error() as written, transaction.atomic():
-        study = study_get_or_create_draft(slug=study_slug)
-        return tracks_store(study=study, inputs=inputs, written=written)
+        study = study_get_or_create_draft(slug=study_slug, actor_name="import_tracks")
+        tracks = tracks_store(study=study, inputs=inputs, written=written)
+        audit_record(
+            study=study,
+            action=AuditEntry.Action.IMPORT,
+            actor_name="import_tracks",
+            detail={"manifest": manifest.name, "tracks": len(tracks)},
+        )
+        return tracks

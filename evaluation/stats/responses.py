@@ -58,6 +58,13 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     "heard_overlap_s",
     "switches",
     "audio_fetched",
+    "system_a_kind",
+    "system_b_kind",
+    "stimulus_a_id",
+    "stimulus_b_id",
+    "stimulus_a_sha256",
+    "stimulus_b_sha256",
+    "study_version",
 )
 """The export's columns, in export order (``evaluation.exports`` writes exactly these)."""
 
@@ -87,6 +94,13 @@ TEXT_COLUMNS = (
     "seed",
     "trial_id",
     "system",
+    "system_a_kind",
+    "system_b_kind",
+    "stimulus_a_id",
+    "stimulus_b_id",
+    "stimulus_a_sha256",
+    "stimulus_b_sha256",
+    "study_version",
 )
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -4,6 +4,7 @@ Arrays are float32 `[channels, n]` with samples in [-1, 1]; sample rates in Hz; 
 LUFS (integrated loudness, ITU-R BS.1770 via pyloudnorm) and dBTP (true peak, 4x oversampled).
 """
 
+import hashlib
 import io
 import os
 import re
@@ -175,6 +176,15 @@ def clipped_fraction(samples: np.ndarray, threshold: float = 0.999) -> float:
 
 def apply_gain(samples: np.ndarray, gain_db: float) -> np.ndarray:
     return (samples * np.float32(10.0 ** (gain_db / 20.0))).astype(np.float32)
+
+
+def audio_fingerprint(samples: np.ndarray, rate: int) -> str:
+    """SHA-256 (64 hex digits) of decoded audio: float32 `[channels, n]` samples with their
+    rate and channel count. The same audio stored as WAV or FLAC, or with other tags, has the
+    same fingerprint; a different excerpt, level or rate does not."""
+    header = f"{int(rate)}:{samples.shape[0]}:".encode()
+    body = np.ascontiguousarray(samples, dtype="<f4").tobytes()
+    return hashlib.sha256(header + body).hexdigest()
 
 
 def encode_flac(samples: np.ndarray, rate: int) -> bytes:

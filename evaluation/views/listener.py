@@ -40,6 +40,15 @@ def listen(request, token: str):
     panelist = current_panelist(request, invite)
     if panelist is None:
         return _enrol(request, invite)
+    if not invite.study.is_open:
+        # Closed means closed, also for a trial reserved before closing: no player is shown
+        # and services.responses refuses any answer.
+        return render(
+            request,
+            "listener/message.html",
+            {"study": invite.study, "message": "This study has closed. Thank you for listening."},
+            status=409 if request.method == "POST" else 200,
+        )
     if request.method == "POST":
         _advance(panelist)
         return redirect("listener:listen", token=token)

@@ -62,16 +62,16 @@ def tone_manifest(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tones")
     rows = []
     for prompt_id, root_hz in PROMPTS.items():
-        for system, ratios, stem in (
-            (HUMAN_SYSTEM, (1.0, 1.25, 1.5), "major"),
-            (AI_SYSTEM, (1.0, 1.2, 1.5, 1.8), "minor"),
+        for system, kind, ratios, stem in (
+            (HUMAN_SYSTEM, "human", (1.0, 1.25, 1.5), "major"),
+            (AI_SYSTEM, "ai", (1.0, 1.2, 1.5, 1.8), "minor"),
         ):
             name = f"{prompt_id}_{stem}.wav"
             sf.write(folder / name, chord(root_hz, ratios), SAMPLE_RATE)
-            rows.append({"prompt_id": prompt_id, "system": system, "file": name})
+            rows.append({"prompt_id": prompt_id, "system": system, "kind": kind, "file": name})
     manifest = folder / "manifest.csv"
     with manifest.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["prompt_id", "system", "file"])
+        writer = csv.DictWriter(handle, fieldnames=["prompt_id", "system", "kind", "file"])
         writer.writeheader()
         writer.writerows(rows)
     return manifest

@@ -17,7 +17,10 @@ def test_demo_builds_an_open_study_and_prints_login_results_and_invite(media_roo
     assert study.status == Study.Status.OPEN
     assert study.pairs.count() == 2
     assert Track.objects.filter(prompt__study=study).count() == 4
-    assert {track.system.is_human for track in Track.objects.all()} == {True, False}
+    assert {(track.system.name, track.system.kind) for track in Track.objects.all()} == {
+        ("Bach (human reference)", "human"),
+        ("Built-in neural harmonizer", "ai"),
+    }
     assert "user 'admin'  password 'pw-demo-1'" in out
     assert "http://127.0.0.1:8000/studies/demo/results/" in out
     assert re.search(r"panelist link:  http://127\.0\.0\.1:8000/p/[\w-]{20,}/", out)

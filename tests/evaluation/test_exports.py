@@ -124,7 +124,7 @@ def test_catch_trials_are_exported_with_whether_they_were_passed(catch_study, an
     assert sorted(by_panelist[careless.pseudonym]) == [("0", ""), ("0", ""), ("0", ""), ("1", "0")]
 
 
-def test_the_headphone_check_outcome_is_the_last_column(prepared_study, make_panelist, answer_all):
+def test_the_headphone_check_outcome_is_column_28(prepared_study, make_panelist, answer_all):
     from evaluation.exports import responses_csv
     from evaluation.models import Study
     from evaluation.services.headphones import headphone_attempt_score, headphone_attempt_start

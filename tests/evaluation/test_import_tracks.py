@@ -32,12 +32,12 @@ def test_it_keeps_a_sha256_and_provenance_of_each_file(media_root, manifest, aud
     assert track.sample_rate == SAMPLE_RATE
 
 
-def test_it_marks_reference_systems_as_human(media_root, manifest):
+def test_it_stores_the_kind_each_system_is_stated_to_be(media_root, manifest):
     call_command("import_tracks", "pilot", str(manifest))
     study = Study.objects.get(slug="pilot")
-    assert {s.name: s.is_human for s in study.systems.all()} == {
-        "human reference": True,
-        "model-x": False,
+    assert {s.name: (s.kind, s.source) for s in study.systems.all()} == {
+        "human reference": ("human", "imported"),
+        "model-x": ("ai", "imported"),
     }
 
 
@@ -62,10 +62,10 @@ def test_it_accepts_flac_ogg_mp3_and_m4a(media_root, tmp_path):
             check=True,
         )
     rows = [
-        {"prompt_id": "x", "system": "s-flac", "file": "a.flac"},
-        {"prompt_id": "x", "system": "s-ogg", "file": "b.ogg"},
-        {"prompt_id": "x", "system": "s-mp3", "file": "c.mp3"},
-        {"prompt_id": "x", "system": "s-m4a", "file": "d.m4a"},
+        {"prompt_id": "x", "system": "s-flac", "kind": "ai", "file": "a.flac"},
+        {"prompt_id": "x", "system": "s-ogg", "kind": "ai", "file": "b.ogg"},
+        {"prompt_id": "x", "system": "s-mp3", "kind": "ai", "file": "c.mp3"},
+        {"prompt_id": "x", "system": "s-m4a", "kind": "human", "file": "d.m4a"},
     ]
     call_command("import_tracks", "formats", str(write_manifest(tmp_path, rows)))
     formats = sorted(Track.objects.values_list("format", flat=True))
@@ -78,8 +78,8 @@ def test_it_lists_every_bad_row_and_stores_nothing(media_root, tmp_path):
     soundfile.write(tmp_path / "good.wav", tone(), SAMPLE_RATE)
     (tmp_path / "noise.wav").write_bytes(b"this is not audio at all")
     rows = [
-        {"prompt_id": "p1", "system": "a", "file": "good.wav"},
-        {"prompt_id": "p1", "system": "b", "file": "missing.wav"},
+        {"prompt_id": "p1", "system": "a", "kind": "ai", "file": "good.wav"},
+        {"prompt_id": "p1", "system": "b", "kind": "human", "file": "missing.wav"},
         {"prompt_id": "p1", "system": "a", "file": "good.wav"},
         {"prompt_id": "p2", "system": "a", "file": "noise.wav"},
     ]
@@ -140,7 +140,7 @@ def test_audio_with_nan_samples_is_refused(media_root, tmp_path):
     broken = tone()
     broken[100] = np.nan
     soundfile.write(tmp_path / "nan.wav", broken, SAMPLE_RATE, subtype="FLOAT")
-    rows = [{"prompt_id": "p", "system": "s", "file": "nan.wav"}]
+    rows = [{"prompt_id": "p", "system": "s", "kind": "ai", "file": "nan.wav"}]
     with pytest.raises(CommandError, match="row 2: nan.wav contains invalid"):
         call_command("import_tracks", "nan", str(write_manifest(tmp_path, rows)))
 
@@ -159,7 +159,10 @@ def test_silent_clipped_truncated_and_corrupt_files_are_each_named_and_nothing_i
     (tmp_path / "truncated.wav").write_bytes(wav[: len(wav) // 3])
     (tmp_path / "corrupt.mp3").write_bytes(b"ID3" + bytes(2000))
     names = ["good.wav", "silent.wav", "clipped.wav", "truncated.flac", "truncated.wav"]
-    rows = [{"prompt_id": f"p{i}", "system": "s", "file": name} for i, name in enumerate(names)]
+    rows = [
+        {"prompt_id": f"p{i}", "system": "s", "kind": "ai", "file": name}
+        for i, name in enumerate(names)
+    ]
     rows.append({"prompt_id": "p9", "system": "s", "file": "corrupt.mp3"})
     with pytest.raises(CommandError) as error:
         call_command("import_tracks", "bad", str(write_manifest(tmp_path, rows)))
@@ -184,3 +187,119 @@ def test_tracks_shorter_than_an_existing_studys_excerpt_are_refused(media_root, 
         "row 2: p0_human.wav is too short: 4.00 s, but the study's excerpt needs 4.5 s" in message
     )
     assert Track.objects.count() == 0
+
+
+def test_a_new_system_without_a_kind_is_an_error_naming_the_row(media_root, tmp_path):
+    soundfile.write(tmp_path / "a.wav", tone(frequency=300), SAMPLE_RATE)
+    soundfile.write(tmp_path / "b.wav", tone(frequency=400), SAMPLE_RATE)
+    rows = [
+        {"prompt_id": "p", "system": "HumanLike", "kind": "", "file": "a.wav"},
+        {"prompt_id": "p", "system": "Reference-free v2", "kind": "robot", "file": "b.wav"},
+    ]
+    with pytest.raises(CommandError) as error:
+        call_command("import_tracks", "kinds", str(write_manifest(tmp_path, rows)))
+    message = str(error.value)
+    assert "2 problem(s), nothing was imported" in message
+    assert (
+        "row 2: system 'HumanLike' is new, so the kind column must say whether its tracks "
+        "are human-made or AI (human or ai)" in message
+    )
+    assert "row 3: kind must be human or ai, not 'robot'" in message
+    assert (Study.objects.count(), Track.objects.count()) == (0, 0)
+
+
+def test_names_that_sound_human_are_not_guessed_human(media_root, tmp_path):
+    soundfile.write(tmp_path / "a.wav", tone(frequency=300), SAMPLE_RATE)
+    soundfile.write(tmp_path / "b.wav", tone(frequency=400), SAMPLE_RATE)
+    rows = [
+        {"prompt_id": "p", "system": "HumanLike", "kind": "ai", "file": "a.wav"},
+        {"prompt_id": "p", "system": "Reference-free v2", "kind": "ai", "file": "b.wav"},
+    ]
+    call_command("import_tracks", "names", str(write_manifest(tmp_path, rows)))
+    assert dict(Study.objects.get(slug="names").systems.values_list("name", "kind")) == {
+        "HumanLike": "ai",
+        "Reference-free v2": "ai",
+    }
+
+
+def test_a_kind_that_contradicts_the_stored_system_or_another_row_is_refused(
+    media_root, manifest, tmp_path
+):
+    call_command("import_tracks", "pilot", str(manifest))
+    for index, frequency in enumerate((300, 400, 500)):
+        soundfile.write(tmp_path / f"{index}.wav", tone(frequency=frequency), SAMPLE_RATE)
+    rows = [
+        {"prompt_id": "q", "system": "model-x", "kind": "human", "file": "0.wav"},
+        {"prompt_id": "q", "system": "new-model", "kind": "ai", "file": "1.wav"},
+        {"prompt_id": "r", "system": "new-model", "kind": "human", "file": "2.wav"},
+    ]
+    with pytest.raises(CommandError) as error:
+        call_command("import_tracks", "other", str(write_manifest(tmp_path, rows)))
+    message = str(error.value)
+    assert (
+        "row 2: system 'model-x' is stored as ai, not human; a system's kind never changes "
+        "(use another name for another system)" in message
+    )
+    assert "row 4: system 'new-model' is human here but ai on row 3" in message
+    assert not Study.objects.filter(slug="other").exists()
+
+
+def test_a_known_system_needs_no_kind_column(media_root, manifest, tmp_path):
+    call_command("import_tracks", "pilot", str(manifest))
+    soundfile.write(tmp_path / "x.wav", tone(frequency=333), SAMPLE_RATE)
+    rows = [{"prompt_id": "q", "system": "model-x", "file": "x.wav"}]
+    manifest = write_manifest(tmp_path, rows, ("prompt_id", "system", "file"))
+    call_command("import_tracks", "again", str(manifest))
+    assert Track.objects.get(prompt__study__slug="again").system.kind == "ai"
+
+
+def test_the_same_audio_twice_in_a_manifest_is_refused_with_both_rows_named(media_root, tmp_path):
+    import subprocess
+
+    from evaluation.stimuli.audio import ffmpeg_exe
+
+    soundfile.write(tmp_path / "bach.wav", tone(frequency=300), SAMPLE_RATE)
+    (tmp_path / "bach-copy.wav").write_bytes((tmp_path / "bach.wav").read_bytes())
+    soundfile.write(tmp_path / "model.wav", tone(frequency=400), SAMPLE_RATE)
+    soundfile.write(tmp_path / "other.wav", tone(frequency=500), SAMPLE_RATE)
+    # The model's WAV converted losslessly to FLAC: another file, the same decoded audio.
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "model.wav"), str(tmp_path / "m.flac")],
+        check=True,
+    )
+    rows = [
+        {"prompt_id": "bwv197.7-a", "system": "Bach", "kind": "human", "file": "bach.wav"},
+        {"prompt_id": "bwv197.7-a", "system": "model", "kind": "ai", "file": "model.wav"},
+        {"prompt_id": "bwv398", "system": "Bach", "file": "bach-copy.wav"},
+        {"prompt_id": "bwv398", "system": "model", "file": "other.wav"},
+        {"prompt_id": "bwv400", "system": "model", "file": "m.flac"},
+    ]
+    with pytest.raises(CommandError) as error:
+        call_command("import_tracks", "dupes", str(write_manifest(tmp_path, rows)))
+    message = str(error.value)
+    digest = hashlib.sha256((tmp_path / "bach.wav").read_bytes()).hexdigest()
+    assert "2 problem(s), nothing was imported" in message
+    assert (
+        f"row 4: bwv398/Bach is the same file as row 2: bwv197.7-a/Bach (SHA-256 "
+        f"{digest[:12]}…); each track must be different audio" in message
+    )
+    assert (
+        "row 6: bwv400/model decodes to the same audio as row 3: bwv197.7-a/model; each "
+        "track must be different audio" in message
+    )
+    assert (Study.objects.count(), Track.objects.count()) == (0, 0)
+
+
+def test_audio_already_stored_in_the_study_is_refused(media_root, manifest, audio_folder):
+    call_command("import_tracks", "pilot", str(manifest))
+    Study.objects.filter(slug="pilot").update(excerpt_s=3.0)
+    rows = [{"prompt_id": "p9", "system": "model-x", "file": "p0_ai.wav"}]
+    again = write_manifest(audio_folder, rows, ("prompt_id", "system", "file"))
+    with pytest.raises(CommandError) as error:
+        call_command("import_tracks", "pilot", str(again))
+    digest = hashlib.sha256((audio_folder / "p0_ai.wav").read_bytes()).hexdigest()
+    assert str(error.value) == (
+        f"study 'pilot': row 2: p9/model-x is the same file as stored track p0/model-x "
+        f"(SHA-256 {digest[:12]}…); each track must be different audio"
+    )
+    assert Track.objects.count() == 6

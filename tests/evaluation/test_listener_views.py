@@ -329,3 +329,28 @@ def test_when_the_study_closes_a_waiting_listener_is_thanked(joined, invite):
     invite.study.save()
     page = joined.get(invite.path())
     assert b"Thank you" in page.content
+
+
+def test_closed_means_closed_for_a_trial_reserved_before_closing(joined, invite):
+    from evaluation.models import Response
+    from evaluation.services.studies import study_close
+
+    joined.get(invite.path())
+    trial = Trial.objects.get(panelist__isnull=False)
+    Trial.objects.filter(pk=trial.pk).update(served_at=trial.served_at.replace(year=2020))
+    study = study_close(study=invite.study)
+    response = post_answer(joined, invite, trial)
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": "study_closed",
+        "detail": (
+            f"this study closed on {study.closed_at:%Y-%m-%d at %H:%M} UTC and no longer "
+            f"accepts answers; nothing was stored. Thank you for listening"
+        ),
+    }
+    assert Response.objects.count() == 0
+    page = joined.get(invite.path())
+    assert page.status_code == 200
+    assert "This study has closed. Thank you for listening." in page.content.decode()
+    assert trial.token not in page.content.decode()  # no player, no audio URL
+    assert joined.post(invite.path()).status_code == 409

@@ -48,8 +48,18 @@ def mixed_folder(tmp_path):
         row
         for index in range(2)
         for row in (
-            {"prompt_id": f"p{index}", "system": "human reference", "file": f"p{index}_human.flac"},
-            {"prompt_id": f"p{index}", "system": "suno", "file": f"p{index}_suno.mp3"},
+            {
+                "prompt_id": f"p{index}",
+                "system": "human reference",
+                "kind": "human",
+                "file": f"p{index}_human.flac",
+            },
+            {
+                "prompt_id": f"p{index}",
+                "system": "suno",
+                "kind": "ai",
+                "file": f"p{index}_suno.mp3",
+            },
         )
     ]
     write_manifest(folder, rows)
@@ -103,8 +113,8 @@ def test_a_loud_track_lowers_its_whole_prompt_and_the_reduction_is_recorded(medi
     soundfile.write(tmp_path / "spiky.wav", spiky, SAMPLE_RATE)
     soundfile.write(tmp_path / "smooth.wav", tone(seconds=4.0, amplitude=0.2), SAMPLE_RATE)
     rows = [
-        {"prompt_id": "p", "system": "a", "file": "spiky.wav"},
-        {"prompt_id": "p", "system": "b", "file": "smooth.wav"},
+        {"prompt_id": "p", "system": "a", "kind": "ai", "file": "spiky.wav"},
+        {"prompt_id": "p", "system": "b", "kind": "human", "file": "smooth.wav"},
     ]
     tracks_import(study_slug="loud", manifest=write_manifest(tmp_path, rows))
     Study.objects.filter(slug="loud").update(excerpt_s=3.0, target_lufs=-12.0)

@@ -100,3 +100,18 @@ def test_it_rejects_more_listening_than_the_page_was_open(make_panelist):
             answer=GOOD,
             now=start + timedelta(seconds=1),
         )
+
+
+def test_an_answer_to_a_trial_reserved_before_the_study_closed_is_refused(served):
+    from evaluation.services.studies import study_close
+
+    panelist, trial, now = served
+    study = study_close(study=trial.pair.study)
+    with pytest.raises(ServiceError) as error:
+        response_record(panelist=panelist, trial_token=trial.token, answer=GOOD, now=now)
+    assert (error.value.code, error.value.status) == ("study_closed", 409)
+    assert str(error.value) == (
+        f"this study closed on {study.closed_at:%Y-%m-%d at %H:%M} UTC and no longer accepts "
+        f"answers; nothing was stored. Thank you for listening"
+    )
+    assert Response.objects.count() == 0

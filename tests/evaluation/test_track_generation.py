@@ -132,7 +132,9 @@ class LabModel(BaseHTTPRequestHandler):
             content, content_type = b"<html>model crashed</html>", "text/html"
         else:
             buffer = io.BytesIO()
-            soundfile.write(buffer, tone(seconds=1.0), 44100, format="WAV")
+            # A different tune per prompt: the same audio twice in a study is refused.
+            frequency = 200 + sum(map(ord, body["prompt"]["prompt_id"])) % 500
+            soundfile.write(buffer, tone(seconds=1.0, frequency=frequency), 44100, format="WAV")
             content, content_type = buffer.getvalue(), "audio/wav"
         self.send_response(200)
         self.send_header("Content-Type", content_type)
@@ -171,7 +173,7 @@ def test_a_labs_http_model_answers_the_same_prompts(study, lab_model):
     ]
     track = Track.objects.get(system__name="lab model v2")
     assert (track.format, track.sample_rate, track.duration_s) == ("wav", 44100, 1.0)
-    assert track.system.kind == "http"
+    assert (track.system.kind, track.system.source) == ("ai", "http")
     assert track.provenance["seed"] == prompt_seed(3, chorales[0].chorale_id)
     assert track.provenance["prompt_id"] == chorales[0].chorale_id
     LabModel.broken_prompt = ""
@@ -183,3 +185,54 @@ def settings_url() -> str:
     from django.conf import settings
 
     return settings.EARSHOT["GENERATION_HTTP_URL"]
+
+
+def test_the_generate_job_states_bach_human_and_the_generator_ai(study):
+    from evaluation.models import System
+
+    tracks_generate(study=study, system="markov", prompts=1)
+    assert dict(System.objects.values_list("name", "kind")) == {
+        REFERENCE_SYSTEM: "human",
+        "Markov baseline": "ai",
+    }
+    assert dict(System.objects.values_list("name", "source")) == {
+        REFERENCE_SYSTEM: "corpus",
+        "Markov baseline": "builtin",
+    }
+
+
+def test_a_stored_system_of_the_other_kind_is_refused_not_overwritten(study):
+    from evaluation.models import System
+
+    System.objects.create(name="Markov baseline", kind="human")
+    with pytest.raises(
+        ServiceError, match="'Markov baseline' is stored as human, but this says ai"
+    ):
+        tracks_generate(study=study, system="markov", prompts=1)
+    assert Track.objects.count() == 0
+
+
+def test_a_chorale_whose_bach_audio_repeats_another_is_refused_with_both_named(study, monkeypatch):
+    """BWV 197.7-a and 398 are the same chorale: the second rendering of the same audio is
+    refused, and the prompt is named among the failures."""
+    import generation.pairs
+
+    first, second = select_chorales(n=2, seed=3, split="test")
+    original = generation.pairs.render_track
+
+    def render(chorale, **options):
+        if options["provenance"].get("system") == "bach":
+            chorale = first  # both prompts get the first chorale's Bach setting
+        return original(chorale, **options)
+
+    monkeypatch.setattr(generation.pairs, "render_track", render)
+    outcome = tracks_generate(study=study, system="markov", prompts=2)
+    assert outcome["created"] == 2
+    assert outcome["failures"] == [
+        f"{second.chorale_id}: study 'chorales': prompt {second.chorale_id}: "
+        f"{second.chorale_id}/{REFERENCE_SYSTEM} is the same file as stored track "
+        f"{first.chorale_id}/{REFERENCE_SYSTEM} (SHA-256 "
+        f"{Track.objects.get(system__name=REFERENCE_SYSTEM).sha256[:12]}…); each track must be "
+        f"different audio"
+    ]
+    assert not Track.objects.filter(prompt__external_id=second.chorale_id).exists()

@@ -2,9 +2,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from evaluation.exports import responses_csv, summary_csv
+from evaluation.exports import summary_csv
 from evaluation.management.commands._study import study_from_slug
 from evaluation.selectors.results import study_results
+from evaluation.services.studies import study_export
 
 
 class Command(BaseCommand):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, study, out, **options):
         study = study_from_slug(study)
         out.mkdir(parents=True, exist_ok=True)
-        responses = responses_csv(study)
+        responses = study_export(study=study, via="export_results")
         (out / "responses.csv").write_text(responses, encoding="utf-8")
         (out / "summary.csv").write_text(summary_csv(study_results(study)), encoding="utf-8")
         rows = responses.count("\n") - 1
