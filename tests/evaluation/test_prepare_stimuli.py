@@ -129,7 +129,7 @@ def test_a_too_short_track_is_named_and_its_prompt_left_unprepared(
             "short: 4.00 s, but the study's excerpt needs 4.5 s" in errors
         )
     assert Stimulus.objects.count() == 0
-    assert not (media_root / "stimuli").exists() or not any((media_root / "stimuli").iterdir())
+    assert [path for path in (media_root / "stimuli").rglob("*") if path.is_file()] == []
 
 
 def test_a_catch_rate_adds_an_anchor_and_two_catch_pairs_per_prompt(media_root, mixed_folder):
