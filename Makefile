@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist processes for `make test` (2 fits the 2-core reference machine; docs/benchmarks.md).
+TEST_WORKERS ?= 2
 
 .PHONY: demo test install install-test lint serve bench train clean
 
@@ -41,7 +43,7 @@ test: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Speed checks: each benchmark times its own baseline in the same run (docs/benchmarks.md).
 bench: install-test

@@ -272,3 +272,17 @@ def answer_all():
         return served
 
     return walk
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """Under `pytest -n 2 --dist loadgroup` (make test), keep two kinds of test on one process
+    each: the real Celery worker tests (a worker consumes whatever job the broker holds, and
+    purges it first, so two at once would take each other's jobs) and the browser tests (one
+    Chromium, started once). Without xdist the marker does nothing."""
+    browser_tests = Path(__file__).parent / "browser"
+    for item in items:
+        if browser_tests in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.xdist_group("worker"))
