@@ -10,6 +10,8 @@ EARSHOT_PUBLIC_URL ?= http://$(HOST):$(PORT)
 VAR_DIR := $(or $(EARSHOT_VAR_DIR),var)
 # A local run's key: DJANGO_SECRET_KEY if exported, else the file config.local_setup made.
 LOCAL := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)}" EARSHOT_PUBLIC_URL="$(EARSHOT_PUBLIC_URL)"
+# pytest-xdist processes for `make test` (2 fits the 2-core reference machine; docs/benchmarks.md).
+TEST_WORKERS ?= 2
 
 .PHONY: demo test install install-test lint serve bench train clean
 
@@ -50,7 +52,7 @@ test: install-test
 	$(VENV)/bin/lint-imports
 	$(PY) -m config.local_setup
 	$(LOCAL) $(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Speed checks: each benchmark times its own baseline in the same run (docs/benchmarks.md).
 bench: install-test

@@ -1,7 +1,12 @@
 """Shared fixtures: synthetic audio, a prepared and opened study, and the three kinds of user
 every permission test needs (an admin, a researcher, and an outsider who must be refused)."""
 
+import copy
 import csv
+import hashlib
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -33,17 +38,107 @@ def write_manifest(folder: Path, rows: list[dict], columns=("prompt_id", "system
     return manifest
 
 
+class StimulusCache:
+    """The stimulus pipeline's two expensive steps, remembered for one test run by the content
+    hash of their inputs, so that fixtures build their studies in milliseconds instead of
+    seconds (a dozen ffmpeg processes each).
+
+    - `prepare_prompt` and `prepare_prompt_with_catch` (matching + encoding one prompt, with its
+      catch copies for the latter): keyed by the decoded tracks' samples, rates and formats,
+      the MatchSettings and the options (anchor, twin and dither seed);
+    - `measure_file` (the blindness audit's measurement of one stored file): keyed by the
+      file's bytes.
+
+    Both are deterministic functions of those inputs (test_prepare_stimuli.py checks that two
+    real runs give identical files), so a hit returns exactly what the real pipeline returned
+    for identical inputs earlier in the run; the first set-up with new inputs runs it for real.
+    Fixtures switch the cache on only around their own set-up (`active()`), so test bodies, and
+    the stimuli tests that call the pipeline themselves, always run the real pipeline.
+    """
+
+    def __init__(self):
+        self.results: dict[tuple[str, str], object] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def _remembered(self, key: tuple[str, str], compute: Callable[[], object]):
+        if key in self.results:
+            self.hits += 1
+        else:
+            self.misses += 1
+            self.results[key] = compute()
+        # A copy: a test that changes what it got cannot change what the next test gets.
+        return copy.deepcopy(self.results[key])
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        from evaluation.selectors import blindness
+        from evaluation.services import stimuli
+
+        prepare_prompt, measure_file = stimuli.prepare_prompt, blindness.measure_file
+        prepare_with_catch = stimuli.prepare_prompt_with_catch
+
+        def key_of(name, tracks, settings, options) -> tuple[str, str]:
+            digest = hashlib.sha256(repr((settings, options)).encode())
+            for track in tracks:
+                samples = np.ascontiguousarray(track.samples)
+                digest.update(repr((samples.dtype.str, samples.shape, track.sample_rate)).encode())
+                digest.update(repr(track.format).encode())
+                digest.update(samples.tobytes())
+            return name, digest.hexdigest()
+
+        def prepare_prompt_remembered(tracks, settings, anchor_of=None):
+            return self._remembered(
+                key_of("prepare_prompt", tracks, settings, anchor_of),
+                lambda: prepare_prompt(tracks, settings, anchor_of=anchor_of),
+            )
+
+        def prepare_with_catch_remembered(tracks, settings, **options):
+            return self._remembered(
+                key_of("prepare_prompt_with_catch", tracks, settings, sorted(options.items())),
+                lambda: prepare_with_catch(tracks, settings, **options),
+            )
+
+        def measure_file_remembered(path):
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            return self._remembered(("measure_file", digest), lambda: measure_file(path))
+
+        # raising=True (the default): if either function moves, the fixtures fail loudly
+        # instead of silently running uncached.
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(stimuli, "prepare_prompt", prepare_prompt_remembered)
+            patch.setattr(stimuli, "prepare_prompt_with_catch", prepare_with_catch_remembered)
+            patch.setattr(blindness, "measure_file", measure_file_remembered)
+            yield
+
+
+@pytest.fixture(scope="session")
+def stimulus_cache() -> StimulusCache:
+    """One StimulusCache for the whole test run (per xdist worker)."""
+    return StimulusCache()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Django's default hasher (PBKDF2, a million rounds) takes about a second per user on this
+    machine, and nearly every test makes users; the tests prove permissions, not the hasher.
+    MD5 is Django's own advice for test settings; production settings are untouched."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture
 def media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
 
 
-@pytest.fixture
-def audio_folder(tmp_path) -> Path:
-    """Three prompts × two systems of short WAVs (the human one quieter, the AI one louder)."""
-    folder = tmp_path / "audio"
-    folder.mkdir()
+@pytest.fixture(scope="session")
+def audio_template(tmp_path_factory) -> Path:
+    """The WAVs of `audio_folder`, synthesised once per test run."""
+    folder = tmp_path_factory.mktemp("audio-template")
     for index in range(3):
         soundfile.write(
             folder / f"p{index}_human.wav", tone(frequency=220 * (index + 1)), SAMPLE_RATE
@@ -54,6 +149,13 @@ def audio_folder(tmp_path) -> Path:
             SAMPLE_RATE,
         )
     return folder
+
+
+@pytest.fixture
+def audio_folder(tmp_path, audio_template) -> Path:
+    """Three prompts × two systems of short WAVs (the human one quieter, the AI one louder),
+    a fresh copy per test: tests may add, change or delete files in it."""
+    return Path(shutil.copytree(audio_template, tmp_path / "audio"))
 
 
 @pytest.fixture
@@ -80,9 +182,10 @@ def manifest(audio_folder) -> Path:
 
 
 @pytest.fixture
-def prepared_study(db, media_root, manifest):
+def prepared_study(db, media_root, manifest, stimulus_cache):
     """An opened study: 3 prompts, human reference vs model-x, K=4 slots per pair; no
-    headphone check."""
+    headphone check. Its stimuli come from the real pipeline, encoded once per test run
+    (StimulusCache)."""
     from evaluation.models import Study
     from evaluation.services.stimuli import stimuli_prepare
     from evaluation.services.studies import study_open
@@ -94,8 +197,9 @@ def prepared_study(db, media_root, manifest):
         headphone_check=False,  # tests of the check turn it on (test_headphones*.py)
     )  # fmt: skip
     study = Study.objects.get(slug="pilot")
-    stimuli_prepare(study=study)
-    return study_open(study=study)
+    with stimulus_cache.active():
+        stimuli_prepare(study=study)
+        return study_open(study=study)
 
 
 @pytest.fixture
@@ -157,9 +261,10 @@ def view_only_staff(db, django_user_model):
 
 
 @pytest.fixture
-def catch_study(db, media_root, manifest):
+def catch_study(db, media_root, manifest, stimulus_cache):
     """An opened study like `prepared_study` (slug 'qc', K=2) with a catch rate: each prompt
-    also has an anchor pair and an identical pair, and each panelist gets 3 + 1 trials."""
+    also has an anchor pair and an identical pair, and each panelist gets 3 + 1 trials.
+    Stimuli encoded once per test run, like `prepared_study`'s."""
     from evaluation.models import Study
     from evaluation.services.stimuli import stimuli_prepare
     from evaluation.services.studies import study_open
@@ -171,8 +276,9 @@ def catch_study(db, media_root, manifest):
         catch_rate=0.34, headphone_check=False,
     )  # fmt: skip
     study = Study.objects.get(slug="qc")
-    stimuli_prepare(study=study)
-    return study_open(study=study)
+    with stimulus_cache.active():
+        stimuli_prepare(study=study)
+        return study_open(study=study)
 
 
 @pytest.fixture
@@ -205,3 +311,17 @@ def answer_all():
         return served
 
     return walk
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """Under `pytest -n 2 --dist loadgroup` (make test), keep two kinds of test on one process
+    each: the real Celery worker tests (a worker consumes whatever job the broker holds, and
+    purges it first, so two at once would take each other's jobs) and the browser tests (one
+    Chromium, started once). Without xdist the marker does nothing."""
+    browser_tests = Path(__file__).parent / "browser"
+    for item in items:
+        if browser_tests in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.xdist_group("worker"))

@@ -78,8 +78,9 @@ def tone_manifest(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def listening_study(transactional_db, settings, tmp_path, tone_manifest):
-    """An open study of 3 pairs (human reference vs one AI system) and a multi-use invite."""
+def listening_study(transactional_db, settings, tmp_path, tone_manifest, stimulus_cache):
+    """An open study of 3 pairs (human reference vs one AI system) and a multi-use invite;
+    stimuli from the real pipeline, encoded once per test run (tests/conftest.py)."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     inputs = manifest_read(tone_manifest)
     with transaction.atomic():
@@ -93,9 +94,10 @@ def listening_study(transactional_db, settings, tmp_path, tone_manifest):
             seed=7,
         )
         tracks_store(study=study, inputs=inputs, written=[])
-    summary = stimuli_prepare(study=study)
-    assert summary["failures"] == []
-    study = study_open(study=study)
+    with stimulus_cache.active():
+        summary = stimuli_prepare(study=study)
+        assert summary["failures"] == []
+        study = study_open(study=study)
     panel = Panel.objects.create(name="browser testers")
     invite = invite_create(study=study, panel=panel, label="browser test")
     return study, invite

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from evaluation.selectors.results import study_report
 from evaluation.services.simulation import panel_simulate
 
 from .conftest import SCREENSHOTS
@@ -44,7 +45,10 @@ def test_every_report_figure_is_drawn_and_fits_the_page(
         box = page.locator(f"#figure-{key} svg").bounding_box()
         assert box is not None and box["height"] > 50
         assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"] + 1
-    assert page.locator("#headlines li").count() >= 4
+    assert (
+        page.locator("#headlines li").all_inner_texts()
+        == (study_report(study)["report"]["headlines"])
+    )
     assert page.locator("#methods").inner_text().startswith("Blind paired comparison of 2")
     page.screenshot(path=SCREENSHOTS / f"report-{name}.png", full_page=True)
     context.close()

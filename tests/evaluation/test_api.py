@@ -4,14 +4,28 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from evaluation.api.permissions import IsResearcher
+
 pytestmark = pytest.mark.django_db
 
 
-def test_anonymous_and_outsiders_are_refused(client, prepared_study, outsider):
-    assert client.get("/api/studies/").status_code in (401, 403)
+def test_anonymous_and_outsiders_are_refused_with_a_403_that_says_why(
+    client, prepared_study, outsider
+):
+    # 403, not 401: DRF answers 401 only with a WWW-Authenticate challenge, which it takes
+    # from the first authentication class, and SessionAuthentication (first) has none.
+    anonymous = client.get("/api/studies/")
+    assert anonymous.status_code == 403
+    assert anonymous.json() == {"detail": "Authentication credentials were not provided."}
+    assert "WWW-Authenticate" not in anonymous.headers
+
+    bad_token = APIClient().get("/api/studies/", HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert (bad_token.status_code, bad_token.json()) == (403, {"detail": "Invalid token."})
+
     client.force_login(outsider)
     response = client.get("/api/studies/pilot/results/")
     assert response.status_code == 403
+    assert response.json() == {"detail": IsResearcher.message}
 
 
 def test_a_researcher_lists_studies_with_session_auth(client, prepared_study, researcher):

@@ -123,7 +123,12 @@ def test_the_audio_headers_are_identical_and_the_sound_matches_the_stored_answer
     panelist = Panelist.objects.get()
     responses = fetch_items(joined, checked_invite, panelist)
     assert {r.status_code for _, r in responses} == {200}
-    assert len({tuple(sorted(r.headers.items())) for _, r in responses}) == 1
+    # Expires (never_cache: "now") is a clock reading, a second apart when the requests
+    # straddle a second; every other header is the same for all six sounds.
+    headers = {
+        tuple(sorted((k, v) for k, v in r.headers.items() if k != "Expires")) for _, r in responses
+    }
+    assert len(headers) == 1
     first = responses[0][1]
     assert first["Content-Type"] == "audio/wav"
     assert "no-store" in first["Cache-Control"]

@@ -163,7 +163,8 @@ def test_a_study_without_the_check_reserves_trials_at_once(prepared_study, make_
     panelist = make_panelist()
     assert headphone_check_pending(panelist=panelist) is False
     assert headphone_attempt_start(panelist=panelist) == []
-    assert trial_reserve(panelist=panelist) is not None
+    trial = trial_reserve(panelist=panelist)
+    assert (trial.panelist_id, trial.position) == (panelist.pk, 1)
 
 
 def test_simulated_panelists_skip_the_check_and_are_marked_not_run(checked_study):

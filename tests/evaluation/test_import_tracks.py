@@ -91,8 +91,8 @@ def test_it_lists_every_bad_row_and_stores_nothing(media_root, tmp_path):
     assert "row 4: duplicate (prompt_id=p1, system=a), already on row 2" in message
     assert "row 5: noise.wav not readable as WAV audio" in message
     assert not Study.objects.filter(slug="broken").exists()
-    assert Track.objects.count() == 0 and Prompt.objects.count() == 0
-    assert not (media_root / "tracks").exists() or not any((media_root / "tracks").rglob("*.*"))
+    assert (Track.objects.count(), Prompt.objects.count()) == (0, 0)
+    assert [path for path in media_root.rglob("*") if path.is_file()] == []  # no file left
 
 
 def test_it_rejects_unknown_and_missing_columns(media_root, tmp_path):

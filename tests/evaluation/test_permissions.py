@@ -271,7 +271,7 @@ def test_the_csv_export_needs_the_researcher_role(client, request, prepared_stud
 def test_listener_posts_without_the_panelists_session_change_nothing(
     client, request, invite, make_panelist, user
 ):
-    from evaluation.scheduling import trial_reserve
+    from evaluation.services.scheduling import trial_reserve
 
     panelist = make_panelist()
     trial = trial_reserve(panelist=panelist)

@@ -141,7 +141,7 @@ def test_a_too_short_track_is_named_and_its_prompt_left_unprepared(
             "short: 4.00 s, but the study's excerpt needs 4.5 s" in errors
         )
     assert Stimulus.objects.count() == 0
-    assert not (media_root / "stimuli").exists() or not any((media_root / "stimuli").iterdir())
+    assert [path for path in (media_root / "stimuli").rglob("*") if path.is_file()] == []
 
 
 def test_a_catch_rate_adds_four_distinct_catch_stimuli_and_two_catch_pairs_per_prompt(
@@ -225,3 +225,27 @@ def test_a_codec_that_cannot_carry_the_study_rate_is_refused(codec, rate, messag
     with pytest.raises(ValidationError) as error:
         study.full_clean()
     assert error.value.message_dict == {"codec": [message]}
+
+
+def test_identical_inputs_give_byte_identical_stimuli_so_fixtures_may_encode_them_once(
+    catch_study, manifest
+):
+    """`prepared_study` and `catch_study` reuse stimuli encoded earlier in the test run
+    (tests/conftest.py StimulusCache); that is sound only because the real pipeline turns the
+    same tracks and settings into the same bytes, anchors included. This run is uncached."""
+    tracks_import(study_slug="qc-again", manifest=manifest)
+    Study.objects.filter(slug="qc-again").update(excerpt_s=3.0, catch_rate=0.34)
+    again = Study.objects.get(slug="qc-again")
+
+    assert stimuli_prepare(study=again)["failures"] == []
+
+    def fingerprint(study):
+        return sorted(
+            (s.track.prompt.external_id, s.track.system.name, s.kind, s.sha256, s.size_bytes)
+            for s in Stimulus.objects.filter(track__prompt__study=study).select_related(
+                "track__prompt", "track__system"
+            )
+        )
+
+    assert len(fingerprint(again)) == 3 * 3  # two systems and one anchor per prompt
+    assert fingerprint(again) == fingerprint(catch_study)

@@ -1,12 +1,15 @@
 """Scheduling: balanced coverage, counterbalanced positions, a prompt at most once, resume."""
 
+import hashlib
 from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from evaluation.models import Panel, Trial
+from evaluation.services import ServiceError
 from evaluation.services.responses import Answer, response_record
 from evaluation.services.scheduling import trial_mark_served, trial_next
 
@@ -41,10 +44,11 @@ def test_each_pair_has_k_slots_with_positions_balanced(prepared_study):
 
 def test_a_panelist_hears_each_prompt_once_and_then_is_done(prepared_study, make_panelist):
     panelist = make_panelist()
-    prompts = run_panelist(panelist, timezone.now())
-    assert len(prompts) == 3 == len(set(prompts))
+    now = timezone.now()
+    prompts = run_panelist(panelist, now)
+    assert sorted(prompts) == sorted(prepared_study.prompts.values_list("pk", flat=True))
     panelist.refresh_from_db()
-    assert panelist.finished_at is not None
+    assert panelist.finished_at == now + timedelta(seconds=10)  # the last answer's time
 
 
 def test_every_pair_reaches_k_ratings_before_any_gets_k_plus_1(prepared_study, make_panelist):
@@ -58,29 +62,58 @@ def test_every_pair_reaches_k_ratings_before_any_gets_k_plus_1(prepared_study, m
         assert counts == [expected_round + 1] * 3
 
 
-def test_order_is_randomised_per_panelist_and_reproducible(prepared_study, make_panelist):
-    now = timezone.now()
-    orders = [tuple(run_panelist(make_panelist(), now)) for _ in range(4)]
-    assert len(set(orders)) > 1
+def orders_replayed(study, panelists, seed, now) -> list[tuple[int, ...]]:
+    """The prompt order each panelist would be served, every one starting from the same
+    state: the study's seed set to `seed`, each walk rolled back (a savepoint) afterwards."""
+    from evaluation.models import Panelist, Study
+
+    Study.objects.filter(pk=study.pk).update(seed=seed)
+    orders = []
+    for panelist in panelists:
+        with transaction.atomic():
+            orders.append(tuple(run_panelist(Panelist.objects.get(pk=panelist.pk), now)))
+            transaction.set_rollback(True)
+    assert Trial.objects.filter(panelist__isnull=False).count() == 0  # really rolled back
+    return orders
 
 
-def test_the_same_seed_gives_the_same_first_trial_order(prepared_study, make_panelist):
+def test_the_order_follows_the_seed_same_seed_same_order_other_seed_other_order(
+    prepared_study, make_panelist
+):
     from evaluation.selectors.scheduling import order_key
 
-    keys = sorted(
-        prepared_study.pairs.values_list("pk", flat=True), key=lambda pk: order_key(7, 1, pk)
-    )
-    assert keys == sorted(
-        prepared_study.pairs.values_list("pk", flat=True), key=lambda pk: order_key(7, 1, pk)
-    )
-    assert order_key(7, 1, 1) != order_key(8, 1, 1)
+    now = timezone.now()
+    panelists = [make_panelist() for _ in range(8)]
+    pairs = {pair.pk: pair.prompt_id for pair in prepared_study.pairs.all()}
+
+    with_seed_7 = orders_replayed(prepared_study, panelists, seed=7, now=now)
+
+    # Each panelist's order is the study's keyed hash of (seed, panelist, pair), ...
+    assert with_seed_7 == [
+        tuple(pairs[pk] for pk in sorted(pairs, key=lambda pk: order_key(7, panelist.pk, pk)))
+        for panelist in panelists
+    ]
+    # ... so panelists get different orders (all 8 alike: probability 6**-7), ...
+    assert len(set(with_seed_7)) > 1
+    # ... the same seed gives the same orders again, ...
+    assert orders_replayed(prepared_study, panelists, seed=7, now=now) == with_seed_7
+    # ... and another seed other orders (all 8 alike by chance: probability 6**-8).
+    assert orders_replayed(prepared_study, panelists, seed=8, now=now) != with_seed_7
+
+
+def test_the_order_key_is_a_sha256_of_seed_panelist_and_pair_so_it_never_changes():
+    """Running studies must keep their orders across upgrades: the key is pinned."""
+    from evaluation.selectors.scheduling import order_key
+
+    assert order_key(7, 1, 2) == hashlib.sha256(b"7:1:2").digest()
+    assert order_key(7, 1, 2) != order_key(8, 1, 2)
 
 
 def test_reopening_the_page_returns_the_same_unanswered_trial(prepared_study, make_panelist):
     panelist = make_panelist()
     first = trial_next(panelist=panelist)
     again = trial_next(panelist=panelist)
-    assert again.pk == first.pk and again.token == first.token
+    assert (again.pk, again.token) == (first.pk, first.token)
 
 
 def test_an_expired_reservation_goes_to_the_next_panelist_with_a_new_token(
@@ -95,8 +128,9 @@ def test_an_expired_reservation_goes_to_the_next_panelist_with_a_new_token(
     later = now + timedelta(seconds=settings.EARSHOT["RESERVATION_S"] + 1)
     taken = run_panelist(fast, later)
     assert held[0].prompt_id in taken
-    with pytest.raises(Exception, match="not yours"):
+    with pytest.raises(ServiceError, match="not yours") as refused:
         answer(slow, held[0], later)
+    assert refused.value.code == "foreign_trial"
 
 
 def test_nothing_is_served_when_the_study_is_closed(prepared_study, make_panelist):

@@ -49,7 +49,7 @@ def test_the_checkpoint_was_trained_on_the_train_split_only(dataset):
     split = read_metadata()["split"]
     assert {name: split[name] for name in ("train", "validation", "test")} == dataset.split
     train, validation, test = (set(split[name]) for name in ("train", "validation", "test"))
-    assert not (train & test or train & validation or validation & test)
+    assert (train & test, train & validation, validation & test) == (set(), set(), set())
 
 
 def test_the_same_seed_gives_the_same_notes(builtin, test_melodies):
