@@ -11,6 +11,7 @@ from typing import Any
 from .ranking import TIES_MODELS
 from .responses import ResponsesError, read_responses
 from .summary import MUSHRA_MIN_CATCH_PASS_RATE, summarize
+from .verdicts import DEFAULT_MIN_PANELISTS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +48,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="drop responses where a track was heard for less than SECONDS",
     )
-    parser.add_argument("--exclude-simulated", action="store_true", help="drop simulated panelists")
+    parser.add_argument(
+        "--include-simulated",
+        action="store_true",
+        help="analyse simulated panelists' responses too (left out by default; the report "
+        "then says so)",
+    )
+    parser.add_argument(
+        "--min-panelists",
+        type=int,
+        default=DEFAULT_MIN_PANELISTS,
+        metavar="N",
+        help="panelists a comparison needs before it gets a verdict; fewer give "
+        "too_little_data (default %(default)s)",
+    )
     parser.add_argument(
         "--confidence", type=float, default=0.95, help="interval level (default %(default)s)"
     )
@@ -80,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.bootstrap < 0:
         parser.error(f"--bootstrap must be 0 or more rounds, not {args.bootstrap}")
+    if args.min_panelists < 2:
+        parser.error(f"--min-panelists must be 2 or more, not {args.min_panelists}")
     if not 0.0 < args.confidence < 1.0:
         parser.error(f"--confidence must lie strictly between 0 and 1, not {args.confidence}")
     try:
@@ -94,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         exclude_failed_catch=args.exclude_failed_catch,
         min_catch_pass_rate=args.min_catch_pass_rate,
         min_listen_s=args.min_listen,
-        exclude_simulated=args.exclude_simulated,
+        include_simulated=args.include_simulated,
+        min_panelists=args.min_panelists,
         confidence=args.confidence,
         ties=args.ties,
         n_bootstrap=args.bootstrap,

@@ -89,3 +89,39 @@ def d_prime_yes_no(
 def proportion_correct_from_d_prime(d_prime: np.ndarray) -> np.ndarray:
     """Inverse of the 2AFC relation: expected proportion correct for a given d'."""
     return stats.norm.cdf(np.asarray(d_prime) / math.sqrt(2.0))
+
+
+def d_prime_from_share(estimate: dict) -> dict[str, float | str | None]:
+    """Two-alternative d' of a panelist-level share correct (a
+    :func:`evaluation.stats.clusters.cluster_estimate` result) with the interval mapped through
+    the same monotone function ``sqrt(2) z(pc)``.
+
+    At the ceiling (every listener always right, or an interval reaching 100%) d' has no upper
+    end: ``d_prime_high`` is None and ``d_prime_bound`` is ``"lower"`` (report "d′ ≥ low");
+    likewise at the floor (``"upper"``). ``d_prime`` itself is None at a share of exactly 0 or
+    1, where any finite value would come from a correction, not from the data.
+    """
+    rate, low, high = estimate["rate"], estimate["low"], estimate["high"]
+    if rate is None:
+        return {"d_prime": None, "d_prime_low": None, "d_prime_high": None, "d_prime_bound": "none"}
+
+    def transform(pc: float) -> float | None:
+        if pc <= 0.0 or pc >= 1.0:
+            return None
+        return math.sqrt(2.0) * float(stats.norm.ppf(pc))
+
+    d_low, d_high = transform(low), transform(high)
+    if d_low is None and d_high is None:
+        bound = "none"
+    elif d_high is None:
+        bound = "lower"
+    elif d_low is None:
+        bound = "upper"
+    else:
+        bound = "two_sided"
+    return {
+        "d_prime": transform(rate),
+        "d_prime_low": d_low,
+        "d_prime_high": d_high,
+        "d_prime_bound": bound,
+    }

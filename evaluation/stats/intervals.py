@@ -89,11 +89,6 @@ def binomial_p_values_half(successes: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.where((n == 0) | (2 * smaller == n), 1.0, np.minimum(1.0, tails))
 
 
-def of_ten(rate: float | None) -> float | None:
-    """A rate in [0, 1] as "out of 10" (0.7 -> 7.0); ``None`` stays ``None``."""
-    return None if rate is None else 10.0 * rate
-
-
 def clopper_pearson_interval(
     successes: int, n: int, confidence: float = 0.95
 ) -> tuple[float, float]:

@@ -1,11 +1,12 @@
 import json
 import math
 
+import numpy as np
 import pytest
-from scipy.stats import binomtest, norm
+from scipy.stats import binomtest, norm, t
 from statsmodels.stats.proportion import proportion_confint
 
-from evaluation.stats import read_responses, summarize, wilson_interval
+from evaluation.stats import read_responses, summarize
 
 # panelist, panel, expertise, system_a, system_b, choice, liked_a, liked_b, guess_ai, catch
 STUDY = [
@@ -115,9 +116,20 @@ def test_summarize_reports_liked_rates_in_of_10_units(study_csv):
     human = liked["human"]
     low, high = proportion_confint(9, 13, method="wilson")
     assert human["rate"] == 9 / 13
-    assert human["of_10"] == pytest.approx(90 / 13)
-    assert human["of_10_low"] == pytest.approx(10 * low)
-    assert human["of_10_high"] == pytest.approx(10 * high)
+    assert (human["ci_low"], human["ci_high"]) == pytest.approx((low, high), abs=1e-12)
+    # "N of 10" weighs each listener equally: the mean of each panelist's own share.
+    shares = {}
+    for panelist, _, _, a, b, _, liked_a, liked_b, _, catch in STUDY:
+        for system, liked in ((a, liked_a), (b, liked_b)):
+            if system == "human" and liked != "" and not catch:
+                shares.setdefault(panelist, []).append(liked)
+    per_panelist = [sum(values) / len(values) for values in shares.values()]
+    assert human["n_panelists"] == len(per_panelist) == 5
+    assert human["panelist_rate"] == pytest.approx(np.mean(per_panelist), abs=1e-12)
+    assert human["of_10"] == pytest.approx(10 * np.mean(per_panelist), abs=1e-12)
+    half = t.ppf(0.975, 4) * np.std(per_panelist, ddof=1) / math.sqrt(5)
+    assert human["cluster_ci_low"] == pytest.approx(np.mean(per_panelist) - half, abs=1e-12)
+    assert human["of_10_high"] == pytest.approx(10 * min(1.0, np.mean(per_panelist) + half))
 
 
 def test_summarize_scores_ai_identification_with_unsure_as_not_correct(study_csv):
@@ -130,11 +142,24 @@ def test_summarize_scores_ai_identification_with_unsure_as_not_correct(study_csv
     assert (ai["ci_low"], ai["ci_high"]) == wilson(7, 14)
     assert ai["p_value"] == binomtest(7, 11).pvalue
     assert ai["n_unscorable"] == 1
-    # d' of 8.5 correct in 14 (the 3 "unsure" count half).
-    assert ai["d_prime"] == pytest.approx(math.sqrt(2) * norm.ppf(8.5 / 14), abs=1e-12)
+    # d' of the panelist-averaged share correct (the 3 "unsure" count half).
+    credit = {}
+    for panelist, _, _, a, _, _, _, _, guess, catch in STUDY:
+        if guess in ("a", "b", "unsure") and not catch:
+            side = "a" if a != "human" else "b"
+            score = 0.5 if guess == "unsure" else float(guess == side)
+            credit.setdefault(panelist, []).append(score)
+    shares = [np.mean(values) for values in credit.values()]
+    assert ai["n_panelists"] == 5
+    assert ai["d_prime"] == pytest.approx(math.sqrt(2) * norm.ppf(np.mean(shares)), abs=1e-12)
+    mean = np.mean(shares)
+    # The cluster variance is floored at the binomial variance of independent answers.
+    floor = mean * (1 - mean) * sum(1 / len(values) for values in credit.values()) / 25
+    half = t.ppf(0.975, 4) * math.sqrt(max(np.var(shares, ddof=1) / 5, floor))
     assert ai["d_prime_low"] == pytest.approx(
-        math.sqrt(2) * norm.ppf(wilson_interval(8.5, 14)[0]), abs=1e-12
+        math.sqrt(2) * norm.ppf(np.mean(shares) - half), abs=1e-12
     )
+    assert ai["verdict"] == "too_little_data"
     groups = {group["expertise"]: group for group in ai["by_expertise"]}
     assert list(groups) == ["hobbyist", "none", "professional"]
     assert [(g["n"], g["correct"], g["unsure"]) for g in groups.values()] == [
@@ -236,7 +261,14 @@ def test_summarize_skips_rows_that_are_not_votes(responses_csv, response_row):
             "p_value": 1.0,
         }
     )
-    assert pair["cluster_ci_low"] is None and pair["design_effect"] is None
+    # One panelist: no between-listener variation to measure, so no verdict.
+    assert (pair["cluster_ci_low"], pair["cluster_ci_high"], pair["cluster_ci_bound"]) == (
+        0.0,
+        1.0,
+        "none",
+    )
+    assert pair["design_effect"] is None
+    assert (pair["verdict"], pair["verdict_p"]) == ("too_little_data", 1.0)
 
 
 def test_summarize_counts_liked_tracks_that_lost_on_a_recorded_aspect(responses_csv, response_row):
