@@ -746,8 +746,8 @@ def listener_summary(analysed: pd.DataFrame) -> dict[str, Any]:
         first = panelists.drop_duplicates("panelist_id")["expertise"]
         counts = first.value_counts()
     else:
-        counts = pd.Series({"": panelists["panelist_id"].nunique()}, dtype=int)
-    total = int(counts.sum())
+        counts = pd.Series(dtype=int)
+    total = int(panelists["panelist_id"].nunique())
     groups = [
         {"expertise": str(group), "n": int(count)}
         for group, count in sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))

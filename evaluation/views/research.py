@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 
 from evaluation.models import Stimulus, Study
-from evaluation.selectors.results import study_report
+from evaluation.selectors.results import study_report, wants_simulated
 from evaluation.services.roles import is_researcher
 from evaluation.views.audio import stimulus_response
 
@@ -22,7 +22,7 @@ def results(request, slug: str):
     study = _researcher_study(request, slug)
     context = {
         "study": study,
-        **study_report(study),
+        **study_report(study, include_simulated=wants_simulated(request.GET)),
         "invites": study.invites.select_related("panel"),
     }
     return render(request, "research/results.html", context)
@@ -32,7 +32,8 @@ def results(request, slug: str):
 def report_download(request, slug: str):
     """The same report as one HTML file: styles and SVG figures inline, no external links."""
     study = _researcher_study(request, slug)
-    response = render(request, "research/report_file.html", {"study": study, **study_report(study)})
+    report = study_report(study, include_simulated=wants_simulated(request.GET))
+    response = render(request, "research/report_file.html", {"study": study, **report})
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-report.html"'
     return response
 
