@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .contract import Summary, json_schema
 from .ranking import TIES_MODELS
 from .responses import ResponsesError, read_responses
 from .summary import MUSHRA_MIN_CATCH_PASS_RATE, summarize
@@ -21,8 +22,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "responses",
+        nargs="?",
         help="path to responses.csv (the export, or any CSV with "
         "panelist_id, system_a, system_b, choice)",
+    )
+    parser.add_argument(
+        "--schema",
+        action="store_true",
+        help="print the JSON schema of --json output (docs/summary.schema.json) and exit",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
@@ -92,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.schema:
+        sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+        return 0
+    if args.responses is None:
+        parser.error("the path to responses.csv is required (or --schema)")
     if args.bootstrap < 0:
         parser.error(f"--bootstrap must be 0 or more rounds, not {args.bootstrap}")
     if args.min_panelists < 2:
@@ -104,20 +116,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     bar = _progress_bar(args.bootstrap, args.no_progress)
-    summary = summarize(
-        responses,
-        exclude_catch=not args.include_catch,
-        exclude_failed_catch=args.exclude_failed_catch,
-        min_catch_pass_rate=args.min_catch_pass_rate,
-        min_listen_s=args.min_listen,
-        include_simulated=args.include_simulated,
-        min_panelists=args.min_panelists,
-        confidence=args.confidence,
-        ties=args.ties,
-        n_bootstrap=args.bootstrap,
-        seed=args.seed,
-        progress=None if bar is None else bar.update,
-    )
+    try:
+        summary = summarize(
+            responses,
+            exclude_catch=not args.include_catch,
+            exclude_failed_catch=args.exclude_failed_catch,
+            min_catch_pass_rate=args.min_catch_pass_rate,
+            min_listen_s=args.min_listen,
+            include_simulated=args.include_simulated,
+            min_panelists=args.min_panelists,
+            confidence=args.confidence,
+            ties=args.ties,
+            n_bootstrap=args.bootstrap,
+            seed=args.seed,
+            progress=None if bar is None else bar.update,
+        )
+    except ResponsesError as error:
+        if bar is not None:
+            bar.close()
+        print(f"error: {args.responses}: {error}", file=sys.stderr)
+        return 2
     if bar is not None:
         bar.close()
     if args.json:
@@ -193,7 +211,7 @@ def _table(header: Sequence[str], rows: list[Sequence[Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_summary(summary: dict[str, Any]) -> str:
+def format_summary(summary: Summary) -> str:
     """Readable plain-text report of a :func:`summarize` result."""
     meta = summary["meta"]
     level = f"{100 * meta['confidence']:g}%"

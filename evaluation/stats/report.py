@@ -24,6 +24,18 @@ matplotlib.use("Agg")
 from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from .contract import (  # noqa: E402
+    AiIdentification,
+    Identification,
+    Liked,
+    Meta,
+    Pair,
+    ProgressDay,
+    RankingMeta,
+    Summary,
+    SystemRank,
+)
+
 FIGURE_TITLES = {
     "forest": "Win rate per system pair",
     "ranking": "Bradley–Terry ranking",
@@ -62,7 +74,7 @@ def p_text(p_value: float | None) -> str:
     return f"p = {p_value:.2f}"
 
 
-def _level(summary: dict[str, Any]) -> str:
+def _level(summary: Summary) -> str:
     return f"{100 * summary['meta']['confidence']:g}% CI"
 
 
@@ -75,7 +87,7 @@ def share_range(low: float | None, high: float | None, bound: str | None = "two_
     return percent_range(low, high)
 
 
-def _who(meta: dict[str, Any] | None) -> str:
+def _who(meta: Meta | None) -> str:
     """The sentence subject: "Musicians" only when every analysed panelist declared a
     musician expertise, else "Listeners"."""
     listeners = (meta or {}).get("listeners") or {}
@@ -85,7 +97,7 @@ def _who(meta: dict[str, Any] | None) -> str:
 # --- headlines -----------------------------------------------------------------------------
 
 
-def subject_headline(meta: dict[str, Any]) -> str | None:
+def subject_headline(meta: Meta) -> str | None:
     """Who answered: "Who answered: 12 listeners: 7 professional musicians, 5 amateur
     musicians." (analysed panelists only)."""
     listeners = meta.get("listeners") or {}
@@ -95,7 +107,7 @@ def subject_headline(meta: dict[str, Any]) -> str | None:
 
 
 def pair_headline(
-    pair: dict[str, Any],
+    pair: Pair,
     level: str = "95% CI",
     *,
     who: str = "Listeners",
@@ -139,7 +151,7 @@ def pair_headline(
     return sentence + "."
 
 
-def liked_headline(liked: dict[str, Any], level: str = "95% CI") -> str:
+def liked_headline(liked: Liked, level: str = "95% CI") -> str:
     """ "7 of 10 listeners liked X ..." where N of 10 weighs every listener equally."""
     bound = liked.get("cluster_ci_bound", "two_sided")
     if bound == "lower":
@@ -158,7 +170,7 @@ def liked_headline(liked: dict[str, Any], level: str = "95% CI") -> str:
 
 
 def ai_headline(
-    ai: dict[str, Any] | None, level: str = "95% CI", *, who: str = "Listeners"
+    ai: AiIdentification | None, level: str = "95% CI", *, who: str = "Listeners"
 ) -> str | None:
     """How often listeners picked the AI track of a human-vs-AI pair, from its verdict."""
     if not ai or not ai.get("n_decided"):
@@ -190,9 +202,9 @@ def ai_headline(
 
 
 def ranking_headline(
-    systems: Sequence[dict[str, Any]],
-    pairs: Sequence[dict[str, Any]] = (),
-    ranking: dict[str, Any] | None = None,
+    systems: Sequence[SystemRank],
+    pairs: Sequence[Pair] = (),
+    ranking: RankingMeta | None = None,
 ) -> str | None:
     """The leader of the ranking, never contradicting the pair verdicts: a system is "first"
     only when listeners clearly preferred it over every other system; otherwise the sentence
@@ -227,7 +239,7 @@ def ranking_headline(
 
 
 def identification_headline(
-    identification: dict[str, Any] | None, level: str = "95% CI"
+    identification: Identification | None, level: str = "95% CI"
 ) -> str | None:
     """Single-track "human or AI?" judgments in words, from their listener-level verdict."""
     if not identification or not identification.get("n"):
@@ -259,7 +271,7 @@ def identification_headline(
     return sentence + "."
 
 
-def headlines(summary: dict[str, Any], *, max_pairs: int = 6) -> list[str]:
+def headlines(summary: Summary, *, max_pairs: int = 6) -> list[str]:
     """The report's plain-word sentences: who answered, then pairs with a verdict first (by
     number of listeners), the ranking leader, the liked rates, and AI identification."""
     level = _level(summary)
@@ -306,7 +318,7 @@ def headlines(summary: dict[str, Any], *, max_pairs: int = 6) -> list[str]:
     return sentences
 
 
-def simulated_headline(meta: dict[str, Any]) -> str | None:
+def simulated_headline(meta: Meta) -> str | None:
     """A warning when simulated panelists' rows are part of the figures (only with
     ``--include-simulated``; they are left out by default)."""
     simulated, total = meta.get("n_simulated") or 0, meta.get("n_responses") or 0
@@ -322,7 +334,7 @@ def simulated_headline(meta: dict[str, Any]) -> str | None:
 # --- methods -------------------------------------------------------------------------------
 
 
-def methods_paragraph(summary: dict[str, Any], settings: dict[str, Any]) -> str:
+def methods_paragraph(summary: Summary, settings: dict[str, Any]) -> str:
     """A methods paragraph generated from the study settings and the analysis actually run.
 
     ``settings`` (all keys optional): ``title, systems`` (list of names), ``n_prompts,
@@ -452,7 +464,7 @@ def _intervals(axes, values, positions, lows, highs, **style) -> None:
     axes.errorbar(values, positions, xerr=_interval_errors(values, lows, highs), **style)
 
 
-def forest_plot(pairs: Sequence[dict[str, Any]]) -> str | None:
+def forest_plot(pairs: Sequence[Pair]) -> str | None:
     """Panelist-averaged win rate of each pair's first system with the listener-cluster
     interval the verdict uses (thick) and the vote-level Wilson interval (thin, reference),
     against the 50% line."""
@@ -500,7 +512,7 @@ def forest_plot(pairs: Sequence[dict[str, Any]]) -> str | None:
     return _svg(figure, "forest")
 
 
-def ranking_plot(systems: Sequence[dict[str, Any]]) -> str | None:
+def ranking_plot(systems: Sequence[SystemRank]) -> str | None:
     """Elo-scale Bradley-Terry scores with panelist-bootstrap intervals, best at the top; a
     system that never won (never lost) is drawn as its one-sided bound (◀ / ▶)."""
     if len(systems) < 2:
@@ -533,7 +545,7 @@ def ranking_plot(systems: Sequence[dict[str, Any]]) -> str | None:
     return _svg(figure, "ranking")
 
 
-def liked_plot(liked: Sequence[dict[str, Any]]) -> str | None:
+def liked_plot(liked: Sequence[Liked]) -> str | None:
     """ "N of 10 listeners liked it" per system (each listener weighted equally) with its
     listener-cluster interval."""
     if not liked:
@@ -553,7 +565,7 @@ def liked_plot(liked: Sequence[dict[str, Any]]) -> str | None:
     return _svg(figure, "liked")
 
 
-def ai_by_expertise_plot(ai: dict[str, Any] | None) -> str | None:
+def ai_by_expertise_plot(ai: AiIdentification | None) -> str | None:
     """Per-listener share of correct AI guesses (decided answers), averaged over listeners,
     overall and per expertise group, with listener-cluster intervals."""
     if not ai or not ai.get("n_decided"):
@@ -578,7 +590,7 @@ def ai_by_expertise_plot(ai: dict[str, Any] | None) -> str | None:
     return _svg(figure, "ai_by_expertise")
 
 
-def progress_plot(progress: Sequence[dict[str, Any]] | None) -> str | None:
+def progress_plot(progress: Sequence[ProgressDay] | None) -> str | None:
     """Cumulative responses and panelists per day."""
     if not progress:
         return None
@@ -609,7 +621,7 @@ _FIGURES = {
 """Per figure key: the drawing function, the summary key it draws, and why it may be missing."""
 
 
-def report_figures(summary: dict[str, Any]) -> tuple[dict[str, str], list[dict[str, str]]]:
+def report_figures(summary: Summary) -> tuple[dict[str, str], list[dict[str, str]]]:
     """All figures as ``{key: svg}`` (keys of :data:`FIGURE_TITLES`, in order) and the list
     of ``{figure, reason}`` for those that could not be drawn."""
     drawn = {key: draw(summary.get(source)) for key, (draw, source, _) in _FIGURES.items()}
@@ -622,7 +634,7 @@ def report_figures(summary: dict[str, Any]) -> tuple[dict[str, str], list[dict[s
     return figures, left_out
 
 
-def report_figures_left_out(summary: dict[str, Any]) -> list[dict[str, str]]:
+def report_figures_left_out(summary: Summary) -> list[dict[str, str]]:
     """The ``left_out`` list of :func:`report_figures`, without drawing anything: a figure
     is drawn exactly when its function has data, which these checks mirror."""
     ai = summary.get("ai_identification") or {}
@@ -643,7 +655,7 @@ def report_figures_left_out(summary: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
-def anytime_note(summary: dict[str, Any]) -> str:
+def anytime_note(summary: Summary) -> str:
     """What the monitor's "decided" / "not yet" means, with its guarantee in numbers."""
     confidence = summary["meta"]["confidence"]
     n_pairs = max(len(summary.get("pairs") or []), 1)
@@ -658,7 +670,7 @@ def anytime_note(summary: dict[str, Any]) -> str:
 
 
 def report(
-    summary: dict[str, Any], settings: dict[str, Any] | None = None, *, with_figures: bool = True
+    summary: Summary, settings: dict[str, Any] | None = None, *, with_figures: bool = True
 ) -> dict[str, Any]:
     """Everything the report page shows besides the tables: ``headlines`` (list of str),
     ``methods`` (str), ``anytime_note`` (str), ``figures`` (list of ``{key, title, svg}``)

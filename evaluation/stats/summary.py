@@ -33,6 +33,7 @@ from .responses import (
     ASPECT_PREFIX,
     REQUIRED_COLUMNS,
     RESPONSE_COLUMNS,
+    ResponsesError,
     aspect_columns,
     missing_columns,
     normalize_responses,
@@ -89,6 +90,7 @@ def summarize(
     planning, progress, without_exclusions``; docs/statistics.md, docs/summary.schema.json).
     """
     frame = normalize_responses(responses)
+    _check_panelist_ids(frame)
     has_votes = set(REQUIRED_COLUMNS) <= set(frame.columns)
     missing = missing_columns(frame) if has_votes else []
     notes: list[dict[str, str]] = []
@@ -202,6 +204,21 @@ def summarize(
             }
         )
     return json_ready(summary)
+
+
+def _check_panelist_ids(frame: pd.DataFrame) -> None:
+    """Refuse responses without a panelist id: listeners, not votes, are the unit of every
+    figure, so a row that cannot be given to a listener cannot be counted honestly."""
+    blank = np.flatnonzero((frame["panelist_id"] == "").to_numpy())
+    if blank.size:
+        # CSV line numbers: the header is line 1.
+        lines = ", ".join(str(index + 2) for index in blank[:10])
+        more = f" and {blank.size - 10} more" if blank.size > 10 else ""
+        raise ResponsesError(
+            f"{blank.size} responses have no panelist_id (CSV lines {lines}{more}); every "
+            "response needs its panelist's pseudonymous id, because listeners, not votes, are "
+            "what the statistics count. Fill the column or remove those rows."
+        )
 
 
 def _without_exclusions(
