@@ -139,7 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if bar is not None:
         bar.close()
     if args.json:
-        sys.stdout.write(json.dumps(summary, indent=2, allow_nan=False) + "\n")
+        # One line: json's C encoder runs only without indent (a million responses give
+        # thousands of rater rows); pipe through `python -m json.tool` to read it.
+        sys.stdout.write(json.dumps(summary, allow_nan=False, separators=(",", ":")) + "\n")
     else:
         sys.stdout.write(format_summary(summary))
     return 0

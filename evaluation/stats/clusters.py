@@ -29,7 +29,8 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats
+
+from .distributions import t_ppf, t_sf
 
 CLUSTER_METHOD = (
     "Student t on per-panelist shares (each listener weighted equally), df = panelists - 1, "
@@ -70,9 +71,9 @@ def cluster_estimate(
     variance = float(np.var(rates, ddof=1)) / count
     floor = rate * (1.0 - rate) * float(np.sum(1.0 / np.maximum(votes, 1.0))) / count**2
     se = math.sqrt(max(variance, floor))
-    critical = float(stats.t.ppf(1.0 - alpha / 2.0, count - 1))
+    critical = float(t_ppf(1.0 - alpha / 2.0, count - 1))
     statistic = (rate - null) / se
-    p_value = float(2.0 * stats.t.sf(abs(statistic), count - 1))
+    p_value = float(2.0 * t_sf(abs(statistic), count - 1))
     low, high = max(0.0, rate - critical * se), min(1.0, rate + critical * se)
     return _estimate(rate, low, high, p_value, count, "two_sided")
 
@@ -104,8 +105,9 @@ def grouped_shares(
     values = np.asarray(values, dtype=float)
     if values.size == 0:
         return [(np.zeros(0), np.zeros(0)) for _ in range(n_groups)]
-    cell = np.asarray(panelist, dtype=np.int64) * max(n_groups, 1) + np.asarray(group)
-    cells, inverse = np.unique(cell, return_inverse=True)
+    panelist = np.asarray(panelist, dtype=np.int64)
+    cell = panelist * max(n_groups, 1) + np.asarray(group)
+    cells, inverse = dense_codes(cell, (int(panelist.max()) + 1) * max(n_groups, 1))
     totals = np.bincount(inverse, weights=values)
     counts = np.bincount(inverse).astype(float)
     cell_group = cells % max(n_groups, 1)
@@ -121,6 +123,18 @@ def grouped_shares(
         (shares[bounds[k] : bounds[k + 1]], counts[bounds[k] : bounds[k + 1]])
         for k in range(n_groups)
     ]
+
+
+def dense_codes(values: np.ndarray, n_values: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for non-negative integers below
+    ``n_values``: a linear counting pass when that range is small against the number of values
+    (sorting a million cell codes costs more than the rest of a pair's statistics)."""
+    values = np.asarray(values, dtype=np.int64)
+    if n_values > 8 * max(values.size, 1):
+        return np.unique(values, return_inverse=True)
+    present = np.bincount(values, minlength=n_values) > 0
+    renumber = np.cumsum(present) - 1
+    return np.flatnonzero(present), renumber[values]
 
 
 def panelist_shares(values: np.ndarray, panelists: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -152,5 +166,5 @@ def jackknife_interval(
         return None, None
     values = np.asarray(leave_out)
     se = math.sqrt((count - 1) / count * float(np.sum((values - values.mean()) ** 2)))
-    critical = float(stats.t.ppf(0.5 + confidence / 2.0, count - 1))
+    critical = float(t_ppf(0.5 + confidence / 2.0, count - 1))
     return full - critical * se, full + critical * se

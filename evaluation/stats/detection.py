@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
+from .distributions import norm_cdf, norm_pdf, norm_ppf
 from .intervals import wilson_interval, z_value
 
 
@@ -36,7 +36,7 @@ def d_prime_two_alternative(
     low, high = wilson_interval(correct, n, confidence)
 
     def transform(pc: float) -> float:
-        return math.sqrt(2.0) * float(stats.norm.ppf(min(max(pc, edge), 1.0 - edge)))
+        return math.sqrt(2.0) * float(norm_ppf(min(max(pc, edge), 1.0 - edge)))
 
     return {
         "d_prime": transform(correct / n),
@@ -68,10 +68,10 @@ def d_prime_yes_no(
         return dict.fromkeys((*keys, "criterion_high"))
     hit_rate = (hits + 0.5) / (n_signal + 1.0)
     false_alarm_rate = (false_alarms + 0.5) / (n_noise + 1.0)
-    z_hit = float(stats.norm.ppf(hit_rate))
-    z_false = float(stats.norm.ppf(false_alarm_rate))
-    variance = hit_rate * (1.0 - hit_rate) / (n_signal * stats.norm.pdf(z_hit) ** 2) + (
-        false_alarm_rate * (1.0 - false_alarm_rate) / (n_noise * stats.norm.pdf(z_false) ** 2)
+    z_hit = float(norm_ppf(hit_rate))
+    z_false = float(norm_ppf(false_alarm_rate))
+    variance = hit_rate * (1.0 - hit_rate) / (n_signal * norm_pdf(z_hit) ** 2) + (
+        false_alarm_rate * (1.0 - false_alarm_rate) / (n_noise * norm_pdf(z_false) ** 2)
     )
     half_width = z_value(confidence) * math.sqrt(variance)
     d_prime = z_hit - z_false
@@ -88,7 +88,7 @@ def d_prime_yes_no(
 
 def proportion_correct_from_d_prime(d_prime: np.ndarray) -> np.ndarray:
     """Inverse of the 2AFC relation: expected proportion correct for a given d'."""
-    return stats.norm.cdf(np.asarray(d_prime) / math.sqrt(2.0))
+    return norm_cdf(np.asarray(d_prime) / math.sqrt(2.0))
 
 
 def d_prime_from_share(estimate: dict) -> dict[str, float | str | None]:
@@ -108,7 +108,7 @@ def d_prime_from_share(estimate: dict) -> dict[str, float | str | None]:
     def transform(pc: float) -> float | None:
         if pc <= 0.0 or pc >= 1.0:
             return None
-        return math.sqrt(2.0) * float(stats.norm.ppf(pc))
+        return math.sqrt(2.0) * float(norm_ppf(pc))
 
     d_low, d_high = transform(low), transform(high)
     if d_low is None and d_high is None:

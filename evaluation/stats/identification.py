@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .clusters import cluster_share
 from .detection import d_prime_yes_no
+from .distributions import norm_ppf, t_ppf
 from .intervals import wilson_interval
 from .responses import SINGLE_TRACK_COLUMNS
 from .verdicts import chance_verdict
@@ -106,7 +106,7 @@ def _figures(rows: pd.DataFrame, confidence: float, min_panelists: int = 8) -> d
     figures.update(d_prime_yes_no(hits, n_ai, false_alarms, n_human, confidence))
     figures.update(_listener_level(judged, is_ai, said_ai, confidence, min_panelists))
     figures["p_value"] = (
-        float(stats.fisher_exact([[hits, misses], [false_alarms, correct_rejections]]).pvalue)
+        float(_fisher_exact([[hits, misses], [false_alarms, correct_rejections]]).pvalue)
         if n_ai and n_human
         else None
     )
@@ -166,7 +166,7 @@ def _listener_level(
         leave_out = np.array([_d_prime_counts(totals - row) for row in cells])
         if np.all(np.isfinite(leave_out)):
             se = math.sqrt((count - 1) / count * float(np.sum((leave_out - leave_out.mean()) ** 2)))
-            critical = float(stats.t.ppf(0.5 + confidence / 2.0, count - 1))
+            critical = float(t_ppf(0.5 + confidence / 2.0, count - 1))
             low, high = full - critical * se, full + critical * se
     return {
         "n_panelists": estimate["n_panelists"],
@@ -189,4 +189,12 @@ def _d_prime_counts(counts: np.ndarray) -> float:
         return math.nan
     hit_rate = (hits + 0.5) / (hits + misses + 1.0)
     false_rate = (false_alarms + 0.5) / (false_alarms + rejections + 1.0)
-    return float(stats.norm.ppf(hit_rate) - stats.norm.ppf(false_rate))
+    return float(norm_ppf(hit_rate) - norm_ppf(false_rate))
+
+
+def _fisher_exact(table):
+    """:func:`scipy.stats.fisher_exact`, imported when first needed (see
+    :mod:`evaluation.stats.distributions`)."""
+    from scipy.stats import fisher_exact
+
+    return fisher_exact(table)

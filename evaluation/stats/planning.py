@@ -21,13 +21,16 @@ or above the target for every larger ``n`` (its power saw-tooths in ``n``).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
+from .clusters import dense_codes
 from .comparisons import Comparisons
+from .distributions import binom_cdf, binom_sf, nct_cdf, norm_ppf, t_ppf
 
 
 def votes_needed(
@@ -38,8 +41,8 @@ def votes_needed(
     :func:`exact_binomial_votes` is what the planner reports."""
     if not 0.0 < win_rate < 1.0 or win_rate == null_rate:
         raise ValueError("win_rate must lie in (0, 1) and differ from null_rate")
-    z_alpha = stats.norm.ppf(1.0 - alpha / 2.0)
-    z_power = stats.norm.ppf(power)
+    z_alpha = norm_ppf(1.0 - alpha / 2.0)
+    z_power = norm_ppf(power)
     spread = z_alpha * math.sqrt(null_rate * (1.0 - null_rate)) + z_power * math.sqrt(
         win_rate * (1.0 - win_rate)
     )
@@ -48,18 +51,25 @@ def votes_needed(
 
 def exact_binomial_power(n: np.ndarray, win_rate: float, alpha: float = 0.05) -> np.ndarray:
     """Power ``[len(n)]`` of the exact two-sided binomial test of 1/2 (scipy's ``binomtest``
-    p-value ≤ ``alpha``) with ``n`` independent votes when the true rate is ``win_rate``."""
-    n = np.asarray(n, dtype=np.int64)
-    power = np.empty(n.size)
-    for index, size in enumerate(n):
-        k = np.arange(size + 1)
-        smaller = np.minimum(k, size - k)
-        p_values = np.where(2 * smaller == size, 1.0, 2.0 * stats.binom.cdf(smaller, size, 0.5))
-        reject = p_values <= alpha
-        power[index] = float(stats.binom.pmf(k[reject], size, win_rate).sum())
-    return power
+    p-value ≤ ``alpha``) with ``n`` independent votes when the true rate is ``win_rate``.
+
+    With a null of 1/2 the test rejects exactly when ``min(k, n - k) ≤ c_n``, ``c_n`` the
+    largest count whose lower tail is at most ``alpha / 2``; so the power is
+    ``P(K ≤ c_n) + P(K ≥ n - c_n)`` for ``K ~ Binomial(n, win_rate)``, all ``n`` at once.
+    """
+    n = np.asarray(n, dtype=float)
+    # The continuous inverse of the binomial distribution function, then the whole count.
+    guess = np.floor(np.nan_to_num(special.bdtrik(alpha / 2.0, n, 0.5), nan=-1.0))
+    critical = guess + 1.0
+    for _ in range(3):
+        critical = np.where(binom_cdf(critical, n, 0.5) <= alpha / 2.0, critical, critical - 1.0)
+    lower = np.where(critical >= 0, binom_cdf(critical, n, win_rate), 0.0)
+    upper = np.where(critical >= 0, binom_sf(n - critical - 1.0, n, win_rate), 0.0)
+    # 2 c_n >= n would reject an even split, whose p-value is 1: never the case for alpha < 1.
+    return lower + upper
 
 
+@functools.lru_cache(maxsize=256)
 def exact_binomial_votes(
     win_rate: float, *, alpha: float = 0.05, power: float = 0.8
 ) -> dict[str, int]:
@@ -92,10 +102,8 @@ def t_test_power(panelists: int, win_rate: float, share_variance: float, alpha: 
         return 0.0
     df = panelists - 1
     noncentrality = (win_rate - 0.5) / math.sqrt(share_variance / panelists)
-    critical = stats.t.ppf(1.0 - alpha / 2.0, df)
-    return float(
-        stats.nct.sf(critical, df, noncentrality) + stats.nct.cdf(-critical, df, noncentrality)
-    )
+    critical = t_ppf(1.0 - alpha / 2.0, df)
+    return float(1.0 - nct_cdf(critical, df, noncentrality) + nct_cdf(-critical, df, noncentrality))
 
 
 def panelists_needed(
@@ -122,9 +130,18 @@ def panelists_needed(
         win_rate * (1.0 - win_rate) * (icc + (1.0 - icc) * float(np.mean(1.0 / counts)))
     )
     level = alpha / max(n_pairs, 1)
-    size = max(2, min_panelists)
-    while t_test_power(size, win_rate, share_variance, level) < power:
-        size += 1
+
+    def enough(size: int) -> bool:
+        return t_test_power(size, win_rate, share_variance, level) >= power
+
+    # Power grows with the panel: double until enough, then bisect to the smallest.
+    low = high = max(2, min_panelists)
+    while not enough(high):
+        low, high = high + 1, 2 * high
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if enough(middle) else (middle + 1, high)
+    size = high
     return {
         "panelists": size,
         "votes_each": float(counts.mean()),
@@ -178,7 +195,7 @@ def pilot_design(comparisons: Comparisons) -> dict[str, Any]:
     if comparisons.n_votes == 0:
         return {"icc": None, "votes_per_panelist_per_pair": 1.0, "vote_counts": np.ones(1)}
     cell = comparisons.panelist * k + comparisons.pair
-    cells, inverse = np.unique(cell, return_inverse=True)
+    cells, inverse = dense_codes(cell, comparisons.n_panelists * k)
     sizes = np.bincount(inverse).astype(float)
     sums = np.bincount(inverse, weights=scores)
     squares = np.bincount(inverse, weights=scores**2)

@@ -120,6 +120,11 @@ def aspect_columns(frame: pd.DataFrame) -> list[str]:
     return [str(column) for column in frame.columns if str(column).startswith(ASPECT_PREFIX)]
 
 
+_NORMALIZED = "earshot_normalized"
+"""``DataFrame.attrs`` flag set by :func:`normalize_responses` (so that a frame read by
+:func:`read_responses` is not typed a second time by :func:`summarize`)."""
+
+
 class ResponsesError(ValueError):
     """The CSV cannot be summarised (for example a required column is missing)."""
 
@@ -192,10 +197,13 @@ def normalize_responses(responses: pd.DataFrame) -> pd.DataFrame:
     """Return a typed copy of ``responses`` (see the module docstring for the types).
 
     Accepts what :func:`read_responses` reads as well as a frame built in memory (for example
-    from database rows with Python ``bool``/``None`` values). Idempotent. Raises
+    from database rows with Python ``bool``/``None`` values). Idempotent: a frame this function
+    returned (flagged in ``attrs``) is returned as it is. Raises
     :class:`ResponsesError` unless either :data:`REQUIRED_COLUMNS` or
     :data:`SINGLE_TRACK_COLUMNS` are all present.
     """
+    if responses.attrs.get(_NORMALIZED):
+        return responses
     absent = [column for column in REQUIRED_COLUMNS if column not in responses.columns]
     single_track = set(SINGLE_TRACK_COLUMNS) <= set(responses.columns)
     if absent and not single_track:
@@ -234,7 +242,9 @@ def normalize_responses(responses: pd.DataFrame) -> pd.DataFrame:
     for column in TIME_COLUMNS:
         if column in frame.columns:
             frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce", format="mixed")
-    return frame.reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    frame.attrs[_NORMALIZED] = True
+    return frame
 
 
 def map_distinct(values: pd.Series, transform, missing: object = "") -> pd.Series:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .clusters import CLUSTER_METHOD, cluster_estimate, cluster_share, grouped_shares
-from .comparisons import Comparisons, build_comparisons, comparable_rows, pair_counts
+from .comparisons import Comparisons, build_comparisons, pair_counts
 from .contract import Summary
 from .detection import d_prime_from_share
 from .identification import (
@@ -141,10 +141,9 @@ def summarize(
         "without_exclusions": None,
     }
     if has_votes:
-        comparable = comparable_rows(analysed)
-        meta["n_votes"] = int(comparable.sum())
-        meta["n_not_votes"] = int((~comparable).sum())
         comparisons = build_comparisons(analysed)
+        meta["n_votes"] = comparisons.n_votes
+        meta["n_not_votes"] = int(len(analysed)) - comparisons.n_votes
         systems, ranking_meta, _ = system_ranking(
             comparisons,
             ties=ties,
@@ -285,7 +284,8 @@ def planning_summary(
 
 
 def _n_distinct(values: pd.Series) -> int:
-    return int(values[values != ""].nunique())
+    """Distinct panelist ids (blank ids are refused before any figure is computed)."""
+    return int(values.nunique())
 
 
 def _exclusions(
@@ -758,7 +758,7 @@ def listener_summary(analysed: pd.DataFrame) -> dict[str, Any]:
     ``all_musicians`` is True only when every analysed panelist declared a musician
     expertise (professional, student or hobbyist); only then may a sentence say "musicians".
     """
-    panelists = analysed[analysed["panelist_id"] != ""]
+    panelists = analysed
     if "expertise" in panelists:
         first = panelists.drop_duplicates("panelist_id")["expertise"]
         counts = first.value_counts()
