@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .comparisons import FIRST_WINS, TIE, build_comparisons
-from .intervals import binomial_p_value, binomial_p_values_half, wilson_interval
+from .intervals import binomial_p_values_half, wilson_interval
 
 
 def krippendorff_alpha_nominal(value_counts: np.ndarray) -> float | None:
@@ -43,12 +43,20 @@ def krippendorff_alpha_nominal(value_counts: np.ndarray) -> float | None:
     return float(1.0 - (n - 1.0) * observed_disagreement / expected_disagreement)
 
 
-def rater_summary(frame: pd.DataFrame, *, confidence: float = 0.95) -> dict[str, Any]:
+def rater_summary(
+    frame: pd.DataFrame,
+    *,
+    confidence: float = 0.95,
+    votes: pd.DataFrame | None = None,
+    comparisons=None,
+) -> dict[str, Any]:
     """Catch-trial pass rate, hidden-repeat consistency and position bias per panelist and
     for the study, and Krippendorff's alpha (nominal) on the preference votes.
 
     ``frame``: all normalised responses (catch trials included; they are used only for the
-    catch figures).
+    catch figures). ``votes`` and ``comparisons``: the frame's non-catch rows and their
+    :func:`build_comparisons` when the caller has them already (encoding a million votes
+    twice costs as much as the rest of the rater figures).
     """
     result: dict[str, Any] = {}
     # Integer codes once: grouping a million text ids repeatedly would dominate the summary.
@@ -77,8 +85,9 @@ def rater_summary(frame: pd.DataFrame, *, confidence: float = 0.95) -> dict[str,
     else:
         result["catch"] = None
 
-    votes = frame[~frame["is_catch"]].reset_index(drop=True) if "is_catch" in frame else frame
-    comparisons = build_comparisons(votes)
+    if comparisons is None or votes is None:
+        votes = frame[~frame["is_catch"]].reset_index(drop=True) if "is_catch" in frame else frame
+        comparisons = build_comparisons(votes)
     votes = votes.iloc[comparisons.row].reset_index(drop=True)
 
     repeats = _repeat_agreements(votes, comparisons)
@@ -118,7 +127,7 @@ def rater_summary(frame: pd.DataFrame, *, confidence: float = 0.95) -> dict[str,
         "a_rate": n_a / n_decisive if n_decisive else None,
         "ci_low": low,
         "ci_high": high,
-        "p_value": binomial_p_value(n_a, n_decisive),
+        "p_value": float(binomial_p_values_half(np.array([n_a]), np.array([n_decisive]))[0]),
     }
 
     result["agreement"] = _agreement(votes, comparisons)
@@ -191,31 +200,34 @@ def _agreement(votes: pd.DataFrame, comparisons) -> dict[str, Any]:
 
 
 def _panelist_rows(per_panelist: pd.DataFrame, confidence: float) -> list[dict[str, Any]]:
+    """One plain dict per panelist (columns as whole numbers, rates None without answers)."""
     position_p = binomial_p_values_half(
         per_panelist["chose_a"].fillna(0).to_numpy(),
         per_panelist["decisive_n"].fillna(0).to_numpy(),
     )
-    rows = []
-    for index, (panelist, values) in enumerate(per_panelist.iterrows()):
-        row: dict[str, Any] = {"panelist_id": str(panelist)}
-        row["n_responses"] = _count(values.get("n_responses"))
-        if "catch_n" in per_panelist:
-            n, passed = _count(values["catch_n"]), _count(values["catch_passed"])
-            row.update(catch_n=n, catch_passed=passed, catch_pass_rate=passed / n if n else None)
-        if "repeat_n" in per_panelist:
-            n, agree = _count(values["repeat_n"]), _count(values["repeat_consistent"])
-            row.update(
-                repeat_n=n, repeat_consistent=agree, repeat_consistency=agree / n if n else None
-            )
-        n, chose_a = _count(values["decisive_n"]), _count(values["chose_a"])
-        row.update(
-            decisive_n=n,
-            chose_a=chose_a,
-            position_a_rate=chose_a / n if n else None,
-            position_p_value=float(position_p[index]),
-        )
-        rows.append(row)
-    return rows
+
+    def counts(column: str) -> list[int]:
+        return per_panelist[column].fillna(0).astype(np.int64).tolist()
+
+    def rates(part: list[int], whole: list[int]) -> list[float | None]:
+        return [done / n if n else None for done, n in zip(part, whole, strict=True)]
+
+    columns: dict[str, list] = {
+        "panelist_id": [str(name) for name in per_panelist.index],
+        "n_responses": counts("n_responses"),
+    }
+    if "catch_n" in per_panelist:
+        columns["catch_n"], columns["catch_passed"] = counts("catch_n"), counts("catch_passed")
+        columns["catch_pass_rate"] = rates(columns["catch_passed"], columns["catch_n"])
+    if "repeat_n" in per_panelist:
+        columns["repeat_n"] = counts("repeat_n")
+        columns["repeat_consistent"] = counts("repeat_consistent")
+        columns["repeat_consistency"] = rates(columns["repeat_consistent"], columns["repeat_n"])
+    columns["decisive_n"], columns["chose_a"] = counts("decisive_n"), counts("chose_a")
+    columns["position_a_rate"] = rates(columns["chose_a"], columns["decisive_n"])
+    columns["position_p_value"] = position_p.astype(float).tolist()
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
 def _count(value) -> int:

@@ -169,7 +169,17 @@ def summarize(
         people = frame
         if not include_simulated and "simulated" in frame:
             people = frame[~frame["simulated"]].reset_index(drop=True)
-        summary["raters"] = rater_summary(people, confidence=confidence)
+        # The analysed rows are exactly the raters' votes unless a rule beyond catch trials
+        # and simulated panelists removed some: then the votes are encoded once.
+        same = exclude_catch and not any(
+            item["n_responses"] for item in exclusions if item["rule"] not in SAME_VOTE_RULES
+        )
+        summary["raters"] = rater_summary(
+            people,
+            confidence=confidence,
+            votes=analysed if same else None,
+            comparisons=comparisons if same else None,
+        )
         summary["planning"] = planning_summary(
             comparisons, alpha=1.0 - confidence, min_panelists=min_panelists
         )
@@ -237,6 +247,9 @@ def _without_exclusions(
         ),
     }
 
+
+SAME_VOTE_RULES = ("catch_trials", "simulated")
+"""Exclusion rules after which the analysed votes are the rater figures' votes."""
 
 PLANNING_WIN_RATES = (0.55, 0.6, 0.65, 0.7)
 
