@@ -36,7 +36,7 @@ def test_cells_are_escaped_against_formula_injection(value, expected):
 
 def test_export_results_writes_both_files_with_fixed_columns(prepared_study, tmp_path):
     panel_simulate(study=prepared_study, panelists=4, seed=3)
-    call_command("export_results", "pilot", "--out", str(tmp_path))
+    call_command("export_results", "pilot", "--out", str(tmp_path), "--include-simulated")
     rows = list(csv.DictReader((tmp_path / "responses.csv").open()))
     assert tuple(rows[0].keys()) == RESPONSE_COLUMNS
     assert len(rows) == 12
@@ -50,9 +50,20 @@ def test_export_results_writes_both_files_with_fixed_columns(prepared_study, tmp
         "value": "12",
     }
     sections = [row["section"] for row in summary]
-    assert sections == sorted(
-        sections, key=["pairs", "liked", "ai_identification", "panels", "systems"].index
-    )
+    order = [
+        "pairs",
+        "liked",
+        "ai_identification",
+        "panels",
+        "systems",
+        "pair_verdicts",
+        "liked_listeners",
+        "ai_verdict",
+    ]
+    assert sections == sorted(sections, key=order.index)
+    verdicts = {row["metric"]: row["value"] for row in summary if row["section"] == "pair_verdicts"}
+    # Four simulated listeners: fewer than the 8 a verdict needs.
+    assert (verdicts["verdict"], verdicts["n_panelists"]) == ("too_little_data", "4")
     systems = {
         (row["key"], row["metric"]): row["value"] for row in summary if row["section"] == "systems"
     }
@@ -80,7 +91,7 @@ def test_a_hostile_prompt_id_is_escaped_in_the_csv(prepared_study):
 
 def test_the_stats_cli_recomputes_the_results_page_from_the_csv_alone(prepared_study, tmp_path):
     panel_simulate(study=prepared_study, panelists=4, seed=5)
-    call_command("export_results", "pilot", "--out", str(tmp_path))
+    call_command("export_results", "pilot", "--out", str(tmp_path), "--include-simulated")
     cli = subprocess.run(
         [sys.executable, "-m", "evaluation.stats", str(tmp_path / "responses.csv"), "--json"],
         capture_output=True,
