@@ -11,7 +11,9 @@ interval and test treat those per-panelist shares as the independent observation
   · se`` with ``se² = max(s² / G, rate (1 - rate) Σ_p (1 / n_p) / G²)``: the sample variance
   of the shares, floored by the variance those shares would have if every answer were an
   independent coin flip (clustering can widen an interval, never narrow it below that);
-- its test of ``rate = null`` is the matching t-test with ``G - 1`` degrees of freedom;
+- its test of ``rate = null`` is the matching t-test with ``G - 1`` degrees of freedom, with
+  the variance floored at the null's binomial variance ``null (1 - null) Σ_p (1 / n_p) / G²``
+  instead (a score-type floor: under the null no listener's share varies less than that);
 - degenerate data get one-sided bounds, never a zero-width interval: when every panelist's
   share is 1 the population rate ``μ`` satisfies ``P(all G shares are 1) ≤ μ^G``, so ``μ ≥
   (α/2)^(1/G)`` (``bound = "lower"``) and the two-sided p-value is ``2 · null^G``; all 0 is
@@ -69,10 +71,15 @@ def cluster_estimate(
         high = 1.0 - (alpha / 2.0) ** (1.0 / count)
         return _estimate(rate, 0.0, high, min(1.0, 2.0 * (1.0 - null) ** count), count, "upper")
     variance = float(np.var(rates, ddof=1)) / count
-    floor = rate * (1.0 - rate) * float(np.sum(1.0 / np.maximum(votes, 1.0))) / count**2
-    se = math.sqrt(max(variance, floor))
+    inverse_votes = float(np.sum(1.0 / np.maximum(votes, 1.0))) / count**2
+    se = math.sqrt(max(variance, rate * (1.0 - rate) * inverse_votes))
     critical = float(t_ppf(1.0 - alpha / 2.0, count - 1))
-    statistic = (rate - null) / se
+    # The test floors at the variance the shares have *under the null*: a panelist whose own
+    # rate p has mean `null` over listeners gives a share of variance Var(p)(1 - 1/n) +
+    # null (1 - null) / n >= null (1 - null) / n. An estimated variance below it (a few
+    # listeners with one or two votes each) would make the test too eager in the far tail
+    # that Holm uses with many pairs.
+    statistic = (rate - null) / math.sqrt(max(variance, null * (1.0 - null) * inverse_votes))
     p_value = float(2.0 * t_sf(abs(statistic), count - 1))
     low, high = max(0.0, rate - critical * se), min(1.0, rate + critical * se)
     return _estimate(rate, low, high, p_value, count, "two_sided")
