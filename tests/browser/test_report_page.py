@@ -1,6 +1,8 @@
 """The researcher's report in a real browser: every figure drawn, readable on a phone, and the
 download link hands over the self-contained file."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -69,5 +71,8 @@ def test_the_download_link_saves_the_report_file(browser, live_server, listening
     assert download.suggested_filename == "browser-check-report.html"
     html = open(download.path(), encoding="utf-8").read()
     assert html.count("<svg") == 5
-    assert "too little data for a verdict (3 listeners; a verdict needs at least 8)" in html
+    # A handful of simulated listeners on each pair: fewer than the 8 a verdict needs.
+    assert re.search(
+        r"too little data for a verdict \(\d listeners?; a verdict needs at least 8\)", html
+    )
     context.close()
