@@ -10,8 +10,12 @@ run and from the same in-memory DataFrame:
 (a) the arena recipe: resample vote rows with replacement -> pivot to a win matrix ->
     scikit-learn logistic regression, for ``--arena-rounds`` rounds, extrapolated to
     ``--rounds``;
-(b) Earshot: encode the votes once, fit Bradley-Terry, and run a ``--rounds``-round panelist
-    bootstrap (one matrix product + a batched Newton fit); median of three runs.
+(b) Earshot's fit alone: encode the votes once, fit Bradley-Terry, and run a ``--rounds``-round
+    panelist bootstrap (one matrix product + a batched Newton fit); median of three runs;
+(c) Earshot's whole command line, as a researcher runs it: the responses written to a CSV,
+    then ``python -m evaluation.stats responses.csv --bootstrap ROUNDS --json`` in a fresh
+    process (start-up, reading, every figure, verdicts, monitor, planner, JSON output);
+    median of three runs. The speed-up is (a) over (c).
 
 The arena function reimplements ``compute_mle_elo`` / ``get_bootstrap_result`` of the
 LMSYS Chatbot Arena notebook (ties as half a win each way; ``C=inf`` is the current spelling
@@ -25,7 +29,9 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -208,6 +214,35 @@ def main(argv=None) -> int:
     earshot_s = float(np.median(earshot_runs))
     print(f"earshot: {', '.join(f'{run:.2f}' for run in earshot_runs)} s", file=sys.stderr)
 
+    # (c) The whole command line in a fresh process, on the same responses as a CSV.
+    cli_runs = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "responses.csv"
+        responses.to_csv(path, index=False)
+        command = [
+            sys.executable,
+            "-m",
+            "evaluation.stats",
+            str(path),
+            "--bootstrap",
+            str(args.rounds),
+            "--seed",
+            str(args.seed),
+            "--json",
+            "--no-progress",
+        ]
+        root = Path(__file__).resolve().parents[1]
+        environment = {**os.environ, "PYTHONPATH": str(root)}
+        for _ in range(3):
+            started = time.perf_counter()
+            finished = subprocess.run(
+                command, cwd=root, env=environment, capture_output=True, check=True
+            )
+            cli_runs.append(time.perf_counter() - started)
+        cli_summary = json.loads(finished.stdout)
+    cli_s = float(np.median(cli_runs))
+    print(f"cli: {', '.join(f'{run:.2f}' for run in cli_runs)} s", file=sys.stderr)
+
     # How much narrower the row bootstrap is on the same data (same code, votes as units).
     comparisons = build_comparisons(responses)
     by_vote = panelist_bootstrap(comparisons, n_rounds=200, seed=args.seed, by="vote")
@@ -233,7 +268,13 @@ def main(argv=None) -> int:
         "arena_extrapolated_s": arena_total_s,
         "earshot_s": earshot_s,
         "earshot_runs_s": earshot_runs,
-        "speedup": arena_total_s / earshot_s,
+        "speedup_fit": arena_total_s / earshot_s,
+        "cli_s": cli_s,
+        "cli_runs_s": cli_runs,
+        "speedup": arena_total_s / cli_s,
+        "cli_pairs_with_a_verdict": sum(
+            pair["verdict"] != "too_little_data" for pair in cli_summary["pairs"]
+        ),
         "max_elo_difference_arena_vs_earshot": agreement,
         "arena_replicates": int(len(arena)),
         "mean_ci_width_row_bootstrap": widths["vote"],
@@ -252,8 +293,10 @@ def main(argv=None) -> int:
             f"(a) arena row bootstrap: {arena_round_s:.3f} s/round x {args.rounds} "
             f"= {arena_total_s:.0f} s (extrapolated from {args.arena_rounds} rounds)\n"
             f"(b) Earshot fit + {args.rounds}-round panelist bootstrap: {earshot_s:.2f} s "
-            f"(median of 3 runs)\n"
-            f"speed-up: {arena_total_s / earshot_s:.0f}x\n"
+            f"(median of 3 runs; {arena_total_s / earshot_s:.0f}x the arena recipe)\n"
+            f"(c) whole CLI (python -m evaluation.stats responses.csv --bootstrap "
+            f"{args.rounds} --json, fresh process): {cli_s:.2f} s (median of 3 runs)\n"
+            f"speed-up, arena recipe over the whole CLI: {arena_total_s / cli_s:.0f}x\n"
             f"point estimates, arena vs Earshot: max |Elo difference| {agreement:.2e}\n"
             f"mean 95% interval width (log-strength): row bootstrap {widths['vote']:.4f}, "
             f"panelist bootstrap {widths['panelist']:.4f} "

@@ -12,6 +12,7 @@ from evaluation.models import Response, Study
 from evaluation.selectors.listening_evidence import evidence_columns
 
 # One contract for writer and reader: the stats module (pure, no Django) reads these columns.
+from evaluation.stats.contract import Summary
 from evaluation.stats.responses import RESPONSE_COLUMNS
 
 SUMMARY_COLUMNS = ("section", "key", "metric", "value")
@@ -115,8 +116,9 @@ def responses_csv(study: Study) -> str:
     return buffer.getvalue()
 
 
-def summary_rows(summary: dict) -> Iterator[dict]:
-    """Flatten the stats summary into long-format rows (section, key, metric, value)."""
+def summary_rows(summary: Summary) -> Iterator[dict]:
+    """Flatten the stats summary (the typed contract of :mod:`evaluation.stats.contract`) into
+    long-format rows (section, key, metric, value)."""
     for pair in summary.get("pairs", []):
         key = f"{pair['system_a']} vs {pair['system_b']}"
         for metric in ("n", "wins_a", "wins_b", "ties", "win_rate_a", "ci_low", "ci_high"):
@@ -156,9 +158,50 @@ def summary_rows(summary: dict) -> Iterator[dict]:
                 "metric": metric,
                 "value": system.get(metric),
             }
+    yield from _verdict_rows(summary)
 
 
-def summary_csv(summary: dict) -> str:
+def _verdict_rows(summary: Summary) -> Iterator[dict]:
+    """The listener-level figures every sentence uses, appended as their own sections."""
+    for pair in summary.get("pairs", []):
+        key = f"{pair['system_a']} vs {pair['system_b']}"
+        for metric in (
+            "verdict",
+            "verdict_p",
+            "n_panelists",
+            "panelist_rate_a",
+            "cluster_ci_low",
+            "cluster_ci_high",
+            "cluster_ci_bound",
+        ):
+            yield {"section": "pair_verdicts", "key": key, "metric": metric, "value": pair[metric]}
+    for liked in summary.get("liked", []):
+        for metric in ("n_panelists", "panelist_rate", "cluster_ci_low", "cluster_ci_high"):
+            yield {
+                "section": "liked_listeners",
+                "key": liked["system"],
+                "metric": metric,
+                "value": liked[metric],
+            }
+    ai = summary.get("ai_identification")
+    if ai:
+        for metric in (
+            "verdict",
+            "verdict_p",
+            "n_panelists",
+            "panelist_accuracy_decided",
+            "decided_cluster_ci_low",
+            "decided_cluster_ci_high",
+        ):
+            yield {
+                "section": "ai_verdict",
+                "key": "all",
+                "metric": metric,
+                "value": ai[metric],
+            }
+
+
+def summary_csv(summary: Summary) -> str:
     buffer = io.StringIO()
     write_csv(summary_rows(summary), SUMMARY_COLUMNS, buffer)
     return buffer.getvalue()

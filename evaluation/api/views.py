@@ -12,7 +12,7 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 from evaluation.api.serializers import GenerateTracksSerializer, JobSerializer, StudySerializer
 from evaluation.models import Job, Study
 from evaluation.selectors.blindness import study_audit
-from evaluation.selectors.results import study_progress, study_report
+from evaluation.selectors.results import study_progress, study_report, wants_simulated
 from evaluation.services import ServiceError
 from evaluation.services.generation import tracks_generate_queue
 from evaluation.services.jobs import job_cancel
@@ -32,15 +32,18 @@ class StudyViewSet(ReadOnlyModelViewSet):
     @extend_schema(
         responses={
             200: OpenApiResponse(
-                description="statistics summary (docs/statistics.md) plus the report's "
-                "headlines, methods paragraph and anytime-valid note"
+                description="statistics summary (docs/statistics.md, schema "
+                "docs/summary.schema.json) plus the report's headlines, methods paragraph and "
+                "monitor note; ?include_simulated=1 adds simulated panelists' rows"
             )
         }
     )
     @action(detail=True, methods=["get"])
     def results(self, request, slug=None):
         study = self.get_object()
-        full = study_report(study, with_figures=False)
+        full = study_report(
+            study, with_figures=False, include_simulated=wants_simulated(request.query_params)
+        )
         text = {key: value for key, value in full["report"].items() if key != "figures"}
         return Response({"study": study.slug, **full["summary"], "report": text})
 

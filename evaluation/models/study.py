@@ -142,6 +142,14 @@ class Study(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(5)],
         help_text="Attempts a panelist gets at the headphone check.",
     )
+    stats_min_panelists = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MinValueValidator(2), MaxValueValidator(1000)],
+        help_text=(
+            "Listeners a comparison needs before the results give it a verdict; with fewer it "
+            "reads “too little data”."
+        ),
+    )
     consent_text = models.TextField(
         default=(
             "You will hear pairs of short music excerpts and answer a few questions about each. "

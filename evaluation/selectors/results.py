@@ -8,16 +8,23 @@ from django.db.models import Count, Q
 from evaluation.exports import responses_csv
 from evaluation.models import Job, Panelist, Study, Trial
 from evaluation.stats import json_ready, read_responses, summarize
+from evaluation.stats.contract import Summary
 from evaluation.stats.report import report
 
 
-def study_results(study: Study) -> dict:
+def study_results(study: Study, *, include_simulated: bool = False) -> Summary:
     """The stats summary of the study, computed from the very CSV that export writes, so the
-    results page, the export and `python -m evaluation.stats` always agree."""
+    results page, the export and `python -m evaluation.stats` always agree (the study's
+    ``stats_min_panelists`` is the CLI's ``--min-panelists``; ``include_simulated`` its
+    ``--include-simulated``)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "responses.csv"
         path.write_text(responses_csv(study), encoding="utf-8")
-        summary = summarize(read_responses(path))
+        summary = summarize(
+            read_responses(path),
+            include_simulated=include_simulated,
+            min_panelists=study.stats_min_panelists,
+        )
     return json_ready(summary)
 
 
@@ -36,18 +43,26 @@ def study_settings(study: Study) -> dict:
     }
 
 
-def study_report(study: Study, *, with_figures: bool = True) -> dict:
-    """Everything the researcher's report shows: ``summary`` (as :func:`study_results`),
-    ``report`` (headlines, methods, SVG figures unless ``with_figures`` is False),
-    ``settings`` and ``progress``."""
-    summary = study_results(study)
+def study_report(
+    study: Study, *, with_figures: bool = True, include_simulated: bool = False
+) -> dict:
+    """Everything the researcher's report shows: ``summary`` (as :func:`study_results`, a
+    :class:`~evaluation.stats.contract.Summary`), ``report`` (headlines, methods, SVG figures
+    unless ``with_figures`` is False), ``settings``, ``progress`` and ``include_simulated``."""
+    summary = study_results(study, include_simulated=include_simulated)
     settings = study_settings(study)
     return {
         "summary": summary,
         "report": report(summary, settings, with_figures=with_figures),
         "settings": settings,
         "progress": study_progress(study),
+        "include_simulated": include_simulated,
     }
+
+
+def wants_simulated(query: dict) -> bool:
+    """Whether a request asks for simulated panelists' rows (``?include_simulated=1``)."""
+    return str(query.get("include_simulated", "")).lower() in ("1", "true", "yes")
 
 
 def study_progress(study: Study) -> dict:

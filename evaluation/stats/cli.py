@@ -8,9 +8,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .contract import Summary, json_schema
 from .ranking import TIES_MODELS
 from .responses import ResponsesError, read_responses
 from .summary import MUSHRA_MIN_CATCH_PASS_RATE, summarize
+from .verdicts import DEFAULT_MIN_PANELISTS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,8 +22,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "responses",
+        nargs="?",
         help="path to responses.csv (the export, or any CSV with "
         "panelist_id, system_a, system_b, choice)",
+    )
+    parser.add_argument(
+        "--schema",
+        action="store_true",
+        help="print the JSON schema of --json output (docs/summary.schema.json) and exit",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
@@ -47,7 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="drop responses where a track was heard for less than SECONDS",
     )
-    parser.add_argument("--exclude-simulated", action="store_true", help="drop simulated panelists")
+    parser.add_argument(
+        "--include-simulated",
+        action="store_true",
+        help="analyse simulated panelists' responses too (left out by default; the report "
+        "then says so)",
+    )
+    parser.add_argument(
+        "--min-panelists",
+        type=int,
+        default=DEFAULT_MIN_PANELISTS,
+        metavar="N",
+        help="panelists a comparison needs before it gets a verdict; fewer give "
+        "too_little_data (default %(default)s)",
+    )
     parser.add_argument(
         "--confidence", type=float, default=0.95, help="interval level (default %(default)s)"
     )
@@ -78,8 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.schema:
+        sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+        return 0
+    if args.responses is None:
+        parser.error("the path to responses.csv is required (or --schema)")
     if args.bootstrap < 0:
         parser.error(f"--bootstrap must be 0 or more rounds, not {args.bootstrap}")
+    if args.min_panelists < 2:
+        parser.error(f"--min-panelists must be 2 or more, not {args.min_panelists}")
     if not 0.0 < args.confidence < 1.0:
         parser.error(f"--confidence must lie strictly between 0 and 1, not {args.confidence}")
     try:
@@ -88,23 +116,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     bar = _progress_bar(args.bootstrap, args.no_progress)
-    summary = summarize(
-        responses,
-        exclude_catch=not args.include_catch,
-        exclude_failed_catch=args.exclude_failed_catch,
-        min_catch_pass_rate=args.min_catch_pass_rate,
-        min_listen_s=args.min_listen,
-        exclude_simulated=args.exclude_simulated,
-        confidence=args.confidence,
-        ties=args.ties,
-        n_bootstrap=args.bootstrap,
-        seed=args.seed,
-        progress=None if bar is None else bar.update,
-    )
+    try:
+        summary = summarize(
+            responses,
+            exclude_catch=not args.include_catch,
+            exclude_failed_catch=args.exclude_failed_catch,
+            min_catch_pass_rate=args.min_catch_pass_rate,
+            min_listen_s=args.min_listen,
+            include_simulated=args.include_simulated,
+            min_panelists=args.min_panelists,
+            confidence=args.confidence,
+            ties=args.ties,
+            n_bootstrap=args.bootstrap,
+            seed=args.seed,
+            progress=None if bar is None else bar.update,
+        )
+    except ResponsesError as error:
+        if bar is not None:
+            bar.close()
+        print(f"error: {args.responses}: {error}", file=sys.stderr)
+        return 2
     if bar is not None:
         bar.close()
     if args.json:
-        sys.stdout.write(json.dumps(summary, indent=2, allow_nan=False) + "\n")
+        # One line: json's C encoder runs only without indent (a million responses give
+        # thousands of rater rows); pipe through `python -m json.tool` to read it.
+        sys.stdout.write(json.dumps(summary, allow_nan=False, separators=(",", ":")) + "\n")
     else:
         sys.stdout.write(format_summary(summary))
     return 0
@@ -133,11 +170,31 @@ def _number(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
+def _interval(low: float | None, high: float | None, bound: str, digits: int = 1) -> str:
+    """ "55.0%–69.0%", or a one-sided bound ("≥ 63.1%")."""
+    if bound == "lower":
+        return f"≥ {_percent(low, digits)}"
+    if bound == "upper":
+        return f"≤ {_percent(high, digits)}"
+    return f"{_percent(low, digits)}–{_percent(high, digits)}"
+
+
 def _decided(pair: dict[str, Any]) -> str:
     """The confidence-sequence verdict: which system is ahead, or "not yet"."""
     if pair.get("decided"):
         return f"decided: {pair['decided_for']}"
     return "not yet"
+
+
+def _elo(system: dict[str, Any]) -> str:
+    """The Elo, or its one-sided bound for a system that never won ("≤ 612")."""
+    if system["elo"] is not None:
+        return f"{system['elo']:.0f}"
+    if system.get("elo_high") is not None:
+        return f"≤ {system['elo_high']:.0f}"
+    if system.get("elo_low") is not None:
+        return f"≥ {system['elo_low']:.0f}"
+    return "–"
 
 
 def _table(header: Sequence[str], rows: list[Sequence[Any]]) -> str:
@@ -156,7 +213,7 @@ def _table(header: Sequence[str], rows: list[Sequence[Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_summary(summary: dict[str, Any]) -> str:
+def format_summary(summary: Summary) -> str:
     """Readable plain-text report of a :func:`summarize` result."""
     meta = summary["meta"]
     level = f"{100 * meta['confidence']:g}%"
@@ -172,19 +229,32 @@ def format_summary(summary: dict[str, Any]) -> str:
     for note in meta["figures_left_out"]:
         out.append(f"  left out {note['figure']}: {note['reason']}\n")
 
+    listeners = meta.get("listeners") or {}
+    if listeners.get("n"):
+        out.append(f"Who answered: {listeners['subject']}.\n")
+    if meta.get("include_simulated") and meta.get("n_simulated"):
+        out.append(
+            f"Caution: {meta['n_simulated']} responses from simulated panelists are included "
+            "(--include-simulated).\n"
+        )
     if summary.get("pairs"):
-        out.append(f"\nPairwise preference (ties count half; {level} Wilson interval)\n")
+        out.append(
+            f"\nPairwise preference: verdict = {summary['pairs'][0]['verdict_method']}; "
+            f"A share = mean over listeners of each listener's share of votes for A (ties half), "
+            f"with its {level} listener-cluster interval; Wilson = single votes, reference only\n"
+        )
         rows = [
             (
                 f"{pair['system_a']} vs {pair['system_b']}",
+                pair["n_panelists"],
                 pair["n"],
-                pair["wins_a"],
-                pair["wins_b"],
-                pair["ties"],
-                _percent(pair["win_rate_a"], 1),
+                _percent(pair["panelist_rate_a"], 1),
+                _interval(
+                    pair["cluster_ci_low"], pair["cluster_ci_high"], pair["cluster_ci_bound"]
+                ),
+                pair["verdict"],
+                _p(pair["verdict_p"]),
                 f"{_percent(pair['ci_low'], 1)}–{_percent(pair['ci_high'], 1)}",
-                _p(pair["p_value"]),
-                _p(pair.get("p_holm")),
                 _decided(pair),
             )
             for pair in summary["pairs"]
@@ -193,15 +263,14 @@ def format_summary(summary: dict[str, Any]) -> str:
             _table(
                 (
                     "pair",
-                    "n",
-                    "wins A",
-                    "wins B",
-                    "ties",
-                    "A wins",
+                    "listeners",
+                    "votes",
+                    "A share",
                     "interval",
-                    "p",
+                    "verdict",
                     "p (Holm)",
-                    "anytime-valid",
+                    "Wilson",
+                    "monitor",
                 ),
                 rows,
             )
@@ -213,11 +282,11 @@ def format_summary(summary: dict[str, Any]) -> str:
             (
                 system["system"],
                 system["rank"],
-                f"{system['score']:+.3f}",
+                "–" if system["score"] is None else f"{system['score']:+.3f}",
                 f"{system['ci_low']:+.3f}..{system['ci_high']:+.3f}"
-                if system.get("ci_low") is not None
+                if system.get("ci_low") is not None and system.get("ci_high") is not None
                 else "–",
-                f"{system['elo']:.0f}",
+                _elo(system),
                 system["votes"],
             )
             for system in summary["systems"]
@@ -225,10 +294,14 @@ def format_summary(summary: dict[str, Any]) -> str:
         out.append(_table(("system", "rank", "score", "interval", "elo", "votes"), rows))
 
     if summary.get("liked"):
-        out.append(f"\nLiked it ({level} Wilson interval)\n")
+        out.append(
+            f"\nLiked it: N of 10 listeners, each listener weighted equally ({level} "
+            "listener-cluster interval)\n"
+        )
         rows = [
             (
                 liked["system"],
+                liked["n_panelists"],
                 liked["n"],
                 liked["liked"],
                 f"{liked['of_10']:.1f} of 10",
@@ -236,24 +309,32 @@ def format_summary(summary: dict[str, Any]) -> str:
             )
             for liked in summary["liked"]
         ]
-        out.append(_table(("system", "n", "liked", "rate", "interval"), rows))
+        out.append(_table(("system", "listeners", "answers", "liked", "rate", "interval"), rows))
 
     ai = summary.get("ai_identification")
     if ai:
-        out.append("\nAI identification (unsure counts as not correct)\n")
+        out.append(
+            "\nAI identification: per listener share of a/b guesses that picked the AI track, "
+            f"averaged ({level} listener-cluster interval)\n"
+        )
         rows = [("all", ai)] + [(group["expertise"], group) for group in ai["by_expertise"]]
         out.append(
             _table(
-                ("group", "n", "correct", "accuracy", "interval", "unsure", "p (decided)"),
+                ("group", "listeners", "guesses", "accuracy", "interval", "unsure", "verdict", "p"),
                 [
                     (
                         name,
-                        figures["n"],
-                        figures["correct"],
-                        _percent(figures["accuracy"], 1),
-                        f"{_percent(figures['ci_low'], 1)}–{_percent(figures['ci_high'], 1)}",
+                        figures["n_panelists"],
+                        figures["n_decided"],
+                        _percent(figures["panelist_accuracy_decided"], 1),
+                        _interval(
+                            figures["decided_cluster_ci_low"],
+                            figures["decided_cluster_ci_high"],
+                            figures["decided_cluster_ci_bound"],
+                        ),
                         _percent(figures["unsure_rate"]),
-                        _p(figures["p_value"]),
+                        figures["verdict"],
+                        _p(figures["verdict_p"]),
                     )
                     for name, figures in rows
                 ],
@@ -268,14 +349,27 @@ def format_summary(summary: dict[str, Any]) -> str:
         ]
         out.append(
             _table(
-                ("group", "n", "accuracy", "interval", "d'", "criterion c", "familiar"),
+                (
+                    "group",
+                    "listeners",
+                    "n",
+                    "accuracy",
+                    "interval",
+                    "d'",
+                    "criterion c",
+                    "familiar",
+                ),
                 [
                     (
                         name,
+                        figures["n_panelists"],
                         figures["n"],
-                        _percent(figures["accuracy"], 1),
-                        f"{_percent(figures['accuracy_low'], 1)}–"
-                        f"{_percent(figures['accuracy_high'], 1)}",
+                        _percent(figures["panelist_accuracy"], 1),
+                        _interval(
+                            figures["cluster_ci_low"],
+                            figures["cluster_ci_high"],
+                            figures["cluster_ci_bound"],
+                        ),
                         _number(figures["d_prime"]),
                         _number(figures["criterion"]),
                         figures["n_familiar"],
@@ -288,15 +382,23 @@ def format_summary(summary: dict[str, Any]) -> str:
     planning = summary.get("planning")
     if planning:
         out.append(
-            f"\nPlanning: panelists per pair for {100 * planning['power']:g}% power "
-            f"({planning['test']}, {planning['votes_per_panelist_per_pair']:.1f} votes per "
-            f"panelist per pair, design effect {planning['design_effect']:.2f})\n"
+            f"\nPlanning: panelists × votes each per pair for {100 * planning['power']:g}% power "
+            f"({planning['test']}; level {planning['alpha_pair']:.4f} per pair; "
+            f"{planning['votes_per_panelist_per_pair']:.1f} votes per panelist per pair, "
+            f"design effect {planning['design_effect']:.2f})\n"
         )
         rows = [
-            (_percent(scenario["win_rate"]), scenario["panelists"], f"{scenario['votes']:.0f}")
+            (
+                _percent(scenario["win_rate"]),
+                f"{scenario['panelists']} × {scenario['votes_each']:.1f}",
+                f"{scenario['votes']:.0f}",
+                scenario["independent_votes_exact"],
+            )
             for scenario in planning["scenarios"]
         ]
-        out.append(_table(("win rate", "panelists", "votes"), rows))
+        out.append(
+            _table(("win rate", "panelists × votes", "votes", "independent votes (exact)"), rows)
+        )
 
     if summary.get("panels"):
         out.append("\nPanels\n")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
+from .distributions import norm_cdf, norm_pdf, norm_ppf
 from .intervals import wilson_interval, z_value
 
 
@@ -36,7 +36,7 @@ def d_prime_two_alternative(
     low, high = wilson_interval(correct, n, confidence)
 
     def transform(pc: float) -> float:
-        return math.sqrt(2.0) * float(stats.norm.ppf(min(max(pc, edge), 1.0 - edge)))
+        return math.sqrt(2.0) * float(norm_ppf(min(max(pc, edge), 1.0 - edge)))
 
     return {
         "d_prime": transform(correct / n),
@@ -68,10 +68,10 @@ def d_prime_yes_no(
         return dict.fromkeys((*keys, "criterion_high"))
     hit_rate = (hits + 0.5) / (n_signal + 1.0)
     false_alarm_rate = (false_alarms + 0.5) / (n_noise + 1.0)
-    z_hit = float(stats.norm.ppf(hit_rate))
-    z_false = float(stats.norm.ppf(false_alarm_rate))
-    variance = hit_rate * (1.0 - hit_rate) / (n_signal * stats.norm.pdf(z_hit) ** 2) + (
-        false_alarm_rate * (1.0 - false_alarm_rate) / (n_noise * stats.norm.pdf(z_false) ** 2)
+    z_hit = float(norm_ppf(hit_rate))
+    z_false = float(norm_ppf(false_alarm_rate))
+    variance = hit_rate * (1.0 - hit_rate) / (n_signal * norm_pdf(z_hit) ** 2) + (
+        false_alarm_rate * (1.0 - false_alarm_rate) / (n_noise * norm_pdf(z_false) ** 2)
     )
     half_width = z_value(confidence) * math.sqrt(variance)
     d_prime = z_hit - z_false
@@ -88,4 +88,40 @@ def d_prime_yes_no(
 
 def proportion_correct_from_d_prime(d_prime: np.ndarray) -> np.ndarray:
     """Inverse of the 2AFC relation: expected proportion correct for a given d'."""
-    return stats.norm.cdf(np.asarray(d_prime) / math.sqrt(2.0))
+    return norm_cdf(np.asarray(d_prime) / math.sqrt(2.0))
+
+
+def d_prime_from_share(estimate: dict) -> dict[str, float | str | None]:
+    """Two-alternative d' of a panelist-level share correct (a
+    :func:`evaluation.stats.clusters.cluster_estimate` result) with the interval mapped through
+    the same monotone function ``sqrt(2) z(pc)``.
+
+    At the ceiling (every listener always right, or an interval reaching 100%) d' has no upper
+    end: ``d_prime_high`` is None and ``d_prime_bound`` is ``"lower"`` (report "d′ ≥ low");
+    likewise at the floor (``"upper"``). ``d_prime`` itself is None at a share of exactly 0 or
+    1, where any finite value would come from a correction, not from the data.
+    """
+    rate, low, high = estimate["rate"], estimate["low"], estimate["high"]
+    if rate is None:
+        return {"d_prime": None, "d_prime_low": None, "d_prime_high": None, "d_prime_bound": "none"}
+
+    def transform(pc: float) -> float | None:
+        if pc <= 0.0 or pc >= 1.0:
+            return None
+        return math.sqrt(2.0) * float(norm_ppf(pc))
+
+    d_low, d_high = transform(low), transform(high)
+    if d_low is None and d_high is None:
+        bound = "none"
+    elif d_high is None:
+        bound = "lower"
+    elif d_low is None:
+        bound = "upper"
+    else:
+        bound = "two_sided"
+    return {
+        "d_prime": transform(rate),
+        "d_prime_low": d_low,
+        "d_prime_high": d_high,
+        "d_prime_bound": bound,
+    }

@@ -13,14 +13,15 @@ Conventions used throughout Earshot:
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from .distributions import binom_cdf, norm_ppf
 
 
 def z_value(confidence: float = 0.95) -> float:
     """Two-sided standard-normal quantile for ``confidence`` (1.959964 for 0.95)."""
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must lie strictly between 0 and 1, not {confidence}")
-    return float(stats.norm.ppf(0.5 + confidence / 2.0))
+    return float(norm_ppf(0.5 + confidence / 2.0))
 
 
 def wilson_interval(successes: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
@@ -71,7 +72,9 @@ def binomial_p_value(
     successes, n = int(round(successes)), int(round(n))
     if n == 0:
         return 1.0
-    return float(stats.binomtest(successes, n, p, alternative=alternative).pvalue)
+    from scipy.stats import binomtest  # heavy; only this exact test needs it
+
+    return float(binomtest(successes, n, p, alternative=alternative).pvalue)
 
 
 def binomial_p_values_half(successes: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -85,7 +88,7 @@ def binomial_p_values_half(successes: np.ndarray, n: np.ndarray) -> np.ndarray:
     successes = np.rint(np.asarray(successes, dtype=float))
     n = np.rint(np.asarray(n, dtype=float))
     smaller = np.minimum(successes, n - successes)
-    tails = 2.0 * stats.binom.cdf(smaller, n, 0.5)
+    tails = 2.0 * binom_cdf(smaller, n, 0.5)
     return np.where((n == 0) | (2 * smaller == n), 1.0, np.minimum(1.0, tails))
 
 
@@ -95,7 +98,9 @@ def clopper_pearson_interval(
     """Exact (Clopper-Pearson) interval, for reference next to Wilson; ``(0, 1)`` if n == 0."""
     if n == 0:
         return 0.0, 1.0
-    interval = stats.binomtest(int(successes), int(n)).proportion_ci(
+    from scipy.stats import binomtest
+
+    interval = binomtest(int(successes), int(n)).proportion_ci(
         confidence_level=confidence, method="exact"
     )
     return float(interval.low), float(interval.high)

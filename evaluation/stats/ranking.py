@@ -9,7 +9,9 @@ import numpy as np
 
 from .bootstrap import BootstrapResult, panelist_bootstrap, percentile_interval
 from .bradley_terry import BOOTSTRAP_RIDGE, ELO_ORIGIN, ELO_SCALE, fit_bradley_terry
+from .clusters import cluster_estimate, grouped_shares
 from .comparisons import FIRST_WINS, SECOND_WINS, TIE, Comparisons, pair_counts
+from .verdicts import DEFAULT_MIN_PANELISTS
 
 TIES_MODELS = ("half", "davidson")
 
@@ -30,6 +32,7 @@ def system_ranking(
     n_bootstrap: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
+    min_panelists: int = DEFAULT_MIN_PANELISTS,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any], BootstrapResult | None]:
     """Fit the ranking and bootstrap it over panelists.
@@ -37,8 +40,16 @@ def system_ranking(
     Returns ``(systems, ranking_meta, bootstrap)``: one dict per system sorted by rank
     (``system, score, ci_low, ci_high, elo, elo_low, elo_high, rank, rank_low, rank_high,
     votes, wins, losses, ties``), a dict describing the fit, and the bootstrap replicates
-    (None when ``n_bootstrap == 0``); ``progress`` is passed to the bootstrap. Scores are natural-log strengths with mean zero;
-    ``elo = 400 / ln(10) * score + 1000``.
+    (None when ``n_bootstrap == 0``); ``progress`` is passed to the bootstrap. Scores are
+    natural-log strengths with mean zero; ``elo = 400 / ln(10) * score + 1000``.
+
+    Degenerate data get bounds, not values set by the fit's ridge penalty: a system that never
+    won (no win, no tie) has ``score``, ``ci_low``, ``elo`` and ``elo_low`` None and
+    ``bound = "upper"``: ``elo_high`` is the Elo at which it would win the one-sided upper
+    cluster bound of its (zero) win share against its opponents' vote-weighted mean Elo; a
+    system that never lost is the mirror image (``bound = "lower"``). With fewer than
+    ``min_panelists`` panelists the ranking's ``status`` is ``too_little_data`` and no rank
+    range is given.
     """
     if ties not in TIES_MODELS:
         raise ValueError(f"ties must be one of {TIES_MODELS}, not {ties!r}")
@@ -74,6 +85,9 @@ def system_ranking(
     else:
         low = high = np.full(m, np.nan)
         rank_low = rank_high = np.full(m, None)
+    enough = comparisons.n_panelists >= min_panelists
+    if not enough:
+        rank_low = rank_high = np.full(m, None)
     votes = np.bincount(comparisons.first, minlength=m) + np.bincount(
         comparisons.second, minlength=m
     )
@@ -82,26 +96,34 @@ def system_ranking(
     ) + np.bincount(comparisons.second[comparisons.outcome == SECOND_WINS], minlength=m)
     tie_votes = np.bincount(comparisons.first[comparisons.outcome == TIE], minlength=m)
     tie_votes = tie_votes + np.bincount(comparisons.second[comparisons.outcome == TIE], minlength=m)
+    bounds = _one_sided_bounds(comparisons, fit.scores, wins, votes - wins - tie_votes, confidence)
     systems = []
     for index in np.lexsort((np.arange(m), point_rank)):
-        systems.append(
-            {
-                "system": comparisons.systems[index],
-                "score": float(fit.scores[index]),
-                "ci_low": float(low[index]),
-                "ci_high": float(high[index]),
-                "elo": ELO_SCALE * float(fit.scores[index]) + ELO_ORIGIN,
-                "elo_low": ELO_SCALE * float(low[index]) + ELO_ORIGIN,
-                "elo_high": ELO_SCALE * float(high[index]) + ELO_ORIGIN,
-                "rank": int(point_rank[index]),
-                "rank_low": None if rank_low[index] is None else int(rank_low[index]),
-                "rank_high": None if rank_high[index] is None else int(rank_high[index]),
-                "votes": int(votes[index]),
-                "wins": int(wins[index]),
-                "losses": int(votes[index] - wins[index] - tie_votes[index]),
-                "ties": int(tie_votes[index]),
-            }
-        )
+        entry = {
+            "system": comparisons.systems[index],
+            "score": float(fit.scores[index]),
+            "ci_low": float(low[index]),
+            "ci_high": float(high[index]),
+            "elo": ELO_SCALE * float(fit.scores[index]) + ELO_ORIGIN,
+            "elo_low": ELO_SCALE * float(low[index]) + ELO_ORIGIN,
+            "elo_high": ELO_SCALE * float(high[index]) + ELO_ORIGIN,
+            "rank": int(point_rank[index]),
+            "rank_low": None if rank_low[index] is None else int(rank_low[index]),
+            "rank_high": None if rank_high[index] is None else int(rank_high[index]),
+            "votes": int(votes[index]),
+            "wins": int(wins[index]),
+            "losses": int(votes[index] - wins[index] - tie_votes[index]),
+            "ties": int(tie_votes[index]),
+            "bound": "two_sided",
+        }
+        if index in bounds:
+            side, elo_bound = bounds[index]
+            entry.update(bound=side, score=None, elo=None)
+            if side == "upper":
+                entry.update(ci_low=None, elo_low=None, ci_high=None, elo_high=elo_bound)
+            else:
+                entry.update(ci_high=None, elo_high=None, ci_low=None, elo_low=elo_bound)
+        systems.append(entry)
     meta: dict[str, Any] = {
         "model": "davidson" if ties == "davidson" else "bradley-terry",
         "ties": ties,
@@ -116,6 +138,9 @@ def system_ranking(
             int(np.sum(~bootstrap.converged)) if bootstrap is not None else 0
         ),
         "seed": seed,
+        "status": "ok" if enough else "too_little_data",
+        "n_panelists": comparisons.n_panelists,
+        "min_panelists": int(min_panelists),
         "tie_nu": None,
         "tie_nu_ci_low": None,
         "tie_nu_ci_high": None,
@@ -126,3 +151,44 @@ def system_ranking(
             nu_low, nu_high = percentile_interval(np.exp(bootstrap.tie_log_nu), confidence)
             meta["tie_nu_ci_low"], meta["tie_nu_ci_high"] = float(nu_low), float(nu_high)
     return systems, meta, bootstrap
+
+
+def _one_sided_bounds(
+    comparisons: Comparisons,
+    scores: np.ndarray,
+    wins: np.ndarray,
+    losses: np.ndarray,
+    confidence: float,
+) -> dict[int, tuple[str, float]]:
+    """``{system: ("upper" | "lower", Elo bound)}`` for systems that never won (never lost).
+
+    The bound is the one-sided cluster bound of the system's win share over the panelists who
+    heard it (:func:`evaluation.stats.clusters.cluster_estimate`), turned into Elo against the
+    vote-weighted mean strength of the systems it met.
+    """
+    m = comparisons.n_systems
+    if m < 2:
+        return {}
+    degenerate = [index for index in range(m) if wins[index] == 0 or losses[index] == 0]
+    if not degenerate or m < 2:
+        return {}
+    # Each vote seen from both systems: its score for that system and the opponent's code.
+    score_first = comparisons.first_score
+    system = np.concatenate([comparisons.first, comparisons.second])
+    opponent = np.concatenate([comparisons.second, comparisons.first])
+    value = np.concatenate([score_first, 1.0 - score_first])
+    panelist = np.concatenate([comparisons.panelist, comparisons.panelist])
+    shares = grouped_shares(value, panelist, system, m)
+    result = {}
+    for index in degenerate:
+        estimate = cluster_estimate(*shares[index], confidence=confidence)
+        if estimate["bound"] not in ("upper", "lower"):
+            continue  # ties or panelists on both sides: the fit is set by the data
+        met = opponent[system == index]
+        opponents = float(np.mean(scores[met]))
+        side = estimate["bound"]
+        share = estimate["high"] if side == "upper" else estimate["low"]
+        share = min(max(share, 1e-12), 1.0 - 1e-12)
+        bound = opponents + float(np.log(share / (1.0 - share)))
+        result[index] = (side, ELO_SCALE * bound + ELO_ORIGIN)
+    return result

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .comparisons import FIRST_WINS, TIE, build_comparisons, comparable_rows
-from .intervals import binomial_p_value, binomial_p_values_half, wilson_interval
+from .comparisons import FIRST_WINS, TIE, build_comparisons
+from .intervals import binomial_p_values_half, wilson_interval
 
 
 def krippendorff_alpha_nominal(value_counts: np.ndarray) -> float | None:
@@ -43,16 +43,28 @@ def krippendorff_alpha_nominal(value_counts: np.ndarray) -> float | None:
     return float(1.0 - (n - 1.0) * observed_disagreement / expected_disagreement)
 
 
-def rater_summary(frame: pd.DataFrame, *, confidence: float = 0.95) -> dict[str, Any]:
+def rater_summary(
+    frame: pd.DataFrame,
+    *,
+    confidence: float = 0.95,
+    votes: pd.DataFrame | None = None,
+    comparisons=None,
+) -> dict[str, Any]:
     """Catch-trial pass rate, hidden-repeat consistency and position bias per panelist and
     for the study, and Krippendorff's alpha (nominal) on the preference votes.
 
     ``frame``: all normalised responses (catch trials included; they are used only for the
-    catch figures).
+    catch figures). ``votes`` and ``comparisons``: the frame's non-catch rows and their
+    :func:`build_comparisons` when the caller has them already (encoding a million votes
+    twice costs as much as the rest of the rater figures).
     """
     result: dict[str, Any] = {}
-    per_panelist = pd.DataFrame(index=pd.Index(sorted(set(frame["panelist_id"]) - {""})))
-    per_panelist["n_responses"] = frame.groupby("panelist_id").size()
+    # Integer codes once: grouping a million text ids repeatedly would dominate the summary.
+    codes, names = pd.factorize(frame["panelist_id"].to_numpy(), sort=True)
+    names = np.asarray(names, dtype=object)
+    named = names != ""
+    per_panelist = pd.DataFrame(index=pd.Index(names[named]))
+    per_panelist["n_responses"] = np.bincount(codes, minlength=names.size)[named]
 
     if {"is_catch", "catch_passed"} <= set(frame.columns):
         catch = frame[frame["is_catch"] & frame["catch_passed"].notna()]
@@ -73,12 +85,12 @@ def rater_summary(frame: pd.DataFrame, *, confidence: float = 0.95) -> dict[str,
     else:
         result["catch"] = None
 
-    votes = frame[~frame["is_catch"]] if "is_catch" in frame else frame
-    votes = votes[comparable_rows(votes)].reset_index(drop=True)
-    comparisons = build_comparisons(votes)
-    panelist_ids = np.asarray(comparisons.panelists, dtype=object)[comparisons.panelist]
+    if comparisons is None or votes is None:
+        votes = frame[~frame["is_catch"]].reset_index(drop=True) if "is_catch" in frame else frame
+        comparisons = build_comparisons(votes)
+    votes = votes.iloc[comparisons.row].reset_index(drop=True)
 
-    repeats = _repeat_agreements(votes, comparisons, panelist_ids)
+    repeats = _repeat_agreements(votes, comparisons)
     if repeats is not None:
         per_panelist["repeat_n"] = repeats.groupby("panelist_id").size()
         per_panelist["repeat_consistent"] = repeats.groupby("panelist_id")["agree"].sum()
@@ -99,9 +111,14 @@ def rater_summary(frame: pd.DataFrame, *, confidence: float = 0.95) -> dict[str,
 
     decisive = comparisons.outcome != TIE
     chose_a = decisive & ((comparisons.outcome == FIRST_WINS) == comparisons.first_at_a)
-    position = pd.DataFrame({"panelist_id": panelist_ids, "decisive": decisive, "a": chose_a})
-    per_panelist["decisive_n"] = position.groupby("panelist_id")["decisive"].sum()
-    per_panelist["chose_a"] = position.groupby("panelist_id")["a"].sum()
+    # comparisons.panelists is sorted, like per_panelist's index: place one in the other.
+    place = per_panelist.index.get_indexer(pd.Index(comparisons.panelists))
+    for column, flags in (("decisive_n", decisive), ("chose_a", chose_a)):
+        counts = np.zeros(len(per_panelist))
+        counts[place] = np.bincount(
+            comparisons.panelist, weights=flags, minlength=comparisons.n_panelists
+        )
+        per_panelist[column] = counts
     n_decisive, n_a = int(decisive.sum()), int(chose_a.sum())
     low, high = wilson_interval(n_a, n_decisive, confidence)
     result["position"] = {
@@ -110,7 +127,7 @@ def rater_summary(frame: pd.DataFrame, *, confidence: float = 0.95) -> dict[str,
         "a_rate": n_a / n_decisive if n_decisive else None,
         "ci_low": low,
         "ci_high": high,
-        "p_value": binomial_p_value(n_a, n_decisive),
+        "p_value": float(binomial_p_values_half(np.array([n_a]), np.array([n_decisive]))[0]),
     }
 
     result["agreement"] = _agreement(votes, comparisons)
@@ -119,57 +136,58 @@ def rater_summary(frame: pd.DataFrame, *, confidence: float = 0.95) -> dict[str,
 
 
 def _item_keys(votes: pd.DataFrame, comparisons) -> tuple[np.ndarray, str] | None:
-    """A key per vote naming the item judged (same tracks, or same prompt and systems)."""
-    first = np.asarray(comparisons.systems, dtype=object)[comparisons.first]
-    second = np.asarray(comparisons.systems, dtype=object)[comparisons.second]
+    """An integer key per vote naming the item judged (the same two tracks, or the same prompt
+    and systems), or None when neither is recorded on every vote."""
     if {"track_a", "track_b"} <= set(votes.columns):
         track_a = votes["track_a"].to_numpy(dtype=object)
         track_b = votes["track_b"].to_numpy(dtype=object)
-        if np.all(track_a != "") and np.all(track_b != ""):
-            low = np.where(track_a < track_b, track_a, track_b)
-            high = np.where(track_a < track_b, track_b, track_a)
-            return low + "\x1f" + high, "the same two tracks"
-    if "prompt_id" in votes.columns and np.all(votes["prompt_id"].to_numpy() != ""):
-        prompt = votes["prompt_id"].to_numpy(dtype=object)
-        return prompt + "\x1f" + first + "\x1f" + second, "the same prompt and systems"
+        codes, tracks = pd.factorize(np.concatenate([track_a, track_b]))
+        blank = np.flatnonzero(np.asarray(tracks, dtype=object) == "")
+        code_a, code_b = codes[: track_a.size], codes[track_a.size :]
+        if not np.isin(code_a, blank).any() and not np.isin(code_b, blank).any():
+            low, high = np.minimum(code_a, code_b), np.maximum(code_a, code_b)
+            return low.astype(np.int64) * max(len(tracks), 1) + high, "the same two tracks"
+    if "prompt_id" in votes.columns:
+        prompt, prompts = pd.factorize(votes["prompt_id"].to_numpy(dtype=object))
+        if not (np.asarray(prompts, dtype=object) == "").any():
+            key = prompt.astype(np.int64) * max(comparisons.n_pairs, 1) + comparisons.pair
+            return key, "the same prompt and systems"
     return None
 
 
-def _repeat_agreements(votes: pd.DataFrame, comparisons, panelist_ids) -> pd.DataFrame | None:
+def _repeat_agreements(votes: pd.DataFrame, comparisons) -> pd.DataFrame | None:
     """One row per pair of answers a panelist gave to the same item, with ``agree``."""
     keyed = _item_keys(votes, comparisons)
     if keyed is None or comparisons.n_votes == 0:
         return None
     keys, _ = keyed
+    panelist_ids = np.asarray(comparisons.panelists, dtype=object)
     answers = pd.DataFrame(
-        {"panelist_id": panelist_ids, "item": keys, "outcome": comparisons.outcome}
+        {"panelist": comparisons.panelist, "item": keys, "outcome": comparisons.outcome}
     )
-    answers = answers[answers.duplicated(["panelist_id", "item"], keep=False)]
+    answers = answers[answers.duplicated(["panelist", "item"], keep=False)]
     rows = []
-    for (panelist, _item), group in answers.groupby(["panelist_id", "item"], sort=False):
+    for (panelist, _item), group in answers.groupby(["panelist", "item"], sort=False):
         outcomes = group["outcome"].to_numpy()
         for left in range(outcomes.size):
             for right in range(left + 1, outcomes.size):
-                rows.append((panelist, outcomes[left] == outcomes[right]))
+                rows.append((panelist_ids[panelist], outcomes[left] == outcomes[right]))
     return pd.DataFrame(rows, columns=["panelist_id", "agree"])
 
 
 def _agreement(votes: pd.DataFrame, comparisons) -> dict[str, Any]:
     keyed = _item_keys(votes, comparisons)
     if keyed is None:
-        first = np.asarray(comparisons.systems, dtype=object)[comparisons.first]
-        second = np.asarray(comparisons.systems, dtype=object)[comparisons.second]
-        keys, unit = first + "\x1f" + second, "the same systems (no prompt or track columns)"
+        keys, unit = comparisons.pair, "the same systems (no prompt or track columns)"
     else:
         keys, unit = keyed
-    answers = pd.DataFrame(
-        {"panelist": comparisons.panelist, "item": keys, "outcome": comparisons.outcome}
-    )
     # One value per rater and unit: a hidden repeat counts once (its first answer).
-    answers = answers.drop_duplicates(["panelist", "item"], keep="first")
-    item_codes = pd.factorize(answers["item"])[0]
-    value_counts = np.zeros((item_codes.max(initial=-1) + 1, 3))
-    np.add.at(value_counts, (item_codes, answers["outcome"].to_numpy()), 1.0)
+    item_codes, _ = pd.factorize(keys)
+    n_items = int(item_codes.max(initial=-1)) + 1
+    cell = comparisons.panelist.astype(np.int64) * max(n_items, 1) + item_codes
+    _, first = np.unique(cell, return_index=True)
+    value_counts = np.zeros((n_items, 3))
+    np.add.at(value_counts, (item_codes[first], comparisons.outcome[first]), 1.0)
     pairable = value_counts.sum(axis=1) >= 2
     return {
         "krippendorff_alpha": krippendorff_alpha_nominal(value_counts),
@@ -182,31 +200,34 @@ def _agreement(votes: pd.DataFrame, comparisons) -> dict[str, Any]:
 
 
 def _panelist_rows(per_panelist: pd.DataFrame, confidence: float) -> list[dict[str, Any]]:
+    """One plain dict per panelist (columns as whole numbers, rates None without answers)."""
     position_p = binomial_p_values_half(
         per_panelist["chose_a"].fillna(0).to_numpy(),
         per_panelist["decisive_n"].fillna(0).to_numpy(),
     )
-    rows = []
-    for index, (panelist, values) in enumerate(per_panelist.iterrows()):
-        row: dict[str, Any] = {"panelist_id": str(panelist)}
-        row["n_responses"] = _count(values.get("n_responses"))
-        if "catch_n" in per_panelist:
-            n, passed = _count(values["catch_n"]), _count(values["catch_passed"])
-            row.update(catch_n=n, catch_passed=passed, catch_pass_rate=passed / n if n else None)
-        if "repeat_n" in per_panelist:
-            n, agree = _count(values["repeat_n"]), _count(values["repeat_consistent"])
-            row.update(
-                repeat_n=n, repeat_consistent=agree, repeat_consistency=agree / n if n else None
-            )
-        n, chose_a = _count(values["decisive_n"]), _count(values["chose_a"])
-        row.update(
-            decisive_n=n,
-            chose_a=chose_a,
-            position_a_rate=chose_a / n if n else None,
-            position_p_value=float(position_p[index]),
-        )
-        rows.append(row)
-    return rows
+
+    def counts(column: str) -> list[int]:
+        return per_panelist[column].fillna(0).astype(np.int64).tolist()
+
+    def rates(part: list[int], whole: list[int]) -> list[float | None]:
+        return [done / n if n else None for done, n in zip(part, whole, strict=True)]
+
+    columns: dict[str, list] = {
+        "panelist_id": [str(name) for name in per_panelist.index],
+        "n_responses": counts("n_responses"),
+    }
+    if "catch_n" in per_panelist:
+        columns["catch_n"], columns["catch_passed"] = counts("catch_n"), counts("catch_passed")
+        columns["catch_pass_rate"] = rates(columns["catch_passed"], columns["catch_n"])
+    if "repeat_n" in per_panelist:
+        columns["repeat_n"] = counts("repeat_n")
+        columns["repeat_consistent"] = counts("repeat_consistent")
+        columns["repeat_consistency"] = rates(columns["repeat_consistent"], columns["repeat_n"])
+    columns["decisive_n"], columns["chose_a"] = counts("decisive_n"), counts("chose_a")
+    columns["position_a_rate"] = rates(columns["chose_a"], columns["decisive_n"])
+    columns["position_p_value"] = position_p.astype(float).tolist()
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
 def _count(value) -> int:

@@ -24,6 +24,18 @@ matplotlib.use("Agg")
 from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from .contract import (  # noqa: E402
+    AiIdentification,
+    Identification,
+    Liked,
+    Meta,
+    Pair,
+    ProgressDay,
+    RankingMeta,
+    Summary,
+    SystemRank,
+)
+
 FIGURE_TITLES = {
     "forest": "Win rate per system pair",
     "ranking": "Bradley–Terry ranking",
@@ -62,136 +74,267 @@ def p_text(p_value: float | None) -> str:
     return f"p = {p_value:.2f}"
 
 
-def _level(summary: dict[str, Any]) -> str:
+def _level(summary: Summary) -> str:
     return f"{100 * summary['meta']['confidence']:g}% CI"
+
+
+def share_range(low: float | None, high: float | None, bound: str | None = "two_sided") -> str:
+    """A share's interval in words: "57–67%", or a one-sided bound ("≥ 63%", "≤ 37%")."""
+    if bound == "lower":
+        return f"≥ {100 * low:.0f}%"
+    if bound == "upper":
+        return f"≤ {100 * high:.0f}%"
+    return percent_range(low, high)
+
+
+def _who(meta: Meta | None) -> str:
+    """The sentence subject: "Musicians" only when every analysed panelist declared a
+    musician expertise, else "Listeners"."""
+    listeners = (meta or {}).get("listeners") or {}
+    return "Musicians" if listeners.get("all_musicians") else "Listeners"
 
 
 # --- headlines -----------------------------------------------------------------------------
 
 
-def pair_headline(pair: dict[str, Any], level: str = "95% CI") -> str:
-    """One pair in words, from the side of the system that won more often.
+def subject_headline(meta: Meta) -> str | None:
+    """Who answered: "Who answered: 12 listeners: 7 professional musicians, 5 amateur
+    musicians." (analysed panelists only)."""
+    listeners = meta.get("listeners") or {}
+    if not listeners.get("n"):
+        return None
+    return f"Who answered: {listeners['subject']}."
 
-    "Musicians preferred X over Y in 62% of 418 comparisons (95% CI 57–67%); ..." with the
-    verdict of the exact binomial test and of the anytime-valid confidence sequence.
+
+def pair_headline(
+    pair: Pair,
+    level: str = "95% CI",
+    *,
+    who: str = "Listeners",
+    n_pairs: int = 1,
+    min_panelists: int | None = None,
+) -> str:
+    """One pair in words, from its verdict (:mod:`evaluation.stats.verdicts`) and the
+    listener-level figures it rests on, told from the side of the system listeners chose more.
+
+    "Listeners clearly preferred X over Y: on average a listener chose X in 62% of their votes
+    on this pair (30 listeners, each weighted equally; 95% CI 57–67%; Holm-adjusted p = 0.003
+    across 10 pairs)."
     """
-    rate, low, high = pair["win_rate_a"], pair["ci_low"], pair["ci_high"]
-    winner, loser = pair["system_a"], pair["system_b"]
-    if rate is not None and rate < 0.5:
-        winner, loser = loser, winner
+    a, b = pair["system_a"], pair["system_b"]
+    if pair["verdict"] == "too_little_data":
+        needed = f"; a verdict needs at least {min_panelists}" if min_panelists else ""
+        return (
+            f"{a} vs {b}: too little data for a verdict ({pair['n_panelists']} "
+            f"{'listener' if pair['n_panelists'] == 1 else 'listeners'}{needed})."
+        )
+    rate, low, high = pair["panelist_rate_a"], pair["cluster_ci_low"], pair["cluster_ci_high"]
+    bound = pair.get("cluster_ci_bound", "two_sided")
+    winner, loser = a, b
+    if pair["verdict"] == "prefers_b" or (pair["verdict"] != "prefers_a" and rate < 0.5):
+        winner, loser = b, a
         rate, low, high = 1.0 - rate, 1.0 - high, 1.0 - low
-    sentence = (
-        f"Musicians preferred {winner} over {loser} in {percent(rate)} of {pair['n']} "
-        f"comparisons ({level} {percent_range(low, high)})"
-    )
-    if low is not None and low > 0.5:
-        sentence += f", a clear preference ({p_text(pair['p_value'])})"
+        bound = {"lower": "upper", "upper": "lower"}.get(bound, bound)
+    adjusted = "" if n_pairs == 1 else "Holm-adjusted "
+    across = "" if n_pairs == 1 else f" across {n_pairs} pairs"
+    if pair["verdict"] in ("prefers_a", "prefers_b"):
+        opening = f"{who} clearly preferred {winner} over {loser}"
     else:
-        sentence += f", not distinguishable from an even split ({p_text(pair['p_value'])})"
+        opening = f"No clear preference between {winner} and {loser}"
+    sentence = (
+        f"{opening}: on average a listener chose {winner} in {percent(rate)} of their votes on "
+        f"this pair ({pair['n_panelists']} listeners, each weighted equally; {level} "
+        f"{share_range(low, high, bound)}; {adjusted}{p_text(pair['verdict_p'])}{across})"
+    )
     if pair.get("decided"):
-        sentence += "; decided by the anytime-valid test"
+        sentence += f"; the monitor has decided for {pair['decided_for']}"
     return sentence + "."
 
 
-def liked_headline(liked: dict[str, Any]) -> str:
-    """ "7 of 10 liked X (6.4–7.6), 412 answers."."""
+def liked_headline(liked: Liked, level: str = "95% CI") -> str:
+    """ "7 of 10 listeners liked X ..." where N of 10 weighs every listener equally."""
+    bound = liked.get("cluster_ci_bound", "two_sided")
+    if bound == "lower":
+        interval = f"at least {liked['of_10_low']:.1f} of 10"
+    elif bound == "upper":
+        interval = f"at most {liked['of_10_high']:.1f} of 10"
+    elif bound == "none":
+        interval = "too few listeners for an interval"
+    else:
+        interval = f"{level} {liked['of_10_low']:.1f}–{liked['of_10_high']:.1f} of 10"
     return (
-        f"{liked['of_10']:.0f} of 10 liked {liked['system']} "
-        f"({liked['of_10_low']:.1f}–{liked['of_10_high']:.1f} of 10; {liked['n']} answers)."
+        f"{liked['of_10']:.0f} of 10 listeners liked {liked['system']} (each listener weighted "
+        f"equally: the mean of every listener's share of liked tracks; {interval}; "
+        f"{liked['n_panelists']} listeners, {liked['n']} answers)."
     )
 
 
-def ai_headline(ai: dict[str, Any], level: str = "95% CI") -> str | None:
-    """How often listeners picked the AI track of a human-vs-AI pair, against chance."""
+def ai_headline(
+    ai: AiIdentification | None, level: str = "95% CI", *, who: str = "Listeners"
+) -> str | None:
+    """How often listeners picked the AI track of a human-vs-AI pair, from its verdict."""
     if not ai or not ai.get("n_decided"):
         return None
-    accuracy = ai["accuracy_decided"]
-    interval = percent_range(ai["decided_ci_low"], ai["decided_ci_high"])
-    sentence = (
-        f"Listeners identified the AI track {percent(accuracy)} of the time "
-        f"({ai['n_decided']} guesses, {level} {interval})"
+    rate = ai["panelist_accuracy_decided"]
+    interval = share_range(
+        ai["decided_cluster_ci_low"],
+        ai["decided_cluster_ci_high"],
+        ai.get("decided_cluster_ci_bound", "two_sided"),
     )
-    if ai["p_value"] is not None and ai["p_value"] < 0.05:
-        direction = "better" if accuracy > 0.5 else "worse"
-        sentence += f", {direction} than chance ({p_text(ai['p_value'])})"
+    sentence = (
+        f"{who} picked the AI track in {percent(rate)} of their guesses on average "
+        f"({ai['n_panelists']} listeners, each weighted equally; {ai['n_decided']} guesses; "
+        f"{level} {interval})"
+    )
+    verdict = ai["verdict"]
+    if verdict == "too_little_data":
+        sentence += ", too little data to compare with chance"
+    elif verdict == "not_distinguishable_from_chance":
+        sentence += f", not distinguishable from chance ({p_text(ai['verdict_p'])})"
     else:
-        sentence += f", not distinguishable from chance ({p_text(ai['p_value'])})"
+        direction = "better" if verdict == "better_than_chance" else "worse"
+        sentence += f", {direction} than chance ({p_text(ai['verdict_p'])})"
+    if ai.get("d_prime_bound") == "lower" and ai.get("d_prime_low") is not None:
+        sentence += f"; sensitivity d′ ≥ {ai['d_prime_low']:.2f} (at the ceiling)"
     if ai.get("unsure"):
         sentence += f"; {ai['unsure']} more answered “can't tell”"
     return sentence + "."
 
 
-def ranking_headline(systems: Sequence[dict[str, Any]]) -> str | None:
-    """The leader of the Bradley-Terry ranking and how sure its place is."""
+def ranking_headline(
+    systems: Sequence[SystemRank],
+    pairs: Sequence[Pair] = (),
+    ranking: RankingMeta | None = None,
+) -> str | None:
+    """The leader of the ranking, never contradicting the pair verdicts: a system is "first"
+    only when listeners clearly preferred it over every other system; otherwise the sentence
+    names the systems tied with it for first."""
     if len(systems) < 2:
         return None
-    leader = systems[0]
-    sentence = f"{leader['system']} ranks first of {len(systems)} systems (Bradley–Terry"
-    if leader.get("rank_high") is not None:
-        if leader["rank_high"] == 1:
-            sentence += ", first in at least 97.5% of panelist resamples)"
-        else:
-            sentence += f", rank 1–{leader['rank_high']} across panelist resamples)"
-    else:
-        sentence += ")"
-    return sentence + "."
+    ranking = ranking or {}
+    if ranking.get("status") == "too_little_data":
+        return (
+            f"Too little data to rank the {len(systems)} systems ({ranking['n_panelists']} "
+            f"listeners; a ranking needs at least {ranking['min_panelists']})."
+        )
+    leader = systems[0]["system"]
+    verdicts = {}
+    for pair in pairs:
+        if leader in (pair["system_a"], pair["system_b"]):
+            other = pair["system_b"] if pair["system_a"] == leader else pair["system_a"]
+            ahead = "prefers_a" if pair["system_a"] == leader else "prefers_b"
+            verdicts[other] = pair["verdict"] == ahead
+    others = [entry["system"] for entry in systems[1:]]
+    tied = [other for other in others if not verdicts.get(other, False)]
+    if not tied:
+        return (
+            f"{leader} ranks first of {len(systems)} systems: listeners clearly preferred it "
+            "over every other system."
+        )
+    names = ", ".join(tied[:-1]) + (" and " if len(tied) > 1 else "") + tied[-1]
+    return (
+        f"{leader} is tied for first with {names} of {len(systems)} systems (Bradley–Terry "
+        f"leader, but no clear preference over {'it' if len(tied) == 1 else 'them'} yet)."
+    )
 
 
-def identification_headline(identification: dict[str, Any] | None) -> str | None:
-    """Single-track "human or AI?" judgments in words."""
+def identification_headline(
+    identification: Identification | None, level: str = "95% CI"
+) -> str | None:
+    """Single-track "human or AI?" judgments in words, from their listener-level verdict."""
     if not identification or not identification.get("n"):
         return None
-    sentence = (
-        f"Judging single tracks, listeners were right {percent(identification['accuracy'])} "
-        f"of the time ({identification['n']} judgments, 95% CI "
-        f"{percent_range(identification['accuracy_low'], identification['accuracy_high'])})"
+    interval = share_range(
+        identification["cluster_ci_low"],
+        identification["cluster_ci_high"],
+        identification.get("cluster_ci_bound", "two_sided"),
     )
+    sentence = (
+        f"Judging single tracks, listeners were right {percent(identification['panelist_accuracy'])} "
+        f"of the time on average ({identification['n_panelists']} listeners, each weighted "
+        f"equally; {identification['n']} judgments; {level} {interval})"
+    )
+    verdict = identification.get("verdict")
+    if verdict == "too_little_data":
+        sentence += ", too little data to compare with chance"
+    elif verdict in ("better_than_chance", "worse_than_chance"):
+        sentence += f", {verdict.replace('_', ' ')} ({p_text(identification['verdict_p'])})"
+    elif verdict:
+        sentence += f", not distinguishable from chance ({p_text(identification['verdict_p'])})"
     if identification.get("d_prime") is not None:
         sentence += f"; sensitivity d′ = {identification['d_prime']:.2f}"
+        if identification.get("d_prime_cluster_low") is not None:
+            sentence += (
+                f" ({identification['d_prime_cluster_low']:.2f} to "
+                f"{identification['d_prime_cluster_high']:.2f})"
+            )
     return sentence + "."
 
 
-def headlines(summary: dict[str, Any], *, max_pairs: int = 6) -> list[str]:
-    """The report's plain-word sentences, most informative first.
-
-    Pairs are listed by number of comparisons (largest first, at most ``max_pairs``), then
-    the ranking leader, the liked rates, and AI identification.
-    """
+def headlines(summary: Summary, *, max_pairs: int = 6) -> list[str]:
+    """The report's plain-word sentences: who answered, then pairs with a verdict first (by
+    number of listeners), the ranking leader, the liked rates, and AI identification."""
     level = _level(summary)
-    caution = simulated_headline(summary.get("meta") or {})
+    meta = summary.get("meta") or {}
+    caution = simulated_headline(meta)
     sentences: list[str] = [caution] if caution else []
-    pairs = sorted(summary.get("pairs") or [], key=lambda pair: (-pair["n"], pair["system_a"]))
-    sentences += [pair_headline(pair, level) for pair in pairs[:max_pairs]]
-    for sentence in (
-        ranking_headline(summary.get("systems") or []),
-        *(
-            liked_headline(liked)
-            for liked in sorted(summary.get("liked") or [], key=lambda row: -row["rate"])
+    subject = subject_headline(meta)
+    if subject:
+        sentences.append(subject)
+    who = _who(meta)
+    all_pairs = summary.get("pairs") or []
+    pairs = sorted(
+        all_pairs,
+        key=lambda pair: (
+            pair["verdict"] == "too_little_data",
+            -pair["n_panelists"],
+            pair["system_a"],
+            pair["system_b"],
         ),
-        ai_headline(summary.get("ai_identification"), level),
-        identification_headline(summary.get("identification")),
+    )
+    sentences += [
+        pair_headline(
+            pair,
+            level,
+            who=who,
+            n_pairs=len(all_pairs),
+            min_panelists=meta.get("min_panelists"),
+        )
+        for pair in pairs[:max_pairs]
+    ]
+    for sentence in (
+        ranking_headline(summary.get("systems") or [], all_pairs, meta.get("ranking")),
+        *(
+            liked_headline(liked, level)
+            for liked in sorted(
+                summary.get("liked") or [], key=lambda row: (-row["of_10"], row["system"])
+            )
+        ),
+        ai_headline(summary.get("ai_identification"), level, who=who),
+        identification_headline(summary.get("identification"), level),
     ):
         if sentence:
             sentences.append(sentence)
     return sentences
 
 
-def simulated_headline(meta: dict[str, Any]) -> str | None:
-    """A warning when simulated panelists' rows are part of the figures above."""
+def simulated_headline(meta: Meta) -> str | None:
+    """A warning when simulated panelists' rows are part of the figures (only with
+    ``--include-simulated``; they are left out by default)."""
     simulated, total = meta.get("n_simulated") or 0, meta.get("n_responses") or 0
-    excluded = any(rule.get("rule") == "simulated" for rule in meta.get("exclusions") or [])
-    if not simulated or excluded:
+    if not simulated or not meta.get("include_simulated"):
         return None
     return (
         f"Caution: {simulated} of {total} responses come from simulated panelists "
-        "(simulate_panel), not people; leave them out with --exclude-simulated."
+        "(simulate_panel), not people, and are included in every figure below "
+        "(--include-simulated)."
     )
 
 
 # --- methods -------------------------------------------------------------------------------
 
 
-def methods_paragraph(summary: dict[str, Any], settings: dict[str, Any]) -> str:
+def methods_paragraph(summary: Summary, settings: dict[str, Any]) -> str:
     """A methods paragraph generated from the study settings and the analysis actually run.
 
     ``settings`` (all keys optional): ``title, systems`` (list of names), ``n_prompts,
@@ -255,11 +398,22 @@ def methods_paragraph(summary: dict[str, Any], settings: dict[str, Any]) -> str:
         )
     level = f"{100 * meta['confidence']:g}%"
     parts.append(
-        f"Win rates count a tie as half a win and carry {level} Wilson intervals and exact "
-        "binomial tests on decisive votes, with Holm-adjusted p-values across pairs; "
-        "listener-cluster intervals and anytime-valid confidence sequences (Howard et al. "
-        "2021) account for repeated votes by the same panelist."
+        "Every rate in a sentence is computed per listener first (each listener's own share, "
+        "ties as half a win) and then averaged over listeners, each weighted equally; its "
+        f"{level} interval and test are Student's t on those per-listener shares (listeners, "
+        "not votes, are the independent units). A pair gets a verdict only with at least "
+        f"{meta.get('min_panelists', 8)} listeners, and its t-test p-value is Holm-adjusted "
+        "across all pairs of the study. Wilson intervals and exact binomial tests on single "
+        "votes are shown for reference only. The “decided yet?” monitor is an "
+        "empirical-Bernstein confidence sequence over listeners (Waudby-Smith & Ramdas 2024) "
+        "for each pair at level α divided by the number of pairs."
     )
+    if meta.get("include_simulated") and meta.get("n_simulated"):
+        parts.append(
+            f"Simulated panelists' responses ({meta['n_simulated']}) were included on request."
+        )
+    elif meta.get("n_simulated"):
+        parts.append(f"{meta['n_simulated']} responses from simulated panelists were left out.")
     if ranking:
         model = "Davidson's tie model" if ranking.get("ties") == "davidson" else "ties as half"
         bootstrap = (
@@ -310,79 +464,90 @@ def _intervals(axes, values, positions, lows, highs, **style) -> None:
     axes.errorbar(values, positions, xerr=_interval_errors(values, lows, highs), **style)
 
 
-def forest_plot(pairs: Sequence[dict[str, Any]]) -> str | None:
-    """Win rate of each pair's first system with its Wilson interval (thick) and listener-
-    cluster interval (thin), against the 50% line."""
-    pairs = [pair for pair in pairs if pair["n"]]
+def forest_plot(pairs: Sequence[Pair]) -> str | None:
+    """Panelist-averaged win rate of each pair's first system with the listener-cluster
+    interval the verdict uses (thick) and the vote-level Wilson interval (thin, reference),
+    against the 50% line."""
+    pairs = [pair for pair in pairs if pair["n"] and pair.get("panelist_rate_a") is not None]
     if not pairs:
         return None
     figure = _figure(len(pairs), row_height=0.6)
     axes = figure.add_subplot()
     positions = list(range(len(pairs)))[::-1]
-    rates = [pair["win_rate_a"] for pair in pairs]
-    cluster = [
-        (pair["cluster_ci_low"], pair["cluster_ci_high"])
-        for pair in pairs
-        if pair.get("cluster_ci_low") is not None
-    ]
-    if len(cluster) == len(pairs):
-        _intervals(
-            axes,
-            rates,
-            positions,
-            *zip(*cluster, strict=True),
-            fmt="none",
-            ecolor=_GREY,
-            capsize=3,
-            label="listener-cluster interval",
-        )
-    lows, highs = [pair["ci_low"] for pair in pairs], [pair["ci_high"] for pair in pairs]
+    rates = [pair["panelist_rate_a"] for pair in pairs]
+    _intervals(
+        axes,
+        [pair["win_rate_a"] for pair in pairs],
+        positions,
+        [pair["ci_low"] for pair in pairs],
+        [pair["ci_high"] for pair in pairs],
+        fmt="none",
+        ecolor=_GREY,
+        capsize=3,
+        label="Wilson interval of single votes (reference)",
+    )
     _intervals(
         axes,
         rates,
         positions,
-        lows,
-        highs,
+        [pair["cluster_ci_low"] for pair in pairs],
+        [pair["cluster_ci_high"] for pair in pairs],
         fmt="o",
         color=_BLUE,
         elinewidth=3,
-        label="Wilson interval",
+        label="listener-cluster interval (verdict)",
     )
     axes.axvline(0.5, color=_ORANGE, linewidth=1, linestyle="--")
     # Two lines per label: long system names would otherwise squeeze the axes to a sliver.
     axes.set_yticks(
         positions,
-        [f"{pair['system_a']} vs\n{pair['system_b']} (n={pair['n']})" for pair in pairs],
+        [
+            f"{pair['system_a']} vs\n{pair['system_b']} ({pair['n_panelists']} listeners)"
+            for pair in pairs
+        ],
     )
     axes.set_xlim(0, 1)
-    axes.set_xlabel("win rate of the first-named system (ties count half)")
-    figure.legend(loc="outside upper right", ncols=2, fontsize="small", frameon=False)
+    axes.set_xlabel("share of votes for the first-named system, per listener, averaged (ties half)")
+    figure.legend(loc="outside upper right", ncols=1, fontsize="small", frameon=False)
     return _svg(figure, "forest")
 
 
-def ranking_plot(systems: Sequence[dict[str, Any]]) -> str | None:
-    """Elo-scale Bradley-Terry scores with panelist-bootstrap intervals, best at the top."""
+def ranking_plot(systems: Sequence[SystemRank]) -> str | None:
+    """Elo-scale Bradley-Terry scores with panelist-bootstrap intervals, best at the top; a
+    system that never won (never lost) is drawn as its one-sided bound (◀ / ▶)."""
     if len(systems) < 2:
         return None
     figure = _figure(len(systems))
     axes = figure.add_subplot()
     positions = list(range(len(systems)))[::-1]
-    elos = [entry["elo"] for entry in systems]
-    lows = [entry["elo_low"] for entry in systems]
-    highs = [entry["elo_high"] for entry in systems]
-    if None in lows:
-        lows = highs = elos  # no bootstrap: dots without intervals
-    _intervals(axes, elos, positions, lows, highs, fmt="o", color=_BLUE, elinewidth=3)
+    fitted = [
+        (y, entry) for y, entry in zip(positions, systems, strict=True) if entry["elo"] is not None
+    ]
+    if fitted:
+        elos = [entry["elo"] for _, entry in fitted]
+        lows = [entry["elo_low"] for _, entry in fitted]
+        highs = [entry["elo_high"] for _, entry in fitted]
+        if None in lows or None in highs:
+            lows = highs = elos  # no bootstrap: dots without intervals
+        _intervals(
+            axes, elos, [y for y, _ in fitted], lows, highs, fmt="o", color=_BLUE, elinewidth=3
+        )
+    for y, entry in zip(positions, systems, strict=True):
+        if entry["elo"] is None and entry.get("elo_high") is not None:
+            axes.plot([entry["elo_high"]], [y], marker="<", color=_ORANGE)
+        elif entry["elo"] is None and entry.get("elo_low") is not None:
+            axes.plot([entry["elo_low"]], [y], marker=">", color=_ORANGE)
     axes.axvline(1000, color=_GREY, linewidth=1, linestyle=":")
     axes.set_yticks(
         positions, [f"{entry['rank']}. {entry['system']}" for entry in systems], fontsize="small"
     )
-    axes.set_xlabel("Elo (400 points = 10:1 odds; 1000 = average system)")
+    axes.set_xlabel("Elo (400 points = 10:1 odds; 1000 = average system; ◀ ▶ one-sided bounds)")
     return _svg(figure, "ranking")
 
 
-def liked_plot(liked: Sequence[dict[str, Any]]) -> str | None:
-    """ "N of 10 liked it" per system with its interval."""
+def liked_plot(liked: Sequence[Liked]) -> str | None:
+    """ "N of 10 listeners liked it" per system (each listener weighted equally) with its
+    listener-cluster interval."""
     if not liked:
         return None
     figure = _figure(len(liked))
@@ -392,14 +557,17 @@ def liked_plot(liked: Sequence[dict[str, Any]]) -> str | None:
     axes.barh(positions, values, color=_BLUE, alpha=0.8)
     lows, highs = [row["of_10_low"] for row in liked], [row["of_10_high"] for row in liked]
     _intervals(axes, values, positions, lows, highs, fmt="none", ecolor="black", capsize=3)
-    axes.set_yticks(positions, [f"{row['system']} (n={row['n']})" for row in liked])
+    axes.set_yticks(
+        positions, [f"{row['system']} ({row['n_panelists']} listeners)" for row in liked]
+    )
     axes.set_xlim(0, 10)
-    axes.set_xlabel("liked it, out of 10 listeners")
+    axes.set_xlabel("liked it, out of 10 listeners (each listener weighted equally)")
     return _svg(figure, "liked")
 
 
-def ai_by_expertise_plot(ai: dict[str, Any] | None) -> str | None:
-    """Share of correct AI guesses (decided answers) overall and per expertise group."""
+def ai_by_expertise_plot(ai: AiIdentification | None) -> str | None:
+    """Per-listener share of correct AI guesses (decided answers), averaged over listeners,
+    overall and per expertise group, with listener-cluster intervals."""
     if not ai or not ai.get("n_decided"):
         return None
     groups = [("all listeners", ai)] + [
@@ -408,19 +576,21 @@ def ai_by_expertise_plot(ai: dict[str, Any] | None) -> str | None:
     figure = _figure(len(groups))
     axes = figure.add_subplot()
     positions = list(range(len(groups)))[::-1]
-    values = [figures["accuracy_decided"] for _, figures in groups]
-    lows = [figures["decided_ci_low"] for _, figures in groups]
-    highs = [figures["decided_ci_high"] for _, figures in groups]
+    values = [figures["panelist_accuracy_decided"] for _, figures in groups]
+    lows = [figures["decided_cluster_ci_low"] for _, figures in groups]
+    highs = [figures["decided_cluster_ci_high"] for _, figures in groups]
     _intervals(axes, values, positions, lows, highs, fmt="o", color=_BLUE, elinewidth=3)
     axes.axvline(0.5, color=_ORANGE, linewidth=1, linestyle="--", label="chance")
-    axes.set_yticks(positions, [f"{name} (n={figures['n_decided']})" for name, figures in groups])
+    axes.set_yticks(
+        positions, [f"{name} ({figures['n_panelists']} listeners)" for name, figures in groups]
+    )
     axes.set_xlim(0, 1)
-    axes.set_xlabel("guesses that picked the AI track (“can't tell” left out)")
+    axes.set_xlabel("guesses that picked the AI track, per listener (“can't tell” left out)")
     axes.legend(loc="lower right", fontsize="small", frameon=False)
     return _svg(figure, "ai_by_expertise")
 
 
-def progress_plot(progress: Sequence[dict[str, Any]] | None) -> str | None:
+def progress_plot(progress: Sequence[ProgressDay] | None) -> str | None:
     """Cumulative responses and panelists per day."""
     if not progress:
         return None
@@ -451,7 +621,7 @@ _FIGURES = {
 """Per figure key: the drawing function, the summary key it draws, and why it may be missing."""
 
 
-def report_figures(summary: dict[str, Any]) -> tuple[dict[str, str], list[dict[str, str]]]:
+def report_figures(summary: Summary) -> tuple[dict[str, str], list[dict[str, str]]]:
     """All figures as ``{key: svg}`` (keys of :data:`FIGURE_TITLES`, in order) and the list
     of ``{figure, reason}`` for those that could not be drawn."""
     drawn = {key: draw(summary.get(source)) for key, (draw, source, _) in _FIGURES.items()}
@@ -464,12 +634,15 @@ def report_figures(summary: dict[str, Any]) -> tuple[dict[str, str], list[dict[s
     return figures, left_out
 
 
-def report_figures_left_out(summary: dict[str, Any]) -> list[dict[str, str]]:
+def report_figures_left_out(summary: Summary) -> list[dict[str, str]]:
     """The ``left_out`` list of :func:`report_figures`, without drawing anything: a figure
     is drawn exactly when its function has data, which these checks mirror."""
     ai = summary.get("ai_identification") or {}
     has_data = {
-        "forest": any(pair["n"] for pair in summary.get("pairs") or []),
+        "forest": any(
+            pair["n"] and pair.get("panelist_rate_a") is not None
+            for pair in summary.get("pairs") or []
+        ),
         "ranking": len(summary.get("systems") or []) >= 2,
         "liked": bool(summary.get("liked")),
         "ai_by_expertise": bool(ai.get("n_decided")),
@@ -482,18 +655,22 @@ def report_figures_left_out(summary: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
-def anytime_note(summary: dict[str, Any]) -> str:
-    """What "decided" / "not yet" means, with the false-positive guarantee in numbers."""
+def anytime_note(summary: Summary) -> str:
+    """What the monitor's "decided" / "not yet" means, with its guarantee in numbers."""
     confidence = summary["meta"]["confidence"]
+    n_pairs = max(len(summary.get("pairs") or []), 1)
+    alpha = 100 * (1 - confidence)
     return (
-        f"“Anytime-valid” is a {100 * confidence:g}% confidence sequence over panelists: look "
-        "as often as you like and stop when it says “decided”; the chance that any look ever "
-        f"wrongly says “decided” stays below {100 * (1 - confidence):g}%."
+        f"The monitor (“decided”) is an empirical-Bernstein confidence sequence over listeners "
+        f"for each of the {n_pairs} pairs, each at level {alpha:g}% / {n_pairs}: however often "
+        "you look, and whenever you stop, the chance that it ever wrongly says “decided” for "
+        f"any pair of this study is at most {alpha:g}%. It needs more listeners than the "
+        "verdict column, which is valid for one look at the planned end of the study."
     )
 
 
 def report(
-    summary: dict[str, Any], settings: dict[str, Any] | None = None, *, with_figures: bool = True
+    summary: Summary, settings: dict[str, Any] | None = None, *, with_figures: bool = True
 ) -> dict[str, Any]:
     """Everything the report page shows besides the tables: ``headlines`` (list of str),
     ``methods`` (str), ``anytime_note`` (str), ``figures`` (list of ``{key, title, svg}``)

@@ -127,6 +127,7 @@ _GUESSES = {
 }
 _SIDES = {"a": "a", "b": "b", "both": "both", "none": "none", "neither": "none"}
 _TURING_GUESSES = {"human": "human", "ai": "ai", "familiar": "familiar"}
+_CODES = {"choice": _CHOICES, "guess_ai": _GUESSES, "ai_side": _SIDES, "guess": _TURING_GUESSES}
 
 
 ASPECT_PREFIX = "aspect_"
@@ -137,6 +138,11 @@ ASPECT_PREFIX = "aspect_"
 def aspect_columns(frame: pd.DataFrame) -> list[str]:
     """The ``aspect_<name>`` columns of ``frame``, in frame order."""
     return [str(column) for column in frame.columns if str(column).startswith(ASPECT_PREFIX)]
+
+
+_NORMALIZED = "earshot_normalized"
+"""``DataFrame.attrs`` flag set by :func:`normalize_responses` (so that a frame read by
+:func:`read_responses` is not typed a second time by :func:`summarize`)."""
 
 
 class ResponsesError(ValueError):
@@ -193,10 +199,16 @@ def read_responses(path: str | Path) -> pd.DataFrame:
             f"{path}: not a readable UTF-8 CSV ({error}); export it again or save it as CSV UTF-8"
         ) from error
     frame.columns = [str(column).strip() for column in frame.columns]
+    _check_required(frame)
+    # Each column once: type its distinct cells (few: systems, choices, panelists) and spread
+    # them back over the rows; typing a million cells one by one would dominate the command.
     for column in frame.columns:
-        values = frame[column]
-        frame[column] = map_distinct(values, unescape_cell)
-    frame = normalize_responses(frame)
+        codes, uniques = pd.factorize(frame[column].to_numpy(dtype=object))
+        cells = pd.Series([unescape_cell(value) for value in uniques] + [""], dtype=object)
+        typed = normalize_column(str(column), cells)
+        # take() keeps the typed dtype (tz-aware times, floats); code -1 picks the "" cell.
+        frame[column] = typed.take(codes).set_axis(frame.index)
+    frame.attrs[_NORMALIZED] = True
     frame.attrs["sha256"] = file_sha256(path)
     frame.attrs["source"] = str(path)
     return frame
@@ -207,14 +219,7 @@ def missing_columns(responses: pd.DataFrame, columns: Iterable[str] = RESPONSE_C
     return [column for column in columns if column not in responses.columns]
 
 
-def normalize_responses(responses: pd.DataFrame) -> pd.DataFrame:
-    """Return a typed copy of ``responses`` (see the module docstring for the types).
-
-    Accepts what :func:`read_responses` reads as well as a frame built in memory (for example
-    from database rows with Python ``bool``/``None`` values). Idempotent. Raises
-    :class:`ResponsesError` unless either :data:`REQUIRED_COLUMNS` or
-    :data:`SINGLE_TRACK_COLUMNS` are all present.
-    """
+def _check_required(responses: pd.DataFrame) -> None:
     absent = [column for column in REQUIRED_COLUMNS if column not in responses.columns]
     single_track = set(SINGLE_TRACK_COLUMNS) <= set(responses.columns)
     if absent and not single_track:
@@ -226,34 +231,47 @@ def normalize_responses(responses: pd.DataFrame) -> pd.DataFrame:
             + "); missing: "
             + ", ".join(absent)
         )
+
+
+def normalize_responses(responses: pd.DataFrame) -> pd.DataFrame:
+    """Return a typed copy of ``responses`` (see the module docstring for the types).
+
+    Accepts what :func:`read_responses` reads as well as a frame built in memory (for example
+    from database rows with Python ``bool``/``None`` values). Idempotent: a frame this function
+    returned (flagged in ``attrs``) is returned as it is. Raises
+    :class:`ResponsesError` unless either :data:`REQUIRED_COLUMNS` or
+    :data:`SINGLE_TRACK_COLUMNS` are all present.
+    """
+    if responses.attrs.get(_NORMALIZED):
+        return responses
+    _check_required(responses)
     frame = responses.copy()
     frame.attrs = dict(responses.attrs)
-    for column in TEXT_COLUMNS:
-        if column in frame.columns:
-            frame[column] = _text(frame[column])
-    if "choice" in frame.columns:
-        frame["choice"] = _coded(frame["choice"], _CHOICES)
-    if "guess_ai" in frame.columns:
-        frame["guess_ai"] = _coded(frame["guess_ai"], _GUESSES)
-    if "ai_side" in frame.columns:
-        frame["ai_side"] = _coded(frame["ai_side"], _SIDES)
-    if "guess" in frame.columns:
-        frame["guess"] = _coded(frame["guess"], _TURING_GUESSES)
-    for column in aspect_columns(frame):
-        frame[column] = _coded(frame[column], _CHOICES)
-    for column in FLAG_COLUMNS:
-        if column in frame.columns:
-            frame[column] = _yes_no(frame[column]) == 1.0
-    for column in ANSWER_COLUMNS:
-        if column in frame.columns:
-            frame[column] = _yes_no(frame[column])
-    for column in SECONDS_COLUMNS:
-        if column in frame.columns:
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    for column in TIME_COLUMNS:
-        if column in frame.columns:
-            frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce", format="mixed")
-    return frame.reset_index(drop=True)
+    for column in frame.columns:
+        frame[column] = normalize_column(str(column), frame[column])
+    frame = frame.reset_index(drop=True)
+    frame.attrs[_NORMALIZED] = True
+    return frame
+
+
+def normalize_column(name: str, values: pd.Series) -> pd.Series:
+    """One column typed as :func:`normalize_responses` types it (by its name; a column the
+    contract does not know is returned as it is)."""
+    if name in TEXT_COLUMNS:
+        return _text(values)
+    if name in _CODES:
+        return _coded(values, _CODES[name])
+    if name.startswith(ASPECT_PREFIX):
+        return _coded(values, _CHOICES)
+    if name in FLAG_COLUMNS:
+        return _yes_no(values) == 1.0
+    if name in ANSWER_COLUMNS:
+        return _yes_no(values)
+    if name in SECONDS_COLUMNS:
+        return pd.to_numeric(values, errors="coerce").astype(float)
+    if name in TIME_COLUMNS:
+        return pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+    return values
 
 
 def map_distinct(values: pd.Series, transform, missing: object = "") -> pd.Series:

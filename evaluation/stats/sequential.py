@@ -1,20 +1,24 @@
-"""Anytime-valid monitoring: confidence sequences for each pair's win rate.
+"""The "decided yet?" monitor: confidence sequences over panelists, error controlled study-wide.
 
 A 95% confidence *interval* is only valid if it is looked at once, at a sample size fixed in
-advance; recomputing it every day and stopping as soon as it excludes 50% makes false
-"decided" calls far more likely than 5%. A 95% confidence *sequence* holds at every sample
-size simultaneously: with probability at least 95% it contains the true value at all looks,
-so a researcher may watch it daily and stop the moment it excludes 50%.
+advance; recomputing it after every panelist and stopping as soon as it excludes 50% makes false
+"decided" calls far more likely than 5%. A confidence *sequence* holds at every sample size
+simultaneously: with probability at least ``1 - α`` it contains the true value at all looks.
 
-Earshot's sequence is the two-sided normal-mixture boundary of Howard, Ramdas, McAuliffe &
-Sekhon (2021, "Time-uniform, nonparametric, nonasymptotic confidence sequences", Ann. Statist.)
-for observations bounded in [0, 1] (sub-Gaussian with variance proxy 1/4).
+Earshot's sequence is the predictable plug-in empirical-Bernstein confidence sequence of
+Waudby-Smith & Ramdas (2024, "Estimating means of bounded random variables by betting", JRSS-B,
+Theorem 2) for observations in [0, 1]. Unlike a Hoeffding-type boundary (variance proxy 1/4,
+the worst case), it adapts to the observed spread: panelists' shares that cluster near their
+mean give a much narrower sequence, so a real preference is decided with far fewer panelists.
 
 The observations are *panelists*, not votes: each panelist who rated a pair contributes their
-own win rate for it (ties half), in the order panelists arrived. Panelists arrive
-independently; votes of one panelist do not, so a sequence over votes would not be valid.
-The target is therefore the panelist-averaged win rate (equal to the vote win rate when every
-panelist casts the same number of votes on the pair).
+own share of wins on it (ties half), in the order panelists arrived; the target is the
+panelist-averaged win rate. Panelists arrive independently; votes of one panelist do not.
+
+Study-wide control: with ``K`` pairs each pair's sequence is run at level ``α / K``. By the
+union bound, the chance that *any* pair's sequence ever excludes its true value, at any look
+after any panelist, is at most ``α``: so the chance of any false "decided" in the whole study,
+however often it is watched, is at most ``α``.
 """
 
 from __future__ import annotations
@@ -22,55 +26,41 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
-SUB_GAUSSIAN_VARIANCE = 0.25
-"""Variance proxy of a [0, 1]-bounded observation (Hoeffding)."""
+from .clusters import grouped_shares
 
-PLANNED_PANELISTS = 100
-"""Sample size at which the boundary is tightest; any other size stays valid."""
-
-
-def mixture_precision(alpha: float = 0.05, planned_n: int = PLANNED_PANELISTS) -> float:
-    """Mixture parameter ``rho`` that makes the boundary tightest at ``planned_n`` observations."""
-    intrinsic_time = SUB_GAUSSIAN_VARIANCE * planned_n
-
-    def boundary(log_rho: float) -> float:
-        return _boundary(intrinsic_time, math.exp(log_rho), alpha)
-
-    best = minimize_scalar(boundary, bounds=(-10.0, 10.0), method="bounded")
-    return float(math.exp(best.x))
-
-
-def _boundary(intrinsic_time: float, rho: float, alpha: float) -> float:
-    """Two-sided normal-mixture boundary on the centred sum (each side at level alpha / 2)."""
-    total = intrinsic_time + rho
-    return math.sqrt(2.0 * total * math.log(2.0 / alpha * math.sqrt(total / rho)))
-
-
-def confidence_sequence_radius(
-    n: int, alpha: float = 0.05, planned_n: int = PLANNED_PANELISTS
-) -> float:
-    """Half-width of the confidence sequence for a mean after ``n`` observations in [0, 1]."""
-    if n <= 0:
-        return math.inf
-    rho = mixture_precision(alpha, planned_n)
-    return _boundary(SUB_GAUSSIAN_VARIANCE * n, rho, alpha) / n
+TRUNCATION = 0.5
+"""Largest bet ``λ`` (the paper's ``c``; 1/2 or 3/4 are its recommended choices)."""
 
 
 def confidence_sequence(
-    observations: np.ndarray, alpha: float = 0.05, planned_n: int = PLANNED_PANELISTS
+    observations: np.ndarray, alpha: float = 0.05
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Running confidence sequence for the mean of ``observations`` (``[n]``, each in [0, 1],
-    in arrival order). Returns ``(low, high)``, each ``[n]``: the bounds after 1, 2, ... n
-    observations, clipped to [0, 1]."""
-    values = np.asarray(observations, dtype=float)
-    n = np.arange(1, values.size + 1)
-    mean = np.cumsum(values) / n
-    rho = mixture_precision(alpha, planned_n)
-    total = SUB_GAUSSIAN_VARIANCE * n + rho
-    radius = np.sqrt(2.0 * total * np.log(2.0 / alpha * np.sqrt(total / rho))) / n
-    return np.clip(mean - radius, 0.0, 1.0), np.clip(mean + radius, 0.0, 1.0)
+    """Running empirical-Bernstein confidence sequence for the mean of ``observations``.
+
+    ``observations``: ``[n]`` values in [0, 1] in arrival order. Returns ``(low, high)``, each
+    ``[n]``: the bounds after 1, 2, ... n observations, as the running intersection (each
+    bound never loosens), within [0, 1]. Valid simultaneously over all ``n`` at level
+    ``1 - alpha`` (two-sided).
+    """
+    x = np.asarray(observations, dtype=float)
+    n = x.size
+    if n == 0:
+        return np.zeros(0), np.zeros(0)
+    t = np.arange(1, n + 1, dtype=float)
+    log_term = math.log(2.0 / alpha)
+    mean_hat = (0.5 + np.cumsum(x)) / (t + 1.0)
+    variance_hat = (0.25 + np.cumsum((x - mean_hat) ** 2)) / (t + 1.0)
+    previous_mean = np.concatenate([[0.5], mean_hat[:-1]])
+    previous_variance = np.concatenate([[0.25], variance_hat[:-1]])
+    bets = np.minimum(np.sqrt(2.0 * log_term / (previous_variance * t * np.log1p(t))), TRUNCATION)
+    penalties = 4.0 * (x - previous_mean) ** 2 * (-np.log1p(-bets) - bets) / 4.0
+    weight = np.cumsum(bets)
+    centre = np.cumsum(bets * x) / weight
+    radius = (log_term + np.cumsum(penalties)) / weight
+    low = np.maximum.accumulate(np.clip(centre - radius, 0.0, 1.0))
+    high = np.minimum.accumulate(np.clip(centre + radius, 0.0, 1.0))
+    return low, high
 
 
 def panelist_rates(
@@ -82,14 +72,27 @@ def panelist_rates(
     ``[n_votes]`` codes; ``order``: ``[n_votes]`` sortable arrival key (e.g. submission time as
     a number). A panelist's place in a pair's sequence is their first vote on it.
     """
-    cell = panelist.astype(np.int64) * n_pairs + pair
-    cells, inverse = np.unique(cell, return_inverse=True)
-    totals = np.bincount(inverse, weights=scores)
-    counts = np.bincount(inverse)
-    arrival = np.full(cells.size, np.inf)
-    np.minimum.at(arrival, inverse, np.asarray(order, dtype=float))
-    cell_pair = cells % n_pairs
-    ordered = np.lexsort((arrival, cell_pair))
-    rates = totals[ordered] / counts[ordered]
-    bounds = np.searchsorted(cell_pair[ordered], np.arange(n_pairs + 1))
-    return [rates[bounds[k] : bounds[k + 1]] for k in range(n_pairs)]
+    return [shares for shares, _ in grouped_shares(scores, panelist, pair, n_pairs, order)]
+
+
+def monitor(shares: list[np.ndarray], alpha: float = 0.05) -> list[dict]:
+    """The monitor's state for every pair: ``[{"low", "high", "rate", "n_panelists", "alpha",
+    "decided_first"}]`` where ``decided_first`` is True (first system ahead), False (second
+    ahead) or None (not decided). ``shares``: per pair, panelists' shares in arrival order.
+    Each pair's sequence runs at ``alpha / len(shares)`` (study-wide control)."""
+    level = alpha / max(len(shares), 1)
+    states = []
+    for values in shares:
+        low, high = confidence_sequence(values, level)
+        state = {
+            "low": float(low[-1]) if values.size else 0.0,
+            "high": float(high[-1]) if values.size else 1.0,
+            "rate": float(values.mean()) if values.size else None,
+            "n_panelists": int(values.size),
+            "alpha": level,
+        }
+        state["decided_first"] = (
+            True if state["low"] > 0.5 else False if state["high"] < 0.5 else None
+        )
+        states.append(state)
+    return states

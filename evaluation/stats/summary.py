@@ -15,30 +15,33 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .bootstrap import BootstrapResult, percentile_interval
-from .comparisons import Comparisons, build_comparisons, comparable_rows, pair_counts
-from .detection import d_prime_two_alternative
+from .clusters import CLUSTER_METHOD, cluster_estimate, cluster_share, grouped_shares
+from .comparisons import Comparisons, build_comparisons, pair_counts
+from .contract import Summary
+from .detection import d_prime_from_share
 from .identification import (
     IDENTIFICATION_COLUMNS,
     has_identification_columns,
     identification_summary,
 )
-from .intervals import binomial_p_value, binomial_p_values_half, wilson_intervals, z_value
+from .intervals import binomial_p_value, binomial_p_values_half, wilson_intervals
 from .multiplicity import benjamini_hochberg, holm
-from .planning import panelists_needed, pilot_design
+from .planning import design_effect, exact_binomial_votes, panelists_needed, pilot_design
 from .ranking import system_ranking
 from .raters import rater_summary
 from .responses import (
     ASPECT_PREFIX,
     REQUIRED_COLUMNS,
     RESPONSE_COLUMNS,
+    ResponsesError,
     aspect_columns,
     missing_columns,
     normalize_responses,
 )
-from .sequential import confidence_sequence_radius, panelist_rates
+from .sequential import monitor
+from .verdicts import DEFAULT_MIN_PANELISTS, VERDICT_METHOD, chance_verdict, pair_verdicts
 
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3
 
 MUSHRA_MIN_CATCH_PASS_RATE = 0.85
 """ITU-R BS.1534-3 post-screening tolerates failing the hidden reference on up to 15% of items."""
@@ -51,13 +54,14 @@ def summarize(
     exclude_failed_catch: bool = False,
     min_catch_pass_rate: float = MUSHRA_MIN_CATCH_PASS_RATE,
     min_listen_s: float | None = None,
-    exclude_simulated: bool = False,
+    include_simulated: bool = False,
     confidence: float = 0.95,
     ties: str = "half",
     n_bootstrap: int = 1000,
     seed: int = 0,
+    min_panelists: int = DEFAULT_MIN_PANELISTS,
     progress: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
+) -> Summary:
     """Summarise a study's responses.
 
     ``responses``: one row per response with at least ``panelist_id, system_a, system_b,
@@ -71,19 +75,22 @@ def summarize(
       is below ``min_catch_pass_rate`` (default 0.85, MUSHRA post-screening).
     - ``min_listen_s``: drop responses where either track was heard for less than this many
       seconds (responses without listen times are kept).
-    - ``exclude_simulated``: drop simulated panelists' responses.
+    - simulated panelists' responses are dropped unless ``include_simulated``.
 
     When a rule beyond catch trials removes responses, ``without_exclusions`` repeats the
     headline figures without it. ``confidence``: level of every interval (0.95 = 95%).
     ``ties``: ``"half"`` (a tie is half a win each way) or ``"davidson"`` for the ranking.
     ``n_bootstrap``: panelist-bootstrap rounds (0 = no bootstrap intervals); ``seed`` makes
     them reproducible; ``progress`` is called with the rounds finished after each chunk.
+    ``min_panelists``: panelists a comparison needs before it gets a verdict (fewer give
+    ``too_little_data``; the study setting ``stats_min_panelists``).
 
-    Returns a dict with the keys ``meta, pairs, systems, liked, ai_identification,
-    identification, raters, panels, planning, progress, without_exclusions``
-    (docs/statistics.md).
+    Returns a :class:`evaluation.stats.contract.Summary` (a JSON-ready dict with the keys
+    ``meta, pairs, systems, liked, ai_identification, identification, raters, panels,
+    planning, progress, without_exclusions``; docs/statistics.md, docs/summary.schema.json).
     """
     frame = normalize_responses(responses)
+    _check_panelist_ids(frame)
     has_votes = set(REQUIRED_COLUMNS) <= set(frame.columns)
     missing = missing_columns(frame) if has_votes else []
     notes: list[dict[str, str]] = []
@@ -93,7 +100,7 @@ def summarize(
         exclude_failed_catch=exclude_failed_catch,
         min_catch_pass_rate=min_catch_pass_rate,
         min_listen_s=min_listen_s,
-        exclude_simulated=exclude_simulated,
+        exclude_simulated=not include_simulated,
         notes=notes,
     )
     analysed = frame[keep].reset_index(drop=True)
@@ -110,6 +117,10 @@ def summarize(
         "or the same system on both sides",
         "n_simulated": int(frame["simulated"].sum()) if "simulated" in frame else None,
         "confidence": confidence,
+        "alpha": 1.0 - confidence,
+        "min_panelists": int(min_panelists),
+        "include_simulated": bool(include_simulated),
+        "listeners": listener_summary(analysed),
         "seed": seed,
         "columns_missing": missing,
         "figures_left_out": notes,
@@ -130,20 +141,20 @@ def summarize(
         "without_exclusions": None,
     }
     if has_votes:
-        comparable = comparable_rows(analysed)
-        meta["n_votes"] = int(comparable.sum())
-        meta["n_not_votes"] = int((~comparable).sum())
         comparisons = build_comparisons(analysed)
-        systems, ranking_meta, bootstrap = system_ranking(
+        meta["n_votes"] = comparisons.n_votes
+        meta["n_not_votes"] = int(len(analysed)) - comparisons.n_votes
+        systems, ranking_meta, _ = system_ranking(
             comparisons,
             ties=ties,
             n_bootstrap=n_bootstrap,
             seed=seed,
             confidence=confidence,
+            min_panelists=min_panelists,
             progress=progress,
         )
         summary["pairs"] = pair_summary(
-            analysed, confidence=confidence, comparisons=comparisons, bootstrap=bootstrap
+            analysed, confidence=confidence, comparisons=comparisons, min_panelists=min_panelists
         )
         summary["systems"] = systems
         meta["ranking"] = ranking_meta
@@ -151,13 +162,36 @@ def summarize(
             notes.append({"figure": "systems", "reason": "needs votes between two systems"})
         summary["liked"] = liked_summary(analysed, confidence=confidence, notes=notes)
         summary["ai_identification"] = ai_identification_summary(
-            analysed, confidence=confidence, notes=notes
+            analysed, confidence=confidence, notes=notes, min_panelists=min_panelists
         )
-        summary["raters"] = rater_summary(frame, confidence=confidence)
-        summary["planning"] = planning_summary(comparisons)
-        if any(item["rule"] != "catch_trials" and item["n_responses"] for item in exclusions):
+        # Rater quality is measured on catch trials too, but never on simulated panelists
+        # unless they are analysed.
+        people = frame
+        if not include_simulated and "simulated" in frame:
+            people = frame[~frame["simulated"]].reset_index(drop=True)
+        # The analysed rows are exactly the raters' votes unless a rule beyond catch trials
+        # and simulated panelists removed some: then the votes are encoded once.
+        same = exclude_catch and not any(
+            item["n_responses"] for item in exclusions if item["rule"] not in SAME_VOTE_RULES
+        )
+        summary["raters"] = rater_summary(
+            people,
+            confidence=confidence,
+            votes=analysed if same else None,
+            comparisons=comparisons if same else None,
+        )
+        summary["planning"] = planning_summary(
+            comparisons, alpha=1.0 - confidence, min_panelists=min_panelists
+        )
+        if any(
+            item["rule"] not in ("catch_trials", "simulated") and item["n_responses"]
+            for item in exclusions
+        ):
             summary["without_exclusions"] = _without_exclusions(
-                frame, exclude_catch=exclude_catch, confidence=confidence
+                frame,
+                exclude_catch=exclude_catch,
+                confidence=confidence,
+                min_panelists=min_panelists,
             )
     else:
         notes.append(
@@ -167,7 +201,9 @@ def summarize(
             }
         )
     if has_identification_columns(analysed):
-        summary["identification"] = identification_summary(analysed, confidence=confidence)
+        summary["identification"] = identification_summary(
+            analysed, confidence=confidence, min_panelists=min_panelists
+        )
     else:
         notes.append(
             {
@@ -179,50 +215,90 @@ def summarize(
     return json_ready(summary)
 
 
+def _check_panelist_ids(frame: pd.DataFrame) -> None:
+    """Refuse responses without a panelist id: listeners, not votes, are the unit of every
+    figure, so a row that cannot be given to a listener cannot be counted honestly."""
+    blank = np.flatnonzero((frame["panelist_id"] == "").to_numpy())
+    if blank.size:
+        # CSV line numbers: the header is line 1.
+        lines = ", ".join(str(index + 2) for index in blank[:10])
+        more = f" and {blank.size - 10} more" if blank.size > 10 else ""
+        raise ResponsesError(
+            f"{blank.size} responses have no panelist_id (CSV lines {lines}{more}); every "
+            "response needs its panelist's pseudonymous id, because listeners, not votes, are "
+            "what the statistics count. Fill the column or remove those rows."
+        )
+
+
 def _without_exclusions(
-    frame: pd.DataFrame, *, exclude_catch: bool, confidence: float
+    frame: pd.DataFrame, *, exclude_catch: bool, confidence: float, min_panelists: int
 ) -> dict[str, Any]:
-    """The headline figures with no exclusion rule but the catch-trial one."""
+    """The headline figures with no exclusion rule but the catch-trial and simulated ones."""
     keep = ~frame["is_catch"] if exclude_catch and "is_catch" in frame else frame.index >= 0
+    if "simulated" in frame:
+        keep = keep & ~frame["simulated"]
     analysed = frame[keep].reset_index(drop=True)
     return {
         "n_analysed": int(len(analysed)),
-        "pairs": pair_summary(analysed, confidence=confidence),
+        "pairs": pair_summary(analysed, confidence=confidence, min_panelists=min_panelists),
         "liked": liked_summary(analysed, confidence=confidence),
-        "ai_identification": ai_identification_summary(analysed, confidence=confidence),
+        "ai_identification": ai_identification_summary(
+            analysed, confidence=confidence, min_panelists=min_panelists
+        ),
     }
 
+
+SAME_VOTE_RULES = ("catch_trials", "simulated")
+"""Exclusion rules after which the analysed votes are the rater figures' votes."""
 
 PLANNING_WIN_RATES = (0.55, 0.6, 0.65, 0.7)
 
 
 def planning_summary(
-    comparisons: Comparisons, *, alpha: float = 0.05, power: float = 0.8
+    comparisons: Comparisons,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    min_panelists: int = DEFAULT_MIN_PANELISTS,
 ) -> dict[str, Any]:
-    """Panelists per pair needed to detect each of :data:`PLANNING_WIN_RATES` against 50%,
-    with the votes per panelist and the intra-class correlation measured in these data."""
+    """How many panelists × votes each the report's test needs to call each of
+    :data:`PLANNING_WIN_RATES` against 50% on one pair (:mod:`evaluation.stats.planning`),
+    with the votes per panelist per pair (their spread included) and the intra-class
+    correlation measured in these data, at the per-pair level ``alpha / n_pairs``."""
     design = pilot_design(comparisons)
     icc = design["icc"] or 0.0
-    per_panelist = design["votes_per_panelist_per_pair"]
+    counts = design["vote_counts"]
+    n_pairs = max(comparisons.n_pairs, 1)
     scenarios = []
     for rate in PLANNING_WIN_RATES:
         plan = panelists_needed(
-            rate, votes_per_panelist=per_panelist, icc=icc, alpha=alpha, power=power
+            rate,
+            votes_per_panelist=counts,
+            icc=icc,
+            alpha=alpha,
+            power=power,
+            n_pairs=n_pairs,
+            min_panelists=min_panelists,
         )
-        scenarios.append({"win_rate": rate, **plan})
+        exact = exact_binomial_votes(rate, alpha=alpha, power=power)
+        scenarios.append({"win_rate": rate, **plan, "independent_votes_exact": exact["stays_from"]})
     return {
         "icc": design["icc"],
-        "votes_per_panelist_per_pair": per_panelist,
-        "design_effect": 1.0 + (max(per_panelist, 1.0) - 1.0) * icc,
+        "votes_per_panelist_per_pair": design["votes_per_panelist_per_pair"],
+        "votes_per_panelist_cv": float(np.std(counts) / np.mean(counts)),
+        "design_effect": design_effect(counts, icc),
         "alpha": alpha,
+        "alpha_pair": alpha / n_pairs,
+        "n_pairs": n_pairs,
         "power": power,
-        "test": "two-sided test of a pair's win rate against 50%",
+        "test": VERDICT_METHOD,
         "scenarios": scenarios,
     }
 
 
 def _n_distinct(values: pd.Series) -> int:
-    return int(values[values != ""].nunique())
+    """Distinct panelist ids (blank ids are refused before any figure is computed)."""
+    return int(values.nunique())
 
 
 def _exclusions(
@@ -306,22 +382,25 @@ def pair_summary(
     *,
     confidence: float = 0.95,
     comparisons: Comparisons | None = None,
-    bootstrap: BootstrapResult | None = None,
+    min_panelists: int = DEFAULT_MIN_PANELISTS,
 ) -> list[dict[str, Any]]:
-    """Per unordered system pair: counts, win rate of ``system_a`` with Wilson interval and
-    exact binomial p-value, multiplicity-adjusted p-values, listener-cluster intervals and an
-    anytime-valid confidence sequence.
+    """Per unordered system pair: counts, the verdict, and the figures behind it.
 
     ``system_a`` / ``system_b`` here are the pair's systems in alphabetical order, whatever
-    position they were shown at. ``win_rate_a = (wins_a + ties / 2) / n``; its interval is the
-    Wilson interval with ``wins_a + ties / 2`` successes in ``n`` trials. ``p_value`` is the
-    exact two-sided binomial test of ``wins_a`` in ``wins_a + wins_b`` decisive votes against
-    0.5 (ties carry no information about the direction); ``p_holm`` and ``p_bh`` adjust it
-    across all pairs (Holm; Benjamini-Hochberg).
+    position they were shown at. Vote-level figures (every vote counted as independent; shown
+    for reference, no sentence rests on them): ``win_rate_a = (wins_a + ties / 2) / n`` with its
+    Wilson interval ``ci_low/ci_high``; ``p_value``, the exact two-sided binomial test of
+    ``wins_a`` in ``wins_a + wins_b`` decisive votes, and its Holm / Benjamini-Hochberg
+    adjustments ``p_holm`` / ``p_bh``.
 
-    ``cluster_ci_low/high``: percentile interval from ``bootstrap`` (panelists resampled), or,
-    without one, a cluster-robust Wald interval; ``design_effect`` is the cluster-robust
-    variance over the binomial variance. ``cs_*``: see :mod:`evaluation.stats.sequential`.
+    Listener-level figures (what the verdict and every sentence use): ``panelist_rate_a``, the
+    mean over panelists of each panelist's own win share for ``system_a`` (ties half), its
+    cluster interval ``cluster_ci_low/high`` (:mod:`evaluation.stats.clusters`, one-sided when
+    ``cluster_ci_bound`` is ``lower``/``upper``) and t-test ``cluster_p_value``; ``verdict``
+    (:mod:`evaluation.stats.verdicts`) with ``verdict_p``, the Holm-adjusted p it came from.
+    ``design_effect``: the cluster variance of the panelist-averaged rate over the binomial
+    variance of as many independent votes. ``cs_*`` / ``decided``: the monitor
+    (:mod:`evaluation.stats.sequential`).
     """
     if comparisons is None:
         comparisons = build_comparisons(analysed)
@@ -333,37 +412,35 @@ def pair_summary(
         counts["wins_first"], counts["wins_first"] + counts["wins_second"]
     )
     p_holm, p_bh = holm(p_values), benjamini_hochberg(p_values)
-    cluster = _cluster_figures(comparisons, confidence)
-    if bootstrap is not None:
-        low_boot, high_boot = percentile_interval(bootstrap.pair_rates, confidence)
-        # One panelist's votes give no information about between-panelist variation.
-        several = counts["n_panelists"] > 1
-        cluster["low"] = np.where(several, low_boot, np.nan)
-        cluster["high"] = np.where(several, high_boot, np.nan)
-        cluster_method = f"panelist bootstrap, {bootstrap.n_rounds} rounds, percentile"
-    else:
-        cluster_method = "cluster-robust (panelist) Wald interval"
-    sequences = _confidence_sequences(analysed, comparisons, confidence)
+    order = _arrival_order(analysed, comparisons)
+    shares = grouped_shares(
+        comparisons.first_score, comparisons.panelist, comparisons.pair, comparisons.n_pairs, order
+    )
+    estimates = [cluster_estimate(rates, votes, confidence=confidence) for rates, votes in shares]
+    cluster_rates = np.array([np.nan if e["rate"] is None else e["rate"] for e in estimates])
+    verdicts, verdict_p = pair_verdicts(
+        cluster_rates,
+        np.array([e["p_value"] for e in estimates]),
+        np.array([e["n_panelists"] for e in estimates]),
+        min_panelists=min_panelists,
+        alpha=1.0 - confidence,
+    )
+    states = monitor([rates for rates, _ in shares], 1.0 - confidence)
     pairs = []
     for k in range(comparisons.n_pairs):
-        wins_a = int(counts["wins_first"][k])
-        wins_b = int(counts["wins_second"][k])
         system_a = comparisons.systems[comparisons.pair_first[k]]
         system_b = comparisons.systems[comparisons.pair_second[k]]
-        cs_low, cs_high, cs_rate, cs_n = sequences[k]
-        decided = None
-        if cs_low > 0.5:
-            decided = system_a
-        elif cs_high < 0.5:
-            decided = system_b
+        estimate, state = estimates[k], states[k]
+        decided = {True: system_a, False: system_b}.get(state["decided_first"])
+        rates, votes = shares[k]
         pairs.append(
             {
                 "system_a": system_a,
                 "system_b": system_b,
                 "n": int(n[k]),
                 "n_panelists": int(counts["n_panelists"][k]),
-                "wins_a": wins_a,
-                "wins_b": wins_b,
+                "wins_a": int(counts["wins_first"][k]),
+                "wins_b": int(counts["wins_second"][k]),
                 "ties": int(counts["ties"][k]),
                 "win_rate_a": float(successes[k] / n[k]),
                 "ci_low": float(low[k]),
@@ -371,14 +448,21 @@ def pair_summary(
                 "p_value": float(p_values[k]),
                 "p_holm": float(p_holm[k]),
                 "p_bh": float(p_bh[k]),
-                "cluster_ci_low": float(cluster["low"][k]),
-                "cluster_ci_high": float(cluster["high"][k]),
-                "cluster_ci_method": cluster_method,
-                "design_effect": float(cluster["design_effect"][k]),
-                "cs_rate": cs_rate,
-                "cs_n_panelists": cs_n,
-                "cs_low": cs_low,
-                "cs_high": cs_high,
+                "panelist_rate_a": estimate["rate"],
+                "cluster_ci_low": estimate["low"],
+                "cluster_ci_high": estimate["high"],
+                "cluster_ci_bound": estimate["bound"],
+                "cluster_ci_method": CLUSTER_METHOD,
+                "cluster_p_value": estimate["p_value"],
+                "design_effect": _design_effect(rates, votes, estimate),
+                "verdict": verdicts[k],
+                "verdict_p": float(verdict_p[k]),
+                "verdict_method": VERDICT_METHOD,
+                "cs_rate": state["rate"],
+                "cs_n_panelists": state["n_panelists"],
+                "cs_low": state["low"],
+                "cs_high": state["high"],
+                "cs_alpha": state["alpha"],
                 "decided": decided is not None,
                 "decided_for": decided,
             }
@@ -386,75 +470,38 @@ def pair_summary(
     return pairs
 
 
-def _cluster_figures(comparisons: Comparisons, confidence: float) -> dict[str, np.ndarray]:
-    """Cluster-robust (panelists as clusters) variance of each pair's win rate.
-
-    For a ratio estimator ``r = sum(y_p) / sum(n_p)`` over panelists ``p`` with ``y_p`` the
-    panelist's score on the pair and ``n_p`` their votes: ``var = G / (G - 1) *
-    sum((y_p - r n_p)^2) / N^2``. The design effect divides it by the naive variance
-    ``s^2 / N`` of independent votes.
-    """
-    k = comparisons.n_pairs
-    scores = comparisons.first_score
-    cell = comparisons.panelist * k + comparisons.pair
-    cells, inverse = np.unique(cell, return_inverse=True)
-    cell_pair = cells % k if k else cells
-    cell_scores = np.bincount(inverse, weights=scores)
-    cell_votes = np.bincount(inverse).astype(float)
-    votes = np.bincount(comparisons.pair, minlength=k).astype(float)
-    rate = np.bincount(comparisons.pair, weights=scores, minlength=k) / np.maximum(votes, 1)
-    clusters = np.bincount(cell_pair, minlength=k).astype(float)
-    residual = (cell_scores - rate[cell_pair] * cell_votes) ** 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        variance = (
-            clusters / (clusters - 1.0) * np.bincount(cell_pair, residual, minlength=k)
-        ) / votes**2
-        vote_variance = (
-            np.bincount(comparisons.pair, (scores - rate[comparisons.pair]) ** 2, minlength=k)
-            / votes
-        )
-        design_effect = variance / (vote_variance / votes)
-    variance = np.where(clusters > 1, variance, np.nan)
-    design_effect = np.where((clusters > 1) & (vote_variance > 0), design_effect, np.nan)
-    half = z_value(confidence) * np.sqrt(variance)
-    return {
-        "low": np.clip(rate - half, 0.0, 1.0),
-        "high": np.clip(rate + half, 0.0, 1.0),
-        "design_effect": design_effect,
-    }
+def _design_effect(rates: np.ndarray, votes: np.ndarray, estimate: dict) -> float | None:
+    """Cluster variance of the panelist-averaged rate over the binomial variance of as many
+    independent votes (None when either is zero or there are fewer than two panelists)."""
+    rate, count = estimate["rate"], rates.size
+    if count < 2 or rate is None or not 0.0 < rate < 1.0:
+        return None
+    binomial = rate * (1.0 - rate) * float(np.sum(1.0 / votes)) / count**2
+    return float(np.var(rates, ddof=1) / count / binomial)
 
 
-def _confidence_sequences(
-    analysed: pd.DataFrame, comparisons: Comparisons, confidence: float
-) -> list[tuple[float, float, float, int]]:
-    """Per pair ``(low, high, panelist-averaged rate, panelists)`` of the confidence sequence
-    at the current look; panelists ordered by their first submission (file order without
-    timestamps)."""
+def _arrival_order(analysed: pd.DataFrame, comparisons: Comparisons) -> np.ndarray:
+    """Arrival key per vote: submission time in seconds, or file order without times."""
     order = comparisons.row.astype(float)
     if "submitted_at" in analysed and comparisons.n_votes:
         times = analysed["submitted_at"].iloc[comparisons.row]
         if times.notna().all():
             order = (times - times.min()).dt.total_seconds().to_numpy()
-    sequences = panelist_rates(
-        comparisons.first_score, comparisons.panelist, comparisons.pair, comparisons.n_pairs, order
-    )
-    alpha = 1.0 - confidence
-    result = []
-    for rates in sequences:
-        radius = confidence_sequence_radius(rates.size, alpha)
-        rate = float(rates.mean()) if rates.size else math.nan
-        result.append((max(0.0, rate - radius), min(1.0, rate + radius), rate, int(rates.size)))
-    return result
+    return order
 
 
 def liked_summary(
     analysed: pd.DataFrame, *, confidence: float = 0.95, notes: list | None = None
 ) -> list[dict[str, Any]]:
-    """Per system: how many of the answered "did you like it?" questions were yes.
+    """Per system: how many listeners liked its tracks ("did you like it?" answered yes).
 
-    ``liked_a`` belongs to the system at position A, ``liked_b`` to the one at B. ``rate`` is
-    ``liked / n`` with its Wilson interval; ``of_10`` (and ``of_10_low``, ``of_10_high``) are
-    the same in "N of 10 liked it" units.
+    ``liked_a`` belongs to the system at position A, ``liked_b`` to the one at B. Vote level
+    (reference): ``rate = liked / n`` over all answers with its Wilson interval
+    ``ci_low/ci_high``. Listener level (what sentences use): ``panelist_rate``, the mean over
+    panelists of each panelist's own share of liked answers (each listener weighted equally),
+    with its cluster interval ``cluster_ci_low/high`` (``cluster_ci_bound``) over
+    ``n_panelists`` panelists; ``of_10`` (``of_10_low``, ``of_10_high``) is the same in
+    "N of 10 listeners" units.
 
     When the CSV records aspect choices (``aspect_<name>`` columns, ``a``/``b``/``tie``), each
     row also has ``aspects``: per aspect, of the ``n_liked`` times the system's track was liked
@@ -470,7 +517,13 @@ def liked_summary(
         column = f"liked_{side}"
         if column in analysed:
             parts.append(
-                pd.DataFrame({"system": analysed[f"system_{side}"], "liked": analysed[column]})
+                pd.DataFrame(
+                    {
+                        "system": analysed[f"system_{side}"],
+                        "liked": analysed[column],
+                        "panelist": analysed["panelist_id"],
+                    }
+                )
             )
     answers = pd.concat(parts, ignore_index=True)
     answers = answers[(answers["system"] != "") & answers["liked"].notna()]
@@ -478,10 +531,16 @@ def liked_summary(
     n = grouped["size"].to_numpy(dtype=float)
     liked = grouped["sum"].to_numpy(dtype=float)
     low, high = wilson_intervals(liked, n, confidence)
+    system_codes = pd.Categorical(answers["system"], categories=grouped.index).codes
+    panelist_codes = pd.factorize(answers["panelist"].to_numpy())[0]
+    shares = grouped_shares(
+        answers["liked"].to_numpy(dtype=float), panelist_codes, system_codes, len(grouped)
+    )
     aspects = _liked_but_other_on_aspect(analysed, confidence)
     rows = []
     for index, system in enumerate(grouped.index):
         rate = liked[index] / n[index]
+        estimate = cluster_estimate(*shares[index], confidence=confidence)
         extra = {"aspects": aspects.get(str(system), [])} if aspects else {}
         rows.append(
             {
@@ -491,9 +550,14 @@ def liked_summary(
                 "rate": float(rate),
                 "ci_low": float(low[index]),
                 "ci_high": float(high[index]),
-                "of_10": 10.0 * float(rate),
-                "of_10_low": 10.0 * float(low[index]),
-                "of_10_high": 10.0 * float(high[index]),
+                "n_panelists": estimate["n_panelists"],
+                "panelist_rate": estimate["rate"],
+                "cluster_ci_low": estimate["low"],
+                "cluster_ci_high": estimate["high"],
+                "cluster_ci_bound": estimate["bound"],
+                "of_10": 10.0 * estimate["rate"],
+                "of_10_low": 10.0 * estimate["low"],
+                "of_10_high": 10.0 * estimate["high"],
                 **extra,
             }
         )
@@ -540,7 +604,11 @@ def _liked_but_other_on_aspect(
 
 
 def ai_identification_summary(
-    analysed: pd.DataFrame, *, confidence: float = 0.95, notes: list | None = None
+    analysed: pd.DataFrame,
+    *,
+    confidence: float = 0.95,
+    notes: list | None = None,
+    min_panelists: int = DEFAULT_MIN_PANELISTS,
 ) -> dict[str, Any] | None:
     """How often listeners picked the AI track of a human-vs-AI pair.
 
@@ -549,9 +617,13 @@ def ai_identification_summary(
     counting as not correct (so chance is below 50% when listeners say "unsure");
     ``unsure_rate`` is reported beside it. ``accuracy_decided = correct / n_decided`` over the
     a/b guesses only, and ``p_value`` is the exact two-sided binomial test of ``correct`` in
-    ``n_decided`` against 0.5. ``d_prime`` (with ``d_prime_low``, ``d_prime_high``) is the
-    two-alternative d' of ``(correct + unsure / 2) / n``. ``by_expertise`` repeats the figures
-    per expertise group.
+    ``n_decided`` against 0.5 (vote level, reference). Listener level (what sentences use):
+    ``panelist_accuracy`` / ``panelist_accuracy_decided`` (each panelist's own share, averaged
+    over panelists) with cluster intervals, and ``verdict`` / ``verdict_p``, the t-test of the
+    per-panelist share of correct a/b guesses against 50%. ``d_prime`` (``d_prime_low``,
+    ``d_prime_high``, ``d_prime_bound``) is the two-alternative d' of the panelist-level share
+    ``(correct + unsure / 2) / n``, a lower bound only at the ceiling. ``by_expertise``
+    repeats the figures per expertise group.
     """
     needed = {"guess_ai", "ai_side"}
     if not needed <= set(analysed.columns):
@@ -567,7 +639,7 @@ def ai_identification_summary(
         ["a", "b", "unsure"]
     )
     scorable = analysed[scorable_mask]
-    figures = _identification_figures(scorable, confidence)
+    figures = _identification_figures(scorable, confidence, min_panelists)
     figures["n_unscorable"] = int((~scorable_mask).sum())
     figures["unscorable_reason"] = (
         "no AI track or two (ai_side both/none/missing), or no guess given"
@@ -576,7 +648,10 @@ def ai_identification_summary(
     if "expertise" in scorable:
         for group, rows in scorable.groupby("expertise", sort=True):
             by_expertise.append(
-                {"expertise": str(group) or "unknown", **_identification_figures(rows, confidence)}
+                {
+                    "expertise": str(group) or "unknown",
+                    **_identification_figures(rows, confidence, min_panelists),
+                }
             )
     elif notes is not None:
         notes.append(
@@ -586,30 +661,60 @@ def ai_identification_summary(
     return figures
 
 
-def _identification_figures(scorable: pd.DataFrame, confidence: float) -> dict[str, Any]:
+def _identification_figures(
+    scorable: pd.DataFrame, confidence: float, min_panelists: int = DEFAULT_MIN_PANELISTS
+) -> dict[str, Any]:
     n = int(len(scorable))
-    correct = int((scorable["guess_ai"] == scorable["ai_side"]).sum())
-    unsure = int((scorable["guess_ai"] == "unsure").sum())
+    hit = (scorable["guess_ai"] == scorable["ai_side"]).to_numpy()
+    is_unsure = (scorable["guess_ai"] == "unsure").to_numpy()
+    correct = int(hit.sum())
+    unsure = int(is_unsure.sum())
     decided = n - unsure
     low, high = wilson_intervals(np.array([correct]), np.array([n]), confidence)
     decided_low, decided_high = wilson_intervals(
         np.array([correct]), np.array([decided]), confidence
     )
+    panelists = scorable["panelist_id"].to_numpy()
+    # Listener level: each panelist's own share of correct answers, then the mean over them.
+    overall = cluster_share(hit.astype(float), panelists, confidence=confidence)
+    among_decided = cluster_share(
+        hit[~is_unsure].astype(float), panelists[~is_unsure], confidence=confidence
+    )
+    # "Can't tell" scores what a coin flip would (half) for the two-alternative d'.
+    credit = cluster_share(hit + 0.5 * is_unsure, panelists, confidence=confidence)
+    verdict = chance_verdict(
+        among_decided["rate"],
+        among_decided["p_value"],
+        among_decided["n_panelists"],
+        min_panelists=min_panelists,
+        alpha=1.0 - confidence,
+    )
     return {
         "n": n,
+        "n_panelists": overall["n_panelists"],
         "correct": correct,
         "accuracy": correct / n if n else None,
         "ci_low": float(low[0]),
         "ci_high": float(high[0]),
+        "panelist_accuracy": overall["rate"],
+        "cluster_ci_low": overall["low"],
+        "cluster_ci_high": overall["high"],
+        "cluster_ci_bound": overall["bound"],
         "unsure": unsure,
         "unsure_rate": unsure / n if n else None,
         "n_decided": decided,
         "accuracy_decided": correct / decided if decided else None,
         "decided_ci_low": float(decided_low[0]),
         "decided_ci_high": float(decided_high[0]),
+        "panelist_accuracy_decided": among_decided["rate"],
+        "decided_cluster_ci_low": among_decided["low"],
+        "decided_cluster_ci_high": among_decided["high"],
+        "decided_cluster_ci_bound": among_decided["bound"],
         "p_value": binomial_p_value(correct, decided),
-        # d' of a two-alternative choice; "can't tell" scores what a coin flip would (half).
-        **d_prime_two_alternative(correct + unsure / 2.0, n, confidence),
+        "verdict": verdict,
+        "verdict_p": among_decided["p_value"],
+        "verdict_method": "t-test of the per-panelist share of correct a/b guesses against 50%",
+        **d_prime_from_share(credit),
     }
 
 
@@ -644,6 +749,49 @@ def progress_summary(
         }
         for index, date in enumerate(days)
     ]
+
+
+EXPERTISE_WORDS = {
+    "professional": ("professional musician", "professional musicians"),
+    "student": ("music student", "music students"),
+    "hobbyist": ("amateur musician", "amateur musicians"),
+    "none": ("non-musician", "non-musicians"),
+    "": ("listener who did not say", "listeners who did not say"),
+}
+"""How each expertise answer is named in sentences (singular, plural)."""
+
+MUSICIAN_EXPERTISE = ("professional", "student", "hobbyist")
+"""Expertise answers that declare the listener a musician."""
+
+
+def listener_summary(analysed: pd.DataFrame) -> dict[str, Any]:
+    """Who answered: distinct analysed panelists, by declared expertise, and the sentence
+    subject naming them ("12 listeners: 7 professional musicians, 5 amateur musicians").
+
+    ``all_musicians`` is True only when every analysed panelist declared a musician
+    expertise (professional, student or hobbyist); only then may a sentence say "musicians".
+    """
+    panelists = analysed
+    if "expertise" in panelists:
+        first = panelists.drop_duplicates("panelist_id")["expertise"]
+        counts = first.value_counts()
+    else:
+        counts = pd.Series(dtype=int)
+    total = int(panelists["panelist_id"].nunique())
+    groups = [
+        {"expertise": str(group), "n": int(count)}
+        for group, count in sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+    ]
+    parts = []
+    for group in groups:
+        singular, plural = EXPERTISE_WORDS.get(group["expertise"], (group["expertise"],) * 2)
+        parts.append(f"{group['n']} {singular if group['n'] == 1 else plural}")
+    noun = "listener" if total == 1 else "listeners"
+    subject = f"{total} {noun}" + (f": {', '.join(parts)}" if parts and total else "")
+    all_musicians = bool(total) and all(
+        group["expertise"] in MUSICIAN_EXPERTISE for group in groups
+    )
+    return {"n": total, "by_expertise": groups, "all_musicians": all_musicians, "subject": subject}
 
 
 def panel_summary(

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 
 from evaluation.models import Stimulus, Study
 from evaluation.selectors.audit_log import study_audit_summary
-from evaluation.selectors.results import study_report
+from evaluation.selectors.results import study_report, wants_simulated
 from evaluation.services.roles import is_researcher
 from evaluation.views.audio import stimulus_response
 
@@ -23,7 +23,7 @@ def results(request, slug: str):
     study = _researcher_study(request, slug)
     context = {
         "study": study,
-        **study_report(study),
+        **study_report(study, include_simulated=wants_simulated(request.GET)),
         "audit_summary": study_audit_summary(study),
         "invites": study.invites.select_related("panel"),
     }
@@ -34,7 +34,8 @@ def results(request, slug: str):
 def report_download(request, slug: str):
     """The same report as one HTML file: styles and SVG figures inline, no external links."""
     study = _researcher_study(request, slug)
-    context = {"study": study, **study_report(study), "audit_summary": study_audit_summary(study)}
+    report = study_report(study, include_simulated=wants_simulated(request.GET))
+    context = {"study": study, **report, "audit_summary": study_audit_summary(study)}
     response = render(request, "research/report_file.html", context)
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-report.html"'
     return response

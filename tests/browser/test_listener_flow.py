@@ -344,9 +344,11 @@ def test_the_results_page_is_readable(browser, live_server, listening_study):
             }
         ]
     )
-    page.goto(live_server.url + reverse("research:results", args=[study.slug]))
+    page.goto(
+        live_server.url + reverse("research:results", args=[study.slug]) + "?include_simulated=1"
+    )
     # One comparison (the human reference vs the AI system): one row.
-    assert page.locator("table.results#pairs tbody tr").count() == 1
+    assert page.locator("table.results#pairs tbody tr[data-verdict]").count() == 1
     page.screenshot(path=SCREENSHOTS / "results-desktop.png", full_page=True)
     context.close()
     assert errors == []

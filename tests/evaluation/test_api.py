@@ -54,9 +54,9 @@ def test_the_results_json_is_the_report_pages_summary_with_its_sentences(
     panel_simulate(study=prepared_study, panelists=4, seed=11)
     client.force_login(researcher)
 
-    body = client.get("/api/studies/pilot/results/").json()
+    body = client.get("/api/studies/pilot/results/?include_simulated=1").json()
 
-    page = study_report(prepared_study)
+    page = study_report(prepared_study, include_simulated=True)
     assert body == {
         "study": "pilot",
         **page["summary"],
@@ -67,9 +67,11 @@ def test_the_results_json_is_the_report_pages_summary_with_its_sentences(
             "figures_left_out": [],
         },
     }
-    # The panel is simulated, so the report says so before its first finding.
+    # The panel is simulated and asked for, so the report says so before its first finding.
     assert body["report"]["headlines"][0].startswith("Caution: 12 of 12 responses come from")
-    assert body["report"]["headlines"][1].startswith("Musicians preferred")
+    assert body["report"]["headlines"][1].startswith("Who answered: 4 listeners")
+    default = client.get("/api/studies/pilot/results/").json()
+    assert default["meta"]["n_analysed"] == 0 and default["pairs"] == []
 
 
 def test_the_csv_download_has_the_documented_header(client, prepared_study, admin_user):

@@ -36,7 +36,7 @@ def test_cells_are_escaped_against_formula_injection(value, expected):
 
 def test_export_results_writes_both_files_with_fixed_columns(prepared_study, tmp_path):
     panel_simulate(study=prepared_study, panelists=4, seed=3)
-    call_command("export_results", "pilot", "--out", str(tmp_path))
+    call_command("export_results", "pilot", "--out", str(tmp_path), "--include-simulated")
     rows = list(csv.DictReader((tmp_path / "responses.csv").open()))
     assert tuple(rows[0].keys()) == RESPONSE_COLUMNS
     assert len(rows) == 12
@@ -50,9 +50,20 @@ def test_export_results_writes_both_files_with_fixed_columns(prepared_study, tmp
         "value": "12",
     }
     sections = [row["section"] for row in summary]
-    assert sections == sorted(
-        sections, key=["pairs", "liked", "ai_identification", "panels", "systems"].index
-    )
+    order = [
+        "pairs",
+        "liked",
+        "ai_identification",
+        "panels",
+        "systems",
+        "pair_verdicts",
+        "liked_listeners",
+        "ai_verdict",
+    ]
+    assert sections == sorted(sections, key=order.index)
+    verdicts = {row["metric"]: row["value"] for row in summary if row["section"] == "pair_verdicts"}
+    # Four simulated listeners: fewer than the 8 a verdict needs.
+    assert (verdicts["verdict"], verdicts["n_panelists"]) == ("too_little_data", "4")
     systems = {
         (row["key"], row["metric"]): row["value"] for row in summary if row["section"] == "systems"
     }
@@ -86,18 +97,26 @@ def test_a_hostile_prompt_id_is_escaped_in_the_csv(prepared_study):
 
 def test_the_stats_cli_recomputes_the_results_page_from_the_csv_alone(prepared_study, tmp_path):
     panel_simulate(study=prepared_study, panelists=4, seed=5)
-    call_command("export_results", "pilot", "--out", str(tmp_path))
+    call_command("export_results", "pilot", "--out", str(tmp_path), "--include-simulated")
     cli = subprocess.run(
-        [sys.executable, "-m", "evaluation.stats", str(tmp_path / "responses.csv"), "--json"],
+        [
+            sys.executable,
+            "-m",
+            "evaluation.stats",
+            str(tmp_path / "responses.csv"),
+            "--json",
+            "--include-simulated",
+        ],
         capture_output=True,
         text=True,
         check=True,
         env={"PATH": "/usr/bin:/bin"},
     )
     from_csv = json.loads(cli.stdout)
-    from_page = study_results(prepared_study)
+    from_page = study_results(prepared_study, include_simulated=True)
     assert from_csv == from_page
-    assert from_csv["systems"] and from_csv["progress"] and from_csv["pairs"][0]["cluster_ci_low"]
+    assert from_csv["systems"] and from_csv["progress"]
+    assert from_csv["pairs"][0]["verdict"] == "too_little_data"
 
 
 def test_catch_trials_are_exported_with_whether_they_were_passed(catch_study, answer_all):

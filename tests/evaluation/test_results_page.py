@@ -19,23 +19,37 @@ def test_the_results_page_shows_pairs_liked_and_ai_identification(
 ):
     panel_simulate(study=prepared_study, panelists=4, seed=11)
     client.force_login(researcher)
-    page = client.get("/studies/pilot/results/")
+    page = client.get("/studies/pilot/results/?include_simulated=1")
     html = page.content.decode()
     assert page.status_code == 200
     assert "human reference" in html and "model-x" in html
-    assert "of 10" in html
-    assert "exact binomial test against chance" in html
+    assert "of 10 listeners" in html
+    assert "t-test against chance, 50%" in html
     assert "12 of 12 ratings collected" in html
+    assert "Simulated panelists' 12 responses are included." in html
+
+
+def test_simulated_panelists_are_left_out_of_the_results_unless_asked_for(
+    client, prepared_study, researcher
+):
+    panel_simulate(study=prepared_study, panelists=4, seed=11)
+    client.force_login(researcher)
+
+    html = client.get("/studies/pilot/results/").content.decode()
+
+    assert "12 responses from simulated panelists are left out." in html
+    assert '<a href="?include_simulated=1">Include them</a>' in html
+    assert "No responses yet." in html and 'data-verdict="' not in html
 
 
 def test_the_results_page_shows_headlines_figures_and_the_methods_paragraph(
     client, prepared_study, researcher
 ):
     panel_simulate(study=prepared_study, panelists=4, seed=11)
-    expected = study_report(prepared_study)
+    expected = study_report(prepared_study, include_simulated=True)
     client.force_login(researcher)
 
-    html = client.get("/studies/pilot/results/").content.decode()
+    html = client.get("/studies/pilot/results/?include_simulated=1").content.decode()
 
     headlines = re.search(r'<ul class="headlines" id="headlines">(.*?)</ul>', html, re.S).group(1)
     assert re.findall(r"<li>(.*?)</li>", headlines) == [
@@ -45,14 +59,14 @@ def test_the_results_page_shows_headlines_figures_and_the_methods_paragraph(
     assert html.count("<svg") == 5
     assert "Blind paired comparison of 2 systems (human reference, model-x) on 3 prompts" in html
     assert "Every pair was rated 4 times before any was rated again" in html
-    assert 'href="/studies/pilot/report.html"' in html
+    assert 'href="/studies/pilot/report.html?include_simulated=1"' in html
 
 
 def test_the_report_downloads_as_one_self_contained_html_file(client, prepared_study, researcher):
     panel_simulate(study=prepared_study, panelists=4, seed=11)
     client.force_login(researcher)
 
-    response = client.get("/studies/pilot/report.html")
+    response = client.get("/studies/pilot/report.html?include_simulated=1")
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -62,7 +76,9 @@ def test_the_report_downloads_as_one_self_contained_html_file(client, prepared_s
     # Nothing to fetch: no stylesheet, script, image or font from anywhere.
     assert not re.search(r"<link\b|<script\b|<img\b|@import|src=", html)
     assert re.findall(r'href="([^"#][^"]*)"', html) == []
-    assert "Musicians preferred" in html and "Methods" in html
+    assert "Caution: 12 of 12 responses come from simulated panelists" in html
+    assert "too little data for a verdict (4 listeners; a verdict needs at least 8)" in html
+    assert "Methods" in html
 
 
 def test_outsiders_and_anonymous_users_cannot_see_results(client, prepared_study, outsider):
@@ -142,3 +158,47 @@ def test_outsiders_and_anonymous_users_cannot_listen_to_stimuli(client, prepared
     assert client.get(url).status_code == 302
     client.force_login(outsider)
     assert client.get(url).status_code == 403
+
+
+def test_results_page_report_file_api_and_cli_show_the_same_verdicts(
+    client, prepared_study, researcher, tmp_path, capsys
+):
+    import json
+
+    from evaluation.exports import responses_csv
+    from evaluation.stats.cli import main
+
+    panel_simulate(study=prepared_study, panelists=6, seed=5)
+    prepared_study.stats_min_panelists = 3
+    prepared_study.save(update_fields=["stats_min_panelists"])
+    client.force_login(researcher)
+
+    page = client.get("/studies/pilot/results/?include_simulated=1").content.decode()
+    download = client.get("/studies/pilot/report.html?include_simulated=1").content.decode()
+    api = client.get("/api/studies/pilot/results/?include_simulated=1").json()
+    path = tmp_path / "responses.csv"
+    path.write_text(responses_csv(prepared_study), encoding="utf-8")
+    assert (
+        main([str(path), "--json", "--include-simulated", "--min-panelists", "3", "--no-progress"])
+        == 0
+    )
+    cli = json.loads(capsys.readouterr().out)
+
+    def verdicts(summary):
+        return [
+            (p["system_a"], p["system_b"], p["verdict"], p["verdict_p"]) for p in summary["pairs"]
+        ]
+
+    rows = re.findall(r'<tr data-verdict="(\w+)"><td>([^<]*)</td><td>([^<]*)</td>', page)
+    assert verdicts(api) == verdicts(cli)
+    assert [(a.replace("&#x27;", "'"), b, v) for v, a, b in rows] == [
+        (a, b, v) for a, b, v, _ in verdicts(cli)
+    ]
+    assert re.findall(r'<tr data-verdict="(\w+)">', download) == [v for *_, v, _ in verdicts(cli)]
+    assert api["meta"]["min_panelists"] == cli["meta"]["min_panelists"] == 3
+    # The sentences built from those verdicts are the same on the page and in the API.
+    listed = re.search(r'<ul class="headlines" id="headlines">(.*?)</ul>', page, re.S).group(1)
+    assert re.findall(r"<li>(.*?)</li>", listed) == [
+        sentence.replace("'", "&#x27;") for sentence in api["report"]["headlines"]
+    ]
+    assert len(rows) == 1 and rows[0][0] in ("prefers_a", "prefers_b", "no_clear_preference")

@@ -14,12 +14,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("study", help="study slug")
         parser.add_argument("--out", type=Path, required=True, help="output folder")
+        parser.add_argument(
+            "--include-simulated",
+            action="store_true",
+            help="count simulated panelists in summary.csv (left out by default; responses.csv "
+            "always has every row, flagged in its simulated column)",
+        )
 
-    def handle(self, *args, study, out, **options):
+    def handle(self, *args, study, out, include_simulated=False, **options):
         study = study_from_slug(study)
         out.mkdir(parents=True, exist_ok=True)
         responses = study_export(study=study, via="export_results")
         (out / "responses.csv").write_text(responses, encoding="utf-8")
-        (out / "summary.csv").write_text(summary_csv(study_results(study)), encoding="utf-8")
+        summary = study_results(study, include_simulated=include_simulated)
+        (out / "summary.csv").write_text(summary_csv(summary), encoding="utf-8")
         rows = responses.count("\n") - 1
         self.stdout.write(f"Wrote {rows} response(s) to {out / 'responses.csv'} and summary.csv.")

@@ -47,3 +47,80 @@ def responses_csv(tmp_path):
         return write_csv(tmp_path / "responses.csv", rows, columns)
 
     return write
+
+
+EXPERTISE_CYCLE = ("professional", "hobbyist", "none")
+
+
+def study_rows(
+    *,
+    n_panelists: int = 10,
+    votes_each: int = 12,
+    systems=("human", "model-x", "model-y"),
+    seed: int = 0,
+    prefer: str | None = None,
+    expertise=EXPERTISE_CYCLE,
+) -> list[dict]:
+    """Export rows of a whole study with every optional column filled: pairwise votes with
+    liked/AI answers and aspects, catch trials, times, and single-track judgments. ``prefer``
+    names a system every panelist chooses whenever it is shown (else choices are random)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for panelist in range(n_panelists):
+        for index in range(votes_each):
+            a, b = (str(name) for name in rng.choice(systems, 2, replace=False))
+            choice = str(rng.choice(["a", "b", "tie"]))
+            if prefer in (a, b):
+                choice = "a" if a == prefer else "b"
+            ai_side = "a" if b == "human" else ("b" if a == "human" else "both")
+            rows.append(
+                response_row(
+                    response_id=len(rows) + 1,
+                    panelist_id=f"p{panelist:02d}",
+                    panel="pros" if panelist % 2 else "amateurs",
+                    expertise=expertise[panelist % len(expertise)],
+                    prompt_id=index % 3,
+                    system_a=a,
+                    system_b=b,
+                    track_a=f"{a}-{index % 3}",
+                    track_b=f"{b}-{index % 3}",
+                    choice=choice,
+                    liked_a=int(rng.random() < 0.6),
+                    liked_b=int(rng.random() < 0.5),
+                    guess_ai=str(rng.choice(["a", "b", "unsure"])),
+                    ai_side=ai_side,
+                    is_catch=int(index == 0),
+                    catch_passed=int(rng.random() < 0.9) if index == 0 else "",
+                    listen_a_s=20,
+                    listen_b_s=20,
+                    submitted_at=f"2026-11-0{1 + panelist % 4}T10:{index:02d}:00Z",
+                    trial_id=f"t{panelist}-{index}",
+                    aspect_melody=str(rng.choice(["a", "b", "tie"])),
+                    system=a,
+                    is_ai=int(a != "human"),
+                    guess=str(rng.choice(["human", "ai", "familiar"])),
+                )
+            )
+    return rows
+
+
+ALL_COLUMNS = (*RESPONSE_COLUMNS, "aspect_melody", "system", "is_ai", "guess")
+"""The export's columns plus an aspect and the single-track judgment columns."""
+
+
+@pytest.fixture(name="study_rows")
+def study_rows_fixture():
+    """The :func:`study_rows` builder."""
+    return study_rows
+
+
+@pytest.fixture
+def study_csv_full(responses_csv):
+    """Write :func:`study_rows` (keyword arguments passed on) with :data:`ALL_COLUMNS`."""
+
+    def write(**options) -> Path:
+        return responses_csv(study_rows(**options), columns=ALL_COLUMNS)
+
+    return write

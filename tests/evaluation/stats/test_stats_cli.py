@@ -75,8 +75,11 @@ def test_cli_shows_a_progress_bar_on_stderr_unless_told_not_to(responses_csv, re
 
     assert "panelist bootstrap" in with_bar.err and "50/50" in with_bar.err
     assert without_bar.err == ""
-    assert "anytime-valid" in with_bar.out and "p (Holm)" in with_bar.out
-    assert "Planning: panelists per pair for 80% power" in with_bar.out
+    assert "monitor" in with_bar.out and "p (Holm)" in with_bar.out
+    (pair,) = summarize(read_responses(path), n_bootstrap=0)["pairs"]
+    assert pair["verdict"] == "prefers_a"
+    assert "x vs y" in with_bar.out and "prefers_a" in with_bar.out
+    assert "Planning: panelists × votes each per pair for 80% power" in with_bar.out
 
 
 def test_cli_refuses_a_negative_number_of_bootstrap_rounds(responses_csv, response_row, capsys):
@@ -128,3 +131,20 @@ def test_stats_package_imports_neither_django_nor_the_rest_of_evaluation():
     assert loaded and all(
         name == "evaluation" or name.startswith("evaluation.stats") for name in loaded
     )
+
+
+def test_cli_summarises_a_header_only_csv_as_no_data(responses_csv, capsys):
+    assert main([str(responses_csv([])), "--no-progress"]) == 0
+
+    out = capsys.readouterr().out
+    assert out.startswith("0 responses from 0 panelists; 0 analysed, 0 preference votes.\n")
+    assert "Pairwise preference" not in out
+
+
+def test_cli_refuses_blank_panelist_ids_with_a_clear_error(responses_csv, response_row, capsys):
+    path = responses_csv([response_row(panelist_id="", system_a="x", system_b="y", choice="a")])
+
+    assert main([str(path), "--no-progress"]) == 2
+
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {path}: 1 responses have no panelist_id (CSV lines 2);")

@@ -5,13 +5,17 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import binom, norm
+from scipy.stats import binom, binomtest, nct, norm, t
 
 from evaluation.stats.comparisons import build_comparisons
 from evaluation.stats.planning import (
+    design_effect,
+    exact_binomial_power,
+    exact_binomial_votes,
     intraclass_correlation,
     panelists_needed,
     pilot_design,
+    t_test_power,
     votes_needed,
 )
 
@@ -33,18 +37,52 @@ def test_the_planned_size_gives_the_score_test_80_percent_power_under_the_binomi
     assert power == pytest.approx(0.8, abs=0.02)
 
 
-def test_clustered_votes_multiply_the_panelists_by_the_design_effect():
-    plan = panelists_needed(0.6, votes_per_panelist=5, icc=0.25)
+def test_exact_power_for_70_against_50_percent_stays_above_80_percent_from_54_votes():
+    plan = exact_binomial_votes(0.7)
 
-    assert plan["design_effect"] == 2.0
-    assert plan["votes"] == pytest.approx(2 * votes_needed(0.6), abs=1e-12)
-    assert plan["panelists"] == math.ceil(2 * votes_needed(0.6) / 5)
+    assert plan == {"first": 49, "stays_from": 54}
+    powers = exact_binomial_power(np.arange(54, 120), 0.7)
+    assert powers.min() >= 0.8
+    assert exact_binomial_power(np.array([53]), 0.7)[0] < 0.8
 
 
-def test_independent_votes_need_one_panelist_per_vote():
-    plan = panelists_needed(0.6)
+def test_exact_power_is_the_binomial_mass_of_the_exact_tests_rejection_region():
+    n = 49
+    rejected = [k for k in range(n + 1) if binomtest(k, n, 0.5).pvalue <= 0.05]
 
-    assert plan["design_effect"] == 1.0 and plan["panelists"] == 194
+    expected = float(binom.pmf(rejected, n, 0.7).sum())
+    assert exact_binomial_power(np.array([n]), 0.7)[0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_the_design_effect_is_kish_for_equal_clusters_and_grows_with_unequal_ones():
+    assert design_effect(5, 0.25) == pytest.approx(2.0, abs=1e-12)
+    unequal = design_effect(np.array([1, 9, 1, 9]), 0.25)
+    assert unequal == pytest.approx(5 * (0.25 + 0.75 * np.mean([1, 1 / 9, 1, 1 / 9])), abs=1e-12)
+    assert unequal > design_effect(5, 0.25)
+
+
+def test_the_plan_is_the_smallest_panel_whose_t_test_reaches_the_power():
+    plan = panelists_needed(0.6, votes_per_panelist=5, icc=0.25, n_pairs=3)
+
+    variance = 0.24 * (0.25 + 0.75 / 5)
+    assert plan["alpha_pair"] == pytest.approx(0.05 / 3, abs=1e-15)
+    assert t_test_power(plan["panelists"], 0.6, variance, 0.05 / 3) >= 0.8
+    assert t_test_power(plan["panelists"] - 1, 0.6, variance, 0.05 / 3) < 0.8
+    assert plan["votes_each"] == 5.0 and plan["votes"] == 5.0 * plan["panelists"]
+
+
+def test_t_test_power_is_the_noncentral_t_tail_mass():
+    df, nc = 29, 0.1 / math.sqrt(0.06 / 30)
+    critical = t.ppf(0.975, df)
+    expected = nct.sf(critical, df, nc) + nct.cdf(-critical, df, nc)
+
+    assert t_test_power(30, 0.6, 0.06, 0.05) == pytest.approx(expected, abs=1e-15)
+
+
+def test_the_plan_never_asks_for_fewer_panelists_than_a_verdict_needs():
+    plan = panelists_needed(0.9, votes_per_panelist=20, icc=0.0, min_panelists=8)
+
+    assert plan["panelists"] == 8
 
 
 def test_votes_needed_refuses_a_win_rate_equal_to_the_null():
@@ -75,4 +113,5 @@ def test_pilot_design_measures_votes_per_panelist_and_the_icc():
 
     design = pilot_design(build_comparisons(frame))
 
-    assert design == {"icc": 1.0, "votes_per_panelist_per_pair": 3.0}
+    assert design["icc"] == 1.0 and design["votes_per_panelist_per_pair"] == 3.0
+    assert design["vote_counts"].tolist() == [3.0, 3.0, 3.0]

@@ -23,66 +23,132 @@ PAIR = {
     "system_a": "Y",
     "system_b": "X",
     "n": 418,
-    "win_rate_a": 0.38,
-    "ci_low": 0.333,
-    "ci_high": 0.428,
-    "p_value": 0.0000021,
+    "n_panelists": 30,
+    "panelist_rate_a": 0.38,
+    "cluster_ci_low": 0.333,
+    "cluster_ci_high": 0.428,
+    "cluster_ci_bound": "two_sided",
+    "verdict": "prefers_b",
+    "verdict_p": 0.0000021,
     "decided": True,
+    "decided_for": "X",
 }
 
 
-def test_a_pair_is_told_from_the_side_of_the_system_that_won_more():
-    assert pair_headline(PAIR) == (
-        "Musicians preferred X over Y in 62% of 418 comparisons (95% CI 57–67%), a clear "
-        "preference (p < 0.001); decided by the anytime-valid test."
+def test_a_clear_preference_is_told_from_the_winners_side_with_the_listener_interval():
+    assert pair_headline(PAIR, n_pairs=10) == (
+        "Listeners clearly preferred X over Y: on average a listener chose X in 62% of their "
+        "votes on this pair (30 listeners, each weighted equally; 95% CI 57–67%; "
+        "Holm-adjusted p < 0.001 across 10 pairs); the monitor has decided for X."
     )
 
 
-def test_a_pair_whose_interval_holds_half_is_called_an_even_split():
-    pair = {**PAIR, "win_rate_a": 0.53, "ci_low": 0.46, "ci_high": 0.6, "p_value": 0.41}
+def test_no_clear_preference_never_reads_as_a_preference():
+    pair = {
+        **PAIR,
+        "panelist_rate_a": 0.53,
+        "cluster_ci_low": 0.46,
+        "cluster_ci_high": 0.6,
+        "verdict": "no_clear_preference",
+        "verdict_p": 0.41,
+        "decided": False,
+    }
 
-    assert pair_headline({**pair, "decided": False}) == (
-        "Musicians preferred Y over X in 53% of 418 comparisons (95% CI 46–60%), not "
-        "distinguishable from an even split (p = 0.41)."
+    assert pair_headline(pair, who="Musicians") == (
+        "No clear preference between Y and X: on average a listener chose Y in 53% of their "
+        "votes on this pair (30 listeners, each weighted equally; 95% CI 46–60%; p = 0.41)."
     )
 
 
-def test_liked_rates_read_as_n_of_10_with_the_interval_in_the_same_units():
-    liked = {"system": "X", "n": 200, "of_10": 7.0, "of_10_low": 6.354, "of_10_high": 7.574}
+def test_all_votes_one_way_read_as_a_one_sided_bound():
+    pair = {
+        **PAIR,
+        "panelist_rate_a": 0.0,
+        "cluster_ci_low": 0.0,
+        "cluster_ci_high": 0.31,
+        "cluster_ci_bound": "upper",
+        "decided": False,
+    }
 
-    assert liked_headline(liked) == "7 of 10 liked X (6.4–7.6 of 10; 200 answers)."
+    assert "chose X in 100% of their votes" in pair_headline(pair)
+    assert "95% CI ≥ 69%;" in pair_headline(pair)
 
 
-def test_ai_identification_against_chance_in_words():
+def test_too_little_data_says_how_many_listeners_a_verdict_needs():
+    pair = {**PAIR, "n_panelists": 3, "verdict": "too_little_data"}
+
+    assert pair_headline(pair, min_panelists=8) == (
+        "Y vs X: too little data for a verdict (3 listeners; a verdict needs at least 8)."
+    )
+
+
+def test_n_of_10_counts_listeners_each_weighted_equally():
+    liked = {
+        "system": "X",
+        "n": 200,
+        "n_panelists": 20,
+        "of_10": 7.0,
+        "of_10_low": 6.354,
+        "of_10_high": 7.574,
+        "cluster_ci_bound": "two_sided",
+    }
+
+    assert liked_headline(liked) == (
+        "7 of 10 listeners liked X (each listener weighted equally: the mean of every "
+        "listener's share of liked tracks; 95% CI 6.4–7.6 of 10; 20 listeners, 200 answers)."
+    )
+
+
+def test_ai_identification_against_chance_follows_its_listener_level_verdict():
     ai = {
         "n_decided": 250,
-        "accuracy_decided": 0.54,
-        "decided_ci_low": 0.478,
-        "decided_ci_high": 0.601,
-        "p_value": 0.2,
+        "n_panelists": 25,
+        "panelist_accuracy_decided": 0.54,
+        "decided_cluster_ci_low": 0.478,
+        "decided_cluster_ci_high": 0.601,
+        "decided_cluster_ci_bound": "two_sided",
+        "verdict": "not_distinguishable_from_chance",
+        "verdict_p": 0.2,
         "unsure": 0,
+        "d_prime_bound": "two_sided",
     }
 
     assert ai_headline(ai) == (
-        "Listeners identified the AI track 54% of the time (250 guesses, 95% CI 48–60%), not "
-        "distinguishable from chance (p = 0.20)."
+        "Listeners picked the AI track in 54% of their guesses on average (25 listeners, each "
+        "weighted equally; 250 guesses; 95% CI 48–60%), not distinguishable from chance "
+        "(p = 0.20)."
     )
-    assert ai_headline({**ai, "p_value": 0.003, "unsure": 12}).endswith(
-        "better than chance (p = 0.003); 12 more answered “can't tell”."
-    )
+    assert ai_headline(
+        {**ai, "verdict": "better_than_chance", "verdict_p": 0.003, "unsure": 12}
+    ).endswith("better than chance (p = 0.003); 12 more answered “can't tell”.")
+    ceiling = {
+        **ai,
+        "verdict": "better_than_chance",
+        "verdict_p": 0.001,
+        "d_prime_bound": "lower",
+        "d_prime_low": 1.234,
+    }
+    assert "sensitivity d′ ≥ 1.23 (at the ceiling)" in ai_headline(ceiling)
     assert ai_headline({"n_decided": 0}) is None
 
 
-def test_the_ranking_leader_says_how_sure_its_place_is():
-    systems = [
-        {"system": "X", "rank_high": 1},
-        {"system": "Y", "rank_high": 2},
+def test_the_ranking_never_calls_a_leader_first_over_a_system_it_is_not_clearly_preferred_to():
+    systems = [{"system": "X"}, {"system": "Y"}, {"system": "Z"}]
+    pairs = [
+        {"system_a": "X", "system_b": "Y", "verdict": "prefers_a"},
+        {"system_a": "X", "system_b": "Z", "verdict": "no_clear_preference"},
+        {"system_a": "Y", "system_b": "Z", "verdict": "prefers_b"},
     ]
 
-    assert ranking_headline(systems) == (
-        "X ranks first of 2 systems (Bradley–Terry, first in at least 97.5% of panelist resamples)."
+    assert ranking_headline(systems, pairs) == (
+        "X is tied for first with Z of 3 systems (Bradley–Terry leader, but no clear "
+        "preference over it yet)."
     )
-    assert ranking_headline(systems[:1]) is None
+    pairs[1]["verdict"] = "prefers_a"
+    assert ranking_headline(systems, pairs) == (
+        "X ranks first of 3 systems: listeners clearly preferred it over every other system."
+    )
+    assert ranking_headline(systems[:1], pairs) is None
 
 
 def test_p_values_are_written_the_way_papers_write_them():
@@ -214,37 +280,32 @@ def test_the_report_bundles_headlines_methods_and_figures(summary):
     bundle = report(summary)
 
     assert bundle["headlines"] == headlines(summary)
-    assert bundle["headlines"][0].startswith("Musicians preferred")
+    assert bundle["headlines"][0] == (
+        "Who answered: 6 listeners: 3 amateur musicians, 3 professional musicians."
+    )
+    assert bundle["headlines"][1].startswith("human vs model: too little data for a verdict")
     assert [figure["key"] for figure in bundle["figures"]] == list(FIGURE_TITLES)
-    assert bundle["anytime_note"].endswith("stays below 5%.")
+    assert (
+        "the chance that it ever wrongly says “decided” for any pair of this study is at "
+        "most 5%" in bundle["anytime_note"]
+    )
 
 
-def test_a_report_with_simulated_rows_opens_with_a_caution():
-    meta = {"n_simulated": 12, "n_responses": 30, "exclusions": [], "confidence": 0.95}
+def test_a_report_with_simulated_rows_included_opens_with_a_caution():
+    meta = {
+        "n_simulated": 12,
+        "n_responses": 30,
+        "exclusions": [],
+        "confidence": 0.95,
+        "include_simulated": True,
+    }
     assert headlines({"meta": meta}) == [
         "Caution: 12 of 30 responses come from simulated panelists (simulate_panel), not "
-        "people; leave them out with --exclude-simulated."
+        "people, and are included in every figure below (--include-simulated)."
     ]
 
 
-def test_no_caution_once_simulated_rows_are_excluded_or_absent():
-    excluded = {"rule": "simulated", "reason": "simulated panelists", "n_responses": 12}
-    assert (
-        headlines(
-            {
-                "meta": {
-                    "n_simulated": 12,
-                    "n_responses": 30,
-                    "exclusions": [excluded],
-                    "confidence": 0.95,
-                }
-            }
-        )
-        == []
-    )
-    assert (
-        headlines(
-            {"meta": {"n_simulated": 0, "n_responses": 30, "exclusions": [], "confidence": 0.95}}
-        )
-        == []
-    )
+def test_no_caution_when_simulated_rows_are_left_out_as_by_default_or_absent():
+    meta = {"n_simulated": 12, "n_responses": 30, "exclusions": [], "confidence": 0.95}
+    assert headlines({"meta": {**meta, "include_simulated": False}}) == []
+    assert headlines({"meta": {**meta, "n_simulated": 0, "include_simulated": True}}) == []

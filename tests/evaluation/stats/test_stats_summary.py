@@ -1,11 +1,12 @@
 import json
 import math
 
+import numpy as np
 import pytest
-from scipy.stats import binomtest, norm
+from scipy.stats import binomtest, norm, t
 from statsmodels.stats.proportion import proportion_confint
 
-from evaluation.stats import read_responses, summarize, wilson_interval
+from evaluation.stats import read_responses, summarize
 
 # panelist, panel, expertise, system_a, system_b, choice, liked_a, liked_b, guess_ai, catch
 STUDY = [
@@ -115,9 +116,20 @@ def test_summarize_reports_liked_rates_in_of_10_units(study_csv):
     human = liked["human"]
     low, high = proportion_confint(9, 13, method="wilson")
     assert human["rate"] == 9 / 13
-    assert human["of_10"] == pytest.approx(90 / 13)
-    assert human["of_10_low"] == pytest.approx(10 * low)
-    assert human["of_10_high"] == pytest.approx(10 * high)
+    assert (human["ci_low"], human["ci_high"]) == pytest.approx((low, high), abs=1e-12)
+    # "N of 10" weighs each listener equally: the mean of each panelist's own share.
+    shares = {}
+    for panelist, _, _, a, b, _, liked_a, liked_b, _, catch in STUDY:
+        for system, liked in ((a, liked_a), (b, liked_b)):
+            if system == "human" and liked != "" and not catch:
+                shares.setdefault(panelist, []).append(liked)
+    per_panelist = [sum(values) / len(values) for values in shares.values()]
+    assert human["n_panelists"] == len(per_panelist) == 5
+    assert human["panelist_rate"] == pytest.approx(np.mean(per_panelist), abs=1e-12)
+    assert human["of_10"] == pytest.approx(10 * np.mean(per_panelist), abs=1e-12)
+    half = t.ppf(0.975, 4) * np.std(per_panelist, ddof=1) / math.sqrt(5)
+    assert human["cluster_ci_low"] == pytest.approx(np.mean(per_panelist) - half, abs=1e-12)
+    assert human["of_10_high"] == pytest.approx(10 * min(1.0, np.mean(per_panelist) + half))
 
 
 def test_summarize_scores_ai_identification_with_unsure_as_not_correct(study_csv):
@@ -130,11 +142,24 @@ def test_summarize_scores_ai_identification_with_unsure_as_not_correct(study_csv
     assert (ai["ci_low"], ai["ci_high"]) == wilson(7, 14)
     assert ai["p_value"] == binomtest(7, 11).pvalue
     assert ai["n_unscorable"] == 1
-    # d' of 8.5 correct in 14 (the 3 "unsure" count half).
-    assert ai["d_prime"] == pytest.approx(math.sqrt(2) * norm.ppf(8.5 / 14), abs=1e-12)
+    # d' of the panelist-averaged share correct (the 3 "unsure" count half).
+    credit = {}
+    for panelist, _, _, a, _, _, _, _, guess, catch in STUDY:
+        if guess in ("a", "b", "unsure") and not catch:
+            side = "a" if a != "human" else "b"
+            score = 0.5 if guess == "unsure" else float(guess == side)
+            credit.setdefault(panelist, []).append(score)
+    shares = [np.mean(values) for values in credit.values()]
+    assert ai["n_panelists"] == 5
+    assert ai["d_prime"] == pytest.approx(math.sqrt(2) * norm.ppf(np.mean(shares)), abs=1e-12)
+    mean = np.mean(shares)
+    # The cluster variance is floored at the binomial variance of independent answers.
+    floor = mean * (1 - mean) * sum(1 / len(values) for values in credit.values()) / 25
+    half = t.ppf(0.975, 4) * math.sqrt(max(np.var(shares, ddof=1) / 5, floor))
     assert ai["d_prime_low"] == pytest.approx(
-        math.sqrt(2) * norm.ppf(wilson_interval(8.5, 14)[0]), abs=1e-12
+        math.sqrt(2) * norm.ppf(np.mean(shares) - half), abs=1e-12
     )
+    assert ai["verdict"] == "too_little_data"
     groups = {group["expertise"]: group for group in ai["by_expertise"]}
     assert list(groups) == ["hobbyist", "none", "professional"]
     assert [(g["n"], g["correct"], g["unsure"]) for g in groups.values()] == [
@@ -236,7 +261,14 @@ def test_summarize_skips_rows_that_are_not_votes(responses_csv, response_row):
             "p_value": 1.0,
         }
     )
-    assert pair["cluster_ci_low"] is None and pair["design_effect"] is None
+    # One panelist: no between-listener variation to measure, so no verdict.
+    assert (pair["cluster_ci_low"], pair["cluster_ci_high"], pair["cluster_ci_bound"]) == (
+        0.0,
+        1.0,
+        "none",
+    )
+    assert pair["design_effect"] is None
+    assert (pair["verdict"], pair["verdict_p"]) == ("too_little_data", 1.0)
 
 
 def test_summarize_counts_liked_tracks_that_lost_on_a_recorded_aspect(responses_csv, response_row):
@@ -280,3 +312,121 @@ def test_summarize_counts_liked_tracks_that_lost_on_a_recorded_aspect(responses_
 
 def test_summarize_has_no_aspect_figures_when_none_are_recorded(study_csv):
     assert all("aspects" not in row for row in summarize(read_responses(study_csv))["liked"])
+
+
+# --- too little data and degenerate data -----------------------------------------------------
+
+
+def votes(rows):
+    """``(panelist, system_a, system_b, choice)`` tuples as a normalised-ready frame."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=["panelist_id", "system_a", "system_b", "choice"])
+
+
+def test_one_panelist_with_twenty_votes_is_too_little_data_everywhere():
+    from evaluation.stats.report import headlines
+
+    summary = summarize(votes([("p1", "x", "y", "a")] * 20), n_bootstrap=50)
+
+    (pair,) = summary["pairs"]
+    assert (pair["verdict"], pair["verdict_p"], pair["cluster_ci_bound"]) == (
+        "too_little_data",
+        1.0,
+        "none",
+    )
+    assert (pair["cluster_ci_low"], pair["cluster_ci_high"]) == (0.0, 1.0)
+    assert summary["meta"]["ranking"]["status"] == "too_little_data"
+    assert [entry["rank_high"] for entry in summary["systems"]] == [None, None]
+    assert headlines(summary) == [
+        "Who answered: 1 listener.",
+        "x vs y: too little data for a verdict (1 listener; a verdict needs at least 8).",
+        "Too little data to rank the 2 systems (1 listeners; a ranking needs at least 8).",
+    ]
+
+
+def test_a_single_vote_is_too_little_data():
+    summary = summarize(votes([("p1", "x", "y", "b")]), n_bootstrap=0)
+
+    assert [pair["verdict"] for pair in summary["pairs"]] == ["too_little_data"]
+
+
+def test_all_votes_one_way_get_a_one_sided_bound_never_a_zero_width_interval():
+    few = summarize(votes([(f"p{i}", "x", "y", "a") for i in range(3) for _ in range(5)]))
+    many = summarize(votes([(f"p{i}", "x", "y", "a") for i in range(10) for _ in range(5)]))
+
+    (pair,) = few["pairs"]
+    assert pair["verdict"] == "too_little_data"
+    assert pair["cluster_ci_bound"] == "lower"
+    assert (pair["cluster_ci_low"], pair["cluster_ci_high"]) == (((1 - 0.95) / 2) ** (1 / 3), 1.0)
+    (pair,) = many["pairs"]
+    # P(all 10 listeners' shares are 1) <= rate^10: the rate is at least 0.025^(1/10) = 69%.
+    assert (pair["cluster_ci_low"], pair["cluster_ci_high"]) == (((1 - 0.95) / 2) ** (1 / 10), 1.0)
+    assert (pair["verdict"], pair["verdict_p"]) == ("prefers_a", 2 * 0.5**10)
+
+
+def test_a_system_that_never_won_gets_an_elo_bound_not_a_prior_determined_score():
+    rows = [(f"p{i}", "never", other, "b") for i in range(10) for other in ("x", "y")]
+    rows += [(f"p{i}", "x", "y", "a" if i % 2 else "b") for i in range(10)]
+
+    systems = {entry["system"]: entry for entry in summarize(votes(rows))["systems"]}
+
+    never = systems["never"]
+    assert never["bound"] == "upper"
+    assert (never["score"], never["elo"], never["ci_low"], never["elo_low"]) == (None,) * 4
+    share_bound = 1 - ((1 - 0.95) / 2) ** (1 / 10)
+    opponents = (systems["x"]["score"] + systems["y"]["score"]) / 2
+    expected = 400 / math.log(10) * (opponents + math.log(share_bound / (1 - share_bound))) + 1000
+    assert never["elo_high"] == pytest.approx(expected, abs=1e-9)
+    assert systems["x"]["bound"] == "two_sided" and systems["x"]["score"] is not None
+
+
+def test_blank_panelist_ids_are_refused_with_the_lines_to_fix():
+    from evaluation.stats import ResponsesError
+
+    with pytest.raises(ResponsesError) as error:
+        summarize(votes([("p1", "x", "y", "a"), ("", "x", "y", "b"), (" ", "x", "y", "a")]))
+
+    assert str(error.value) == (
+        "2 responses have no panelist_id (CSV lines 3, 4); every response needs its "
+        "panelist's pseudonymous id, because listeners, not votes, are what the statistics "
+        "count. Fill the column or remove those rows."
+    )
+
+
+def test_simulated_rows_are_left_out_unless_asked_for():
+    import pandas as pd
+
+    rows = votes([(f"p{i}", "x", "y", "a") for i in range(10)] + [("bot", "x", "y", "b")] * 5)
+    rows["simulated"] = [False] * 10 + [True] * 5
+
+    default = summarize(rows, n_bootstrap=0)
+    included = summarize(rows, n_bootstrap=0, include_simulated=True)
+
+    assert (default["pairs"][0]["n"], included["pairs"][0]["n"]) == (10, 15)
+    assert default["meta"]["include_simulated"] is False
+    assert [
+        e["n_responses"] for e in default["meta"]["exclusions"] if e["rule"] == "simulated"
+    ] == [5]
+    assert isinstance(rows, pd.DataFrame)
+
+
+def test_the_headline_subject_names_who_answered_and_says_musicians_only_when_all_are():
+    from evaluation.stats.report import headlines
+
+    rows = votes([(f"p{i}", "x", "y", "a" if i % 3 else "b") for i in range(12)])
+    rows["expertise"] = ["professional"] * 7 + ["hobbyist"] * 5
+    mixed = rows.assign(expertise=["professional"] * 7 + ["none"] * 5)
+
+    musicians = headlines(summarize(rows, n_bootstrap=0))
+    listeners = headlines(summarize(mixed, n_bootstrap=0))
+
+    assert (
+        musicians[0] == "Who answered: 12 listeners: 7 professional musicians, 5 amateur musicians."
+    )
+    assert musicians[1].startswith("No clear preference between x and y:")
+    assert listeners[0] == "Who answered: 12 listeners: 7 professional musicians, 5 non-musicians."
+    clear = headlines(summarize(rows.assign(choice="a"), n_bootstrap=0))
+    assert clear[1].startswith("Musicians clearly preferred x over y:")
+    clear_mixed = headlines(summarize(mixed.assign(choice="a"), n_bootstrap=0))
+    assert clear_mixed[1].startswith("Listeners clearly preferred x over y:")

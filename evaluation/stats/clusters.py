@@ -1,0 +1,178 @@
+"""Listener-cluster estimates: every proportion a sentence reports, with panelists as the unit.
+
+A listener who gives 20 answers is one listener, not 20: their answers share their taste, so
+20 of them carry far less information about "listeners" than 20 listeners do. Every rate that a
+headline reports is therefore computed per panelist first (each panelist's own share of wins,
+likes or correct guesses) and then averaged over panelists, each weighted equally. Its
+interval and test treat those per-panelist shares as the independent observations:
+
+- ``rate``: the panelist-averaged share, ``mean_p(r_p)``;
+- the interval is Student's t interval on the ``G`` per-panelist shares, ``rate ± t_{G-1}
+  · se`` with ``se² = max(s² / G, rate (1 - rate) Σ_p (1 / n_p) / G²)``: the sample variance
+  of the shares, floored by the variance those shares would have if every answer were an
+  independent coin flip (clustering can widen an interval, never narrow it below that);
+- its test of ``rate = null`` is the matching t-test with ``G - 1`` degrees of freedom, with
+  the variance floored at the null's binomial variance ``null (1 - null) Σ_p (1 / n_p) / G²``
+  instead (a score-type floor: under the null no listener's share varies less than that);
+- degenerate data get one-sided bounds, never a zero-width interval: when every panelist's
+  share is 1 the population rate ``μ`` satisfies ``P(all G shares are 1) ≤ μ^G``, so ``μ ≥
+  (α/2)^(1/G)`` (``bound = "lower"``) and the two-sided p-value is ``2 · null^G``; all 0 is
+  the mirror image (``bound = "upper"``);
+- with fewer than two panelists there is no between-listener variation to measure: the
+  interval is (0, 1) and the p-value 1 (``bound = "none"``).
+
+The t interval holds its level with few panelists far better than a normal (Wald) or
+bootstrap percentile interval; ``benchmarks/validity.py`` measures its coverage.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .distributions import t_ppf, t_sf
+
+CLUSTER_METHOD = (
+    "Student t on per-panelist shares (each listener weighted equally), df = panelists - 1, "
+    "variance floored at the independent-answer binomial variance"
+)
+
+
+def cluster_estimate(
+    rates: np.ndarray,
+    votes: np.ndarray | None = None,
+    *,
+    confidence: float = 0.95,
+    null: float = 0.5,
+) -> dict[str, Any]:
+    """Panelist-averaged share with its cluster interval and t-test against ``null``.
+
+    ``rates``: ``[G]`` each panelist's own share (in [0, 1]); ``votes``: ``[G]`` answers behind
+    each share (for the binomial floor; ones when None). Returns ``{"rate", "low", "high",
+    "p_value", "n_panelists", "bound"}`` with ``rate`` None when ``G == 0`` and ``bound`` one of
+    ``"two_sided"``, ``"lower"`` (only the lower end is informative: every share was 1),
+    ``"upper"`` (every share was 0) or ``"none"`` (fewer than two panelists).
+    """
+    rates = np.asarray(rates, dtype=float)
+    count = int(rates.size)
+    votes = np.ones(count) if votes is None else np.asarray(votes, dtype=float)
+    alpha = 1.0 - confidence
+    if count == 0:
+        return _estimate(None, 0.0, 1.0, 1.0, 0, "none")
+    rate = float(rates.mean())
+    if count < 2:
+        return _estimate(rate, 0.0, 1.0, 1.0, count, "none")
+    if np.all(rates >= 1.0):
+        low = (alpha / 2.0) ** (1.0 / count)
+        return _estimate(rate, low, 1.0, min(1.0, 2.0 * null**count), count, "lower")
+    if np.all(rates <= 0.0):
+        high = 1.0 - (alpha / 2.0) ** (1.0 / count)
+        return _estimate(rate, 0.0, high, min(1.0, 2.0 * (1.0 - null) ** count), count, "upper")
+    variance = float(np.var(rates, ddof=1)) / count
+    inverse_votes = float(np.sum(1.0 / np.maximum(votes, 1.0))) / count**2
+    se = math.sqrt(max(variance, rate * (1.0 - rate) * inverse_votes))
+    critical = float(t_ppf(1.0 - alpha / 2.0, count - 1))
+    # The test floors at the variance the shares have *under the null*: a panelist whose own
+    # rate p has mean `null` over listeners gives a share of variance Var(p)(1 - 1/n) +
+    # null (1 - null) / n >= null (1 - null) / n. An estimated variance below it (a few
+    # listeners with one or two votes each) would make the test too eager in the far tail
+    # that Holm uses with many pairs.
+    statistic = (rate - null) / math.sqrt(max(variance, null * (1.0 - null) * inverse_votes))
+    p_value = float(2.0 * t_sf(abs(statistic), count - 1))
+    low, high = max(0.0, rate - critical * se), min(1.0, rate + critical * se)
+    return _estimate(rate, low, high, p_value, count, "two_sided")
+
+
+def _estimate(rate, low, high, p_value, count, bound) -> dict[str, Any]:
+    return {
+        "rate": rate,
+        "low": float(low),
+        "high": float(high),
+        "p_value": float(p_value),
+        "n_panelists": int(count),
+        "bound": bound,
+    }
+
+
+def grouped_shares(
+    values: np.ndarray,
+    panelist: np.ndarray,
+    group: np.ndarray,
+    n_groups: int,
+    order: np.ndarray | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per group, each panelist's share and answer count: ``[(shares [G_k], counts [G_k])]``.
+
+    ``values``: ``[n]`` per answer in [0, 1] (1 win / 0.5 tie / 0 loss, 1 liked, ...);
+    ``panelist``, ``group``: ``[n]`` integer codes; ``order``: optional ``[n]`` arrival key,
+    the panelists of a group are then listed by their first answer in it (else by code).
+    """
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return [(np.zeros(0), np.zeros(0)) for _ in range(n_groups)]
+    panelist = np.asarray(panelist, dtype=np.int64)
+    cell = panelist * max(n_groups, 1) + np.asarray(group)
+    cells, inverse = dense_codes(cell, (int(panelist.max()) + 1) * max(n_groups, 1))
+    totals = np.bincount(inverse, weights=values)
+    counts = np.bincount(inverse).astype(float)
+    cell_group = cells % max(n_groups, 1)
+    if order is not None:
+        # Each cell's first arrival (a hashed group-by: np.minimum.at is slow on a million).
+        arrival = pd.Series(np.asarray(order, dtype=float)).groupby(inverse).min().to_numpy()
+        ordered = np.lexsort((arrival, cell_group))
+    else:
+        ordered = np.argsort(cell_group, kind="stable")
+    shares, counts = totals[ordered] / counts[ordered], counts[ordered]
+    bounds = np.searchsorted(cell_group[ordered], np.arange(n_groups + 1))
+    return [
+        (shares[bounds[k] : bounds[k + 1]], counts[bounds[k] : bounds[k + 1]])
+        for k in range(n_groups)
+    ]
+
+
+def dense_codes(values: np.ndarray, n_values: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for non-negative integers below
+    ``n_values``: a linear counting pass when that range is small against the number of values
+    (sorting a million cell codes costs more than the rest of a pair's statistics)."""
+    values = np.asarray(values, dtype=np.int64)
+    if n_values > 8 * max(values.size, 1):
+        return np.unique(values, return_inverse=True)
+    present = np.bincount(values, minlength=n_values) > 0
+    renumber = np.cumsum(present) - 1
+    return np.flatnonzero(present), renumber[values]
+
+
+def panelist_shares(values: np.ndarray, panelists: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One group: each panelist's share of ``values`` and answer count (panelists: ``[n]`` ids)."""
+    codes = np.unique(np.asarray(panelists), return_inverse=True)[1]
+    return grouped_shares(values, codes, np.zeros(codes.size, dtype=np.int64), 1)[0]
+
+
+def cluster_share(
+    values: np.ndarray, panelists: np.ndarray, *, confidence: float = 0.95, null: float = 0.5
+) -> dict[str, Any]:
+    """:func:`cluster_estimate` of ``values`` (``[n]`` answers in [0, 1]) by ``panelists``."""
+    shares, counts = panelist_shares(values, panelists)
+    return cluster_estimate(shares, counts, confidence=confidence, null=null)
+
+
+def jackknife_interval(
+    statistic, panelists: np.ndarray, *, confidence: float = 0.95
+) -> tuple[float | None, float | None]:
+    """Leave-one-panelist-out jackknife t interval of ``statistic(mask)`` (a function of a
+    boolean row mask ``[n]`` returning a float or None). ``(None, None)`` below two panelists."""
+    codes = np.unique(np.asarray(panelists), return_inverse=True)[1]
+    count = int(codes.max()) + 1 if codes.size else 0
+    full = statistic(np.ones(codes.size, dtype=bool))
+    if count < 2 or full is None:
+        return None, None
+    leave_out = [statistic(codes != code) for code in range(count)]
+    if any(value is None or not math.isfinite(value) for value in leave_out):
+        return None, None
+    values = np.asarray(leave_out)
+    se = math.sqrt((count - 1) / count * float(np.sum((values - values.mean()) ** 2)))
+    critical = float(t_ppf(0.5 + confidence / 2.0, count - 1))
+    return full - critical * se, full + critical * se
