@@ -23,7 +23,12 @@ from evaluation.listening_log import (
 from evaluation.models import ListeningEvidence, Panelist, Response, StimulusFetch, Trial
 from evaluation.selectors.listening_evidence import SideFetched, trial_fetched
 from evaluation.services import ServiceError
-from evaluation.services.responses import Answer, required_listen_s, response_record
+from evaluation.services.responses import (
+    Answer,
+    required_listen_s,
+    response_record,
+    study_open_require,
+)
 
 # Allowance for timer granularity between the page's clock and the server's.
 TRIAL_WINDOW_TOLERANCE_S = 1.0
@@ -177,6 +182,8 @@ def response_record_heard(
     if trial is None:
         # Not this panelist's, or answered already: response_record says which.
         return response_record(panelist=panelist, trial_token=trial_token, answer=answer, now=now)
+    # A closed study refuses before the evidence is looked at: "closed" is the true reason.
+    study_open_require(trial.pair.study, now)
     evidence = listening_evidence_check(
         trial=trial, panelist=panelist, listening=listening, now=now
     )

@@ -73,7 +73,7 @@ def _validate(trial: Trial, answer: Answer, now: datetime) -> None:
             )
 
 
-def _study_open_require(study, now: datetime) -> None:
+def study_open_require(study, now: datetime) -> None:
     """Closed means closed: no answer is stored once the study is not open, also for a trial
     reserved before it closed."""
     if study.is_open:
@@ -154,7 +154,7 @@ def response_record(
             code="already_answered",
             status=409,
         )
-    _study_open_require(trial.pair.study, now)
+    study_open_require(trial.pair.study, now)
     _validate(trial, answer, now)
     try:
         with transaction.atomic():

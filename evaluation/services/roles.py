@@ -15,7 +15,14 @@ RESEARCHER_MODELS = (
     "invite",
     "job",
 )
-READ_ONLY_MODELS = ("panelist", "trial", "response", "auditentry")
+READ_ONLY_MODELS = (
+    "panelist",
+    "trial",
+    "response",
+    "auditentry",
+    "listeningevidence",
+    "stimulusfetch",
+)
 # Custom permissions: running a study's actions and exporting its answers. Deleting a
 # panelist's data (privacy request) stays with admins.
 RESEARCHER_PERMISSIONS = ("run_study", "export_study")

@@ -177,7 +177,7 @@ def test_the_headphone_check_outcome_is_column_28(prepared_study, make_panelist,
     assert outcome == {simulated.pop(): {""}}  # simulated panelists skip the check
 
 
-def test_listening_evidence_is_exported_in_the_last_five_columns(prepared_study, make_panelist):
+def test_listening_evidence_is_exported_in_columns_29_to_33(prepared_study, make_panelist):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -190,7 +190,7 @@ def test_listening_evidence_is_exported_in_the_last_five_columns(prepared_study,
     from evaluation.services.responses import Answer
     from evaluation.services.scheduling import trial_mark_served, trial_next
 
-    assert RESPONSE_COLUMNS[-5:] == (
+    assert RESPONSE_COLUMNS[28:33] == (
         "heard_a_s",
         "heard_b_s",
         "heard_overlap_s",
@@ -231,7 +231,7 @@ def test_listening_evidence_is_exported_in_the_last_five_columns(prepared_study,
     heard = rows[0]
     # A plays 0–2.5 s, later 2.5–3; B plays 2.5–3 and 0–2 (wrapped), then 0.5–2.5 after the
     # seek: each side heard the whole 3 s loop; two changes of side (the seek is none).
-    assert [heard[c] for c in RESPONSE_COLUMNS[-5:]] == ["3.0", "3.0", "3.0", "2", "0.5"]
+    assert [heard[c] for c in RESPONSE_COLUMNS[28:33]] == ["3.0", "3.0", "3.0", "2", "0.5"]
     assert (heard["listen_a_s"], heard["listen_b_s"]) == ("3.0", "4.5")
     simulated = [row for row in rows if row["simulated"] == "1"]
-    assert {tuple(row[c] for c in RESPONSE_COLUMNS[-5:]) for row in simulated} == {("",) * 5}
+    assert {tuple(row[c] for c in RESPONSE_COLUMNS[28:33]) for row in simulated} == {("",) * 5}

@@ -46,8 +46,8 @@ def long_trial(db, media_root, tmp_path, panel):
     manifest = write_manifest(
         folder,
         [
-            {"prompt_id": "p1", "system": "human reference", "file": "human.wav"},
-            {"prompt_id": "p1", "system": "model-x", "file": "ai.wav"},
+            {"prompt_id": "p1", "system": "human reference", "kind": "human", "file": "human.wav"},
+            {"prompt_id": "p1", "system": "model-x", "kind": "ai", "file": "ai.wav"},
         ],
     )
     tracks_import(study_slug="long", manifest=manifest)

@@ -311,7 +311,7 @@ def test_a_view_only_staff_user_is_offered_no_action_on_any_admin_list(
 ):
     client.force_login(view_only_staff)
     lists = evaluation_changelists()
-    assert len(lists) == 13
+    assert len(lists) == 15
     for url in lists:
         page = client.get(url)
         assert page.status_code == 200, url
@@ -336,12 +336,14 @@ def test_the_actions_a_researcher_is_offered_on_each_admin_list(client, research
         "auditentry": [],
         "invite": ["delete_selected"],
         "job": ["delete_selected", "cancel_jobs"],
+        "listeningevidence": [],
         "pair": ["delete_selected"],
         "panel": ["delete_selected"],
         "panelist": [],
         "prompt": ["delete_selected"],
         "response": [],
         "stimulus": ["delete_selected"],
+        "stimulusfetch": [],
         "study": ["delete_selected", *STUDY_ACTIONS[:-1]],
         "system": ["delete_selected"],
         "track": ["delete_selected"],

@@ -234,7 +234,8 @@ def test_identical_inputs_give_byte_identical_stimuli_so_fixtures_may_encode_the
     (tests/conftest.py StimulusCache); that is sound only because the real pipeline turns the
     same tracks and settings into the same bytes, anchors included. This run is uncached."""
     tracks_import(study_slug="qc-again", manifest=manifest)
-    Study.objects.filter(slug="qc-again").update(excerpt_s=3.0, catch_rate=0.34)
+    # The same seed as catch_study: catch sources and dither are drawn from it.
+    Study.objects.filter(slug="qc-again").update(excerpt_s=3.0, catch_rate=0.34, seed=5)
     again = Study.objects.get(slug="qc-again")
 
     assert stimuli_prepare(study=again)["failures"] == []
@@ -247,5 +248,6 @@ def test_identical_inputs_give_byte_identical_stimuli_so_fixtures_may_encode_the
             )
         )
 
-    assert len(fingerprint(again)) == 3 * 3  # two systems and one anchor per prompt
+    # Per prompt: two systems, the anchor, its unfiltered copy and the two identical-pair copies.
+    assert len(fingerprint(again)) == 3 * 6
     assert fingerprint(again) == fingerprint(catch_study)
