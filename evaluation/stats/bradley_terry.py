@@ -22,8 +22,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 ELO_SCALE = 400.0 / math.log(10.0)
 """Elo points per unit of natural-log strength: Elo = ELO_SCALE * score + ELO_ORIGIN."""
@@ -80,9 +78,36 @@ def mle_exists(
     beat_second = (wins_second + ties) > 0
     rows = np.concatenate([pair_first[beat_first], pair_second[beat_second]])
     cols = np.concatenate([pair_second[beat_first], pair_first[beat_second]])
-    graph = coo_matrix((np.ones(rows.size), (rows, cols)), shape=(n_systems, n_systems))
-    n_components, _ = connected_components(graph, directed=True, connection="strong")
-    return n_components == 1
+    if n_systems > _DENSE_GRAPH_LIMIT:
+        # Heavy import (scipy.sparse pulls in scipy.linalg): only for very many systems.
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        graph = coo_matrix((np.ones(rows.size), (rows, cols)), shape=(n_systems, n_systems))
+        n_components, _ = connected_components(graph, directed=True, connection="strong")
+        return n_components == 1
+    beats = np.zeros((n_systems, n_systems), dtype=bool)
+    beats[rows, cols] = True
+    # Strongly connected iff every system is reachable from system 0 along the edges and
+    # against them.
+    return _reaches_all(beats) and _reaches_all(beats.T)
+
+
+_DENSE_GRAPH_LIMIT = 2000
+"""Up to this many systems the comparison graph is checked as a dense boolean matrix
+(``[systems, systems]``, 4 MB at the limit) without importing ``scipy.sparse``."""
+
+
+def _reaches_all(adjacency: np.ndarray) -> bool:
+    """Whether a breadth-first search from node 0 of ``adjacency`` (``[n, n]`` bool, an edge
+    ``i -> j`` where ``[i, j]``) reaches every node."""
+    seen = np.zeros(adjacency.shape[0], dtype=bool)
+    seen[0] = True
+    frontier = seen.copy()
+    while frontier.any():
+        frontier = adjacency[frontier].any(axis=0) & ~seen
+        seen |= frontier
+    return bool(seen.all())
 
 
 def fit_bradley_terry(

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .clusters import first_occurrences
 from .comparisons import FIRST_WINS, TIE, build_comparisons
 from .intervals import binomial_p_values_half, wilson_interval
 
@@ -185,7 +186,7 @@ def _agreement(votes: pd.DataFrame, comparisons) -> dict[str, Any]:
     item_codes, _ = pd.factorize(keys)
     n_items = int(item_codes.max(initial=-1)) + 1
     cell = comparisons.panelist.astype(np.int64) * max(n_items, 1) + item_codes
-    _, first = np.unique(cell, return_index=True)
+    first = first_occurrences(cell, comparisons.n_panelists * max(n_items, 1))
     value_counts = np.zeros((n_items, 3))
     np.add.at(value_counts, (item_codes[first], comparisons.outcome[first]), 1.0)
     pairable = value_counts.sum(axis=1) >= 2

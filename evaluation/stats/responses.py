@@ -183,7 +183,9 @@ def read_responses(path: str | Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(
             path,
-            dtype=str,
+            # Categorical: the C parser hashes each cell's bytes into codes as it reads, so
+            # no million Python strings are built and factorised again below.
+            dtype="category",
             keep_default_na=False,
             na_filter=False,
             encoding="utf-8-sig",
@@ -203,8 +205,10 @@ def read_responses(path: str | Path) -> pd.DataFrame:
     # Each column once: type its distinct cells (few: systems, choices, panelists) and spread
     # them back over the rows; typing a million cells one by one would dominate the command.
     for column in frame.columns:
-        codes, uniques = pd.factorize(frame[column].to_numpy(dtype=object))
-        cells = pd.Series([unescape_cell(value) for value in uniques] + [""], dtype=object)
+        cells_read = frame[column].array
+        codes = cells_read.codes  # -1 never occurs (na_filter=False); it would pick ""
+        uniques = cells_read.categories.to_numpy(dtype=object)
+        cells = pd.Series([unescape_cell(str(value)) for value in uniques] + [""], dtype=object)
         typed = normalize_column(str(column), cells)
         # take() keeps the typed dtype (tz-aware times, floats); code -1 picks the "" cell.
         frame[column] = typed.take(codes).set_axis(frame.index)

@@ -103,7 +103,12 @@ def summarize(
         exclude_simulated=not include_simulated,
         notes=notes,
     )
-    analysed = frame[keep].reset_index(drop=True)
+    if np.all(keep) and frame.index.equals(pd.RangeIndex(len(frame))):
+        # Nothing excluded: the same rows without copying a million of them (nothing below
+        # writes into the frame).
+        analysed = frame.copy(deep=False)
+    else:
+        analysed = frame[keep].reset_index(drop=True)
     meta: dict[str, Any] = {
         "version": SUMMARY_VERSION,
         "n_responses": int(len(frame)),

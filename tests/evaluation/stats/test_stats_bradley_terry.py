@@ -167,3 +167,24 @@ def test_an_unknown_tie_model_is_refused():
         fit_bradley_terry(
             np.ones(1), np.ones(1), np.ones(1), np.array([0]), np.array([1]), 2, ties_model="rao"
         )
+
+
+def test_mle_exists_agrees_with_scipy_strong_components_on_random_graphs():
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rng = np.random.default_rng(7)
+    answers = []
+    for _ in range(400):
+        n = int(rng.integers(2, 8))
+        first, second = np.triu_indices(n, k=1)
+        wins_first = (rng.random(first.size) < 0.4) * 3.0
+        wins_second = (rng.random(first.size) < 0.4) * 2.0
+        ties = (rng.random(first.size) < 0.1) * 1.0
+        rows = np.concatenate([first[wins_first + ties > 0], second[wins_second + ties > 0]])
+        cols = np.concatenate([second[wins_first + ties > 0], first[wins_second + ties > 0]])
+        graph = coo_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+        expected = connected_components(graph, directed=True, connection="strong")[0] == 1
+        answers.append(expected)
+        assert mle_exists(wins_first, wins_second, ties, first, second, n) == expected
+    assert 50 < sum(answers) < 350  # both answers were exercised
