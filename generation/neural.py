@@ -555,6 +555,7 @@ def step_plan(melody: Melody) -> list[StepContext]:
         StepContext(
             first=t == 0,
             on_beat=bool((melody.bar_offset + t) % 4 == 0),
+            on_sixteenth=bool((melody.bar_offset + t) % 2 == 1),
             soprano_rests=bool(melody.pitches[t] == REST),
             fermata_onset=bool(melody.fermatas[t] and melody.onsets[t]),
             final=bool(t >= last_note),

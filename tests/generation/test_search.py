@@ -30,6 +30,7 @@ def potentials(
     step = StepContext(
         first=False,
         on_beat=on_beat,
+        on_sixteenth=False,
         soprano_rests=False,
         fermata_onset=fermata,
         final=final,
@@ -44,7 +45,8 @@ def potentials(
         before_held=np.array([before_held]),
         stepped_off_beat=np.array([stepped]),
         step=step,
-        penalties=penalties or Penalties(),
+        # The off-beat step bonus and the leap cost are tested on their own below.
+        penalties=penalties or Penalties(step_off_beat=0.0, inner_leap=0.0),
     )[0]
     return {
         ("hold" if token == HOLD else int(TOKEN_PITCH[token])): float(value)
@@ -97,8 +99,15 @@ def test_completing_a_passing_note_earns_a_bonus_per_voice():
         before_held=[72, 67, 60, 48],
         stepped=[False, False, True, False],
     )
-    assert tenor[64] == 0.8
+    assert tenor[64] == 1.0
     assert tenor[60] == 0.0  # back to C4: a neighbour note, no bonus
+
+
+def test_off_the_beat_a_step_earns_a_bonus_and_an_inner_leap_costs():
+    alto = potentials(0, sounding=[72, 0, 0, 0], held=[72, 60, 55, 48], penalties=Penalties())
+    assert alto[62] == 0.5
+    assert alto[64] == 0.0
+    assert alto[67] == -0.4
 
 
 def test_re_striking_the_same_pitch_costs_a_little():
@@ -111,7 +120,7 @@ def test_on_the_beat_the_bass_is_steered_to_root_position_chords():
     bass = potentials(2, sounding=[72, 67, 64, 0], held=[74, 67, 65, 43], on_beat=True)
     assert bass[48] == 0.0  # C major, root position
     assert bass[40] == -0.4  # C major over E: a chord, but not root position
-    assert bass[50] == -1.4  # D under C-G-E: no chord at all
+    assert bass[50] == -1.9  # D under C-G-E: no chord at all
 
 
 def test_the_final_chord_is_the_tonic_triad_over_the_tonic_with_a_major_third():
