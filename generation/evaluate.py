@@ -180,7 +180,8 @@ def listening_measures(
         for voice in ("alto", "tenor", "bass"):
             per_piece = rows[:, column[f"passing_{voice}"]] * weights / STEPS_PER_QUARTER
             row[f"passing_notes_per_beat_{voice}"] = round(float(per_piece.sum()) / beats, 3)
-        if name != REFERENCE:
+        # One tune family cannot be cross-validated (e.g. --limit 1): no accuracy then.
+        if name != REFERENCE and len(np.unique(groups)) >= 2:
             accuracy = discriminator_accuracy(features[REFERENCE], rows, groups)
             row["discriminator_accuracy"] = accuracy["accuracy"]
             row["discriminator_95ci"] = [accuracy["low"], accuracy["high"]]

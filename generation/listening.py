@@ -294,6 +294,8 @@ def discriminator_accuracy(
     if shuffle_labels_seed is not None:
         labels = np.random.default_rng(shuffle_labels_seed).permutation(labels)
     folds = min(folds, len(np.unique(groups)))
+    if folds < 2:
+        raise ValueError("cross-validation needs melodies of at least two tune families")
     correct = 0
     for train, test in GroupKFold(n_splits=folds).split(features, labels, groups):
         model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000))

@@ -89,3 +89,10 @@ def test_the_discriminator_finds_a_real_difference_and_not_a_shuffled_one():
 def test_the_wilson_interval_of_half_of_72():
     low, high = wilson_interval(36, 72)
     assert (round(low, 4), round(high, 4)) == (0.3875, 0.6125)
+
+
+def test_one_tune_family_cannot_be_cross_validated():
+    import pytest
+
+    with pytest.raises(ValueError, match="at least two tune families"):
+        discriminator_accuracy(np.zeros((2, 3)), np.ones((2, 3)), np.zeros(4, dtype=int))
