@@ -1,6 +1,6 @@
 """The neural harmonizer: a recurrent network that writes alto, tenor and bass under a soprano.
 
-Model (``ChoraleNet``, about 0.9 M parameters as shipped):
+Model (``ChoraleNet``, about 0.4 M parameters as shipped):
 
 - a bidirectional GRU reads the whole soprano line (pitch, onset, scale degree, fermata,
   position in the bar, key, distance to the start and to the end), so every decision sees the
