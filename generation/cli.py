@@ -1,4 +1,5 @@
-"""``python -m generation``: harmonize or continue test chorales; MIDI + WAV for both sides."""
+"""``python -m generation``: harmonize or continue test chorales (MIDI + WAV for both sides), or
+print the split."""
 
 from __future__ import annotations
 
@@ -97,6 +98,28 @@ def continue_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def split_command(args: argparse.Namespace) -> int:
+    """Print the chorale ids (music21 corpus names) of every split, and the rule behind it."""
+    from generation.dataset import FAMILY_THRESHOLD, SPLIT_RULE, SPLIT_SEED, tune_families
+
+    dataset = load_dataset()
+    if args.json:
+        payload = {
+            "seed": SPLIT_SEED,
+            "rule": SPLIT_RULE,
+            "family_threshold": FAMILY_THRESHOLD,
+            "excluded": dataset.excluded,
+            **{name: dataset.split[name] for name in SPLITS},
+        }
+        print(json.dumps(payload, indent=2))
+        return 0
+    families = tune_families(list(dataset.chorales.values()))
+    print(f"{len(dataset.chorales)} chorales in {len(families)} tune families; {SPLIT_RULE}")
+    for name in SPLITS:
+        print(f"{name} ({len(dataset.split[name])}): {' '.join(dataset.split[name])}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generation", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -128,7 +151,13 @@ def main(argv: list[str] | None = None) -> int:
     continuation.add_argument("--continue-bars", type=int, default=4, help="bars to write")
     continuation.add_argument("--seed", type=int, default=0)
     continuation.add_argument("--out", type=Path, required=True)
+    split = commands.add_parser(
+        "split", help="print the music21 corpus ids of the train, validation and test chorales"
+    )
+    split.add_argument("--json", action="store_true", help="as JSON (with the excluded ids)")
     args = parser.parse_args(argv)
+    if args.command == "split":
+        return split_command(args)
     if args.command == "continue":
         return continue_command(args)
     return harmonize_command(args)

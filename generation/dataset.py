@@ -35,6 +35,14 @@ STEPS_PER_QUARTER = 4
 METERS = {"4/4": 16, "3/4": 12}  # meter -> 16th-note steps per bar
 SPLIT_SEED = 20240611
 SPLIT_FRACTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
+# Two melodies closer than this (normalised edit distance of interval sequences, on beats or
+# note by note) belong to one tune family. Variants of one hymn tune measure 0.00-0.30 apart;
+# the closest melodies of different tunes are further (see docs/generation.md).
+FAMILY_THRESHOLD = 0.30
+SPLIT_RULE = (
+    "tune families: single linkage of melodies within 0.30 (normalised Levenshtein distance "
+    "of beat-sampled or note-by-note soprano interval sequences); identical settings dropped"
+)
 SPLITS = tuple(SPLIT_FRACTIONS)
 DATA_FORMAT = 1
 DATA_PATH = Path(__file__).resolve().parent / "data" / "chorales.json.gz"
@@ -186,17 +194,110 @@ def melody_signature(chorale: Chorale) -> str:
     return ",".join(f"{p}:{n}" for p, n in zip(relative.tolist(), lengths.tolist(), strict=True))
 
 
-def split_chorale_ids(chorales: list[Chorale], *, seed: int = SPLIT_SEED) -> dict[str, list[str]]:
-    """Assign chorales to train / validation / test by melody group, deterministically.
+def melody_intervals_on_beats(chorale: Chorale) -> list[int]:
+    """The soprano sampled on every quarter-note beat, as semitone steps between beats.
 
-    Groups of chorales with the same soprano melody (up to transposition) are shuffled with
-    ``numpy.random.default_rng(seed)`` and dealt out in order: the first 80 % of chorales to
-    train, the next 10 % to validation, the rest to test. Returns sorted id lists per split.
+    Rests are skipped. Transposition-invariant (intervals, not pitches) and rhythm-tolerant:
+    a held note and a repeated one, or a passing eighth between two beats, give the same list.
     """
-    groups: dict[str, list[str]] = {}
+    pitches, _ = chorale.soprano
+    sampled = pitches[chorale.beat_mask()].astype(int)
+    sampled = sampled[sampled != REST]
+    return np.diff(sampled).tolist()
+
+
+def melody_intervals_by_note(chorale: Chorale) -> list[int]:
+    """The soprano as semitone steps between successive different notes (rhythm ignored)."""
+    pitches, onsets = chorale.soprano
+    notes = pitches[onsets].astype(int)
+    notes = notes[notes != REST]
+    steps = np.diff(notes)
+    return steps[steps != 0].tolist()
+
+
+def melody_distances(
+    queries: list[Chorale], references: list[Chorale], *, by: str = "beat"
+) -> np.ndarray:
+    """float ndarray [len(queries), len(references)]: normalised edit distance of melodies.
+
+    The Levenshtein distance between the interval sequences (:func:`melody_intervals_on_beats`
+    for ``by="beat"``, :func:`melody_intervals_by_note` for ``by="note"``) divided by the longer
+    sequence's length: 0 for the same tune in any key, 1 for nothing in common.
+    """
+    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.process import cdist
+
+    intervals = {"beat": melody_intervals_on_beats, "note": melody_intervals_by_note}[by]
+    return cdist(
+        [intervals(c) for c in queries],
+        [intervals(c) for c in references],
+        scorer=Levenshtein.normalized_distance,
+        workers=1,
+    ).astype(np.float64)
+
+
+def tune_families(
+    chorales: list[Chorale], *, threshold: float = FAMILY_THRESHOLD
+) -> list[list[str]]:
+    """Group chorales that set the same hymn tune: sorted lists of chorale ids, sorted.
+
+    Two chorales are linked when their melodies are within ``threshold`` by either distance of
+    :func:`melody_distances` (on beats, or note by note); a family is a connected group of
+    links (single linkage), so no two chorales of different families are that close.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    ordered = sorted(chorales, key=lambda c: c.chorale_id)
+    close = (melody_distances(ordered, ordered, by="beat") <= threshold) | (
+        melody_distances(ordered, ordered, by="note") <= threshold
+    )
+    _, labels = connected_components(close, directed=False)
+    families: dict[int, list[str]] = {}
+    for chorale, label in zip(ordered, labels.tolist(), strict=True):
+        families.setdefault(label, []).append(chorale.chorale_id)
+    return sorted(families.values())
+
+
+def chorale_signature(chorale: Chorale) -> bytes:
+    """All four voices, rhythm and fermatas up to transposition: equal for identical settings."""
+    sounding = chorale.pitches[chorale.pitches != REST]
+    base = int(sounding[0]) if len(sounding) else 0
+    relative = np.where(chorale.pitches == REST, -999, chorale.pitches.astype(np.int64) - base)
+    return (
+        chorale.meter.encode()
+        + relative.tobytes()
+        + chorale.onsets.tobytes()
+        + chorale.fermatas.tobytes()
+    )
+
+
+def duplicate_chorales(chorales: list[Chorale]) -> dict[str, str]:
+    """Chorale id -> the id it duplicates, for settings identical up to transposition.
+
+    The corpus holds the same harmonization under two catalogue numbers (BWV 197.7-a and
+    BWV 398); the first id in sorted order is kept, the others map to it.
+    """
+    first: dict[bytes, str] = {}
+    duplicates: dict[str, str] = {}
     for chorale in sorted(chorales, key=lambda c: c.chorale_id):
-        groups.setdefault(melody_signature(chorale), []).append(chorale.chorale_id)
-    ordered = sorted(groups.values())
+        signature = chorale_signature(chorale)
+        if signature in first:
+            duplicates[chorale.chorale_id] = first[signature]
+        else:
+            first[signature] = chorale.chorale_id
+    return duplicates
+
+
+def split_chorale_ids(chorales: list[Chorale], *, seed: int = SPLIT_SEED) -> dict[str, list[str]]:
+    """Assign chorales to train / validation / test by tune family, deterministically.
+
+    Families (:func:`tune_families`) are shuffled with ``numpy.random.default_rng(seed)`` and
+    dealt out whole: the first 80 % of chorales to train, the next 10 % to validation, the rest
+    to test. So no test or validation melody is within ``FAMILY_THRESHOLD`` of a training
+    melody. Returns sorted id lists per split. Pass chorales without duplicates
+    (:func:`duplicate_chorales`).
+    """
+    ordered = tune_families(chorales)
     order = np.random.default_rng(seed).permutation(len(ordered))
     total = sum(len(group) for group in ordered)
     train_cut = round(SPLIT_FRACTIONS["train"] * total)
@@ -215,6 +316,39 @@ def split_chorale_ids(chorales: list[Chorale], *, seed: int = SPLIT_SEED) -> dic
         split[name] += group
         assigned += len(group)
     return {name: sorted(ids) for name, ids in split.items()}
+
+
+def dataset_resplit(path: Path | str = DATA_PATH) -> dict[str, int]:
+    """Drop duplicate settings and re-derive the split of an existing data file, in place.
+
+    The quick path when only the split rules change (the corpus is not parsed again).
+    Returns counts: ``kept``, ``excluded``, ``duplicates`` and chorales per split.
+    """
+    path = Path(path)
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        payload = json.load(handle)
+    chorales = [chorale_from_record(record) for record in payload["chorales"]]
+    duplicates = duplicate_chorales(chorales)
+    kept = [c for c in chorales if c.chorale_id not in duplicates]
+    excluded = dict(payload["excluded"])
+    excluded.update({cid: f"duplicate of {original}" for cid, original in duplicates.items()})
+    payload["excluded"] = dict(sorted(excluded.items()))
+    payload["chorales"] = [r for r in payload["chorales"] if r["id"] not in duplicates]
+    payload["split"] = split_chorale_ids(kept)
+    payload["split_rule"] = SPLIT_RULE
+    _payload_write(payload, path)
+    counts = {"kept": len(kept), "excluded": len(excluded), "duplicates": len(duplicates)}
+    counts.update({name: len(ids) for name, ids in payload["split"].items()})
+    return counts
+
+
+def _payload_write(payload: dict, path: Path) -> None:
+    text = json.dumps(payload, separators=(",", ":"), sort_keys=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # mtime=0 keeps the gzip bytes identical across rebuilds of the same corpus.
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+        handle.write(text.encode("utf-8"))
+    load_dataset.cache_clear()
 
 
 @lru_cache(maxsize=4)
@@ -376,6 +510,9 @@ def build_dataset(path: Path | str = DATA_PATH, *, progress: bool = True) -> dic
             kept.append(parse_corpus_chorale(chorale_id, source))
         except SkipChorale as reason:
             excluded[chorale_id] = str(reason)
+    duplicates = duplicate_chorales(kept)
+    excluded.update({cid: f"duplicate of {original}" for cid, original in duplicates.items()})
+    kept = [c for c in kept if c.chorale_id not in duplicates]
     split = split_chorale_ids(kept)
     payload = {
         "format": DATA_FORMAT,
@@ -383,17 +520,12 @@ def build_dataset(path: Path | str = DATA_PATH, *, progress: bool = True) -> dic
         "music21_version": music21.__version__,
         "grid": "16th note",
         "split_seed": SPLIT_SEED,
+        "split_rule": SPLIT_RULE,
         "split": split,
         "excluded": dict(sorted(excluded.items())),
         "chorales": [chorale_to_record(c) for c in sorted(kept, key=lambda c: c.chorale_id)],
     }
-    text = json.dumps(payload, separators=(",", ":"), sort_keys=False)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # mtime=0 keeps the gzip bytes identical across rebuilds of the same corpus.
-    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
-        handle.write(text.encode("utf-8"))
-    load_dataset.cache_clear()
+    _payload_write(payload, Path(path))
     counts = {"kept": len(kept), "excluded": len(excluded)}
     counts.update({name: len(ids) for name, ids in split.items()})
     return counts
@@ -407,7 +539,15 @@ def main(argv: list[str] | None = None) -> int:
     build = commands.add_parser("build", help="parse the music21 corpus into the shipped data file")
     build.add_argument("--out", type=Path, default=DATA_PATH)
     commands.add_parser("info", help="summarise the shipped data file")
+    resplit = commands.add_parser(
+        "resplit", help="drop duplicate settings and re-derive the split without re-parsing"
+    )
+    resplit.add_argument("--path", type=Path, default=DATA_PATH)
     args = parser.parse_args(argv)
+    if args.command == "resplit":
+        counts = dataset_resplit(args.path)
+        print(" ".join(f"{name}={value}" for name, value in counts.items()) + f" -> {args.path}")
+        return 0
     if args.command == "build":
         counts = build_dataset(args.out)
         print(" ".join(f"{name}={value}" for name, value in counts.items()) + f" -> {args.out}")

@@ -11,6 +11,12 @@ the same melodies. The numpy count of parallels (:mod:`generation.metrics`, the 
 sampler's check uses) is reported beside music21's as ``..._numpy_per_100_beats``. Each model also scores Bach's
 own lower voices: negative log-likelihood in bits per lower-voice note and per voice-step of
 the 16th-note grid (one shared denominator, so the two models compare directly).
+
+What a listener hears (:mod:`generation.listening`): the cross-validated accuracy of a
+logistic-regression discriminator telling each system from Bach on audible features (chord
+types, dissonance, passing notes, cadences, ranges, rhythm; tune families held out together)
+with its 95 % interval, the percentage of correct final chords, hidden fifths and octaves in
+the outer voices, and passing notes per beat per lower voice.
 """
 
 from __future__ import annotations
@@ -106,6 +112,9 @@ def evaluate(
             row["nll_bits_per_voice_step"] = round(bits / voice_steps, 4)
             row["harmonize_s"] = round(seconds[name], 2)
             row["describe"] = get_harmonizer(name).describe()
+    listening = listening_measures(settings, chorales)
+    for name, measures in listening.items():
+        table[name].update(measures)
     result = {
         "split": split,
         "seed": seed,
@@ -121,6 +130,65 @@ def evaluate(
         result["continuation"] = continuation_measures(
             chorales, seed=seed, bars=bars, continue_bars=continue_bars
         )
+    return result
+
+
+def listening_measures(
+    settings: dict[str, list[tuple[np.ndarray, np.ndarray]]], chorales: list[Chorale]
+) -> dict[str, dict]:
+    """Per system: what a listener hears (:mod:`generation.listening`). Final chords correct
+    (percent of pieces), hidden fifths/octaves in the outer voices per 100 beats, passing notes
+    per beat per lower voice, and for every system but Bach the cross-validated accuracy of a
+    discriminator telling it from Bach (tune families held out together) with its Wilson 95 %
+    interval, and the same with shuffled labels (should be near 50 %)."""
+    from generation.dataset import tune_families
+    from generation.listening import FEATURES, Setting, audible_features, discriminator_accuracy
+
+    family_of = {
+        chorale_id: index
+        for index, family in enumerate(tune_families(chorales))
+        for chorale_id in family
+    }
+    groups = np.array([family_of[c.chorale_id] for c in chorales] * 2)
+    beats = sum(c.steps for c in chorales) / STEPS_PER_QUARTER
+    features: dict[str, np.ndarray] = {}
+    for name, setting in settings.items():
+        features[name] = np.stack(
+            [
+                audible_features(
+                    Setting(
+                        pitches=p,
+                        onsets=o,
+                        fermatas=c.fermatas,
+                        key_tonic=c.key_tonic,
+                        bar_offset=c.bar_offset,
+                    )
+                )
+                for (p, o), c in zip(setting, chorales, strict=True)
+            ]
+        )
+    column = {name: FEATURES.index(name) for name in FEATURES}
+    weights = np.array([c.steps for c in chorales], dtype=float)
+    result: dict[str, dict] = {}
+    for name, rows in features.items():
+        final = rows[:, column["final_chord_correct"]]
+        hidden = float((rows[:, column["hidden_outer"]] * weights).sum() / STEPS_PER_QUARTER)
+        row = {
+            "final_chord_correct_percent": round(100 * float(final.mean()), 1),
+            "hidden_fifths_octaves_outer_per_100_beats": round(100 * hidden / beats, 2),
+        }
+        for voice in ("alto", "tenor", "bass"):
+            per_piece = rows[:, column[f"passing_{voice}"]] * weights / STEPS_PER_QUARTER
+            row[f"passing_notes_per_beat_{voice}"] = round(float(per_piece.sum()) / beats, 3)
+        # One tune family cannot be cross-validated (e.g. --limit 1): no accuracy then.
+        if name != REFERENCE and len(np.unique(groups)) >= 2:
+            accuracy = discriminator_accuracy(features[REFERENCE], rows, groups)
+            row["discriminator_accuracy"] = accuracy["accuracy"]
+            row["discriminator_95ci"] = [accuracy["low"], accuracy["high"]]
+            row["discriminator_accuracy_shuffled_labels"] = discriminator_accuracy(
+                features[REFERENCE], rows, groups, shuffle_labels_seed=0
+            )["accuracy"]
+        result[name] = row
     return result
 
 

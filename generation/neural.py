@@ -1,6 +1,6 @@
 """The neural harmonizer: a recurrent network that writes alto, tenor and bass under a soprano.
 
-Model (``ChoraleNet``, about 0.9 M parameters as shipped):
+Model (``ChoraleNet``, about 0.4 M parameters as shipped):
 
 - a bidirectional GRU reads the whole soprano line (pitch, onset, scale degree, fermata,
   position in the bar, key, distance to the start and to the end), so every decision sees the
@@ -14,11 +14,11 @@ Each lower voice emits one token per step: ``HOLD`` (keep sounding), ``REST``, o
 MIDI pitch 36..74. Pitches are absolute (the key is an input, every pitch also carries its scale
 degree) and training transposes whole chorales, so the network sees every key.
 
-Sampling is seeded (numpy ``default_rng`` over float64 probabilities, inverse CDF) and, on top
-of the network, applies a voice-leading check per candidate: stay in ``VOICE_RANGES``, no
-parallel or antiparallel fifths or octaves with a voice already written at this step, no
-crossing, no spacing wider than an octave between the upper voices. When no candidate passes, the check relaxes in
-that order (range always holds). The GRU state makes each step O(1): no re-reading of the past.
+Harmonizing is a seeded search (numpy ``default_rng``, float64): sequential Monte Carlo over
+chord steps, the network's probabilities weighed by soft voice-leading penalties calibrated to
+Bach's rates and two hard rules (ranges, the final tonic chord); see :mod:`generation.search`.
+The GRU state makes each step O(1): no re-reading of the past; all particles advance together
+as one batch.
 """
 
 from __future__ import annotations
@@ -31,10 +31,20 @@ from pathlib import Path
 import numpy as np
 import torch
 from scipy.special import erf
+from threadpoolctl import threadpool_limits
 from torch import nn
 
 from generation.backends.base import VOICE_RANGES, Melody, Voices
 from generation.dataset import METERS, REST, Chorale
+from generation.search import (
+    Penalties,
+    StepContext,
+    draw_rows,
+    effective_sample_size,
+    log_potentials,
+    log_sum_exp,
+    systematic_resample,
+)
 
 LOWEST = 36  # lowest MIDI pitch any input or output token names
 SOUND_VOCAB = 51  # sounding pitch: 0 rest, 1..49 = MIDI 36..84, 50 = before the start
@@ -304,51 +314,6 @@ def _draw(weights: np.ndarray, rng: np.random.Generator) -> int:
 TOKEN_PITCH = np.concatenate(([-1, REST], np.arange(LOWEST, 75))).astype(np.int64)
 
 
-class VoiceLeadingCheck:
-    """Which tokens a lower voice may take at one step, given what is already written.
-
-    ``last_slice``: int [4] pitches at the last step where any voice attacked (the metric's
-    slices, see ``generation.metrics``); ``sounding``: int [4] pitches at the current step for
-    voices already decided (soprano and the lower voices above ``voice``), ``held``: int [4]
-    pitches sounding at the previous step.
-    """
-
-    @staticmethod
-    def masks(
-        voice: int, *, sounding: np.ndarray, held: np.ndarray, last_slice: np.ndarray, first: bool
-    ) -> list[np.ndarray]:
-        """Boolean masks [TOKENS], strictest first: all rules, range + no parallels, range."""
-        index = voice + 1  # row in the four-voice arrays
-        pitch = np.where(TOKEN_PITCH == -1, held[index], TOKEN_PITCH)
-        low, high = VOICE_RANGES[LOWER[voice]]
-        soprano_rests = sounding[0] == REST
-        in_range = (pitch >= low) & (pitch <= high)
-        in_range |= (pitch == REST) & soprano_rests
-        if first:
-            in_range[HOLD] = False
-        else:
-            in_range[HOLD] = held[index] == REST or low <= held[index] <= high
-        moves = pitch != last_slice[index]
-        parallel_free = np.ones(TOKENS, dtype=bool)
-        for upper in range(index):
-            other = sounding[upper]
-            before_other, before = last_slice[upper], last_slice[index]
-            if REST in (other, before_other, before):
-                continue
-            interval_before = (before_other - before) % 12
-            if interval_before not in (0, 7) or other == before_other:
-                continue
-            same = (other - pitch) % 12 == interval_before
-            # Any direction: similar motion is what generation.metrics counts, contrary motion
-            # (a fifth to a twelfth) is the antiparallel that music21 also counts.
-            parallel_free &= ~(same & moves & (pitch != REST))
-        above = sounding[index - 1]
-        ordered = (pitch == REST) | (above == REST) | (pitch <= above)
-        if index <= 2 and above != REST:
-            ordered &= (pitch == REST) | (above - pitch <= 12)
-        return [in_range & parallel_free & ordered, in_range & parallel_free, in_range]
-
-
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
@@ -420,43 +385,61 @@ class StepDecoder:
         previous: np.ndarray,
         state: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Advance the GRU by step ``t`` given the voices of ``t - 1`` (int [3, 3]); returns
-        the new state [H] and the joined features [H] the heads read."""
-        gates_in = context[0][t].copy()
+        """Advance the GRU by step ``t`` given the voices of ``t - 1`` (int [..., 3, 3]);
+        returns the new state [..., H] and the joined features [..., H] the heads read (a
+        leading particle axis is optional)."""
+        gates_in = context[0][t] + 0.0
         for voice, tables in enumerate(self.voice_tables):
             for feature, table in enumerate(tables):
-                gates_in += table[previous[voice, feature]]
-        gates_hidden = self.w_hh @ state + self.b_hh
+                gates_in = gates_in + table[previous[..., voice, feature]]
+        gates_hidden = state @ self.w_hh.T + self.b_hh
         h = self.hidden
-        reset = _sigmoid(gates_in[:h] + gates_hidden[:h])
-        update = _sigmoid(gates_in[h : 2 * h] + gates_hidden[h : 2 * h])
-        candidate = np.tanh(gates_in[2 * h :] + reset * gates_hidden[2 * h :])
+        reset = _sigmoid(gates_in[..., :h] + gates_hidden[..., :h])
+        update = _sigmoid(gates_in[..., h : 2 * h] + gates_hidden[..., h : 2 * h])
+        candidate = np.tanh(gates_in[..., 2 * h :] + reset * gates_hidden[..., 2 * h :])
         state = (1.0 - update) * candidate + update * state
-        joined = _gelu(self.w_join_hidden @ state + context[1][t])
+        joined = _gelu(state @ self.w_join_hidden.T + context[1][t])
         return state, joined
 
     def head(self, joined: np.ndarray, voice: int, current: np.ndarray) -> np.ndarray:
-        """Logits [TOKENS] of lower voice ``voice`` given the voices above it (int [3, 3])."""
-        conditioned = joined.copy()
+        """Logits [..., TOKENS] of lower voice ``voice`` given the voices above it
+        (int [..., 3, 3])."""
+        conditioned = joined + 0.0
         for above in range(voice):
             for feature, table in enumerate(self.condition_tables[above]):
-                conditioned += table[current[above, feature]]
+                conditioned = conditioned + table[current[..., above, feature]]
         w1, b1, w2, b2 = self.heads[voice]
-        return w2 @ _gelu(w1 @ conditioned + b1) + b2
+        return _gelu(conditioned @ w1.T + b1) @ w2.T + b2
 
 
 class NeuralHarmonizer:
-    """Loads a trained :class:`ChoraleNet` and samples settings from it (see module doc).
+    """Loads a trained :class:`ChoraleNet` and harmonizes with it by sequential Monte Carlo
+    under soft voice-leading penalties (:mod:`generation.search`).
 
-    Implements the :class:`~generation.backends.base.Harmonizer` interface through
+    ``particles``: partial settings searched in parallel (1 = plain sampling under the
+    rules); ``temperature``: divides the network's logits before the rules weigh them;
+    ``penalties``: the rule weights in nats. Implements the
+    :class:`~generation.backends.base.Harmonizer` interface through
     ``generation.backends.builtin.BuiltinHarmonizer``.
     """
 
-    def __init__(self, model: ChoraleNet, *, checkpoint_sha256: str, temperature: float = 0.9):
+    def __init__(
+        self,
+        model: ChoraleNet,
+        *,
+        checkpoint_sha256: str,
+        temperature: float = 1.0,
+        particles: int = 16,
+        penalties: Penalties | None = None,
+    ):
+        if particles < 1:
+            raise ValueError(f"particles must be at least 1, got {particles}")
         self.model = model.eval()
         self.decoder = StepDecoder(self.model)
         self.checkpoint_sha256 = checkpoint_sha256
         self.temperature = temperature
+        self.particles = particles
+        self.penalties = penalties or Penalties()
 
     @classmethod
     def load(cls, path: Path | str = CHECKPOINT_PATH, **options) -> NeuralHarmonizer:
@@ -466,16 +449,23 @@ class NeuralHarmonizer:
     def harmonize(
         self, melody: Melody, *, seed: int, forced: Voices | None = None, forced_steps: int = 0
     ) -> Voices:
-        """Sample alto, tenor and bass step by step; the same seed gives the same notes.
+        """Alto, tenor and bass under ``melody``; the same seed gives the same notes.
 
         With ``forced`` (a setting of the same length), the lower voices of the first
-        ``forced_steps`` steps are copied from it instead of sampled (the network reads them as
-        it would its own notes), which is how continuation keeps the given bars.
+        ``forced_steps`` steps are copied from it instead of searched (the network reads them
+        as it would its own notes), which is how continuation keeps the given bars.
         """
         if forced_steps and (forced is None or forced.pitches.shape != (4, melody.steps)):
             raise ValueError(f"forced_steps needs a forced setting of shape (4, {melody.steps})")
+        # Small matrix products: BLAS threads only contend (and the machine may be shared).
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._search(melody, seed=seed, forced=forced, forced_steps=forced_steps)
+
+    def _search(
+        self, melody: Melody, *, seed: int, forced: Voices | None, forced_steps: int
+    ) -> Voices:
         rng = np.random.default_rng(seed)
-        steps = melody.steps
+        steps, count = melody.steps, self.particles
         soprano = soprano_features(
             melody.pitches,
             melody.onsets,
@@ -485,58 +475,94 @@ class NeuralHarmonizer:
             meter=melody.meter,
             bar_offset=melody.bar_offset,
         )
-        pitches = np.zeros((4, steps), dtype=np.int64)
-        onsets = np.zeros((4, steps), dtype=bool)
-        pitches[0], onsets[0] = melody.pitches, melody.onsets
-        previous = np.array([[BEFORE_START, 0, 12]] * 3, dtype=np.int64)  # [voice, feature]
-        held = np.full(4, REST, dtype=np.int64)
-        last_slice = np.full(4, REST, dtype=np.int64)
+        plan = step_plan(melody)
+        pitches = np.zeros((count, 4, steps), dtype=np.int64)
+        onsets = np.zeros((count, 4, steps), dtype=bool)
+        pitches[:, 0], onsets[:, 0] = melody.pitches, melody.onsets
+        previous = np.tile(np.array([[BEFORE_START, 0, 12]] * 3, dtype=np.int64), (count, 1, 1))
+        held = np.full((count, 4), REST, dtype=np.int64)
+        last_slice = np.full((count, 4), REST, dtype=np.int64)
+        before_held = np.full((count, 4), REST, dtype=np.int64)
+        stepped_off_beat = np.zeros((count, 4), dtype=bool)
+        log_weights = np.zeros(count)
         decoder = self.decoder
         context = decoder.prepare(soprano)
-        state = decoder.initial_state()
+        state = np.zeros((count, decoder.hidden))
+        rows = np.arange(count)
         for t in range(steps):
             state, joined = decoder.step(context, t, previous, state)
-            sounding = np.full(4, REST, dtype=np.int64)
-            sounding[0] = melody.pitches[t]
-            current = np.zeros((3, 3), dtype=np.int64)
+            sounding = np.full((count, 4), REST, dtype=np.int64)
+            sounding[:, 0] = melody.pitches[t]
+            current = np.zeros((count, 3, 3), dtype=np.int64)
             for voice in range(3):
                 if t < forced_steps:
-                    pitch = int(forced.pitches[voice + 1, t])
-                    onset = bool(forced.onsets[voice + 1, t])
+                    pitch = np.full(count, int(forced.pitches[voice + 1, t]))
+                    onset = np.full(count, bool(forced.onsets[voice + 1, t]))
                 else:
-                    token = self._choose(
-                        decoder.head(joined, voice, current),
-                        VoiceLeadingCheck.masks(
-                            voice,
-                            sounding=sounding,
-                            held=held,
-                            last_slice=last_slice,
-                            first=t == 0,
-                        ),
-                        rng,
+                    logits = decoder.head(joined, voice, current) / self.temperature
+                    log_probs = logits - log_sum_exp(logits)[:, None]
+                    scores = log_probs + log_potentials(
+                        voice,
+                        TOKEN_PITCH,
+                        sounding=sounding,
+                        held=held,
+                        last_slice=last_slice,
+                        before_held=before_held,
+                        stepped_off_beat=stepped_off_beat,
+                        step=plan[t],
+                        penalties=self.penalties,
                     )
-                    pitch = held[voice + 1] if token == HOLD else int(TOKEN_PITCH[token])
-                    onset = token != HOLD
-                sounding[voice + 1] = pitch
-                pitches[voice + 1, t], onsets[voice + 1, t] = pitch, onset
-                current[voice] = (
-                    sounding_index(pitch),
-                    int(onset),
-                    degree_index(pitch, melody.key_tonic),
+                    log_weights += log_sum_exp(scores)
+                    tokens = draw_rows(scores, rng)
+                    onset = tokens != HOLD
+                    pitch = np.where(onset, TOKEN_PITCH[tokens], held[:, voice + 1])
+                sounding[:, voice + 1] = pitch
+                pitches[:, voice + 1, t], onsets[:, voice + 1, t] = pitch, onset
+                current[:, voice] = np.stack(
+                    [
+                        sounding_index(pitch),
+                        onset.astype(np.int64),
+                        degree_index(pitch, melody.key_tonic),
+                    ],
+                    axis=1,
                 )
-            if onsets[:, t].any():
-                last_slice = sounding.copy()
-            held = sounding
-            previous = current
-        return Voices(pitches=pitches.astype(np.int16), onsets=onsets)
+            attacked = onsets[:, :, t].any(axis=1)
+            last_slice = np.where(attacked[:, None], sounding, last_slice)
+            struck = onsets[:, :, t] & (sounding != held)
+            distance = np.abs(sounding - held)
+            stepwise = (held != REST) & (sounding != REST) & (distance >= 1) & (distance <= 2)
+            stepped_off_beat = np.where(struck, stepwise & (not plan[t].on_beat), stepped_off_beat)
+            before_held = np.where(struck, held, before_held)
+            held, previous = sounding, current
+            if count > 1 and effective_sample_size(log_weights) < count / 2:
+                ancestors = systematic_resample(log_weights, rng)
+                pitches, onsets = pitches[ancestors], onsets[ancestors]
+                state, previous = state[ancestors], previous[ancestors]
+                held, last_slice = held[ancestors], last_slice[ancestors]
+                before_held = before_held[ancestors]
+                stepped_off_beat = stepped_off_beat[ancestors]
+                log_weights = np.zeros(count)
+        chosen = int(draw_rows(log_weights[None, :], rng)[0]) if count > 1 else int(rows[0])
+        return Voices(pitches=pitches[chosen].astype(np.int16), onsets=onsets[chosen])
 
-    def _choose(self, logits: np.ndarray, masks: list[np.ndarray], rng: np.random.Generator) -> int:
-        scaled = (logits - logits.max()) / self.temperature
-        weights = np.exp(scaled)
-        for mask in masks:
-            if mask.any():
-                return _draw(np.where(mask, weights, 0.0) + 1e-300 * mask, rng)
-        raise ValueError("no token keeps the voice in range")
+
+def step_plan(melody: Melody) -> list[StepContext]:
+    """What the search rules need per step of ``melody`` (see :class:`StepContext`)."""
+    starts = np.flatnonzero(melody.onsets)
+    sounding = np.flatnonzero(melody.pitches != REST)
+    last_note = starts[starts <= sounding[-1]][-1] if len(sounding) else melody.steps
+    return [
+        StepContext(
+            first=t == 0,
+            on_beat=bool((melody.bar_offset + t) % 4 == 0),
+            on_sixteenth=bool((melody.bar_offset + t) % 2 == 1),
+            soprano_rests=bool(melody.pitches[t] == REST),
+            fermata_onset=bool(melody.fermatas[t] and melody.onsets[t]),
+            final=bool(t >= last_note),
+            tonic=melody.key_tonic % 12,
+        )
+        for t in range(melody.steps)
+    ]
 
 
 def read_metadata(path: Path = METADATA_PATH) -> dict:

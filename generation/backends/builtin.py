@@ -6,6 +6,7 @@ from pathlib import Path
 
 from generation.backends.base import Harmonizer, Melody, Voices
 from generation.neural import CHECKPOINT_PATH, NeuralHarmonizer
+from generation.search import Penalties
 
 
 def checkpoint_ships(path: Path = CHECKPOINT_PATH) -> bool:
@@ -13,13 +14,23 @@ def checkpoint_ships(path: Path = CHECKPOINT_PATH) -> bool:
 
 
 class BuiltinHarmonizer(Harmonizer):
-    """Seeded neural harmonizer; ``temperature`` < 1 sharpens the network's distribution."""
+    """Seeded neural harmonizer searched by sequential Monte Carlo (``particles``);
+    ``temperature`` < 1 sharpens the network's distribution."""
 
     name = "builtin"
-    version = "1"
+    version = "2"
 
-    def __init__(self, path: Path | str = CHECKPOINT_PATH, *, temperature: float = 0.9):
-        self.network = NeuralHarmonizer.load(path, temperature=temperature)
+    def __init__(
+        self,
+        path: Path | str = CHECKPOINT_PATH,
+        *,
+        temperature: float = 1.0,
+        particles: int = 16,
+        penalties: Penalties | None = None,
+    ):
+        self.network = NeuralHarmonizer.load(
+            path, temperature=temperature, particles=particles, penalties=penalties
+        )
         self.checkpoint = Path(path).name
 
     @property
@@ -35,4 +46,7 @@ class BuiltinHarmonizer(Harmonizer):
             "checkpoint": self.checkpoint,
             "checkpoint_sha256": self.checkpoint_sha256,
             "temperature": self.network.temperature,
+            "search": "sequential Monte Carlo",
+            "particles": self.network.particles,
+            "penalties": self.network.penalties.as_dict(),
         }

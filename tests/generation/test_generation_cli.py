@@ -9,7 +9,7 @@ from generation.pairs import PromptPair, Rendered
 # seed 0 draws the same two test chorales for harmonize and continue
 TWO_PAIRS = [
     f"{slug}{suffix}"
-    for slug in ("bwv183_5", "bwv65_2")
+    for slug in ("bwv144_3", "bwv74_8")
     for suffix in (".mid", ".ref.mid", ".ref.wav", ".wav")
 ] + ["manifest.json"]
 
@@ -20,13 +20,13 @@ def test_harmonize_writes_both_sides_per_chorale(tmp_path, capsys):
         == 0
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == TWO_PAIRS
-    generated = converter.parse(str(tmp_path / "bwv65_2.mid"))
-    reference = converter.parse(str(tmp_path / "bwv65_2.ref.mid"))
+    generated = converter.parse(str(tmp_path / "bwv74_8.mid"))
+    reference = converter.parse(str(tmp_path / "bwv74_8.ref.mid"))
     assert len(generated.parts) == 4
     soprano = [(n.offset, n.pitch.midi) for n in generated.parts[0].flatten().notes]
     assert soprano == [(n.offset, n.pitch.midi) for n in reference.parts[0].flatten().notes]
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert [entry["prompt_id"] for entry in manifest] == ["bach/bwv183.5", "bach/bwv65.2"]
+    assert [entry["prompt_id"] for entry in manifest] == ["bach/bwv144.3", "bach/bwv74.8"]
     assert [entry["provenance"]["system"] for entry in manifest] == ["builtin", "builtin"]
     assert capsys.readouterr().out.startswith("2 chorales harmonized by builtin (seed 0)")
 
@@ -57,8 +57,8 @@ def test_continue_writes_the_continuation_and_bachs_real_one(tmp_path, capsys):
     arguments = ["continue", "--split", "test", "--n", "2", "--bars", "4"]
     assert main([*arguments, "--continue-bars", "4", "--seed", "0", "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == TWO_PAIRS
-    generated = converter.parse(str(tmp_path / "bwv183_5.mid"))
-    reference = converter.parse(str(tmp_path / "bwv183_5.ref.mid"))
+    generated = converter.parse(str(tmp_path / "bwv144_3.mid"))
+    reference = converter.parse(str(tmp_path / "bwv144_3.ref.mid"))
     # The first four bars (a one-beat pickup + 3 bars = 13 quarters) are the same notes.
     for ours, bachs in zip(generated.parts, reference.parts, strict=True):
         given = [(n.offset, n.pitch.midi) for n in ours.flatten().notes if n.offset < 13]
@@ -68,3 +68,20 @@ def test_continue_writes_the_continuation_and_bachs_real_one(tmp_path, capsys):
     assert capsys.readouterr().out.startswith(
         "2 chorales continued after 4 bars for 4 bars (seed 0)"
     )
+
+
+def test_split_prints_the_corpus_ids_of_every_split(capsys, dataset):
+    assert main(["split", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert {name: printed[name] for name in ("train", "validation", "test")} == dataset.split
+    assert (len(printed["train"]), len(printed["validation"]), len(printed["test"])) == (
+        286,
+        36,
+        36,
+    )
+    assert printed["excluded"]["bach/bwv398"] == "duplicate of bach/bwv197.7-a"
+    assert printed["family_threshold"] == 0.30
+    assert main(["split"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("358 chorales in 225 tune families; tune families:")
+    assert lines[3].startswith("test (36): bach/")
