@@ -23,6 +23,7 @@ from evaluation.models import (
     Track,
     Trial,
 )
+from evaluation.selectors.jobs import job_display_status
 from evaluation.selectors.studies import studies_with_counts
 from evaluation.services import ServiceError
 from evaluation.services.generation import generation_parameters_clean
@@ -386,10 +387,15 @@ class ResponseAdmin(admin.ModelAdmin):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ["pk", "study", "kind", "status", "progress", "message", "created_at"]
+    list_display = ["pk", "study", "kind", "state", "progress", "message", "created_at"]
     list_filter = ["status", "kind", "study"]
     readonly_fields = [field.name for field in Job._meta.fields]
     actions = ["cancel_jobs"]
+
+    @admin.display(description="status", ordering="status")
+    def state(self, job):
+        """ "stale" for a running job whose worker stopped sending heartbeats."""
+        return job_display_status(job)
 
     @admin.display(description="progress")
     def progress(self, job):
