@@ -21,6 +21,22 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+class HealthzMiddleware:
+    """Answers ``GET /healthz`` before any other middleware: load balancers probe by address
+    over plain HTTP, so the host check (ALLOWED_HOSTS) and the HTTPS redirect must not turn
+    the probe away. The answer names checks only, never a secret (evaluation.views.health)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == "/healthz":
+            from evaluation.views.health import healthz
+
+            return healthz(request)
+        return self.get_response(request)
+
+
 def _client_key(group, request) -> str:
     return client_ip(request)
 

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz answers load balancers whatever their Host header or scheme.
+    "config.middleware.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -140,11 +142,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # HTTPS (docs/deploy.md): behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=1
 # (trusts X-Forwarded-Proto, which the proxy must set), SECURE_SSL_REDIRECT=1 and
-# SECURE_HSTS_SECONDS=31536000. /healthz stays reachable over plain HTTP for load balancers.
+# SECURE_HSTS_SECONDS=31536000. /healthz stays reachable over plain HTTP for load balancers
+# (config.middleware.HealthzMiddleware answers it before the redirect).
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)

@@ -10,7 +10,8 @@ urlpatterns = [
     path("", lambda request: redirect("admin:index")),
     # Browsers ask for /favicon.ico on pages that name none (the admin, audio responses).
     path("favicon.ico", lambda request: redirect(static("earshot/favicon.svg"), permanent=True)),
-    # Load balancers and monitors: database, broker and media storage (docs/deploy.md).
+    # Load balancers and monitors: database, broker and media storage (docs/deploy.md);
+    # config.middleware.HealthzMiddleware answers it first, whatever the Host header.
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include(("evaluation.api.urls", "api"))),

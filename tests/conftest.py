@@ -33,6 +33,16 @@ def write_manifest(folder: Path, rows: list[dict], columns=("prompt_id", "system
     return manifest
 
 
+@pytest.fixture(autouse=True)
+def rate_limit_counters_cleared():
+    """Rate-limit counters (listener POSTs, API throttles) live in the cache, which outlives a
+    test: start every test with none, as a new minute would."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"

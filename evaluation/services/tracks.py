@@ -5,10 +5,13 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.base import ContentFile
+from django.core.validators import validate_slug
 from django.db import transaction
 
-from evaluation.models import Prompt, Study, Track
+from evaluation.models import Prompt, Study, System, Track
 from evaluation.services import ServiceError
 from evaluation.services.storage import files_removed_on_error
 from evaluation.services.studies import study_get_or_create_draft, system_get_or_create
@@ -31,13 +34,62 @@ class ManifestError(ServiceError):
         )
 
 
+# Bytes read at a time when hashing and copying an imported file: no file is ever held whole.
+CHUNK_BYTES = 1 << 20
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in CHUNK_BYTES chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def study_slug_problems(slug: str) -> list[str]:
+    """Why `slug` cannot name a study (it appears in every URL of the study), or []."""
+    limit = Study._meta.get_field("slug").max_length
+    problems = []
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        problems.append(
+            f"study slug {slug!r} is not valid: use only letters, digits, hyphens and "
+            f"underscores (e.g. 'pilot-2026')"
+        )
+    if len(slug) > limit:
+        problems.append(f"study slug is {len(slug)} characters long; the limit is {limit}")
+    return problems
+
+
+# Column (or TrackInput attribute) -> the model field it is stored in.
+_LENGTH_LIMITS = {
+    "prompt_id": (Prompt, "external_id"),
+    "system": (System, "name"),
+    "original_name": (Track, "original_name"),
+}
+
+
+def field_length_problems(values: dict[str, str]) -> list[str]:
+    """``"<column> is N characters long; the limit is M"`` for each value over its field."""
+    problems = []
+    for column, (model, field_name) in _LENGTH_LIMITS.items():
+        limit = model._meta.get_field(field_name).max_length
+        value = values.get(column) or ""
+        if len(value) > limit:
+            problems.append(f"{column} is {len(value)} characters long; the limit is {limit}")
+    return problems
+
+
 @dataclass
 class TrackInput:
-    """One validated track ready to store: bytes plus what decoding told us."""
+    """One validated track ready to store: its audio (bytes in `content`, or a file at
+    `source` that is streamed into storage) plus what decoding told us."""
 
     prompt_id: str
     system: str
-    content: bytes
+    content: bytes | None
     original_name: str
     format: str
     duration_s: float
@@ -45,10 +97,21 @@ class TrackInput:
     channels: int
     prompt_text: str = ""
     provenance: dict = field(default_factory=dict)
+    source: Path | None = None
+    source_sha256: str = ""
 
     @property
     def sha256(self) -> str:
+        if self.source is not None:
+            return self.source_sha256
         return hashlib.sha256(self.content).hexdigest()
+
+    def as_file(self) -> File:
+        """The audio for ``FieldFile.save``: an open file (copied in chunks) or the bytes.
+        Close it after saving."""
+        if self.source is not None:
+            return File(self.source.open("rb"), name=self.original_name)
+        return ContentFile(self.content, name=self.original_name)
 
 
 def manifest_read(
@@ -83,6 +146,10 @@ def manifest_read(
         if empty:
             problems.append(f"row {number}: empty {', '.join(empty)}")
             continue
+        too_long = field_length_problems({"prompt_id": row["prompt_id"], "system": row["system"]})
+        if too_long:
+            problems.extend(f"row {number}: {problem}" for problem in too_long)
+            continue
         key = (row["prompt_id"], row["system"])
         if key in seen:
             problems.append(
@@ -94,6 +161,13 @@ def manifest_read(
         path = (manifest.parent / row["file"]).resolve()
         if not path.is_file():
             problems.append(f"row {number}: file not found: {row['file']}")
+            continue
+        name_problems = field_length_problems({"original_name": path.name})
+        if name_problems:
+            problems.extend(
+                f"row {number}: file {problem[len('original_name ') :]}"
+                for problem in name_problems
+            )
             continue
         try:
             decoded = decode(path)
@@ -112,7 +186,9 @@ def manifest_read(
                 prompt_id=row["prompt_id"],
                 system=row["system"],
                 prompt_text=row.get("prompt_text", ""),
-                content=path.read_bytes(),
+                content=None,
+                source=path,
+                source_sha256=file_sha256(path),
                 original_name=path.name,
                 format=decoded.format,
                 duration_s=decoded.duration_s,
@@ -128,7 +204,21 @@ def manifest_read(
 
 def tracks_store(*, study: Study, inputs: list[TrackInput], written: list[str]) -> list[Track]:
     """Store validated tracks; call inside a transaction. Saved file names go to `written`
-    so the caller can remove them if the transaction rolls back."""
+    so the caller can remove them if the transaction rolls back. Field lengths are checked
+    for every input before anything is written (generated and HTTP tracks come here too)."""
+    problems = [
+        f"prompt {item.prompt_id[:100]!r} of {item.system[:100]!r}: {problem}"
+        for item in inputs
+        for problem in field_length_problems(
+            {
+                "prompt_id": item.prompt_id,
+                "system": item.system,
+                "original_name": item.original_name,
+            }
+        )
+    ]
+    if problems:
+        raise ServiceError(f"nothing was stored: {'; '.join(problems)}", code="field_too_long")
     stored = []
     for item in inputs:
         system = system_get_or_create(name=item.system)
@@ -156,7 +246,11 @@ def tracks_store(*, study: Study, inputs: list[TrackInput], written: list[str]) 
             channels=item.channels,
             provenance=item.provenance,
         )
-        track.file.save(item.original_name, ContentFile(item.content), save=False)
+        audio = item.as_file()
+        try:
+            track.file.save(item.original_name, audio, save=False)
+        finally:
+            audio.close()
         written.append(track.file.name)
         track.save()
         stored.append(track)
@@ -168,6 +262,11 @@ def tracks_import(*, study_slug: str, manifest: Path, progress=None) -> list[Tra
 
     For a study that exists already, tracks shorter than its excerpt are refused here; for a
     new one, preparation refuses them once the excerpt length is set."""
+    slug_problems = study_slug_problems(study_slug)
+    if slug_problems:
+        raise ServiceError(
+            f"{'; '.join(slug_problems)}. Nothing was imported.", code="invalid_slug"
+        )
     existing = Study.objects.filter(slug=study_slug).first()
     needed = (existing.excerpt_start_s or 0.0) + existing.excerpt_s if existing else 0.0
     inputs = manifest_read(manifest, progress=progress, min_duration_s=needed)
