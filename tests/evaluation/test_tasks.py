@@ -255,7 +255,7 @@ def test_a_job_whose_whole_worker_died_shows_as_stale_and_cancel_ends_it(
         job_id = client.post(
             "/api/studies/chorales/generate/", body, content_type="application/json"
         ).json()["id"]
-        job = wait_until_done_at_least(Job.objects.get(pk=job_id), 1)
+        wait_until_done_at_least(Job.objects.get(pk=job_id), 1)
         os.kill(process.pid, signal.SIGKILL)  # the whole worker, without a word
         process.wait(timeout=20)
     finally:
