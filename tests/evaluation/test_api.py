@@ -115,3 +115,50 @@ def test_a_researcher_reads_the_blindness_audit_and_outsiders_cannot(
         ("size", 0.5, True),
         ("duration", 0.5, True),
     ]
+
+
+def test_the_schema_and_docs_are_for_researchers_only(client, outsider):
+    for url in ("/api/schema/", "/api/docs/", "/api/docs/?script="):
+        assert client.get(url).status_code in (401, 403), url
+    client.force_login(outsider)
+    assert [client.get(url).status_code for url in ("/api/schema/", "/api/docs/")] == [403, 403]
+
+
+def test_the_docs_page_loads_its_script_from_a_url_under_the_content_security_policy(
+    client, researcher
+):
+    import re
+
+    client.force_login(researcher)
+    page = client.get("/api/docs/")
+    nonce = re.search(r"'nonce-([^']+)'", page["Content-Security-Policy"]).group(1)
+    html = page.content.decode()
+    assert "<script>" not in html
+    assert f'<style nonce="{nonce}">' in html
+    assert '<script src="/api/docs/?script="></script>' in html
+    script = client.get("/api/docs/?script=")
+    assert (script.status_code, script["Content-Type"]) == (200, "application/javascript")
+    assert b"/api/schema/" in script.content
+
+
+def test_an_account_over_its_api_rate_is_throttled_with_429(researcher, settings):
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import UserRateThrottle
+
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": "3/hour"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    api_settings.reload()
+    UserRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    try:
+        token = Token.objects.create(user=researcher)
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        statuses = [api.get("/api/studies/").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        other = APIClient()
+        other.force_authenticate(None)
+        assert other.get("/api/studies/").status_code in (401, 403)  # anonymous: refused anyway
+    finally:
+        settings.REST_FRAMEWORK = settings.REST_FRAMEWORK
+    api_settings.reload()
+    UserRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
