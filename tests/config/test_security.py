@@ -10,9 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def login(client, username, password):
-    return client.post(
-        "/admin/login/?next=/admin/", {"username": username, "password": password}
-    )
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password})
 
 
 def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(admin_user, settings):

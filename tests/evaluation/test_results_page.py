@@ -159,7 +159,9 @@ def test_system_names_with_dollar_signs_draw_as_text_on_the_page_and_in_the_repo
     assert download.content.decode().count("<svg") == 5
 
 
-def test_the_results_page_runs_under_the_content_security_policy(client, prepared_study, researcher):
+def test_the_results_page_runs_under_the_content_security_policy(
+    client, prepared_study, researcher
+):
     panel_simulate(study=prepared_study, panelists=4, seed=11)
     client.force_login(researcher)
     page = client.get("/studies/pilot/results/")
@@ -168,4 +170,6 @@ def test_the_results_page_runs_under_the_content_security_policy(client, prepare
     html = page.content.decode()
     assert re.findall(r"<style[^>]*>", html) == [f'<style nonce="{nonce}">']
     assert "<script>" not in html
-    assert "script-src 'self';" in policy and "unsafe-inline" not in policy.split("style-src-attr")[0]
+    assert (
+        "script-src 'self';" in policy and "unsafe-inline" not in policy.split("style-src-attr")[0]
+    )
