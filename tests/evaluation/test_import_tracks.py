@@ -249,3 +249,28 @@ def test_files_are_hashed_and_copied_in_chunks_never_read_whole(
     assert track.sha256 == hashlib.sha256(source).hexdigest()
     assert track.file.read() == source
     assert reads and -1 not in reads and max(reads) <= 64 * 1024
+
+
+def test_generated_tracks_with_an_over_long_system_name_are_refused_before_storing(media_root):
+    from evaluation.services import ServiceError
+    from evaluation.services.tracks import TrackInput, tracks_store
+
+    study = Study.objects.create(slug="generated", title="Generated")
+    item = TrackInput(
+        prompt_id="bwv1",
+        system="x" * 101,  # e.g. a long EARSHOT_GENERATION_HTTP_SYSTEM
+        content=b"fLaC",
+        original_name="bwv1.flac",
+        format="flac",
+        duration_s=4.0,
+        sample_rate=44100,
+        channels=2,
+    )
+    with pytest.raises(ServiceError) as error:
+        tracks_store(study=study, inputs=[item], written=[])
+    assert error.value.code == "field_too_long"
+    assert str(error.value) == (
+        f"nothing was stored: prompt 'bwv1' of {'x' * 100!r}: system is 101 characters long; "
+        f"the limit is 100"
+    )
+    assert Track.objects.count() == 0 and Prompt.objects.count() == 0
