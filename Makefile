@@ -8,8 +8,9 @@ PORT ?= 8000
 # Every printed link (admin, results, invites) uses HOST and PORT unless the URL is set.
 EARSHOT_PUBLIC_URL ?= http://$(HOST):$(PORT)
 VAR_DIR := $(or $(EARSHOT_VAR_DIR),var)
-# A local run's key: DJANGO_SECRET_KEY if exported, else the file config.local_setup made.
-LOCAL := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)}" EARSHOT_PUBLIC_URL="$(EARSHOT_PUBLIC_URL)"
+# A local run's key: DJANGO_SECRET_KEY if exported, else the file config.local_setup made;
+# plain log lines for people (production logs JSON lines, docs/deploy.md).
+LOCAL := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)}" EARSHOT_PUBLIC_URL="$(EARSHOT_PUBLIC_URL)" LOG_FORMAT="$${LOG_FORMAT:-plain}"
 # pytest-xdist processes for `make test` (2 fits the 2-core reference machine; docs/benchmarks.md).
 TEST_WORKERS ?= 2
 

@@ -84,3 +84,16 @@ def secret_key(*, debug: bool, key_file: Path) -> str:
             f"{SECRET_KEY_HELP}"
         )
     return from_file
+
+
+def cache_config(url: str) -> dict:
+    """The default cache from CACHE_URL: ``locmem://`` (one process's memory, the local
+    default) or ``redis://host:6379/1`` (shared by every web process: what rate limits need
+    in production). Anything else stops start-up with a sentence."""
+    if url.startswith("locmem://"):
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise ImproperlyConfigured(
+        f"CACHE_URL={url!r} is not supported; use locmem:// or redis://host:6379/1."
+    )

@@ -1,4 +1,5 @@
-"""Set up a local run: the local secret key file and the folders under var/.
+"""Set up a local run: the local secret key file, the folders under var/ and the SQLite
+database file (mode 0600).
 
 ``python -m config.local_setup`` is run by `make demo`, `make serve` and `make test` before
 manage.py; ``local_folders_ensure`` also by `manage.py serve` and by the test run. Settings
@@ -44,10 +45,26 @@ def secret_key_file_ensure(path: Path) -> str:
     return path.read_text().strip()
 
 
+def private_file_ensure(path: Path) -> Path:
+    """`path` exists and only its owner can read it (mode 0600). A missing file is made
+    empty with that mode from the start (O_CREAT | O_EXCL: never readable by others, even
+    for a moment); an existing one gets it. Used for the SQLite database, which holds
+    sessions and API tokens (an empty file is a valid empty SQLite database)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_MODE)
+    except FileExistsError:
+        os.chmod(path, KEY_MODE)
+    else:
+        os.fchmod(descriptor, KEY_MODE)  # whatever the umask
+        os.close(descriptor)
+    return path
+
+
 def local_folders_ensure() -> list[Path]:
     """Make the folders the configured settings write to, if missing: var/ (the SQLite
     database and its test copy), static root, media root and, with the filesystem Celery
-    broker, its message folders. Returns them (absolute paths)."""
+    broker, its message folders; and the SQLite database file itself, private (0600).
+    Returns the folders (absolute paths)."""
     from django.conf import settings
 
     folders = [Path(settings.VAR_DIR), Path(settings.STATIC_ROOT), Path(settings.MEDIA_ROOT)]
@@ -62,6 +79,8 @@ def local_folders_ensure() -> list[Path]:
             folders.append(Path(transport[option]))
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
+    if database["ENGINE"] == "django.db.backends.sqlite3" and database["NAME"] != ":memory:":
+        private_file_ensure(Path(database["NAME"]))
     return [folder.resolve() for folder in folders]
 
 

@@ -11,8 +11,18 @@ are made by the commands that need them (`python -m config.local_setup`, run by 
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
-from config.env import env_bool, env_int, env_list, env_str, secret_key, var_dir
+from config.env import (
+    cache_config,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    secret_key,
+    var_dir,
+)
+from config.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = var_dir(BASE_DIR)
@@ -36,10 +46,13 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "evaluation",
 ]
 
 MIDDLEWARE = [
+    # First: /healthz answers load balancers whatever their Host header or scheme.
+    "config.middleware.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -48,6 +61,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.AccountSessionIdleTimeoutMiddleware",
+    "config.middleware.ListenerRateLimitMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 response.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: a locked-out client is refused before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -103,7 +127,11 @@ MEDIA_URL = None
 
 LOGIN_URL = "admin:login"
 
+# Panelists' sessions (no account) last SESSION_COOKIE_AGE so a listener can resume an
+# unfinished test; sessions of logged-in accounts end after EARSHOT_ACCOUNT_SESSION_IDLE_S
+# without a request (config.middleware.AccountSessionIdleTimeoutMiddleware).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 30)
+EARSHOT_ACCOUNT_SESSION_IDLE_S = env_int("EARSHOT_ACCOUNT_SESSION_IDLE_S", 60 * 60 * 8)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -112,6 +140,60 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# HTTPS (docs/deploy.md): behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=1
+# (trusts X-Forwarded-Proto, which the proxy must set), SECURE_SSL_REDIRECT=1 and
+# SECURE_HSTS_SECONDS=31536000. /healthz stays reachable over plain HTTP for load balancers
+# (config.middleware.HealthzMiddleware answers it before the redirect).
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content Security Policy (django-csp): scripts only from our own static files, no inline
+# script anywhere; <style> elements carry the per-response nonce. Style *attributes* stay
+# allowed (style-src-attr): the report's matplotlib SVG figures colour every shape with
+# one, and an attribute cannot run script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "media-src": [SELF, "blob:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Rate limits. The cache holds the counters: local memory by default (each process counts
+# on its own), Redis in production (CACHE_URL=redis://…), shared by every web process.
+CACHES = {"default": cache_config(env_str("CACHE_URL", "locmem://"))}
+# The request header your reverse proxy sets to the client's address (e.g. X-Real-IP);
+# empty: REMOTE_ADDR. Never name a header the proxy does not overwrite (clients could forge it).
+EARSHOT_CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+# Listener writes, per client address (config.middleware.ListenerRateLimitMiddleware).
+EARSHOT_RATE_LIMITS = {
+    "listener:listen": env_str("RATE_LIMIT_JOIN", "30/m"),
+    "listener:headphones": env_str("RATE_LIMIT_HEADPHONES", "30/m"),
+    "listener:answer": env_str("RATE_LIMIT_ANSWERS", "120/m"),
+}
+# Admin login lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
+# username, or from one address, further logins are refused (429) for the cool-off time.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
+AXES_RESET_ON_SUCCESS = True
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -119,12 +201,23 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["evaluation.api.permissions.IsResearcher"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per account (token or session user); anonymous callers are refused anyway.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env_str("API_THROTTLE_USER", "600/min"),
+        "anon": env_str("API_THROTTLE_ANON", "30/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Earshot API",
     "DESCRIPTION": "Researcher API: studies, results, exports and jobs of blind A/B listening tests.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs page are for researchers, like the API itself.
+    "SERVE_PERMISSIONS": ["evaluation.api.permissions.IsResearcher"],
     # Swagger UI assets ship in drf-spectacular-sidecar: the docs page works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -144,7 +237,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # kombu's default control folder is ./control relative to the working directory.
         "control_folder": str(_CELERY_DIR / "control"),
     }
+# A task is acknowledged only when it ends, and a task whose worker process died is put
+# back on the queue: another worker re-runs it (jobs are idempotent, services/jobs.py).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -157,11 +253,14 @@ EARSHOT = {
     "GENERATION_HTTP_URL": env_str("EARSHOT_GENERATION_HTTP_URL", ""),
     "GENERATION_HTTP_SYSTEM": env_str("EARSHOT_GENERATION_HTTP_SYSTEM", "External model (HTTP)"),
     "GENERATION_HTTP_TIMEOUT_S": env_int("EARSHOT_GENERATION_HTTP_TIMEOUT_S", 120),
+    # A running job's worker writes a heartbeat every JOB_HEARTBEAT_S seconds; a running job
+    # without one for JOB_STALE_S seconds is shown as stale (its worker died) and can be
+    # cancelled.
+    "JOB_HEARTBEAT_S": env_int("EARSHOT_JOB_HEARTBEAT_S", 10),
+    "JOB_STALE_S": env_int("EARSHOT_JOB_STALE_S", 120),
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
-}
+# JSON lines on stderr (LOG_FORMAT=plain for people), listener tokens scrubbed from paths.
+LOGGING = logging_config(
+    level=env_str("LOG_LEVEL", "WARNING"), json_lines=env_str("LOG_FORMAT", "json") == "json"
+)

@@ -4,11 +4,15 @@ from django.templatetags.static import static
 from django.urls import include, path
 
 from evaluation.urls import listener_patterns, research_patterns
+from evaluation.views.health import healthz
 
 urlpatterns = [
     path("", lambda request: redirect("admin:index")),
     # Browsers ask for /favicon.ico on pages that name none (the admin, audio responses).
     path("favicon.ico", lambda request: redirect(static("earshot/favicon.svg"), permanent=True)),
+    # Load balancers and monitors: database, broker and media storage (docs/deploy.md);
+    # config.middleware.HealthzMiddleware answers it first, whatever the Host header.
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include(("evaluation.api.urls", "api"))),
     path("p/", include(listener_patterns)),

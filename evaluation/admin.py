@@ -24,6 +24,7 @@ from evaluation.models import (
     Trial,
 )
 from evaluation.models.evidence import ListeningEvidence, StimulusFetch
+from evaluation.selectors.jobs import job_display_status
 from evaluation.selectors.studies import studies_with_counts
 from evaluation.services import ServiceError
 from evaluation.services.generation import tracks_generate_queue
@@ -565,7 +566,7 @@ class ResponseAdmin(admin.ModelAdmin):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ["pk", "study", "kind", "status", "progress", "message", "created_at"]
+    list_display = ["pk", "study", "kind", "state", "progress", "message", "created_at"]
     list_filter = ["status", "kind", "study"]
     readonly_fields = [field.name for field in Job._meta.fields]
     actions = ["cancel_jobs"]
@@ -575,6 +576,11 @@ class JobAdmin(admin.ModelAdmin):
 
     def has_cancel_permission(self, request):
         return is_researcher(request.user) and request.user.has_perm("evaluation.change_job")
+
+    @admin.display(description="status", ordering="status")
+    def state(self, job):
+        """ "stale" for a running job whose worker stopped sending heartbeats."""
+        return job_display_status(job)
 
     @admin.display(description="progress")
     def progress(self, job):

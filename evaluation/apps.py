@@ -1,4 +1,7 @@
+import os
+
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -8,6 +11,18 @@ def _ensure_roles(sender, **kwargs) -> None:
     researcher_group_ensure()
 
 
+def _sqlite_file_private(sender, connection, **kwargs) -> None:
+    """A SQLite database file (sessions, API tokens) is readable by its owner only, however
+    it was made (migrate, a test run, a process that opened it first); config.local_setup
+    makes it 0600 from the start."""
+    name = connection.settings_dict.get("NAME")
+    if connection.vendor == "sqlite" and name and os.path.isfile(str(name)):
+        try:
+            os.chmod(name, 0o600)
+        except PermissionError:  # another user's file: theirs to protect
+            pass
+
+
 class EvaluationConfig(AppConfig):
     name = "evaluation"
     verbose_name = "Earshot evaluation"
@@ -15,3 +30,4 @@ class EvaluationConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_roles, sender=self)
+        connection_created.connect(_sqlite_file_private)

@@ -129,6 +129,16 @@ def fast_password_hashing():
         yield
 
 
+@pytest.fixture(autouse=True)
+def rate_limit_counters_cleared():
+    """Rate-limit counters (listener POSTs, API throttles) live in the cache, which outlives a
+    test: start every test with none, as a new minute would."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from evaluation.models import Job, Study
+from evaluation.selectors.jobs import job_display_status, job_is_stale
 
 
 class StudySerializer(serializers.ModelSerializer):
@@ -47,6 +48,11 @@ class StudySerializer(serializers.ModelSerializer):
 class JobSerializer(serializers.ModelSerializer):
     study = serializers.SlugRelatedField(read_only=True, slug_field="slug")
     percent = serializers.IntegerField(read_only=True)
+    status = serializers.SerializerMethodField(
+        help_text="queued, running, done, failed, cancelled, or stale: running but its worker "
+        "sent no heartbeat for JOB_STALE_S seconds (it died; cancel ends the job)"
+    )
+    stale = serializers.SerializerMethodField()
 
     class Meta:
         model = Job
@@ -64,8 +70,17 @@ class JobSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "heartbeat_at",
+            "attempts",
+            "stale",
         ]
         read_only_fields = fields
+
+    def get_status(self, job: Job) -> str:
+        return job_display_status(job)
+
+    def get_stale(self, job: Job) -> bool:
+        return job_is_stale(job)
 
 
 class GenerateTracksSerializer(serializers.Serializer):

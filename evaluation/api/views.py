@@ -118,6 +118,8 @@ class ResponsesCsvView(APIView):
 
 class JobViewSet(ReadOnlyModelViewSet):
     serializer_class = JobSerializer
+    # Job ids are integers: /api/jobs/abc/… matches no route (404), never reaching the query.
+    lookup_value_regex = r"\d+"
     queryset = Job.objects.select_related("study")
 
     @extend_schema(request=None, responses={200: JobSerializer})

@@ -26,6 +26,18 @@ class Job(models.Model):
         default=dict, blank=True, help_text="What the job was asked to do (e.g. system, prompts)."
     )
     cancel_requested = models.BooleanField(default=False)
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Last sign of life from the worker running the job (progress or heartbeat).",
+    )
+    runner = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="Which run of the job may write its progress: a re-delivered task takes over "
+        "and the superseded run stops.",
+    )
+    attempts = models.PositiveIntegerField(default=0, help_text="Times a worker started the job.")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -5,7 +5,10 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.base import ContentFile
+from django.core.validators import validate_slug
 from django.db import transaction
 
 from evaluation.models import AuditEntry, Prompt, Study, System, Track
@@ -37,13 +40,62 @@ class ManifestError(ServiceError):
         )
 
 
+# Bytes read at a time when hashing and copying an imported file: no file is ever held whole.
+CHUNK_BYTES = 1 << 20
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in CHUNK_BYTES chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def study_slug_problems(slug: str) -> list[str]:
+    """Why `slug` cannot name a study (it appears in every URL of the study), or []."""
+    limit = Study._meta.get_field("slug").max_length
+    problems = []
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        problems.append(
+            f"study slug {slug!r} is not valid: use only letters, digits, hyphens and "
+            f"underscores (e.g. 'pilot-2026')"
+        )
+    if len(slug) > limit:
+        problems.append(f"study slug is {len(slug)} characters long; the limit is {limit}")
+    return problems
+
+
+# Column (or TrackInput attribute) -> the model field it is stored in.
+_LENGTH_LIMITS = {
+    "prompt_id": (Prompt, "external_id"),
+    "system": (System, "name"),
+    "original_name": (Track, "original_name"),
+}
+
+
+def field_length_problems(values: dict[str, str]) -> list[str]:
+    """``"<column> is N characters long; the limit is M"`` for each value over its field."""
+    problems = []
+    for column, (model, field_name) in _LENGTH_LIMITS.items():
+        limit = model._meta.get_field(field_name).max_length
+        value = values.get(column) or ""
+        if len(value) > limit:
+            problems.append(f"{column} is {len(value)} characters long; the limit is {limit}")
+    return problems
+
+
 @dataclass
 class TrackInput:
-    """One validated track ready to store: bytes plus what decoding told us."""
+    """One validated track ready to store: its audio (bytes in `content`, or a file at
+    `audio_path` that is streamed into storage) plus what decoding told us."""
 
     prompt_id: str
     system: str
-    content: bytes
+    content: bytes | None
     original_name: str
     format: str
     duration_s: float
@@ -53,12 +105,23 @@ class TrackInput:
     provenance: dict = field(default_factory=dict)
     kind: str = ""  # human or ai; "" for a system that exists (it keeps its kind)
     decoded_sha256: str = ""
-    source: str = System.Source.IMPORTED
+    source: str = System.Source.IMPORTED  # where the system's tracks come from
     label: str = ""  # how errors name this track, e.g. "row 3"
+    audio_path: Path | None = None  # the file to stream into storage, when not `content`
+    audio_path_sha256: str = ""
 
     @property
     def sha256(self) -> str:
+        if self.audio_path is not None:
+            return self.audio_path_sha256
         return hashlib.sha256(self.content).hexdigest()
+
+    def as_file(self) -> File:
+        """The audio for ``FieldFile.save``: an open file (copied in chunks) or the bytes.
+        Close it after saving."""
+        if self.audio_path is not None:
+            return File(self.audio_path.open("rb"), name=self.original_name)
+        return ContentFile(self.content, name=self.original_name)
 
 
 def manifest_read(
@@ -95,6 +158,10 @@ def manifest_read(
         if empty:
             problems.append(f"row {number}: empty {', '.join(empty)}")
             continue
+        too_long = field_length_problems({"prompt_id": row["prompt_id"], "system": row["system"]})
+        if too_long:
+            problems.extend(f"row {number}: {problem}" for problem in too_long)
+            continue
         key = (row["prompt_id"], row["system"])
         if key in seen:
             problems.append(
@@ -110,6 +177,13 @@ def manifest_read(
         path = (manifest.parent / row["file"]).resolve()
         if not path.is_file():
             problems.append(f"row {number}: file not found: {row['file']}")
+            continue
+        name_problems = field_length_problems({"original_name": path.name})
+        if name_problems:
+            problems.extend(
+                f"row {number}: file {problem[len('original_name ') :]}"
+                for problem in name_problems
+            )
             continue
         try:
             decoded = decode(path)
@@ -128,7 +202,9 @@ def manifest_read(
                 prompt_id=row["prompt_id"],
                 system=row["system"],
                 prompt_text=row.get("prompt_text", ""),
-                content=path.read_bytes(),
+                content=None,
+                audio_path=path,
+                audio_path_sha256=file_sha256(path),
                 original_name=path.name,
                 format=decoded.format,
                 duration_s=decoded.duration_s,
@@ -213,10 +289,25 @@ def duplicate_audio_problems(
 
 def tracks_store(*, study: Study, inputs: list[TrackInput], written: list[str]) -> list[Track]:
     """Store validated tracks; call inside a transaction. Saved file names go to `written`
-    so the caller can remove them if the transaction rolls back.
+    so the caller can remove them if the transaction rolls back. Field lengths are checked
+    for every input before anything is written (generated and HTTP tracks come here too).
 
     Refused (ServiceError) for a study that has opened (frozen), for a new system without a
     kind, and for audio that repeats a track of the study (``duplicate_audio``)."""
+    problems = [
+        f"prompt {item.prompt_id[:100]!r} of {item.system[:100]!r}: {problem}"
+        for item in inputs
+        for problem in field_length_problems(
+            {
+                "prompt_id": item.prompt_id,
+                "system": item.system,
+                "original_name": item.original_name,
+            }
+        )
+    ]
+    if problems:
+        raise ServiceError(f"nothing was stored: {'; '.join(problems)}", code="field_too_long")
+
     study_unfrozen_require(study)
     duplicates = duplicate_audio_problems(
         inputs, Track.objects.filter(prompt__study=study).select_related("prompt", "system")
@@ -253,7 +344,11 @@ def tracks_store(*, study: Study, inputs: list[TrackInput], written: list[str]) 
             channels=item.channels,
             provenance=item.provenance,
         )
-        track.file.save(item.original_name, ContentFile(item.content), save=False)
+        audio = item.as_file()
+        try:
+            track.file.save(item.original_name, audio, save=False)
+        finally:
+            audio.close()
         written.append(track.file.name)
         track.save()
         stored.append(track)
@@ -265,6 +360,11 @@ def tracks_import(*, study_slug: str, manifest: Path, progress=None) -> list[Tra
 
     For a study that exists already, tracks shorter than its excerpt are refused here; for a
     new one, preparation refuses them once the excerpt length is set."""
+    slug_problems = study_slug_problems(study_slug)
+    if slug_problems:
+        raise ServiceError(
+            f"{'; '.join(slug_problems)}. Nothing was imported.", code="invalid_slug"
+        )
     existing = Study.objects.filter(slug=study_slug).first()
     if existing is not None:
         study_unfrozen_require(existing)

@@ -20,6 +20,10 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
+# Labels carry user text (system names, expertise labels): "$" must stay a dollar sign, not
+# start matplotlib's mathtext (a name like "cost $5 $x$" would fail to parse and end the
+# page with a 500). Read when each Text is made, so set for every figure of this process.
+matplotlib.rcParams["text.parse_math"] = False
 
 from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -437,6 +441,9 @@ def _figure(rows: int, width: float = 7.0, row_height: float = 0.38) -> Figure:
     return Figure(figsize=(width, max(2.2, 0.9 + row_height * rows)), layout="constrained")
 
 
+_SVG_STYLE = re.compile(r"<style[^>]*>[^<]*</style>\s*")
+
+
 def _svg(figure: Figure, name: str) -> str:
     """The figure as inline SVG text: no XML prolog, no date, ids unique to ``name``."""
     buffer = io.StringIO()
@@ -444,6 +451,10 @@ def _svg(figure: Figure, name: str) -> str:
         FigureCanvasSVG(figure).print_svg(buffer, metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
+    # No <style> element: the page's Content-Security-Policy refuses one without its nonce.
+    # Its only rule (round joins, butt caps) becomes inherited attributes of the root.
+    text = _SVG_STYLE.sub("", text)
+    text = text.replace("<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
     # Several figures share one HTML page: prefix every id (and every reference to one).
     text = text.replace('id="', f'id="{name}-')
     text = text.replace("url(#", f"url(#{name}-")

@@ -80,3 +80,38 @@ def test_the_download_link_saves_the_report_file(browser, live_server, listening
         r"too little data for a verdict \(\d listeners?; a verdict needs at least 8\)", html
     )
     context.close()
+
+
+def test_the_report_and_the_admin_break_no_content_security_policy_rule(
+    browser, live_server, listening_study
+):
+    study, _ = listening_study
+    panel_simulate(study=study, panelists=3, seed=2)
+    context, page, errors = researcher_page(browser, live_server, {"width": 1200, "height": 900})
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    page.goto(live_server.url + reverse("research:results", args=[study.slug]))
+    # The nonced <style> applied: the report's own rules, and the figures' colours.
+    assert page.locator("#headlines").evaluate("e => getComputedStyle(e).borderRadius") == "10px"
+    fill = page.locator("#figure-forest svg path[style*='fill']").first.evaluate(
+        "e => getComputedStyle(e).fill"
+    )
+    assert fill not in ("", "rgb(0, 0, 0)")
+    for url in (
+        "/admin/",
+        "/admin/evaluation/study/",
+        f"/admin/evaluation/study/{study.pk}/change/",
+    ):
+        page.goto(live_server.url + url)
+        assert page.locator("#content").count() == 1, url
+    # The admin's scripts ran: its two-box widget for the study's systems is built by JS.
+    assert page.locator("select#id_systems_from").count() == 1
+    context.close()
+    assert (errors, violations) == ([], [])

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from config.local_setup import secret_key_file_ensure
+from config.local_setup import private_file_ensure, secret_key_file_ensure
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,3 +93,40 @@ def test_the_setup_command_makes_the_key_and_every_folder_a_local_run_writes_to(
         "var/celery/processed",
         "var/staticfiles",
     ]
+    # The SQLite database (sessions, API tokens) exists from the start, private.
+    assert stat.S_IMODE((var / "earshot.sqlite3").stat().st_mode) == 0o600
+
+
+def test_a_private_file_is_made_0600_even_with_a_permissive_umask_and_an_open_one_is_fixed(
+    tmp_path,
+):
+    previous = os.umask(0)
+    try:
+        made = private_file_ensure(tmp_path / "new.sqlite3")
+    finally:
+        os.umask(previous)
+    assert (stat.S_IMODE(made.stat().st_mode), made.read_bytes()) == (0o600, b"")
+    existing = tmp_path / "old.sqlite3"
+    existing.write_bytes(b"SQLite format 3\x00")
+    existing.chmod(0o644)
+    private_file_ensure(existing)
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o600
+    assert existing.read_bytes() == b"SQLite format 3\x00"
+
+
+def test_migrate_leaves_a_new_sqlite_database_readable_by_its_owner_only(tmp_path):
+    database = tmp_path / "fresh.sqlite3"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=clean_env(
+            DJANGO_SETTINGS_MODULE="config.settings_test",
+            DATABASE_URL=f"sqlite:///{database}",
+            EARSHOT_VAR_DIR=str(tmp_path / "var"),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600

@@ -131,3 +131,51 @@ def test_a_researcher_reads_the_blindness_audit_and_outsiders_cannot(
         ("size", 0.5, True),
         ("duration", 0.5, True),
     ]
+
+
+def test_the_schema_and_docs_are_for_researchers_only(client, outsider):
+    for url in ("/api/schema/", "/api/docs/", "/api/docs/?script="):
+        assert client.get(url).status_code in (401, 403), url
+    client.force_login(outsider)
+    assert [client.get(url).status_code for url in ("/api/schema/", "/api/docs/")] == [403, 403]
+
+
+def test_the_docs_page_loads_its_script_from_a_url_under_the_content_security_policy(
+    client, researcher
+):
+    import re
+
+    client.force_login(researcher)
+    page = client.get("/api/docs/")
+    nonce = re.search(r"'nonce-([^']+)'", page["Content-Security-Policy"]).group(1)
+    html = page.content.decode()
+    assert "<script>" not in html
+    assert f'<style nonce="{nonce}">' in html
+    assert '<script src="/api/docs/?script="></script>' in html
+    script = client.get("/api/docs/?script=")
+    assert (script.status_code, script["Content-Type"]) == (200, "application/javascript")
+    assert b"/api/schema/" in script.content
+
+
+def test_an_account_over_its_api_rate_is_throttled_with_429(researcher, monkeypatch):
+    from rest_framework.throttling import UserRateThrottle
+
+    # The rate is read into the class when DRF loads; an hour's window is never crossed here.
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/hour", "anon": "3/hour"})
+    token = Token.objects.create(user=researcher)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert [api.get("/api/studies/").status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert api.get("/api/studies/").json()["detail"].startswith("Request was throttled.")
+    other = APIClient()
+    other.force_authenticate(
+        user=type(researcher).objects.create_superuser("ada", "ada@example.com", "pw-ada-1")
+    )
+    assert other.get("/api/studies/").status_code == 200  # per account, not for everyone
+
+
+def test_the_default_api_rates_come_from_the_settings(settings):
+    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] == {
+        "user": "600/min",
+        "anon": "30/min",
+    }

@@ -303,3 +303,93 @@ def test_audio_already_stored_in_the_study_is_refused(media_root, manifest, audi
         f"(SHA-256 {digest[:12]}…); each track must be different audio"
     )
     assert Track.objects.count() == 6
+
+
+def test_a_slug_that_cannot_appear_in_a_url_is_refused_before_reading_anything(
+    media_root, manifest
+):
+    with pytest.raises(CommandError) as error:
+        call_command("import_tracks", "my study!", str(manifest))
+    assert str(error.value) == (
+        "study slug 'my study!' is not valid: use only letters, digits, hyphens and "
+        "underscores (e.g. 'pilot-2026'). Nothing was imported."
+    )
+    with pytest.raises(CommandError) as error:
+        call_command("import_tracks", "s" * 65, str(manifest))
+    assert "study slug is 65 characters long; the limit is 64" in str(error.value)
+    assert Study.objects.count() == 0 and Track.objects.count() == 0
+
+
+def test_over_long_fields_are_named_by_row_and_column_and_nothing_is_stored(media_root, tmp_path):
+    soundfile.write(tmp_path / "good.wav", tone(), SAMPLE_RATE)
+    rows = [
+        {"prompt_id": "p1", "system": "a", "file": "good.wav"},
+        {"prompt_id": "p" * 101, "system": "a", "file": "good.wav"},
+        {"prompt_id": "p3", "system": "s" * 120, "file": "good.wav"},
+    ]
+    with pytest.raises(CommandError) as error:
+        call_command("import_tracks", "lengths", str(write_manifest(tmp_path, rows)))
+    message = str(error.value)
+    assert "2 problem(s), nothing was imported" in message
+    assert "row 3: prompt_id is 101 characters long; the limit is 100" in message
+    assert "row 4: system is 120 characters long; the limit is 100" in message
+    assert not Study.objects.filter(slug="lengths").exists()
+    assert Track.objects.count() == 0 and Prompt.objects.count() == 0
+
+
+def test_files_are_hashed_and_copied_in_chunks_never_read_whole(
+    media_root, manifest, audio_folder, monkeypatch
+):
+    from pathlib import Path
+
+    from evaluation.services import tracks
+
+    source = (audio_folder / "p1_ai.wav").read_bytes()
+
+    def refuse(self):
+        raise AssertionError(f"{self} read whole into memory")
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(tracks, "CHUNK_BYTES", 4096)
+    reads = []
+    real_open = Path.open
+
+    def counting_open(self, mode="r", *args, **kwargs):
+        handle = real_open(self, mode, *args, **kwargs)
+        if "b" in mode and self.suffix == ".wav":
+            real_read = handle.read
+            handle.read = lambda size=-1: reads.append(size) or real_read(size)
+        return handle
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    call_command("import_tracks", "chunks", str(manifest))
+    monkeypatch.undo()
+    track = Track.objects.get(prompt__external_id="p1", system__name="model-x")
+    assert track.sha256 == hashlib.sha256(source).hexdigest()
+    assert track.file.read() == source
+    assert reads and -1 not in reads and max(reads) <= 64 * 1024
+
+
+def test_generated_tracks_with_an_over_long_system_name_are_refused_before_storing(media_root):
+    from evaluation.services import ServiceError
+    from evaluation.services.tracks import TrackInput, tracks_store
+
+    study = Study.objects.create(slug="generated", title="Generated")
+    item = TrackInput(
+        prompt_id="bwv1",
+        system="x" * 101,  # e.g. a long EARSHOT_GENERATION_HTTP_SYSTEM
+        content=b"fLaC",
+        original_name="bwv1.flac",
+        format="flac",
+        duration_s=4.0,
+        sample_rate=44100,
+        channels=2,
+    )
+    with pytest.raises(ServiceError) as error:
+        tracks_store(study=study, inputs=[item], written=[])
+    assert error.value.code == "field_too_long"
+    assert str(error.value) == (
+        f"nothing was stored: prompt 'bwv1' of {'x' * 100!r}: system is 101 characters long; "
+        f"the limit is 100"
+    )
+    assert Track.objects.count() == 0 and Prompt.objects.count() == 0

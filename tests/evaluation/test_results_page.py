@@ -202,3 +202,39 @@ def test_results_page_report_file_api_and_cli_show_the_same_verdicts(
         sentence.replace("'", "&#x27;") for sentence in api["report"]["headlines"]
     ]
     assert len(rows) == 1 and rows[0][0] in ("prefers_a", "prefers_b", "no_clear_preference")
+
+
+def test_system_names_with_dollar_signs_draw_as_text_on_the_page_and_in_the_report(
+    client, prepared_study, researcher
+):
+    from evaluation.models import System
+
+    # Unbalanced and balanced dollars: as mathtext the first fails to parse (a 500 before).
+    System.objects.filter(name="model-x").update(name="cost $5 $x$")
+    System.objects.filter(name="human reference").update(name="human $\\frac{1}{0}$ ref")
+    panel_simulate(study=prepared_study, panelists=4, seed=11)
+    client.force_login(researcher)
+    page = client.get("/studies/pilot/results/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert re.findall(r'<figure id="figure-(\w+)">', html) == FIGURE_KEYS
+    assert "cost $5 $x$" in html
+    download = client.get("/studies/pilot/report.html")
+    assert download.status_code == 200
+    assert download.content.decode().count("<svg") == 5
+
+
+def test_the_results_page_runs_under_the_content_security_policy(
+    client, prepared_study, researcher
+):
+    panel_simulate(study=prepared_study, panelists=4, seed=11)
+    client.force_login(researcher)
+    page = client.get("/studies/pilot/results/")
+    policy = page["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    html = page.content.decode()
+    assert re.findall(r"<style[^>]*>", html) == [f'<style nonce="{nonce}">']
+    assert "<script>" not in html
+    assert (
+        "script-src 'self';" in policy and "unsafe-inline" not in policy.split("style-src-attr")[0]
+    )

@@ -1,6 +1,7 @@
 """Background jobs through a real Celery worker process sharing the test database."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -27,8 +28,8 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def worker(media_root):
+def start_worker(media_root, *, pool: str = "solo", **extra_env: str) -> subprocess.Popen:
+    """A Celery worker process on this test's database, broker and media folder."""
     # Purge before the worker starts: its own --purge would run after start-up and could
     # delete the message a test has queued meanwhile.
     from config.celery_app import app
@@ -39,8 +40,9 @@ def worker(media_root):
         "DATABASE_URL": database_url(),
         "MEDIA_ROOT": str(media_root),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        **extra_env,
     }
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -48,7 +50,8 @@ def worker(media_root):
             "-A",
             "config",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
+            "--concurrency=1",
             "--loglevel=WARNING",
             "--without-heartbeat",
             "--without-gossip",
@@ -59,12 +62,23 @@ def worker(media_root):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=20)
+
+
+@pytest.fixture
+def worker(media_root):
+    process = start_worker(media_root)
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_worker(process)
 
 
 def wait_for(job: Job, worker, seconds: float = 90.0) -> Job:
@@ -180,3 +194,76 @@ def test_generating_with_an_unknown_system_is_refused_before_queueing(
     assert response.status_code == 400
     assert response.json()["error"] == "unknown_system"
     assert not Job.objects.exists()
+
+
+# A worker that dies mid-job: acks-late and reject-on-worker-lost put the task back, the job
+# is claimed again and finishes; a worker that is gone for good leaves a stale job that
+# cancel ends.
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of a process (Linux /proc)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def wait_until_done_at_least(job: Job, done: int, seconds: float = 120.0) -> Job:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.done >= done:
+            return job
+        assert job.status in ("queued", "running"), (job.status, job.message)
+        time.sleep(0.05)
+    raise AssertionError(f"job still at {job.done}/{job.total} after {seconds} s")
+
+
+def test_a_job_whose_pool_process_is_killed_is_run_again_and_finishes_complete(
+    client, researcher, chorale_study, media_root
+):
+    process = start_worker(media_root, pool="prefork", EARSHOT_JOB_HEARTBEAT_S="1")
+    try:
+        client.force_login(researcher)
+        body = {"prompts": 6, "system": "markov"}
+        job_id = client.post(
+            "/api/studies/chorales/generate/", body, content_type="application/json"
+        ).json()["id"]
+        job = wait_until_done_at_least(Job.objects.get(pk=job_id), 1)
+        [child] = child_pids(process.pid)
+        os.kill(child, signal.SIGKILL)  # the pool process dies mid-job; the worker lives
+        job = wait_for(job, process, seconds=180)
+    finally:
+        stop_worker(process)
+    assert (job.status, job.done, job.total, job.attempts) == ("done", 6, 6, 2)
+    kept_before = int(job.message.split(", ")[1].split(" ")[0])
+    assert job.message == (
+        f"6 prompt(s): {12 - 2 * kept_before} new track(s), {kept_before} prompt(s) already "
+        f"complete"
+    )
+    assert 1 <= kept_before < 6
+    assert Track.objects.filter(prompt__study=chorale_study).count() == 12
+
+
+def test_a_job_whose_whole_worker_died_shows_as_stale_and_cancel_ends_it(
+    client, researcher, chorale_study, media_root, settings
+):
+    settings.EARSHOT = {**settings.EARSHOT, "JOB_STALE_S": 3}
+    process = start_worker(media_root, EARSHOT_JOB_HEARTBEAT_S="1")
+    try:
+        client.force_login(researcher)
+        body = {"prompts": 20, "system": "markov"}
+        job_id = client.post(
+            "/api/studies/chorales/generate/", body, content_type="application/json"
+        ).json()["id"]
+        wait_until_done_at_least(Job.objects.get(pk=job_id), 1)
+        os.kill(process.pid, signal.SIGKILL)  # the whole worker, without a word
+        process.wait(timeout=20)
+    finally:
+        stop_worker(process)
+    time.sleep(4.5)  # past JOB_STALE_S without a heartbeat
+    shown = client.get(f"/api/jobs/{job_id}/").json()
+    assert (shown["status"], shown["stale"]) == ("stale", True)
+    assert 1 <= shown["done"] < 20
+    cancelled = client.post(f"/api/jobs/{job_id}/cancel/").json()
+    assert (cancelled["status"], cancelled["stale"]) == ("cancelled", False)
+    assert cancelled["message"].startswith("cancelled: its worker stopped answering")

@@ -1,0 +1,89 @@
+"""Project-wide request policies: who the client is, rate limits on the listener's writes,
+and a short idle timeout for staff sessions."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.urls import resolve
+from django.urls.exceptions import Resolver404
+from django_ratelimit.core import is_ratelimited
+
+
+def client_ip(request) -> str:
+    """The client's address: the header named by CLIENT_IP_HEADER (e.g. X-Real-IP, which
+    your reverse proxy must set, overwriting what the client sent), else REMOTE_ADDR.
+    Used by the listener rate limits and the admin login lockout (django-axes)."""
+    header = settings.EARSHOT_CLIENT_IP_HEADER
+    if header:
+        value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
+        if value:
+            # A proxy chain appends: the first entry is the client the outermost proxy saw.
+            return value.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class HealthzMiddleware:
+    """Answers ``GET /healthz`` before any other middleware: load balancers probe by address
+    over plain HTTP, so the host check (ALLOWED_HOSTS) and the HTTPS redirect must not turn
+    the probe away. The answer names checks only, never a secret (evaluation.views.health)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == "/healthz":
+            from evaluation.views.health import healthz
+
+            return healthz(request)
+        return self.get_response(request)
+
+
+def _client_key(group, request) -> str:
+    return client_ip(request)
+
+
+class ListenerRateLimitMiddleware:
+    """Per-client rate limits (django-ratelimit, counters in the default cache) on the
+    listener's POSTs: joining a study, headphone-check answers and trial answers.
+
+    ``settings.EARSHOT_RATE_LIMITS`` maps the URL name (``listener:answer``) to a rate such
+    as ``"120/m"``; over the limit the request is refused with 429 and ``Retry-After`` before
+    any view runs. Local memory by default (per process); Redis in production (CACHE_URL),
+    so every web process counts together."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST":
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                match = None
+            rate = match and settings.EARSHOT_RATE_LIMITS.get(match.view_name)
+            if rate and is_ratelimited(
+                request, group=match.view_name, key=_client_key, rate=rate, increment=True
+            ):
+                response = HttpResponse(
+                    "Too many requests from your address. Wait a minute, then try again.",
+                    status=429,
+                    content_type="text/plain; charset=utf-8",
+                )
+                response["Retry-After"] = "60"
+                return response
+        return self.get_response(request)
+
+
+class AccountSessionIdleTimeoutMiddleware:
+    """Sessions of logged-in accounts (admins, researchers) end after
+    ``EARSHOT_ACCOUNT_SESSION_IDLE_S`` seconds without a request, while panelists (who never
+    log in) keep SESSION_COOKIE_AGE: weeks, so a listener can come back to an unfinished
+    test. Each account request slides the expiry forward."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            request.session.set_expiry(settings.EARSHOT_ACCOUNT_SESSION_IDLE_S)
+        return self.get_response(request)
