@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from evaluation.models import Study
 from evaluation.selectors.results import study_report
 from evaluation.services.simulation import panel_simulate
 
@@ -52,7 +53,7 @@ def test_every_report_figure_is_drawn_and_fits_the_page(
         assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"] + 1
     assert (
         page.locator("#headlines li").all_inner_texts()
-        == (study_report(study)["report"]["headlines"])
+        == (study_report(study, include_simulated=True)["report"]["headlines"])
     )
     assert page.locator("#methods").inner_text().startswith("Blind paired comparison of 2")
     page.screenshot(path=SCREENSHOTS / f"report-{name}.png", full_page=True)
@@ -97,21 +98,27 @@ def test_the_report_and_the_admin_break_no_content_security_policy_rule(
             else None
         ),
     )
-    page.goto(live_server.url + reverse("research:results", args=[study.slug]))
+    # The panel is simulated: ask for its rows (left out by default), so the figures are drawn.
+    page.goto(
+        live_server.url + reverse("research:results", args=[study.slug]) + "?include_simulated=1"
+    )
     # The nonced <style> applied: the report's own rules, and the figures' colours.
     assert page.locator("#headlines").evaluate("e => getComputedStyle(e).borderRadius") == "10px"
     fill = page.locator("#figure-forest svg path[style*='fill']").first.evaluate(
         "e => getComputedStyle(e).fill"
     )
     assert fill not in ("", "rgb(0, 0, 0)")
+    # A draft: an opened study's systems are read-only, so it has no systems widget.
+    draft = Study.objects.create(slug="draft", title="Draft")
     for url in (
         "/admin/",
         "/admin/evaluation/study/",
         f"/admin/evaluation/study/{study.pk}/change/",
+        f"/admin/evaluation/study/{draft.pk}/change/",
     ):
         page.goto(live_server.url + url)
         assert page.locator("#content").count() == 1, url
-    # The admin's scripts ran: its two-box widget for the study's systems is built by JS.
+    # The admin's scripts ran: its two-box widget for the draft's systems is built by JS.
     assert page.locator("select#id_systems_from").count() == 1
     context.close()
     assert (errors, violations) == ([], [])

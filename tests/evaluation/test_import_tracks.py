@@ -323,9 +323,9 @@ def test_a_slug_that_cannot_appear_in_a_url_is_refused_before_reading_anything(
 def test_over_long_fields_are_named_by_row_and_column_and_nothing_is_stored(media_root, tmp_path):
     soundfile.write(tmp_path / "good.wav", tone(), SAMPLE_RATE)
     rows = [
-        {"prompt_id": "p1", "system": "a", "file": "good.wav"},
-        {"prompt_id": "p" * 101, "system": "a", "file": "good.wav"},
-        {"prompt_id": "p3", "system": "s" * 120, "file": "good.wav"},
+        {"prompt_id": "p1", "system": "a", "kind": "ai", "file": "good.wav"},
+        {"prompt_id": "p" * 101, "system": "a", "kind": "ai", "file": "good.wav"},
+        {"prompt_id": "p3", "system": "s" * 120, "kind": "ai", "file": "good.wav"},
     ]
     with pytest.raises(CommandError) as error:
         call_command("import_tracks", "lengths", str(write_manifest(tmp_path, rows)))
