@@ -526,8 +526,22 @@ class PanelistAdmin(admin.ModelAdmin):
         )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what happened (trials, answers, audit entries, listening evidence): nobody
+    adds, edits or deletes them by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Trial)
-class TrialAdmin(admin.ModelAdmin):
+class TrialAdmin(ReadOnlyAdmin):
     """Read-only: trials are made by opening a study and by scheduling; an edit of an
     answered trial (e.g. `swapped`) would change what its answer means."""
 
@@ -535,33 +549,15 @@ class TrialAdmin(admin.ModelAdmin):
     list_filter = ["pair__study", "swapped"]
     search_fields = ["panelist__pseudonym", "prompt__external_id"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Response)
-class ResponseAdmin(admin.ModelAdmin):
+class ResponseAdmin(ReadOnlyAdmin):
     """Read-only: answers are recorded by the listener page only (validated, with their
     snapshot) and deleted only by the audited privacy request."""
 
     list_display = ["pk", "panelist", "trial", "choice", "liked_a", "liked_b", "guess_ai"]
     list_filter = ["trial__pair__study", "choice", "guess_ai", "panelist__simulated"]
     search_fields = ["panelist__pseudonym"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # responses are never edited
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Job)
@@ -591,20 +587,6 @@ class JobAdmin(admin.ModelAdmin):
         for job in queryset:
             job_cancel(job=job)
         self.message_user(request, f"Asked {queryset.count()} job(s) to cancel.")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records of what happened (audit entries, listening evidence): nobody adds, edits or
-    deletes them by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditEntry)
