@@ -32,7 +32,10 @@ print(local_setup.secret_key_file_ensure(Path(sys.argv[1])))
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SECRET_KEY", "DEBUG")}
+    """The environment of a fresh local run: no key, no DEBUG, and the default SQLite database
+    (CI runs this module with DATABASE_URL pointing at PostgreSQL)."""
+    dropped = ("DJANGO_SECRET_KEY", "DEBUG", "DATABASE_URL")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env["PYTHONPATH"] = str(ROOT)
     return {**env, **extra}
 
