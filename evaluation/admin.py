@@ -216,27 +216,23 @@ class StudyAdmin(admin.ModelAdmin):
         permissions=["run"],
     )
     def generate_tracks(self, request, queryset):
-        queued = 0
-        for study in queryset:
-            try:
-                tracks_generate_queue(study=study, user=request.user)
-            except ServiceError as exc:
-                self.message_user(request, f"{study.slug}: {exc}", level=messages.ERROR)
-                continue
-            queued += 1
-        self.message_user(request, f"Queued track generation for {queued} study(ies).")
+        self._queue_each(request, queryset, tracks_generate_queue, "track generation")
 
     @admin.action(description="Prepare stimuli (background job)", permissions=["run"])
     def prepare_stimuli(self, request, queryset):
+        self._queue_each(request, queryset, stimuli_prepare_queue, "stimulus preparation")
+
+    def _queue_each(self, request, queryset, queue, what: str) -> None:
+        """Queue one job per selected study; a refused study is named, the rest still go."""
         queued = 0
         for study in queryset:
             try:
-                stimuli_prepare_queue(study=study, user=request.user)
+                queue(study=study, user=request.user)
             except ServiceError as exc:
                 self.message_user(request, f"{study.slug}: {exc}", level=messages.ERROR)
                 continue
             queued += 1
-        self.message_user(request, f"Queued stimulus preparation for {queued} study(ies).")
+        self.message_user(request, f"Queued {what} for {queued} study(ies).")
 
     @admin.action(description="Open for listening", permissions=["run"])
     def open_studies(self, request, queryset):
