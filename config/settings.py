@@ -185,6 +185,7 @@ EARSHOT_RATE_LIMITS = {
     "listener:listen": env_str("RATE_LIMIT_JOIN", "30/m"),
     "listener:headphones": env_str("RATE_LIMIT_HEADPHONES", "30/m"),
     "listener:answer": env_str("RATE_LIMIT_ANSWERS", "120/m"),
+    "listener:resume": env_str("RATE_LIMIT_RESUME", "10/m"),
 }
 # Admin login lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
 # username, or from one address, further logins are refused (429) for the cool-off time.

@@ -20,7 +20,7 @@ from evaluation.services.headphones import headphone_attempt_score, headphone_at
 from evaluation.services.scheduling import trial_reserve
 from evaluation.stimuli.headphones import item_wav
 from evaluation.views.audio import audio_bytes_response
-from evaluation.views.session import current_panelist, invite_or_404
+from evaluation.views.session import current_panelist, invite_or_404, resume_context
 
 TONES = ((1, "First"), (2, "Second"), (3, "Third"))
 
@@ -54,6 +54,7 @@ def headphone_page(request, invite: Invite, panelist: Panelist, *, error: str = 
         "attempts": invite.study.headphone_attempts,
         "retrying": panelist.headphone_attempts_made > 0,
         "error": error,
+        "resume": resume_context(request, invite, panelist),
     }
     return render(request, "listener/headphones.html", context, status=status)
 

@@ -1,12 +1,15 @@
-"""The panelist's pages: consent and profile → trials → thank-you. No account; an invite
+"""The panelist's pages: consent and profile → trials → thank-you, and resuming on any device
+(resume code, resume link, the recognition cookie; see views.session). No account; an invite
 token in the URL and the panelist's id in the session. The page never learns which system
 plays as A or B: audio comes through per-trial opaque URLs and answers are scored here."""
 
 import json
+import re
 
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -14,16 +17,31 @@ from evaluation.forms import ProfileForm
 from evaluation.models import Invite, Panelist, Trial
 from evaluation.selectors.headphones import headphone_check_pending
 from evaluation.selectors.listening import panelist_has_more_trials, panelist_open_trial
+from evaluation.selectors.resume import panelist_by_resume_code, resume_code_normalize
 from evaluation.selectors.scheduling import answered_count
 from evaluation.services import ServiceError
-from evaluation.services.headphones import headphone_attempt_start
+from evaluation.services.enrolment import (
+    enrolment_key_new,
+    panelist_enrol,
+    panelist_resume_code_issue,
+    panelist_step,
+)
 from evaluation.services.listening_evidence import response_record_heard, stimulus_fetch_record
-from evaluation.services.panelists import panelist_join
 from evaluation.services.responses import Answer, required_listen_s
 from evaluation.services.scheduling import trial_reserve
 from evaluation.views import headphones
 from evaluation.views.audio import served_range, stimulus_response
-from evaluation.views.session import current_panelist, invite_or_404, session_key
+from evaluation.views.session import (
+    current_panelist,
+    invite_or_404,
+    panelist_remember,
+    recognised_panelist,
+    resume_code_known,
+    resume_context,
+    resume_cookie_set,
+)
+
+ENROLMENT_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 @never_cache
@@ -39,7 +57,11 @@ def listen(request, token: str):
     invite = invite_or_404(token)
     panelist = current_panelist(request, invite)
     if panelist is None:
-        return _enrol(request, invite)
+        panelist = recognised_panelist(request, invite)
+        if panelist is None:
+            return _enrol(request, invite)
+        # A returning listener (this device's resume cookie): resume, never enrol again.
+        panelist_remember(request, invite, panelist, None)
     if not invite.study.is_open:
         # Closed means closed, also for a trial reserved before closing: no player is shown
         # and services.responses refuses any answer.
@@ -50,7 +72,7 @@ def listen(request, token: str):
             status=409 if request.method == "POST" else 200,
         )
     if request.method == "POST":
-        _advance(panelist)
+        panelist_step(panelist=panelist)
         return redirect("listener:listen", token=token)
     if headphone_check_pending(panelist=panelist):
         return headphones.headphone_page(request, invite, panelist)
@@ -60,16 +82,22 @@ def listen(request, token: str):
             return render(
                 request,
                 "listener/continue.html",
-                {"study": invite.study, "answered": answered_count(panelist), "panelist": panelist},
+                {
+                    "study": invite.study,
+                    "answered": answered_count(panelist),
+                    "panelist": panelist,
+                    "resume": resume_context(request, invite, panelist),
+                },
             )
         return render(
             request,
             "listener/done.html",
             {"study": invite.study, "answered": answered_count(panelist), "panelist": panelist},
         )
+    position = answered_count(panelist) + 1
     context = {
         "study": invite.study,
-        "position": answered_count(panelist) + 1,
+        "position": position,
         "planned": panelist.planned_trials,
         "audio_a_url": reverse("listener:audio", args=[token, trial.token, "a"]),
         "audio_b_url": reverse("listener:audio", args=[token, trial.token, "b"]),
@@ -77,38 +105,150 @@ def listen(request, token: str):
         "required_listen_s": round(required_listen_s(trial), 2),
         "ask_liked": invite.study.ask_liked,
         "ask_ai": invite.study.ask_ai,
+        "pause_url": reverse("listener:pause", args=[token]),
     }
+    # The first trial shows the resume code once more (the start of the test).
+    context["resume"] = resume_context(request, invite, panelist) if position == 1 else None
     return render(request, "listener/trial.html", context)
 
 
-def _advance(panelist: Panelist) -> None:
-    """The panelist's next step: the headphone check while it is pending, else a trial."""
-    if headphone_check_pending(panelist=panelist):
-        headphone_attempt_start(panelist=panelist)
-    else:
-        trial_reserve(panelist=panelist)
+def _enrolment_key(request) -> str:
+    """The consent form's one-time key: the posted one (a retry carries the same), else new."""
+    posted = request.POST.get("enrolment_key", "")
+    return posted if ENROLMENT_KEY_PATTERN.match(posted) else enrolment_key_new()
 
 
 def _enrol(request, invite: Invite):
+    """Consent and profile for someone new here; a used or expired link offers resuming."""
+    form = ProfileForm(request.POST or None)
+    key = _enrolment_key(request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrolment = panelist_enrol(invite=invite, enrolment_key=key, **form.profile())
+        except ServiceError as exc:
+            if exc.code != "invite_refused" or not invite.study.is_open:
+                form.add_error(None, exc.message)
+            else:
+                return _resume_page(request, invite, notice=exc.message)
+        else:
+            panelist = enrolment.panelist
+            code = (
+                enrolment.code
+                or resume_code_known(request, invite, panelist)
+                or panelist_resume_code_issue(panelist=panelist)
+            )
+            return _signed_in(request, invite, panelist, code)
     refusal = invite.refusal()
     if refusal:
+        if invite.study.is_open:
+            # Used (a personal link opened again) or expired: whoever started can resume.
+            return _resume_page(request, invite, notice=refusal)
         return render(
             request,
             "listener/message.html",
             {"message": refusal, "study": invite.study},
             status=403,
         )
-    form = ProfileForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            panelist = panelist_join(invite=invite, **form.profile())
-        except ServiceError as exc:
-            form.add_error(None, exc.message)
-        else:
-            request.session[session_key(invite)] = panelist.pk
-            _advance(panelist)
-            return redirect("listener:listen", token=invite.token)
-    return render(request, "listener/consent.html", {"form": form, "study": invite.study})
+    return render(
+        request,
+        "listener/consent.html",
+        {
+            "form": form,
+            "study": invite.study,
+            "enrolment_key": key,
+            "resume_url": reverse("listener:resume", args=[invite.token]),
+        },
+    )
+
+
+def _signed_in(request, invite: Invite, panelist: Panelist, code: str):
+    """Bind the panelist to this device (session and resume cookie) and go on."""
+    panelist_remember(request, invite, panelist, code)
+    response = redirect("listener:listen", token=invite.token)
+    resume_cookie_set(response, request, invite, code)
+    return response
+
+
+def _resume_page(request, invite: Invite, *, code="", notice="", error="", status=200):
+    return render(
+        request,
+        "listener/resume.html",
+        {
+            "study": invite.study,
+            "code": code,
+            "notice": notice,
+            "error": error,
+            "action": reverse("listener:resume", args=[invite.token]),
+            "start_url": reverse("listener:listen", args=[invite.token]),
+            "can_start": invite.refusal() is None,
+        },
+        status=status,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def resume(request, token: str):
+    """Resume with a code on any device: GET shows the form, POST checks the code and binds
+    its panelist to this device (same reserved trial, same planned order)."""
+    invite = invite_or_404(token)
+    if request.method == "GET":
+        return _resume_page(request, invite)
+    typed = request.POST.get("code", "")
+    panelist = panelist_by_resume_code(study=invite.study, code=typed)
+    if panelist is None:
+        return _resume_page(
+            request,
+            invite,
+            code=typed[:40],
+            error=_(
+                "This resume code does not match anyone in this study. Check it (16 letters "
+                "and digits, as shown when you started) and try again."
+            ),
+            status=400,
+        )
+    return _signed_in(request, invite, panelist, resume_code_normalize(typed))
+
+
+@never_cache
+@require_http_methods(["GET"])
+def resume_link(request, token: str, code: str):
+    """The personal resume link: the resume form with the code filled in (resuming binds a
+    device, so it waits for the listener's POST)."""
+    invite = invite_or_404(token)
+    return _resume_page(request, invite, code=code[:40])
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def pause(request, token: str):
+    """Continue later or elsewhere: the resume code and link. POST makes a new code when this
+    device does not know the current one (e.g. a panelist who joined before codes existed)."""
+    invite = invite_or_404(token)
+    panelist = current_panelist(request, invite)
+    if panelist is None:
+        return redirect("listener:listen", token=token)
+    if request.method == "POST":
+        code = panelist_resume_code_issue(panelist=panelist)
+        return _pause_signed(request, invite, panelist, code)
+    return render(
+        request,
+        "listener/pause.html",
+        {
+            "study": invite.study,
+            "panelist": panelist,
+            "answered": answered_count(panelist),
+            "resume": resume_context(request, invite, panelist),
+            "continue_url": reverse("listener:listen", args=[token]),
+        },
+    )
+
+
+def _pause_signed(request, invite: Invite, panelist: Panelist, code: str):
+    panelist_remember(request, invite, panelist, code)
+    response = redirect("listener:pause", token=invite.token)
+    resume_cookie_set(response, request, invite, code)
+    return response
 
 
 def _owned_trial(request, token: str, trial_token: str) -> tuple[Panelist, Trial]:

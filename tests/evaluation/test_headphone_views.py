@@ -84,10 +84,12 @@ def test_get_changes_nothing(joined, checked_invite):
 
 
 def blank(html: str, tokens) -> str:
-    """The page with what legitimately differs between two listeners blanked: item tokens
-    and the CSRF token."""
+    """The page with what legitimately differs between two listeners blanked: item tokens,
+    the CSRF token and the listener's resume code (shown and in the resume link)."""
     for token in tokens:
         html = html.replace(token, "TOKEN")
+    html = re.sub(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b", "CODE", html)
+    html = re.sub(r"/r/[0-9A-Z]{16}\b", "/r/CODE", html)
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
 
 

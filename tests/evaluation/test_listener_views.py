@@ -270,9 +270,14 @@ def test_a_single_use_invite_admits_one_listener(client, prepared_study, panel):
 
     single = invite_create(study=prepared_study, panel=panel, max_uses=1)
     assert client.post(single.path(), PROFILE).status_code == 302
-    refused = Client().get(single.path())
-    assert refused.status_code == 403
+    other = Client()
+    refused = other.get(single.path())
+    # Not a dead end: the page says why and offers resuming with a code (tests/test_resume.py).
+    assert refused.status_code == 200
     assert b"already been used" in refused.content
+    assert b'name="code"' in refused.content
+    assert other.post(single.path(), PROFILE).status_code == 200
+    assert Panelist.objects.count() == 1
 
 
 def test_a_draft_study_is_not_open_for_listening(client, invite):
