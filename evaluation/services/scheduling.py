@@ -11,7 +11,7 @@ from django.utils import timezone
 from evaluation.models import Panelist, Trial
 from evaluation.models.study import opaque_token
 from evaluation.selectors.headphones import headphone_check_pending
-from evaluation.selectors.listening import panelist_open_trial
+from evaluation.selectors.listening import panelist_ahead_trial, panelist_open_trial
 from evaluation.selectors.scheduling import (
     answered_count,
     catch_pair_next,
@@ -60,8 +60,9 @@ def _catch_trial_create(panelist: Panelist, now: datetime, position: int) -> Tri
     return None
 
 
-def _slot_claim(panelist: Panelist, now: datetime) -> Trial | None:
-    """Claim the first free slot of the lowest round in the panelist's order, or None."""
+def _slot_claim(panelist: Panelist, now: datetime, position: int | None = None) -> Trial | None:
+    """Claim the first free slot of the lowest round in the panelist's order for `position`
+    (default: the next unanswered one), or None."""
     with transaction.atomic():
         free = free_slots(panelist, now)
         lowest = free.order_by("round").values_list("round", flat=True).first()
@@ -75,7 +76,7 @@ def _slot_claim(panelist: Panelist, now: datetime) -> Trial | None:
             return None
         seed = panelist.study.seed
         pk, _, previous_until = min(rows, key=lambda row: order_key(seed, panelist.pk, row[1]))
-        position = answered_count(panelist) + 1
+        position = position or answered_count(panelist) + 1
         claimed = (
             Trial.objects.filter(pk=pk, response__isnull=True)
             .filter(Q(panelist__isnull=True) | Q(reserved_until__lt=now))
@@ -104,7 +105,12 @@ def trial_next(*, panelist: Panelist, now: datetime | None = None) -> Trial | No
     trial = _open_trial_renew(panelist, now)
     if trial is not None:
         return trial
-    position = answered_count(panelist) + 1
+    return _trial_new(panelist, now, answered_count(panelist) + 1)
+
+
+def _trial_new(panelist: Panelist, now: datetime, position: int) -> Trial | None:
+    """A newly reserved trial at `position` of the panelist's sequence: a catch trial at a
+    catch position, else a claimed slot; None past the plan, when closed or when none is free."""
     if position > panelist.planned_trials or not panelist.study.is_open:
         return None
     planned, catch = panelist.planned_trials, panelist.planned_catch_trials
@@ -114,13 +120,41 @@ def trial_next(*, panelist: Panelist, now: datetime | None = None) -> Trial | No
             return trial
     for _ in range(MAX_CLAIM_ATTEMPTS):
         try:
-            trial = _slot_claim(panelist, now)
+            trial = _slot_claim(panelist, now, position)
         except IntegrityError:
             # Lost a race for a prompt constraint; the next attempt sees fresh state.
             continue
         if trial is not None or not free_slots(panelist, now).exists():
             return trial
     return None
+
+
+@transaction.atomic
+def trial_reserve_ahead(*, panelist: Panelist, current: Trial, now: datetime | None = None):
+    """Reserve the trial after `current` while `current` is being answered, so the page can
+    prefetch its audio; idempotent (the one already reserved ahead is renewed and returned).
+
+    The trial ahead takes the next position of the same seeded sequence (a catch trial where
+    a catch position falls), so the order is the one it would have been. Its clock starts now,
+    when its audio is first offered to the page (``served_at``: the answer checks count from
+    there and the prefetched downloads fall inside its window). Returns None when `current` is
+    not the panelist's open trial, or nothing comes after it."""
+    now = now or timezone.now()
+    panelist = Panelist.objects.select_for_update().select_related("study").get(pk=panelist.pk)
+    if headphone_check_pending(panelist=panelist):
+        return None
+    if panelist_open_trial(panelist=panelist) != current:
+        return None
+    ahead = panelist_ahead_trial(panelist=panelist, current=current)
+    if ahead is not None:
+        Trial.objects.filter(pk=ahead.pk, panelist=panelist).update(
+            reserved_until=now + reservation_span()
+        )
+        return ahead
+    ahead = _trial_new(panelist, now, answered_count(panelist) + 2)
+    if ahead is not None:
+        trial_mark_served(trial=ahead, now=now)
+    return ahead
 
 
 def trial_mark_served(*, trial: Trial, now: datetime | None = None) -> None:

@@ -6,6 +6,7 @@ plays as A or B: audio comes through per-trial opaque URLs and answers are score
 import json
 import re
 
+from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,7 +29,7 @@ from evaluation.services.enrolment import (
 )
 from evaluation.services.listening_evidence import response_record_heard, stimulus_fetch_record
 from evaluation.services.responses import Answer, required_listen_s
-from evaluation.services.scheduling import trial_reserve
+from evaluation.services.scheduling import trial_reserve, trial_reserve_ahead
 from evaluation.views import headphones
 from evaluation.views.audio import served_range, stimulus_response
 from evaluation.views.session import (
@@ -102,6 +103,11 @@ def listen(request, token: str):
         "audio_a_url": reverse("listener:audio", args=[token, trial.token, "a"]),
         "audio_b_url": reverse("listener:audio", args=[token, trial.token, "b"]),
         "answer_url": reverse("listener:answer", args=[token, trial.token]),
+        "ahead_url": (
+            reverse("listener:ahead", args=[token, trial.token])
+            if settings.EARSHOT["LISTENER_PREFETCH"]
+            else ""
+        ),
         "required_listen_s": round(required_listen_s(trial), 2),
         "ask_liked": invite.study.ask_liked,
         "ask_ai": invite.study.ask_ai,
@@ -264,11 +270,14 @@ def _owned_trial(request, token: str, trial_token: str) -> tuple[Panelist, Trial
     return panelist, trial
 
 
-@never_cache
 @require_http_methods(["GET", "HEAD"])
 def audio(request, token: str, trial_token: str, side: str):
+    """One side of the panelist's trial (private cache: see views.audio), its bytes recorded
+    as listening evidence."""
     panelist, trial = _owned_trial(request, token, trial_token)
-    response = stimulus_response(trial.stimulus_at(side), request)
+    response = stimulus_response(
+        trial.stimulus_at(side), request, max_age_s=settings.EARSHOT["LISTENER_AUDIO_MAX_AGE_S"]
+    )
     served = served_range(response)
     if served is not None:
         # Evidence for the answer check; nothing of it goes back to the page.
@@ -342,4 +351,29 @@ def answer(request, token: str, trial_token: str):
     return JsonResponse(
         {"stored": True, "created": created, "next": reverse("listener:listen", args=[token])},
         status=201 if created else 200,
+    )
+
+
+@never_cache
+@require_POST
+def ahead(request, token: str, trial_token: str):
+    """Reserve the trial after this one (``services.scheduling.trial_reserve_ahead``) and give
+    the page its two opaque audio URLs to download and decode while the listener answers;
+    ``{"audio": []}`` when nothing comes next. The page calls it once the answer is allowed."""
+    if not settings.EARSHOT["LISTENER_PREFETCH"]:
+        return JsonResponse({"audio": []})
+    invite = invite_or_404(token)
+    panelist, trial = _owned_trial(request, token, trial_token)
+    if not invite.study.is_open:
+        return JsonResponse({"audio": []})
+    ahead_trial = trial_reserve_ahead(panelist=panelist, current=trial)
+    if ahead_trial is None:
+        return JsonResponse({"audio": []})
+    return JsonResponse(
+        {
+            "audio": [
+                reverse("listener:audio", args=[token, ahead_trial.token, side])
+                for side in ("a", "b")
+            ]
+        }
     )
