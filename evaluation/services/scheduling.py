@@ -154,6 +154,7 @@ def trial_reserve_ahead(*, panelist: Panelist, current: Trial, now: datetime | N
     ahead = _trial_new(panelist, now, answered_count(panelist) + 2)
     if ahead is not None:
         trial_mark_served(trial=ahead, now=now)
+        ahead.served_at = ahead.served_at or now
     return ahead
 
 

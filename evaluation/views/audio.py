@@ -45,9 +45,7 @@ def stimulus_response(stimulus: Stimulus, request, *, max_age_s: int = 0) -> Htt
             handle.seek(start)
             return handle.read(length)
 
-        return ranged_response(
-            stimulus.file.size, read, content_type, request, max_age_s=max_age_s
-        )
+        return ranged_response(stimulus.file.size, read, content_type, request, max_age_s=max_age_s)
 
 
 def audio_bytes_response(

@@ -130,7 +130,9 @@ def test_the_audio_headers_are_identical_and_the_sound_matches_the_stored_answer
     assert len(headers) == 1
     first = responses[0][1]
     assert first["Content-Type"] == "audio/flac"
-    assert first["Content-Length"] == str(item_flac_size()) and int(first["Content-Length"]) < 40_000
+    assert (
+        first["Content-Length"] == str(item_flac_size()) and int(first["Content-Length"]) < 40_000
+    )
     # Kept by the browser (a reload does not download the check again), never by a proxy.
     assert first["Cache-Control"] == "private, max-age=86400, immutable"
     assert "Content-Disposition" not in first and "ETag" not in first and "Expires" not in first

@@ -8,17 +8,17 @@ import pytest
 import soundfile
 
 from evaluation.stimuli.headphones import (
+    FLAC_PADDING,
     ORDERS,
     QUIET_DB,
     REFERENCE_DBFS,
     SAMPLE_RATE,
     TONE_HZ,
-    item_audio,
-    item_tone,
-    FLAC_PADDING,
     _flac_blocks,
+    item_audio,
     item_flac,
     item_flac_size,
+    item_tone,
     item_wav,
     tone_spans,
 )
