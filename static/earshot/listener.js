@@ -105,7 +105,8 @@ window.earshotTrialPage = function (preloaded) {
   var drag = null; // a pointer on the timeline: {id, x, from}
   var ahead = null; // the next trial, prefetched: {urls: [a, b], buffers: Promise}
   var alive = true; // false once the next trial's page has replaced this one
-  var readyClock = 0;
+  var readyClock = 0; // when this trial became playable (webAudio.clock(), ms)
+  var aheadReady = 0; // when the next trial's audio was decoded ahead (ms; 0: not yet)
   // This trial's log survives a reload of the tab (sessionStorage), on a clock that starts
   // when the trial was first shown and goes on across reloads.
   var saved = webAudio.store("earshot:trial:" + endpoints.answer);
@@ -898,7 +899,12 @@ window.earshotTrialPage = function (preloaded) {
             return webAudio.load(ctx, url);
           })
         );
-        buffers.catch(function () {});
+        buffers.then(
+          function () {
+            aheadReady = webAudio.clock();
+          },
+          function () {}
+        );
         ahead = { urls: urls, buffers: buffers };
       })
       .catch(function () {
@@ -1088,6 +1094,7 @@ window.earshotTrialPage = function (preloaded) {
         region: region ? region.slice() : null,
         readyClock: readyClock,
         prefetched: !!(ahead && ahead.urls.length === 2),
+        aheadReady: aheadReady,
       };
     },
   });
