@@ -1,7 +1,7 @@
 """Benchmark the listener's waits in a real browser: how soon a trial is playable, and how many
 bytes it costs, with prefetching of the next trial on and off in the same run.
 
-    .venv/bin/python benchmarks/listener.py [--trials 4] [--seconds 40] [--json]
+    .venv/bin/python benchmarks/listener.py [--trials 4] [--seconds 40] [--repeat 2] [--json]
 
 Builds a throw-away study in a temporary SQLite database and media folder through the real
 services (`--trials` prompts of two music-like tracks of `--seconds` s, prepared into 20 s
@@ -21,6 +21,10 @@ Measured per mode (prefetch on: EARSHOT["LISTENER_PREFETCH"] True, the default; 
   the next trial's prefetch, made while the listener answers);
 - the headphone check's bytes, the whole test's bytes, and a reload of a trial page (bytes
   downloaded again, whether the heard counters survived).
+
+Each mode is walked `--repeat` times by a new listener, the modes alternating (on, off, off,
+on, …) so that neither gets the browser's first, cold run every time; the summary gives the
+median and the worst of each number over the walks.
 
 With prefetch on, the benchmark waits after unlocking until the next trial is decoded ahead
 (`aheadReady`; the time is reported) before answering, as a listener who takes at least that
@@ -302,6 +306,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not CHROMIUM.exists():
@@ -324,9 +329,12 @@ def main() -> None:
                 browser = playwright.chromium.launch(
                     executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
                 )
+                order = []
+                for repeat in range(args.repeat):
+                    order += [True, False] if repeat % 2 == 0 else [False, True]
                 runs = [
                     walk(browser, server.url, study, panel, invite_create, prefetch)
-                    for prefetch in (True, False)
+                    for prefetch in order
                 ]
                 browser.close()
         finally:
@@ -338,6 +346,10 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
         "trials": args.trials,
         "setup_s": round(setup_s, 1),
+        "summary": {
+            "on" if prefetch else "off": summarize([r for r in runs if r["prefetch"] == prefetch])
+            for prefetch in (True, False)
+        },
         "runs": runs,
     }
     if args.json:
@@ -367,6 +379,28 @@ def main() -> None:
                 + (f"; decoded ahead {ahead:.0f} ms after unlocking" if ahead else "")
             )
         print(f"  whole test: {run['total_bytes'] / 1e6:.2f} MB")
+    print("\nsummary (median / worst over the walks of each mode):")
+    for mode, numbers in result["summary"].items():
+        print(
+            f"  prefetch {mode}: trial 1 playable {numbers['trial_1_ms'][0]:.0f} / "
+            f"{numbers['trial_1_ms'][1]:.0f} ms after the check; trials 2..N "
+            f"{numbers['later_ms'][0]:.0f} / {numbers['later_ms'][1]:.0f} ms after Submit, "
+            f"{numbers['later_waiting_kb'][0]:.0f} kB received while waiting; "
+            f"headphone check {numbers['check_kb']:.0f} kB"
+        )
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Median and worst of each number over the walks of one mode."""
+    first = [run["trial_1"]["playable_ms"] for run in runs]
+    later = [item["playable_ms"] for run in runs for item in run["later_trials"]]
+    waiting = [item["bytes_waiting"] / 1e3 for run in runs for item in run["later_trials"]]
+    return {
+        "trial_1_ms": (statistics.median(first), max(first)),
+        "later_ms": (statistics.median(later), max(later)),
+        "later_waiting_kb": (statistics.median(waiting), max(waiting)),
+        "check_kb": statistics.median(run["headphone_check_bytes"] / 1e3 for run in runs),
+    }
 
 
 if __name__ == "__main__":
