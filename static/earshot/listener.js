@@ -1084,6 +1084,9 @@ window.earshotTrialPage = function (preloaded) {
         heardA: heard.playedA,
         heardB: heard.playedB,
         heardOverlap: heard.overlap,
+        // Distinct excerpt positions heard per side (heardA/heardB above are played time).
+        passageA: heard.heardA,
+        passageB: heard.heardB,
         switches: heard.switches,
         events: log.length,
         required: required,

@@ -264,6 +264,8 @@ def test_the_trial_page_never_names_a_system(browser, live_server, listening_stu
         "readyClock",
         "prefetched",
         "aheadReady",
+        "passageA",
+        "passageB",
     }
     # The endpoints are read once, then gone from the live page.
     assert "data-a=" in served and "data-a=" not in rendered

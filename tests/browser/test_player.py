@@ -50,13 +50,15 @@ def test_a_dragged_loop_keeps_playback_inside_and_counts_the_same_passage(
     assert page.is_visible("#timeline-region")
 
     page.click("#play")
-    page.wait_for_function("() => window.earshotPlayer.state().heardA >= 0.95 * 1.0")
+    page.wait_for_function("() => window.earshotPlayer.state().passageA >= 0.95")
     page.wait_for_timeout(600)  # longer than the loop's rest: it must have wrapped by now
     state = page.evaluate(STATE)
     assert start - 0.01 <= state["seconds"] <= end + 0.01
-    assert state["heardA"] <= (end - start) + 0.01  # distinct positions only
+    # Played for longer than the loop, but the distinct passage heard is the loop alone.
+    assert state["heardA"] > (end - start) + 0.3
+    assert (end - start) - 0.05 <= state["passageA"] <= (end - start) + 0.01
     page.click("#side-b")
-    page.wait_for_function("() => window.earshotPlayer.state().heardB >= 0.95 * 1.0")
+    page.wait_for_function("() => window.earshotPlayer.state().passageB >= 0.95")
     page.wait_for_timeout(300)
     state = page.evaluate(STATE)
     # The same passage on both sides, and no more: 1 s < the 1.5 s the questions need.
@@ -70,6 +72,8 @@ def test_a_dragged_loop_keeps_playback_inside_and_counts_the_same_passage(
     page.click("#restart")
     state = page.evaluate(STATE)
     assert state["playing"] is True and state["seconds"] < 0.2
+    page.wait_for_function("() => window.earshotPlayer.state().passageB >= 2.0")
+    page.click("#side-a")
     page.wait_for_function("() => window.earshotPlayer.state().unlocked")
     page.click("#play")
     answer_by_clicks(page, "a", "Yes", "No", "b")
@@ -121,6 +125,8 @@ def test_a_reload_keeps_the_heard_counters_and_downloads_nothing_again(
     )
 
     page.click("#play")
+    page.wait_for_function("() => window.earshotPlayer.state().passageB >= 2.9")
+    page.click("#side-a")
     page.wait_for_function("() => window.earshotPlayer.state().unlocked")
     page.click("#play")
     answer_by_clicks(page, "b", "No", "Yes", "a")
@@ -131,4 +137,5 @@ def test_a_reload_keeps_the_heard_counters_and_downloads_nothing_again(
     assert Response.objects.get().trial_id == trial.pk
     events = ListeningEvidence.objects.get().log["events"]
     assert [e["type"] for e in events].count("play") == 2
+    assert [e["type"] for e in events].count("pause") == 2  # one added at the reload
     assert [e["t"] for e in events] == sorted(e["t"] for e in events)
