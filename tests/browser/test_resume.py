@@ -42,6 +42,11 @@ def test_a_listener_resumes_the_same_trial_on_another_device(browser, live_serve
     with other.expect_navigation():
         other.click("#resume-submit")
     assert "does not match anyone" in other.inner_text("#resume-error")
+    # That page came with a 400 on purpose, which Chromium logs; nothing else may have.
+    assert errors == [
+        "console: Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    ]
+    errors.clear()
     resume_with(other, code.lower())
     wait_for_player(other)
     assert "Question 1 of 3" in other.inner_text("#progress")
