@@ -171,31 +171,36 @@ def _preference(analysed: pd.DataFrame, confidence: float) -> list[dict[str, Any
     return result
 
 
-def rating_answers(analysed: pd.DataFrame, aspect: str) -> pd.DataFrame:
-    """Every 1-5 answer on ``aspect`` (``overall`` = ``rating_a/_b``) as rows ``panelist_id,
-    system, value``: the ``_a`` column from every row (the row's track), the ``_b`` column
-    from ab rows."""
-    names = ("rating_a", "rating_b") if aspect == OVERALL else (
-        f"{SCORE_PREFIX}{aspect}_a", f"{SCORE_PREFIX}{aspect}_b")  # fmt: skip
-    parts = []
+def rating_answers(
+    analysed: pd.DataFrame, aspect: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every 1-5 answer on ``aspect`` (``overall`` = ``rating_a/_b``) as three ``[n]`` arrays
+    ``(panelist_id, system, value)``: the ``_a`` column from every row (the row's track), the
+    ``_b`` column from ab rows."""
+    if aspect == OVERALL:
+        names = ("rating_a", "rating_b")
+    else:
+        names = (f"{SCORE_PREFIX}{aspect}_a", f"{SCORE_PREFIX}{aspect}_b")
     ab = pairwise_mask(analysed)
+    panelists, systems, values = [], [], []
     for side, column in zip(("a", "b"), names, strict=True):
         if column not in analysed:
             continue
-        rows = analysed if side == "a" else analysed[ab]
-        rows = rows[rows[column].notna() & (rows[f"system_{side}"] != "")]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "panelist_id": rows["panelist_id"].to_numpy(),
-                    "system": rows[f"system_{side}"].to_numpy(),
-                    "value": rows[column].to_numpy(dtype=float),
-                }
-            )
-        )
-    if not parts:
-        return pd.DataFrame({"panelist_id": [], "system": [], "value": []})
-    return pd.concat(parts, ignore_index=True)
+        value = analysed[column].to_numpy(dtype=float)
+        system = analysed[f"system_{side}"].to_numpy()
+        keep = ~np.isnan(value) & (system != "")
+        if side == "b":
+            keep &= ab
+        panelists.append(analysed["panelist_id"].to_numpy()[keep])
+        systems.append(system[keep])
+        values.append(value[keep])
+    if not values:
+        return np.zeros(0, dtype=object), np.zeros(0, dtype=object), np.zeros(0)
+    return (
+        np.concatenate(panelists).astype(object),
+        np.concatenate(systems).astype(object),
+        np.concatenate(values),
+    )
 
 
 def _ratings(analysed: pd.DataFrame, confidence: float) -> list[dict[str, Any]]:
@@ -213,28 +218,26 @@ def _ratings(analysed: pd.DataFrame, confidence: float) -> list[dict[str, Any]]:
     ]
     result = []
     for aspect in aspects:
-        answers = rating_answers(analysed, aspect)
-        if answers.empty:
+        panelist, system, value = rating_answers(analysed, aspect)
+        if value.size == 0:
             continue
-        systems = sorted(answers["system"].unique())
-        cell = pd.factorize(answers["panelist_id"] + "\x1f" + answers["system"])[0]
-        pooled = within_variance(answers["value"].to_numpy(), cell)
+        system_codes, systems = pd.factorize(system, sort=True)
+        panelist_codes, _ = pd.factorize(panelist)
+        pooled = within_variance(value, panelist_codes * len(systems) + system_codes)
         means, panelists = {}, {}
         rows = []
-        for system in systems:
-            mine = answers[answers["system"] == system]
-            estimate = cluster_mean(
-                mine["value"].to_numpy(), mine["panelist_id"].to_numpy(), confidence=confidence
-            )
-            means[system] = estimate
-            panelists[system] = pd.unique(mine["panelist_id"].to_numpy())
+        for code, name in enumerate(systems):
+            mine = system_codes == code
+            estimate = cluster_mean(value[mine], panelist[mine], confidence=confidence)
+            means[name] = estimate
+            panelists[name] = pd.unique(panelist[mine])
             rows.append(
                 {
-                    "system": system,
+                    "system": str(name),
                     "n": estimate["n"],
                     "n_panelists": estimate["n_panelists"],
                     "mean": estimate["mean"],
-                    "answer_mean": float(mine["value"].mean()),
+                    "answer_mean": float(value[mine].mean()),
                     "ci_low": estimate["low"],
                     "ci_high": estimate["high"],
                     "ci_bound": estimate["bound"],
@@ -252,8 +255,8 @@ def _ratings(analysed: pd.DataFrame, confidence: float) -> list[dict[str, Any]]:
             )
             pairs.append(
                 {
-                    "system_a": first,
-                    "system_b": second,
+                    "system_a": str(first),
+                    "system_b": str(second),
                     "n_panelists": difference["n_panelists"],
                     "difference": difference["difference"],
                     "ci_low": difference["low"],
