@@ -49,7 +49,7 @@ from .responses import (
 from .sequential import monitor
 from .verdicts import DEFAULT_MIN_PANELISTS, VERDICT_METHOD, chance_verdict, pair_verdicts
 
-SUMMARY_VERSION = 3
+SUMMARY_VERSION = 4
 
 MUSHRA_MIN_CATCH_PASS_RATE = 0.85
 """ITU-R BS.1534-3 post-screening tolerates failing the hidden reference on up to 15% of items."""
