@@ -123,6 +123,8 @@ def _effect(test: dict[str, Any]) -> float:
 def _preference(analysed: pd.DataFrame, confidence: float) -> list[dict[str, Any]]:
     """Per aspect asked as an A/B preference: per unordered pair (alphabetical, as
     ``pairs``), the panelist-averaged share preferring ``system_a`` (ties half)."""
+    if not {"system_a", "system_b"} <= set(analysed.columns):
+        return []
     ab = analysed[pairwise_mask(analysed)]
     result = []
     names = [
@@ -185,6 +187,8 @@ def rating_answers(
     panelists, systems, values = [], [], []
     for side, column in zip(("a", "b"), names, strict=True):
         if column not in analysed:
+            continue
+        if f"system_{side}" not in analysed:
             continue
         value = analysed[column].to_numpy(dtype=float)
         system = analysed[f"system_{side}"].to_numpy()

@@ -42,7 +42,12 @@ def trial_answers(analysed: pd.DataFrame) -> pd.DataFrame:
     rows = analysed[analysed["familiar"] != ""]
     pool = pool[(analysed["familiar"] != "").to_numpy()]
     if pool.any():
-        response = rows["response_id"] if "response_id" in rows else rows["trial_id"]
+        if "response_id" in rows:
+            response = rows["response_id"]
+        elif "trial_id" in rows:
+            response = rows["trial_id"]
+        else:  # no way to tell a pool's candidate rows apart: count each row
+            response = pd.Series(np.arange(len(rows)).astype(str), index=rows.index)
         key = rows["panelist_id"] + "\x1f" + response
         first = ~pd.Series(key.to_numpy()).duplicated().to_numpy()
         rows = rows[~pool | first]

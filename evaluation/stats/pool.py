@@ -204,33 +204,32 @@ def _systems(rows, favourite, size, confidence) -> list[dict[str, Any]]:
 def implied_pairs(rows: pd.DataFrame, trial_codes: np.ndarray) -> pd.DataFrame:
     """The implied pairwise votes of ranked pool trials as a votes frame (``panelist_id,
     system_a`` = the better-ranked, ``system_b``, ``choice`` = ``a``); pairs of one system
-    with itself are dropped."""
+    with itself are dropped. ``trial_codes``: ``[n]`` integer trial of each candidate row."""
     rank = rows["pick_rank"].to_numpy(dtype=float)
     rank = np.where(np.isnan(rank), np.inf, rank)  # not ranked = below every ranked one
-    systems = rows["system_a"].to_numpy()
-    panelists = rows["panelist_id"].to_numpy()
+    trial_codes = np.asarray(trial_codes, dtype=np.int64)
     order = np.argsort(trial_codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(trial_codes[order])) + 1
-    winners, losers, who = [], [], []
-    for members in np.split(order, bounds):
-        if members.size == 0:
-            continue
-        better = rank[members][:, None] < rank[members][None, :]
-        first, second = np.nonzero(better)
-        winners.append(systems[members][first])
-        losers.append(systems[members][second])
-        who.append(panelists[members][first])
-    if not winners:
-        return pd.DataFrame({"panelist_id": [], "system_a": [], "system_b": [], "choice": []})
-    frame = pd.DataFrame(
+    trial, rank = trial_codes[order], rank[order]
+    systems = rows["system_a"].to_numpy()[order]
+    panelists = rows["panelist_id"].to_numpy()[order]
+    sizes = np.bincount(trial, minlength=int(trial.max()) + 1 if trial.size else 0)
+    starts = np.cumsum(sizes) - sizes
+    # Each ranked candidate against every candidate of its own trial.
+    ranked = np.flatnonzero(np.isfinite(rank))
+    counts = sizes[trial[ranked]]
+    better = np.repeat(ranked, counts)
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    other = starts[trial[better]] + offsets
+    keep = (rank[better] < rank[other]) & (systems[better] != systems[other])
+    better, other = better[keep], other[keep]
+    return pd.DataFrame(
         {
-            "panelist_id": np.concatenate(who),
-            "system_a": np.concatenate(winners),
-            "system_b": np.concatenate(losers),
+            "panelist_id": panelists[better],
+            "system_a": systems[better],
+            "system_b": systems[other],
+            "choice": "a",
         }
     )
-    frame = frame[frame["system_a"] != frame["system_b"]].reset_index(drop=True)
-    return frame.assign(choice="a")
 
 
 def _ranking(rows, trial_codes, confidence, min_panelists, n_bootstrap, seed):

@@ -348,6 +348,17 @@ def _listeners(count: int) -> str:
     return f"{count} {'listener' if count == 1 else 'listeners'}"
 
 
+def _answers(count: int) -> str:
+    return f"{count} {'answer' if count == 1 else 'answers'}"
+
+
+def _interval_words(low: float, high: float, bound: str, level: str) -> str:
+    """ "95% CI 57–67%", "95% CI ≥ 63%", or "too few listeners for an interval"."""
+    if bound == "none":
+        return "too few listeners for an interval"
+    return f"{level} {share_range(low, high, bound)}"
+
+
 def aspect_headlines(
     aspects: Aspects | None, level: str = "95% CI", *, who: str = "Listeners"
 ) -> list[str]:
@@ -377,7 +388,7 @@ def aspect_headlines(
                     f"On {aspect['aspect']}, {who.lower()} clearly preferred {winner} over "
                     f"{loser}: on average a listener chose {winner} in {percent(rate)} of their "
                     f"answers ({_listeners(pair['n_panelists'])}, each weighted equally; "
-                    f"{level} {share_range(low, high, bound)}; {p_text(pair['verdict_p'])}, "
+                    f"{_interval_words(low, high, bound, level)}; {p_text(pair['verdict_p'])}, "
                     f"{across})."
                 )
     for aspect in aspects["ratings"]:
@@ -414,9 +425,12 @@ def aspect_headlines(
         sentences.append(
             f"{row['system']}: liked in {10 * (row['liked_share'] or 0):.0f} of 10 hearings "
             f"per listener on average; of the liked ones, {10 * top['share_of_liked']:.0f} in "
-            f"10 were “liked, but {top['aspect']} weaker” ({top['count']} answers, "
-            f"{_listeners(top['n_panelists_liked'])} who liked it; {level} "
-            f"{share_range(top['liked_ci_low'], top['liked_ci_high'], top['liked_ci_bound'])})."
+            f"10 were “liked, but {top['aspect']} weaker” ({_answers(top['count'])}, "
+            f"{_listeners(top['n_panelists_liked'])} who liked it; "
+            + _interval_words(
+                top["liked_ci_low"], top["liked_ci_high"], top["liked_ci_bound"], level
+            )
+            + ")."
         )
     return sentences
 
@@ -442,9 +456,11 @@ def pool_headline(pool: Pool | None, level: str = "95% CI") -> str | None:
         f"Pick 1 of N (mean N = {pool['mean_pool_size']:.1f}): AI tracks were {percent(share['expected_share'])} "
         f"of the candidates shown and {percent(share['ai_pick_rate'])} of first picks "
         f"({_listeners(share['n_panelists'])}, each weighted equally; {share['n_trials']} pools "
-        f"mixing AI and human; {level} "
-        f"{share_range(share['cluster_ci_low'], share['cluster_ci_high'], share['cluster_ci_bound'])}"
-        f"): {ending}."
+        f"mixing AI and human; "
+        + _interval_words(
+            share["cluster_ci_low"], share["cluster_ci_high"], share["cluster_ci_bound"], level
+        )
+        + f"): {ending}."
     )
 
 
@@ -465,7 +481,7 @@ def familiarity_headline(familiarity: Familiarity | None) -> str | None:
     ]
     sentence = (
         f"Do you know this piece? Per listener, on average {known} of "
-        f"{familiarity['n_answers']} answers ({_listeners(familiarity['n_panelists'])})"
+        f"{_answers(familiarity['n_answers'])} ({_listeners(familiarity['n_panelists'])})"
     )
     if not familiarity["pairs"]:
         return sentence + "."
@@ -492,8 +508,8 @@ def hit_headlines(hit: HitPotential | None, level: str = "95% CI") -> list[str]:
             rate = row[question]
             if not rate or rate["verdict"] is None or rate["rate"] is None:
                 continue
-            interval = share_range(
-                rate["cluster_ci_low"], rate["cluster_ci_high"], rate["cluster_ci_bound"]
+            interval = _interval_words(
+                rate["cluster_ci_low"], rate["cluster_ci_high"], rate["cluster_ci_bound"], level
             )
             verdict = {
                 "exceeds_threshold": f"above {threshold} (Holm-adjusted one-sided "
@@ -504,8 +520,8 @@ def hit_headlines(hit: HitPotential | None, level: str = "95% CI") -> list[str]:
             sentences.append(
                 f"{row['system']}: on average a listener would {verbs[question]} "
                 f"{percent(rate['rate'])} {words[question]} "
-                f"({_listeners(rate['n_panelists'])}, each weighted equally; {rate['n']} "
-                f"answers; {level} {interval}): {verdict}."
+                f"({_listeners(rate['n_panelists'])}, each weighted equally; "
+                f"{_answers(rate['n'])}; {interval}): {verdict}."
             )
     return sentences
 

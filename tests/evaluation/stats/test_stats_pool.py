@@ -109,35 +109,30 @@ def test_a_system_every_listener_picks_ranks_first_and_beats_its_expected_rate()
 
 def null_pools(rng, n_panelists=20, trials=6, size=5, spread=0.8) -> pd.DataFrame:
     """Listeners who differ in how much they like AI, but on average pick AI exactly as often
-    as it is shown: P(AI favourite) = e + d_p e (1 - e), d_p = ±spread."""
-    systems = np.array(["human-1", "human-2", "ai-1", "ai-2", "ai-3"])
-    is_ai = np.array([False, False, True, True, True])
-    d = rng.choice([-spread, spread], n_panelists)
-    columns = {name: [] for name in ("panelist_id", "response_id", "system_a", "kind", "rank")}
-    for panelist in range(n_panelists):
-        for number in range(trials):
-            shown = rng.integers(0, 5, size)
-            ai = is_ai[shown]
-            share = ai.mean()
-            if 0 < share < 1:
-                pick_ai = rng.random() < share + d[panelist] * share * (1 - share)
-                options = np.flatnonzero(ai == pick_ai)
-            else:
-                options = np.arange(size)
-            favourite = rng.choice(options)
-            columns["panelist_id"] += [f"p{panelist}"] * size
-            columns["response_id"] += [f"{panelist}-{number}"] * size
-            columns["system_a"] += list(systems[shown])
-            columns["kind"] += list(np.where(ai, "ai", "human"))
-            columns["rank"] += [1.0 if k == favourite else np.nan for k in range(size)]
+    as it is shown: P(AI favourite) = e + d_p e (1 - e), d_p = ±spread; the favourite is drawn
+    uniformly among the chosen kind's candidates."""
+    systems = np.array(["human-1", "human-2", "ai-1", "ai-2", "ai-3"], dtype=object)
+    n_trials = n_panelists * trials
+    shown = rng.integers(0, 5, size=(n_trials, size))
+    ai = shown >= 2
+    share = ai.mean(axis=1)
+    d = np.repeat(rng.choice([-spread, spread], n_panelists), trials)
+    pick_ai = rng.random(n_trials) < share + d * share * (1 - share)
+    mixed = (share > 0) & (share < 1)
+    eligible = np.where(mixed[:, None], ai == pick_ai[:, None], True)
+    keys = np.where(eligible, rng.random((n_trials, size)), -1.0)
+    favourite = keys.argmax(axis=1)  # uniform among the eligible candidates
+    rank = np.full((n_trials, size), np.nan)
+    rank[np.arange(n_trials), favourite] = 1.0
+    trial = np.repeat(np.arange(n_trials), size)
     study = pd.DataFrame(
         {
-            "panelist_id": columns["panelist_id"],
-            "response_id": columns["response_id"],
+            "panelist_id": np.char.add("p", (trial // trials).astype(str)).astype(object),
+            "response_id": trial.astype(str).astype(object),
             "trial_kind": "pool",
-            "system_a": columns["system_a"],
-            "system_a_kind": columns["kind"],
-            "pick_rank": columns["rank"],
+            "system_a": systems[shown.ravel()],
+            "system_a_kind": np.where(ai.ravel(), "ai", "human").astype(object),
+            "pick_rank": rank.ravel(),
         }
     )
     study.attrs["earshot_normalized"] = True
@@ -146,7 +141,7 @@ def null_pools(rng, n_panelists=20, trials=6, size=5, spread=0.8) -> pd.DataFram
 
 def test_null_pool_studies_rarely_claim_any_difference_from_the_pool_share():
     rng = np.random.default_rng(11)
-    studies, false = 200, 0
+    studies, false = 150, 0
     for _ in range(studies):
         section = pool_summary(null_pools(rng), min_panelists=8, n_bootstrap=0)
         tests = [section["ai_share"], *section["systems"]]
