@@ -631,11 +631,47 @@ def methods_paragraph(summary: Summary, settings: dict[str, Any]) -> str:
             else ""
         )
         parts.append(f"The ranking is a Bradley–Terry fit ({model}){bootstrap}.")
+    design = design_methods(summary)
+    if design:
+        parts.append(design)
     if settings.get("seed") is not None:
         parts.append(f"Trial order and positions were drawn with seed {settings['seed']}.")
     if meta.get("source_sha256"):
         parts.append(f"Input file SHA-256 {meta['source_sha256'][:16]}….")
     return " ".join(parts)
+
+
+def design_methods(summary: Summary) -> str | None:
+    """What the study-design sections computed, in one or two sentences (None without any)."""
+    names = {
+        "aspects": "aspects",
+        "pool": "pool trials",
+        "identification": "single-track identification",
+        "familiarity": "familiarity",
+        "hit_potential": "hit potential",
+    }
+    present = [label for key, label in names.items() if summary.get(key)]
+    if not present:
+        return None
+    counts = (summary.get("meta") or {}).get("n_by_trial_kind") or {}
+    rows = ", ".join(
+        f"{counts[kind]} {kind}" for kind in ("ab", "single", "pool") if counts.get(kind)
+    )
+    sentence = (
+        f"Study-design sections ({', '.join(present)}): every rate and mean is computed per "
+        "listener and averaged with each listener weighted equally, with a listener-cluster "
+        "interval; every test of a section is Holm-adjusted across that section's tests, and "
+        "a comparison by fewer than the minimum of listeners has too little data. Pairwise "
+        "figures use only A/B rows"
+    )
+    sentence += f" (analysed rows: {rows})." if rows else "."
+    hit = summary.get("hit_potential")
+    if hit:
+        sentence += (
+            f" AI systems' playlist and release rates are tested one-sided against "
+            f"{percent(hit['threshold'])}."
+        )
+    return sentence
 
 
 # --- figures -------------------------------------------------------------------------------
