@@ -561,6 +561,30 @@ def format_design_sections(summary: Summary) -> list[str]:
                 ],
             )
         )
+    if pool and pool["ranking"]:
+        status = (pool.get("ranking_meta") or {}).get("status")
+        out.append(
+            f"Ranking from the picks (Bradley–Terry on {pool['n_implied_pairs']} implied pairs, "
+            "panelist bootstrap"
+            + ("; too little data for a rank range" if status == "too_little_data" else "")
+            + ")\n"
+        )
+        out.append(
+            _table(
+                ("system", "rank", "elo", "rank range"),
+                [
+                    (
+                        system["system"],
+                        system["rank"],
+                        _elo(system),
+                        f"{system['rank_low']}–{system['rank_high']}"
+                        if system.get("rank_low") is not None
+                        else "–",
+                    )
+                    for system in pool["ranking"]
+                ],
+            )
+        )
     familiarity = summary.get("familiarity")
     if familiarity:
         levels = ", ".join(

@@ -892,7 +892,8 @@ def aspect_preference_plot(aspects: Aspects | None) -> str | None:
         fontsize="small",
     )
     axes.set_xlim(0, 1)
-    axes.set_xlabel("share preferring the first-named system, per listener, averaged (ties half)")
+    axes.set_xlabel("share for the first-named system, per listener, averaged (ties half)")
+    axes.set_ylabel("(n) = listeners", fontsize="small")
     return _svg(figure, "aspect_preference")
 
 
@@ -927,6 +928,7 @@ def aspect_ratings_plot(aspects: Aspects | None) -> str | None:
     )
     axes.set_xlim(1, 5)
     axes.set_xlabel("mean rating (1 = not at all, 5 = very much), per listener, averaged")
+    axes.set_ylabel("(n) = listeners", fontsize="small")
     return _svg(figure, "aspect_ratings")
 
 
@@ -963,6 +965,7 @@ def weaker_plot(aspects: Aspects | None) -> str | None:
     )
     axes.set_xlim(0, 1)
     axes.set_xlabel("share of liked hearings with this aspect named weaker, per listener")
+    axes.set_ylabel("(n) = listeners", fontsize="small")
     return _svg(figure, "weaker")
 
 
@@ -1001,6 +1004,7 @@ def pool_plot(pool: Pool | None) -> str | None:
     axes.set_xlim(0, 1)
     axes.set_xlabel("share of showings where it was the favourite, per listener, averaged")
     figure.legend(loc="outside upper right", fontsize="small", frameon=False)
+    axes.set_ylabel("(n) = listeners", fontsize="small")
     return _svg(figure, "pool")
 
 
@@ -1061,6 +1065,7 @@ def familiarity_plot(familiarity: Familiarity | None) -> str | None:
     axes.set_yticks(positions, [f"{labels[row['level']]} ({row['n']})" for row in levels])
     axes.set_xlim(0, 1)
     axes.set_xlabel("share of a listener's answers, averaged over listeners")
+    axes.set_ylabel("(n) = answers", fontsize="small")
     return _svg(figure, "familiarity")
 
 
@@ -1098,6 +1103,7 @@ def hit_potential_plot(hit: HitPotential | None) -> str | None:
     axes.set_xlabel(
         f"share answering yes, per listener, averaged (dashed: {percent(hit['threshold'])})"
     )
+    axes.set_ylabel("(n) = listeners", fontsize="small")
     return _svg(figure, "hit_potential")
 
 
