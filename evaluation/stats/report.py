@@ -473,12 +473,16 @@ def familiarity_headline(familiarity: Familiarity | None) -> str | None:
         f"“{label}” {percent(levels[level]['panelist_share'])}"
         for level, label in (("sounds_familiar", "sounds familiar"), ("knows_it", "I know it"))
     )
-    changed = [
-        f"{pair['system_a']} vs {pair['system_b']} ({pair['with_familiar']['verdict']} → "
-        f"{(pair['without_familiar'] or {}).get('verdict', 'no answers left')})"
-        for pair in familiarity["pairs"]
-        if (pair["without_familiar"] or {}).get("verdict") != pair["with_familiar"]["verdict"]
-    ]
+    changed = []
+    for pair in familiarity["pairs"]:
+        before = pair["with_familiar"]["verdict"]
+        after = (pair["without_familiar"] or {}).get("verdict")
+        # Too little data before and after (or nothing left) is no change of finding.
+        if after != before and not {before, after} <= {"too_little_data", None}:
+            changed.append(
+                f"{pair['system_a']} vs {pair['system_b']} ({before} → "
+                f"{after or 'no answers left'})"
+            )
     sentence = (
         f"Do you know this piece? Per listener, on average {known} of "
         f"{_answers(familiarity['n_answers'])} ({_listeners(familiarity['n_panelists'])})"

@@ -448,3 +448,28 @@ def test_familiarity_headline_names_the_verdicts_that_change():
         "15% of 40 answers (10 listeners); without those answers these verdicts change: bach "
         "vs model (prefers_a → no_clear_preference)."
     )
+
+
+def test_too_little_data_before_and_after_is_not_a_changed_verdict():
+    from evaluation.stats.report import familiarity_headline
+
+    familiarity = {
+        "n_answers": 12,
+        "n_panelists": 4,
+        "levels": [
+            {"level": "no", "panelist_share": 0.5},
+            {"level": "sounds_familiar", "panelist_share": 0.25},
+            {"level": "knows_it", "panelist_share": 0.25},
+        ],
+        "pairs": [
+            {
+                "system_a": "x",
+                "system_b": "y",
+                "with_familiar": {"verdict": "too_little_data"},
+                "without_familiar": None,
+            }
+        ],
+    }
+    assert familiarity_headline(familiarity).endswith(
+        "; without those answers no pair verdict changes."
+    )
