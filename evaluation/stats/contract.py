@@ -301,6 +301,7 @@ class IdentificationBySystem(TypedDict):
     criterion: NotRequired[float | None]
     criterion_low: NotRequired[float | None]
     criterion_high: NotRequired[float | None]
+    d_prime_bound: NotRequired[Bound]
 
 
 class IdentificationByExpertise(IdentificationFigures):

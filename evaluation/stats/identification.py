@@ -143,10 +143,23 @@ def identification_summary(
     # An AI system's d' compares its hit rate with the false-alarm rate on all human tracks.
     human = scorable[(scorable["is_ai"] == 0.0) & (scorable["guess"] != "familiar")]
     false_alarms, n_human = int((human["guess"] == "ai").sum()), int(len(human))
+    human_panelists = human["panelist_id"].to_numpy()
+    human_called = (human["guess"] == "ai").to_numpy(dtype=float)
     for entry in result["by_system"]:
         if entry["is_ai"]:
             entry.update(
                 d_prime_yes_no(entry["called_ai"], entry["n"], false_alarms, n_human, confidence)
+            )
+            entry.update(
+                _system_d_prime_bound(
+                    entry,
+                    scorable,
+                    false_alarms,
+                    n_human,
+                    human_called,
+                    human_panelists,
+                    confidence,
+                )  # fmt: skip
             )
     result["by_expertise"] = []
     if "expertise" in scorable:
@@ -407,6 +420,54 @@ def _d_prime_bounds(
         "d_prime_high": high,
         "d_prime_cluster_low": None,
         "d_prime_cluster_high": high,
+        "d_prime_bound": "upper" if high is not None else "none",
+    }
+
+
+def _system_d_prime_bound(
+    entry: dict[str, Any],
+    scorable: pd.DataFrame,
+    false_alarms: int,
+    n_human: int,
+    human_called: np.ndarray,
+    human_panelists: np.ndarray,
+    confidence: float,
+) -> dict[str, Any]:
+    """An AI system's ``d_prime_bound``: at the ceiling (every track of it called AI, no
+    human track called AI) or the floor (none called AI, every human track called AI) its d'
+    is a bound from the listener-cluster bounds of its hit rate and the false-alarm rate."""
+    if not entry["n"] or not n_human:
+        return {"d_prime_bound": "none"}
+    ceiling = entry["called_ai"] == entry["n"] and false_alarms == 0
+    floor = entry["called_ai"] == 0 and false_alarms == n_human
+    if not (ceiling or floor):
+        return {"d_prime_bound": "two_sided"}
+    mine = scorable[(scorable["system"] == entry["system"]) & (scorable["guess"] != "familiar")]
+    hit = cluster_share(
+        (mine["guess"] == "ai").to_numpy(dtype=float),
+        mine["panelist_id"].to_numpy(),
+        confidence=confidence,
+    )
+    false = cluster_share(human_called, human_panelists, confidence=confidence)
+
+    def z(rate: float) -> float | None:
+        return float(norm_ppf(rate)) if 0.0 < rate < 1.0 else None
+
+    if ceiling:
+        ends = (z(hit["low"]), z(false["high"]))
+        low = None if None in ends else ends[0] - ends[1]
+        return {
+            "d_prime": None,
+            "d_prime_low": low,
+            "d_prime_high": None,
+            "d_prime_bound": "lower" if low is not None else "none",
+        }
+    ends = (z(hit["high"]), z(false["low"]))
+    high = None if None in ends else ends[0] - ends[1]
+    return {
+        "d_prime": None,
+        "d_prime_low": None,
+        "d_prime_high": high,
         "d_prime_bound": "upper" if high is not None else "none",
     }
 

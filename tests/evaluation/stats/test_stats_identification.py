@@ -149,6 +149,8 @@ def test_perfect_identification_reports_d_prime_as_a_lower_bound():
     assert result["verdict"] == "better_than_chance"
     model = next(entry for entry in result["by_system"] if entry["system"] == "model-x")
     assert model["difference"] == pytest.approx(1.0) and model["verdict"] == "better_than_chance"
+    assert model["d_prime"] is None and model["d_prime_bound"] == "lower"
+    assert model["d_prime_low"] == pytest.approx(expected)
 
 
 def test_each_system_is_told_apart_from_the_other_kind_per_listener_with_holm():
