@@ -7,6 +7,7 @@ import json
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -46,7 +47,10 @@ def listen(request, token: str):
         return render(
             request,
             "listener/message.html",
-            {"study": invite.study, "message": "This study has closed. Thank you for listening."},
+            {
+                "study": invite.study,
+                "message": _("This study has closed. Thank you for listening."),
+            },
             status=409 if request.method == "POST" else 200,
         )
     if request.method == "POST":
@@ -188,7 +192,10 @@ def answer(request, token: str, trial_token: str):
     panelist = current_panelist(request, invite)
     if panelist is None:
         return JsonResponse(
-            {"error": "no_session", "detail": "your session has ended; open the invite link again"},
+            {
+                "error": "no_session",
+                "detail": _("your session has ended; open the invite link again"),
+            },
             status=403,
         )
     try:
