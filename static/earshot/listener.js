@@ -18,13 +18,15 @@
   "use strict";
 
   // Django's JavaScript catalogue (/i18n/js/) translates; without it the page stays English.
-  const gettext = window.gettext || ((s) => s);
-  const interpolate =
+  // (var, not const: another part of this file may declare the same fallback.)
+  var gettext = window.gettext || function (s) { return s; };
+  var interpolate =
     window.interpolate ||
-    ((fmt, obj, named) =>
-      named
-        ? fmt.replace(/%\(\w+\)s/g, (m) => String(obj[m.slice(2, -2)]))
-        : fmt.replace(/%s/g, () => String(obj.shift())));
+    function (fmt, obj) {
+      return fmt.replace(/%\((\w+)\)s/g, function (match, name) {
+        return String(obj[name]);
+      });
+    };
 
   // A 5 ms crossfade on switch: too short to hear as a fade, long enough to avoid a click.
   var SWITCH_RAMP_S = 0.005;

@@ -281,3 +281,22 @@ def test_shortcuts_leave_form_controls_alone_and_can_be_turned_off(
     assert page.evaluate(STATE)["playing"] is False
     context.close()
     assert errors == []
+
+
+def test_the_player_works_in_english_without_the_javascript_catalogue(browser, live_server, study):
+    study, invite = study
+    Study.objects.filter(pk=study.pk).update(headphone_check=False)
+    context = browser.new_context(locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page_errors: list[str] = []
+    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    page.route("**/i18n/js/**", lambda route: route.abort())
+    enrol(page, live_server.url + invite.path())
+    page.wait_for_function("() => window.earshotPlayer && window.earshotPlayer.state().ready")
+    assert page.evaluate("() => typeof window.gettext") == "undefined"
+    assert page.inner_text("#player-status") == "Ready. Press Play, then switch between A and B."
+    hear_both(page)
+    assert page.inner_text("#heard-both") == "Same passage heard on A and B ✓"
+    context.close()
+    assert page_errors == []
