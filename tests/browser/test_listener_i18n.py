@@ -242,6 +242,17 @@ def test_shortcuts_leave_form_controls_alone_and_can_be_turned_off(
     context, page = open_page(browser, errors, "en", "desktop")
     enrol(page, live_server.url + invite.path())
     page.wait_for_function("() => window.earshotPlayer && window.earshotPlayer.state().ready")
+    # Focus order follows the page: language, player (play, A before B), then the shortcuts
+    # switch; the locked questions and the disabled submit are skipped.
+    order = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        order.append(
+            page.evaluate("() => document.activeElement.id || document.activeElement.value")
+        )
+    assert order[:3] == ["en", "zh-hans", "play"]
+    assert order.index("side-a") < order.index("side-b") < order.index("shortcuts-on")
+    page.evaluate("() => document.activeElement.blur()")
     page.keyboard.press("Enter")  # submit shortcut before the questions unlock: an error
     assert page.is_visible("#answer-error")
     hear_both(page)
