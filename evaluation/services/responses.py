@@ -37,15 +37,16 @@ def _validate(trial: Trial, answer: Answer, now: datetime) -> None:
     study = trial.pair.study
     if answer.choice not in Choice.values:
         raise ServiceError(
-            f"choice must be one of a, b, tie; got {answer.choice!r}", code="invalid_choice"
+            _("choice must be one of a, b, tie; got %(got)r") % {"got": answer.choice},
+            code="invalid_choice",
         )
     if study.ask_ai and answer.guess_ai not in GuessAI.values:
         raise ServiceError(
-            f"guess_ai must be one of a, b, unsure; got {answer.guess_ai!r}",
+            _("guess_ai must be one of a, b, unsure; got %(got)r") % {"got": answer.guess_ai},
             code="invalid_guess",
         )
     if not study.ask_ai and answer.guess_ai:
-        raise ServiceError("this study does not ask which track is AI", code="invalid_guess")
+        raise ServiceError(_("this study does not ask which track is AI"), code="invalid_guess")
     if study.ask_liked and (answer.liked_a is None or answer.liked_b is None):
         raise ServiceError(
             _("say whether you liked A and whether you liked B"), code="missing_liked"
@@ -53,7 +54,8 @@ def _validate(trial: Trial, answer: Answer, now: datetime) -> None:
     for side, seconds in (("A", answer.listen_a_s), ("B", answer.listen_b_s)):
         if seconds is None or not 0 <= seconds < 24 * 3600:
             raise ServiceError(
-                f"listen time for {side} is missing or invalid", code="invalid_listen"
+                _("listen time for %(side)s is missing or invalid") % {"side": side},
+                code="invalid_listen",
             )
     required = required_listen_s(trial)
     short = [

@@ -150,27 +150,32 @@ def _parse_answer(body: bytes) -> tuple[Answer, object]:
     """The answer and its raw listening log (checked by the service)."""
     if len(body) > MAX_ANSWER_BYTES:
         raise ServiceError(
-            f"the answer is {len(body)} bytes, more than the {MAX_ANSWER_BYTES} accepted",
+            _("the answer is %(size)s bytes, more than the %(limit)s accepted")
+            % {"size": len(body), "limit": MAX_ANSWER_BYTES},
             code="invalid_listening_log",
             status=413,
         )
     try:
         payload = json.loads(body or b"{}")
     except json.JSONDecodeError as exc:
-        raise ServiceError("the answer is not valid JSON", code="invalid_json") from exc
+        raise ServiceError(_("the answer is not valid JSON"), code="invalid_json") from exc
     if not isinstance(payload, dict):
-        raise ServiceError("the answer must be a JSON object", code="invalid_json")
+        raise ServiceError(_("the answer must be a JSON object"), code="invalid_json")
 
     def seconds(name):
         value = payload.get(name)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ServiceError(f"{name} must be a number of seconds", code="invalid_listen")
+            raise ServiceError(
+                _("%(name)s must be a number of seconds") % {"name": name}, code="invalid_listen"
+            )
         return float(value)
 
     def flag(name):
         value = payload.get(name)
         if value is not None and not isinstance(value, bool):
-            raise ServiceError(f"{name} must be true, false or null", code="invalid_liked")
+            raise ServiceError(
+                _("%(name)s must be true, false or null") % {"name": name}, code="invalid_liked"
+            )
         return value
 
     guess = payload.get("guess_ai") or ""
