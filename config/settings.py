@@ -248,6 +248,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 EARSHOT = {
     # Reservation of a trial for one panelist, in seconds; an abandoned trial returns to the pool.
     "RESERVATION_S": env_int("EARSHOT_RESERVATION_S", 60 * 60),
+    # A new reservation is short (FIRST_RESERVATION_S) and grows to RESERVATION_S only on
+    # real activity (the trial's audio fetched), so idle joins cannot hold slots for long.
+    "FIRST_RESERVATION_S": env_int("EARSHOT_FIRST_RESERVATION_S", 3 * 60),
+    # Trials reserved at once by one invite's listeners (Invite.max_open_reservations wins);
+    # past it, the oldest reservation that never saw activity is released.
+    "INVITE_OPEN_RESERVATIONS": env_int("EARSHOT_INVITE_OPEN_RESERVATIONS", 20),
+    # A failed screening is remembered in a signed cookie for this long (seconds).
+    "SCREENED_OUT_COOKIE_S": env_int("EARSHOT_SCREENED_OUT_COOKIE_S", 60 * 60 * 24 * 90),
     "PUBLIC_URL": env_str("EARSHOT_PUBLIC_URL", "http://127.0.0.1:8000"),
     # A lab's own model server for the "generate tracks" job (system "http"); empty = off.
     "GENERATION_HTTP_URL": env_str("EARSHOT_GENERATION_HTTP_URL", ""),

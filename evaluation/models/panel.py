@@ -5,15 +5,43 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from evaluation.models.study import Study, opaque_token
 
 
 class Expertise(models.TextChoices):
-    NONE = "none", "I don't play or sing"
-    HOBBYIST = "hobbyist", "Hobbyist / amateur musician"
-    STUDENT = "student", "Music student"
-    PROFESSIONAL = "professional", "Professional musician"
+    """A panelist's musical expertise: the default stratum of quotas and breakdowns.
+
+    Before migration 0013 the values were ``none``, ``hobbyist``, ``student`` and
+    ``professional``; ``LEGACY_EXPERTISE`` says what each became (the migration rewrote the
+    stored rows; ``evaluation.stats.responses`` reads old exports the same way)."""
+
+    PROFESSIONAL = "professional", _("Professional musician (music is my main income)")
+    SEMI_PROFESSIONAL = "semi_professional", _("Semi-professional or music student")
+    AMATEUR = "amateur", _("Amateur musician (I play or sing as a hobby)")
+    NON_MUSICIAN = "non_musician", _("I don't play or sing")
+
+
+# Old expertise value → new one (migration 0013; old CSV exports are read the same way).
+LEGACY_EXPERTISE = {
+    "none": "non_musician",
+    "hobbyist": "amateur",
+    "student": "semi_professional",
+}
+
+
+class InstrumentFamily(models.TextChoices):
+    """The family of a panelist's main instrument (Hornbostel-Sachs, plus voice and keys)."""
+
+    NONE = "", _("None")
+    VOICE = "voice", _("Voice")
+    KEYBOARDS = "keyboards", _("Keyboards")
+    STRINGS = "strings", _("Strings (bowed or plucked)")
+    WINDS = "winds", _("Wind and brass")
+    PERCUSSION = "percussion", _("Percussion and drums")
+    ELECTRONIC = "electronic", _("Electronic / production")
+    OTHER = "other", _("Other")
 
 
 class Panel(models.Model):
@@ -42,6 +70,14 @@ class Invite(models.Model):
     )
     uses = models.PositiveIntegerField(default=0)
     expires_at = models.DateTimeField(null=True, blank=True)
+    max_open_reservations = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Most trials reserved at once by this link's listeners; empty: the setting "
+            "EARSHOT_INVITE_OPEN_RESERVATIONS."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -83,11 +119,23 @@ class Panelist(models.Model):
         Invite, related_name="panelists", null=True, blank=True, on_delete=models.SET_NULL
     )
     pseudonym = models.CharField(max_length=16, unique=True, default=pseudonym, editable=False)
-    expertise = models.CharField(max_length=16, choices=Expertise.choices)
+    expertise = models.CharField(max_length=20, choices=Expertise.choices)
     plays_instrument = models.BooleanField(default=False)
     instrument = models.CharField(max_length=100, blank=True)
     years_playing = models.PositiveSmallIntegerField(null=True, blank=True)
     genres = models.CharField(max_length=200, blank=True)
+    instrument_family = models.CharField(
+        max_length=16, choices=InstrumentFamily.choices, blank=True, default=""
+    )
+    languages = models.CharField(
+        max_length=100, blank=True, help_text="Languages the panelist understands, comma-separated."
+    )
+    stratum = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        help_text="The quota stratum this panelist fills (empty: the study has no quotas).",
+    )
     consent_at = models.DateTimeField()
     planned_trials = models.PositiveIntegerField(default=0, help_text="Catch trials included.")
     planned_catch_trials = models.PositiveIntegerField(default=0)

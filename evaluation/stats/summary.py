@@ -758,6 +758,10 @@ def progress_summary(
 
 EXPERTISE_WORDS = {
     "professional": ("professional musician", "professional musicians"),
+    "semi_professional": ("semi-professional musician", "semi-professional musicians"),
+    "amateur": ("amateur musician", "amateur musicians"),
+    "non_musician": ("non-musician", "non-musicians"),
+    # The values of exports made before the four strata (read as they were written).
     "student": ("music student", "music students"),
     "hobbyist": ("amateur musician", "amateur musicians"),
     "none": ("non-musician", "non-musicians"),
@@ -765,7 +769,7 @@ EXPERTISE_WORDS = {
 }
 """How each expertise answer is named in sentences (singular, plural)."""
 
-MUSICIAN_EXPERTISE = ("professional", "student", "hobbyist")
+MUSICIAN_EXPERTISE = ("professional", "semi_professional", "amateur", "student", "hobbyist")
 """Expertise answers that declare the listener a musician."""
 
 
@@ -774,7 +778,8 @@ def listener_summary(analysed: pd.DataFrame) -> dict[str, Any]:
     subject naming them ("12 listeners: 7 professional musicians, 5 amateur musicians").
 
     ``all_musicians`` is True only when every analysed panelist declared a musician
-    expertise (professional, student or hobbyist); only then may a sentence say "musicians".
+    expertise (professional, semi-professional or amateur; student or hobbyist in older
+    exports); only then may a sentence say "musicians".
     """
     panelists = analysed
     if "expertise" in panelists:

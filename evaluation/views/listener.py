@@ -19,10 +19,12 @@ from evaluation.services import ServiceError
 from evaluation.services.headphones import headphone_attempt_start
 from evaluation.services.listening_evidence import response_record_heard, stimulus_fetch_record
 from evaluation.services.panelists import panelist_join
+from evaluation.services.reservations import trial_activity_record
 from evaluation.services.responses import Answer, required_listen_s
 from evaluation.services.scheduling import trial_reserve
 from evaluation.views import headphones
 from evaluation.views.audio import served_range, stimulus_response
+from evaluation.views.screening import screened_out_on_device
 from evaluation.views.session import current_panelist, invite_or_404, session_key
 
 
@@ -56,16 +58,24 @@ def listen(request, token: str):
         return headphones.headphone_page(request, invite, panelist)
     trial = panelist_open_trial(panelist=panelist)
     if trial is None:
+        answered = answered_count(panelist)
         if panelist_has_more_trials(panelist=panelist):
             return render(
                 request,
                 "listener/continue.html",
-                {"study": invite.study, "answered": answered_count(panelist), "panelist": panelist},
+                {"study": invite.study, "answered": answered, "panelist": panelist},
+            )
+        if answered == 0:
+            # Nothing answered: never "Thank you", but why, and a way to try again.
+            return render(
+                request,
+                "listener/unavailable.html",
+                {"study": invite.study, "panelist": panelist},
             )
         return render(
             request,
             "listener/done.html",
-            {"study": invite.study, "answered": answered_count(panelist), "panelist": panelist},
+            {"study": invite.study, "answered": answered, "panelist": panelist},
         )
     context = {
         "study": invite.study,
@@ -90,6 +100,9 @@ def _advance(panelist: Panelist) -> None:
 
 
 def _enrol(request, invite: Invite):
+    if screened_out_on_device(request, invite):
+        # This browser failed the screening of this invite: no new pseudonym, no new check.
+        return headphones.screened_out_page(request, invite)
     refusal = invite.refusal()
     if refusal:
         return render(
@@ -103,6 +116,13 @@ def _enrol(request, invite: Invite):
         try:
             panelist = panelist_join(invite=invite, **form.profile())
         except ServiceError as exc:
+            if exc.code in ("stratum_closed", "study_full"):
+                return render(
+                    request,
+                    "listener/message.html",
+                    {"message": exc.message, "study": invite.study},
+                    status=exc.status,
+                )
             form.add_error(None, exc.message)
         else:
             request.session[session_key(invite)] = panelist.pk
@@ -135,6 +155,8 @@ def audio(request, token: str, trial_token: str, side: str):
         stimulus_fetch_record(
             trial=trial, panelist=panelist, side=side, first_byte=served[0], last_byte=served[1]
         )
+        # Real activity: the short first reservation grows to the full span.
+        trial_activity_record(trial=trial, panelist=panelist)
     return response
 
 
@@ -198,7 +220,10 @@ def answer(request, token: str, trial_token: str):
         )
     except ServiceError as exc:
         return JsonResponse({"error": exc.code, "detail": exc.message}, status=exc.status)
-    trial_reserve(panelist=panelist)
+    if created:
+        # Only the request that stored the answer reserves the next trial: a duplicate POST
+        # (a retry, a double click) reserves nothing more.
+        trial_reserve(panelist=panelist)
     return JsonResponse(
         {"stored": True, "created": created, "next": reverse("listener:listen", args=[token])},
         status=201 if created else 200,
