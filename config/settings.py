@@ -251,6 +251,9 @@ EARSHOT = {
     # A new reservation is short (FIRST_RESERVATION_S) and grows to RESERVATION_S only on
     # real activity (the trial's audio fetched), so idle joins cannot hold slots for long.
     "FIRST_RESERVATION_S": env_int("EARSHOT_FIRST_RESERVATION_S", 3 * 60),
+    # A reservation with no activity at all for IDLE_GRACE_S may be taken by a listener who
+    # needs the slot (bots that join and never listen hold nothing for long).
+    "IDLE_GRACE_S": env_int("EARSHOT_IDLE_GRACE_S", 30),
     # Trials reserved at once by one invite's listeners (Invite.max_open_reservations wins);
     # past it, the oldest reservation that never saw activity is released.
     "INVITE_OPEN_RESERVATIONS": env_int("EARSHOT_INVITE_OPEN_RESERVATIONS", 20),

@@ -4,18 +4,32 @@ A reservation starts short (``first_reservation_span``, minutes) and grows to
 ``reservation_span`` only when its holder shows real activity (the trial's audio fetched,
 ``services.reservations.trial_activity_record``). One invite's listeners hold at most
 ``invite_reservation_cap`` reservations at once; past it, the oldest reservation that never
-saw activity (and is older than ``IDLE_GRACE_S``) is released for the newcomer."""
+saw activity (older than the idle grace) is released for the newcomer, and such an idle
+reservation is claimable by anyone who needs the slot (``claimable``)."""
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from evaluation.models import Invite, Trial
 
-# An idle reservation younger than this (seconds) is never released to make room: the page
-# that holds it is still loading its audio.
-IDLE_GRACE_S = 30
+
+def idle_grace() -> timedelta:
+    """How long a new reservation is kept without any activity (EARSHOT["IDLE_GRACE_S"]):
+    past it, another listener who needs the slot may take it (a page that is really open
+    fetches its audio within a second or two)."""
+    return timedelta(seconds=settings.EARSHOT["IDLE_GRACE_S"])
+
+
+def claimable(now: datetime) -> Q:
+    """Slots another listener may claim at `now`: never reserved, expired, or reserved
+    longer than the idle grace ago without any activity (the holder never fetched audio)."""
+    return (
+        Q(panelist__isnull=True)
+        | Q(reserved_until__lt=now)
+        | Q(active_at__isnull=True, served_at__lt=now - idle_grace())
+    )
 
 
 def first_reservation_span() -> timedelta:
@@ -48,7 +62,7 @@ def invite_idle_reservations(invite_id: int, now: datetime) -> QuerySet[Trial]:
     first: what may be released to make room under the cap."""
     return (
         invite_open_reservations(invite_id, now)
-        .filter(active_at__isnull=True, served_at__lt=now - timedelta(seconds=IDLE_GRACE_S))
+        .filter(active_at__isnull=True, served_at__lt=now - idle_grace())
         .order_by("served_at", "pk")
     )
 

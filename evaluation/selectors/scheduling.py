@@ -24,9 +24,10 @@ import hashlib
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from evaluation.models import Pair, Panelist, Trial
+from evaluation.selectors.reservations import claimable
 
 
 def reservation_span() -> timedelta:
@@ -58,8 +59,9 @@ def answered_count(panelist: Panelist) -> int:
 
 
 def free_slots(panelist: Panelist, now: datetime) -> QuerySet[Trial]:
-    """Unanswered slots of the panelist's study they could claim now: unreserved or expired,
-    for a prompt they have not been given yet."""
+    """Unanswered slots of the panelist's study and stratum they could claim now (unreserved,
+    expired, or idle past the grace: ``selectors.reservations.claimable``), for a prompt
+    they have not been given yet."""
     seen_prompts = Trial.objects.filter(panelist=panelist, is_catch=False).values("prompt_id")
     return (
         Trial.objects.filter(
@@ -68,7 +70,7 @@ def free_slots(panelist: Panelist, now: datetime) -> QuerySet[Trial]:
             is_catch=False,
             stratum=panelist.stratum,
         )
-        .filter(Q(panelist__isnull=True) | Q(reserved_until__lt=now))
+        .filter(claimable(now))
         .exclude(prompt_id__in=seen_prompts)
     )
 

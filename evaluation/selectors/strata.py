@@ -13,6 +13,7 @@ from datetime import datetime
 from django.db.models import Count, Q
 
 from evaluation.models import Panelist, Study, Trial
+from evaluation.selectors.reservations import claimable
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def stratum_has_free_slot(study: Study, stratum: str, now: datetime) -> bool:
     return (
         Trial.objects.filter(pair__study=study, is_catch=False, stratum=stratum)
         .filter(response__isnull=True)
-        .filter(Q(panelist__isnull=True) | Q(reserved_until__lte=now))
+        .filter(claimable(now))
         .exists()
     )
 

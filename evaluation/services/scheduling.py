@@ -12,7 +12,7 @@ from evaluation.models import Panelist, Trial
 from evaluation.models.study import opaque_token
 from evaluation.selectors.headphones import headphone_check_pending
 from evaluation.selectors.listening import panelist_open_trial
-from evaluation.selectors.reservations import first_reservation_span
+from evaluation.selectors.reservations import claimable, first_reservation_span
 from evaluation.selectors.scheduling import (
     answered_count,
     catch_pair_next,
@@ -82,7 +82,7 @@ def _slot_claim(panelist: Panelist, now: datetime) -> Trial | None:
         position = answered_count(panelist) + 1
         claimed = (
             Trial.objects.filter(pk=pk, response__isnull=True)
-            .filter(Q(panelist__isnull=True) | Q(reserved_until__lt=now))
+            .filter(claimable(now))
             .update(
                 panelist=panelist,
                 token=opaque_token(),
