@@ -97,3 +97,21 @@ def test_a_double_submit_stores_one_response(prepared_study, make_panelist):
     results = race([submit, submit])
     assert sorted(created for _, created in results) == [False, True]
     assert Response.objects.count() == 1
+
+
+def test_concurrent_reservations_for_one_panelist_hold_one_trial(prepared_study, make_panelist):
+    """Duplicate answer POSTs arriving together each ask for the next trial: one is
+    reserved, the others get that same one (never "Question 6 of 4")."""
+    from evaluation.services.scheduling import trial_reserve
+
+    panelist = make_panelist()
+    now = timezone.now()
+    first = trial_reserve(panelist=panelist, now=now)
+    response_record(
+        panelist=panelist, trial_token=first.token, answer=ANSWER, now=now + timedelta(seconds=9)
+    )
+    results = race([lambda: trial_reserve(panelist=panelist, now=now)] * 8)
+    assert all(isinstance(r, Trial) for r in results), results
+    assert len({r.pk for r in results}) == 1
+    assert Trial.objects.filter(panelist=panelist, response__isnull=True).count() == 1
+    assert Trial.objects.filter(panelist=panelist).count() == 2
