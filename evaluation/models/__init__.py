@@ -9,6 +9,7 @@ from evaluation.models.panel import (
     Invite,
     Panel,
     Panelist,
+    PanelMember,
 )
 from evaluation.models.study import Pair, Prompt, Stimulus, Study, System, Track
 from evaluation.models.trial import Choice, GuessAI, Response, Trial
@@ -26,6 +27,7 @@ __all__ = [
     "ListeningEvidence",
     "Pair",
     "Panel",
+    "PanelMember",
     "Panelist",
     "Prompt",
     "Response",

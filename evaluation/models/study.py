@@ -81,6 +81,12 @@ class Study(models.Model):
         validators=[MinValueValidator(1)],
         help_text="K: how many ratings each pair collects (every pair reaches K before K+1).",
     )
+    external_id_salt = models.CharField(
+        max_length=64,
+        default=opaque_token,
+        editable=False,
+        help_text="Salt of the hashed external participant ids (never exported).",
+    )
     stratum_quotas = models.JSONField(
         default=dict,
         blank=True,
@@ -89,6 +95,10 @@ class Study(models.Model):
             '"amateur": 30}; each pair gets K ratings within every stratum named here, and a '
             "stratum that met its quota is no longer served. Empty: no strata."
         ),
+    )
+    auto_close = models.BooleanField(
+        default=False,
+        help_text="Close the study by itself once every stratum quota is met.",
     )
     trials_per_panelist = models.PositiveIntegerField(
         default=12, validators=[MinValueValidator(1)], help_text="At most this many per panelist."

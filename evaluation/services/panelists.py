@@ -1,5 +1,7 @@
 """Enrolling panelists through invite links."""
 
+import hashlib
+
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -38,6 +40,21 @@ def planned_catch_trials_for(study: Study, regular: int) -> int:
     return max(1, round(study.catch_rate * regular))
 
 
+def external_id_hash(*, study: Study, value: str) -> str:
+    """The salted SHA-256 (hex) of one external participant id: the study's own salt, so the
+    same Prolific id hashes differently in two studies and cannot be joined across them."""
+    return hashlib.sha256(f"{study.external_id_salt}:{value}".encode()).hexdigest()
+
+
+def external_ids_hash(*, study: Study, values: dict[str, str]) -> dict[str, str]:
+    """Each external id (name → value, names and values cut to 100 characters) hashed."""
+    return {
+        str(name)[:100]: external_id_hash(study=study, value=str(value)[:100])
+        for name, value in values.items()
+        if value
+    }
+
+
 def invite_create(*, study: Study, panel: Panel, max_uses=None, label="", created_by=None):
     return Invite.objects.create(
         study=study, panel=panel, max_uses=max_uses, label=label, created_by=created_by
@@ -55,12 +72,22 @@ def panelist_join(
     genres: str = "",
     instrument_family: str = "",
     languages: str = "",
+    external_ids: dict[str, str] | None = None,
     simulated: bool = False,
 ) -> Panelist:
     """Enrol a consenting listener; counts a use of the invite (race-safe).
 
     Refused before anything is stored or counted when the study has quotas and the
-    listener's stratum is not one of them or met its quota (code ``stratum_closed``)."""
+    listener's stratum is not one of them or met its quota (code ``stratum_closed``), or when
+    no slot of it is free now (code ``study_full``).
+
+    A personal invite's roster member decides the attributes (expertise and the others),
+    whatever the form said. `external_ids` (e.g. ``{"PROLIFIC_PID": "5f…"}``) are stored
+    as salted SHA-256 digests (``external_ids_hash``), never in clear."""
+    if invite.member_id is not None:
+        member = invite.member
+        expertise, instrument_family = member.expertise, member.instrument_family
+        genres, languages = member.genres or genres, member.languages or languages
     expertise = LEGACY_EXPERTISE.get(expertise, expertise)
     if expertise not in Expertise.values:
         raise ServiceError(
@@ -122,6 +149,7 @@ def panelist_join(
         instrument_family=instrument_family,
         languages=languages[:100],
         stratum=stratum,
+        external_ids=external_ids_hash(study=invite.study, values=external_ids or {}),
         consent_at=timezone.now(),
         planned_trials=regular + catch,
         planned_catch_trials=catch,

@@ -38,6 +38,8 @@ def screened_out_page(request, invite: Invite):
                 "Thank you for your time. This study needs headphones that it could not "
                 "detect, so we can't ask you to continue. No answers are needed from you."
             ),
+            "return_url": invite.screened_out_url,
+            "return_code": invite.screened_out_code,
         },
     )
     return remember_screened_out(response, invite)

@@ -75,7 +75,13 @@ def listen(request, token: str):
         return render(
             request,
             "listener/done.html",
-            {"study": invite.study, "answered": answered, "panelist": panelist},
+            {
+                "study": invite.study,
+                "answered": answered,
+                "panelist": panelist,
+                "return_url": invite.completion_url,
+                "return_code": invite.completion_code,
+            },
         )
     context = {
         "study": invite.study,
@@ -111,24 +117,34 @@ def _enrol(request, invite: Invite):
             {"message": refusal, "study": invite.study},
             status=403,
         )
-    form = ProfileForm(request.POST or None)
+    form = ProfileForm(request.POST or None, member=invite.member)
     if request.method == "POST" and form.is_valid():
         try:
-            panelist = panelist_join(invite=invite, **form.profile())
+            panelist = panelist_join(
+                invite=invite, external_ids=_external_ids(request, invite), **form.profile()
+            )
         except ServiceError as exc:
             if exc.code in ("stratum_closed", "study_full"):
-                return render(
-                    request,
-                    "listener/message.html",
-                    {"message": exc.message, "study": invite.study},
-                    status=exc.status,
-                )
+                screened_out = exc.code == "stratum_closed"
+                context = {"message": exc.message, "study": invite.study}
+                if screened_out:  # not needed in this study: the screened-out way back
+                    context["return_url"] = invite.screened_out_url
+                    context["return_code"] = invite.screened_out_code
+                return render(request, "listener/message.html", context, status=exc.status)
             form.add_error(None, exc.message)
         else:
             request.session[session_key(invite)] = panelist.pk
             _advance(panelist)
             return redirect("listener:listen", token=invite.token)
     return render(request, "listener/consent.html", {"form": form, "study": invite.study})
+
+
+def _external_ids(request, invite: Invite) -> dict[str, str]:
+    """The invite's external-id query parameters present in the link (e.g. PROLIFIC_PID),
+    hashed by the service before storing. The consent form posts back to the same URL, so
+    the link's query string is still there on the POST."""
+    names = [name.strip() for name in invite.external_id_params.split(",") if name.strip()]
+    return {name: request.GET[name] for name in names if request.GET.get(name)}
 
 
 def _owned_trial(request, token: str, trial_token: str) -> tuple[Panelist, Trial]:
