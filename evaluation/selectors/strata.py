@@ -97,3 +97,21 @@ def stratum_has_free_slot(study: Study, stratum: str, now: datetime) -> bool:
 def study_quotas_met(study: Study) -> bool:
     """Every quota stratum met (False for a study without quotas)."""
     return bool(study.stratum_quotas) and all(p.met for p in strata_progress(study))
+
+
+def coverage(study: Study) -> dict[tuple[int, str], int]:
+    """Answered ratings per (pair id, stratum) of the study's regular pairs, zeros included:
+    the heat map of the dashboard and the balance check of the scheduler's tests."""
+    counts = {
+        (pair_id, stratum): 0
+        for pair_id, stratum in Trial.objects.filter(pair__study=study, is_catch=False)
+        .values_list("pair_id", "stratum")
+        .distinct()
+    }
+    for row in (
+        Trial.objects.filter(pair__study=study, is_catch=False, response__isnull=False)
+        .values("pair_id", "stratum")
+        .annotate(n=Count("pk"))
+    ):
+        counts[(row["pair_id"], row["stratum"])] = row["n"]
+    return counts
