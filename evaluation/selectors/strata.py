@@ -52,7 +52,12 @@ def strata_progress(study: Study) -> list[StratumProgress]:
         row["stratum"]: row
         for row in panelists.values("stratum").annotate(
             joined=Count("pk"),
-            screened=Count("pk", filter=Q(headphone_passed=True) | Q(study__headphone_check=False)),
+            screened=Count(
+                "pk",
+                filter=Q(headphone_passed=True)
+                | Q(simulated=True)
+                | Q(study__headphone_check=False),
+            ),
             finished=Count("pk", filter=Q(finished_at__isnull=False)),
         )
     }
