@@ -388,6 +388,20 @@ class WithoutExclusions(TypedDict):
     ai_identification: AiIdentification | None
 
 
+class Breakdown(TypedDict):
+    """One group of one breakdown dimension (panel, stratum, expertise, instrument family):
+    the study's figures for that group alone (evaluation.stats.breakdowns)."""
+
+    dimension: str
+    group: str
+    n_panelists: int
+    n_responses: int
+    too_little_data: bool
+    pairs: list[Pair]
+    liked: list[Liked]
+    ai_identification: AiIdentification | None
+
+
 class Summary(TypedDict):
     """The whole result of :func:`evaluation.stats.summarize` (docs/statistics.md)."""
 
@@ -402,6 +416,7 @@ class Summary(TypedDict):
     planning: Planning | None
     progress: list[ProgressDay]
     without_exclusions: WithoutExclusions | None
+    breakdowns: NotRequired[list[Breakdown]]
 
 
 SCHEMA_ID = "https://earshot.invalid/schemas/summary.schema.json"

@@ -65,6 +65,9 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     "stimulus_a_sha256",
     "stimulus_b_sha256",
     "study_version",
+    "stratum",
+    "instrument_family",
+    "languages",
 )
 """The export's columns, in export order (``evaluation.exports`` writes exactly these)."""
 
@@ -101,6 +104,9 @@ TEXT_COLUMNS = (
     "stimulus_a_sha256",
     "stimulus_b_sha256",
     "study_version",
+    "stratum",
+    "instrument_family",
+    "languages",
 )
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .breakdowns import breakdowns
 from .clusters import CLUSTER_METHOD, cluster_estimate, cluster_share, grouped_shares
 from .comparisons import Comparisons, build_comparisons, pair_counts
 from .contract import Summary
@@ -187,6 +188,9 @@ def summarize(
         )
         summary["planning"] = planning_summary(
             comparisons, alpha=1.0 - confidence, min_panelists=min_panelists
+        )
+        summary["breakdowns"] = breakdowns(
+            analysed, confidence=confidence, min_panelists=min_panelists
         )
         if any(
             item["rule"] not in ("catch_trials", "simulated") and item["n_responses"]
