@@ -138,3 +138,9 @@ def test_a_screened_out_listener_gets_the_other_code(client, invite):
     fail_screening(client, invite)
     page = client.get(invite.path()).content.decode()
     assert "SCR33N" in page and "C0MPL3TE" not in page
+
+
+def test_mail_is_printed_on_the_console_unless_configured():
+    from config import settings as project_settings
+
+    assert project_settings.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
