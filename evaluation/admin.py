@@ -197,9 +197,11 @@ class StudyAdmin(admin.ModelAdmin):
         if study.pk is None:
             return "available once the study is saved"
         return format_html(
-            '<a href="{}">results</a> · <a href="{}">report (HTML)</a> · '
+            '<a href="{}">results</a> · <a href="{}">dashboard</a> · '
+            '<a href="{}">report (HTML)</a> · '
             '<a href="{}">responses.csv</a> · <a href="{}">audit log</a>',
             reverse("research:results", args=[study.slug]),
+            reverse("research:dashboard", args=[study.slug]),
             reverse("research:report-download", args=[study.slug]),
             reverse("api:study-responses-csv", args=[study.slug]),
             reverse("admin:evaluation_auditentry_changelist") + f"?study__id__exact={study.pk}",

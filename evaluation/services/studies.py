@@ -49,6 +49,9 @@ def study_save(*, study: Study, user=None, changed: list[str] | tuple[str, ...] 
             status=409,
         )
     study.save()
+    if "stratum_quotas" in changed and study.opened_at is not None:
+        # A stratum added to an opened study needs its K slots per pair now.
+        slots_ensure(study=study)
     if changed:
         values = {
             name: getattr(study, name)

@@ -108,3 +108,11 @@ def test_a_simulated_multi_stratum_panel_meets_its_quotas_with_balanced_coverage
     assert Response.objects.count() == outcome["responses"] == sum(QUOTAS.values()) * 3
     assert outcome["panelists"] == sum(QUOTAS.values())
     assert outcome["turned_away"] == 60 - sum(QUOTAS.values())
+
+
+def test_a_stratum_added_to_an_open_study_gets_its_slots(quota_study):
+    from evaluation.services.studies import study_save
+
+    quota_study.stratum_quotas = {**QUOTAS, "semi_professional": 2}
+    study_save(study=quota_study, changed=["stratum_quotas"])
+    assert Trial.objects.filter(stratum="semi_professional").count() == 3 * 4
