@@ -1,9 +1,10 @@
 """Writes for reservations: extend one on real activity, release expired ones, and make room
 under an invite's cap. The reads and the rules are in ``selectors.reservations``."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import DateTimeField, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from evaluation.models import Invite, Panelist, Trial
@@ -19,13 +20,19 @@ from evaluation.selectors.scheduling import reservation_span
 
 def trial_activity_record(*, trial: Trial, panelist: Panelist, now: datetime | None = None) -> bool:
     """Real activity on a reserved trial (its audio was fetched): the reservation grows to
-    the full span (EARSHOT["RESERVATION_S"]) from now. Returns whether it was extended (False
-    when the trial is no longer this panelist's or is answered)."""
+    the full span (EARSHOT["RESERVATION_S"]) from now and its first activity is kept.
+    Returns whether a row was written (False when the trial is no longer this panelist's,
+    is answered, or was extended less than a minute ago)."""
     now = now or timezone.now()
+    until = now + reservation_span()
+    # Each range request of the page lands here: write only when it changes something
+    # (first activity, or a reservation with less than a minute of its full span used up).
     return bool(
-        Trial.objects.filter(pk=trial.pk, panelist=panelist, response__isnull=True).update(
-            reserved_until=now + reservation_span(),
-            active_at=trial.active_at or now,
+        Trial.objects.filter(pk=trial.pk, panelist=panelist, response__isnull=True)
+        .filter(Q(active_at__isnull=True) | Q(reserved_until__lt=until - timedelta(minutes=1)))
+        .update(
+            reserved_until=until,
+            active_at=Coalesce("active_at", Value(now, output_field=DateTimeField())),
         )
     )
 

@@ -7,6 +7,7 @@ import json
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -44,11 +45,16 @@ def listen(request, token: str):
         return _enrol(request, invite)
     if not invite.study.is_open:
         # Closed means closed, also for a trial reserved before closing: no player is shown
-        # and services.responses refuses any answer.
+        # and services.responses refuses any answer. No thanks for nothing answered.
+        message = (
+            _("This study has closed. Thank you for listening.")
+            if answered_count(panelist)
+            else _("This study has closed; no more answers are being collected.")
+        )
         return render(
             request,
             "listener/message.html",
-            {"study": invite.study, "message": "This study has closed. Thank you for listening."},
+            {"study": invite.study, "message": message},
             status=409 if request.method == "POST" else 200,
         )
     if request.method == "POST":
