@@ -435,7 +435,9 @@ class PanelMemberAdmin(admin.ModelAdmin):
     action_form = InvitationActionForm
     actions = ["send_invitations"]
 
-    @admin.action(description="E-mail a personal invite to the study chosen below")
+    @admin.action(
+        description="E-mail a personal invite to the study chosen below", permissions=["change"]
+    )
     def send_invitations(self, request, queryset):
         study = Study.objects.filter(pk=request.POST.get("study") or None).first()
         if study is None:
