@@ -255,3 +255,14 @@ def test_headphone_attempts_and_answers_are_rate_limited_per_client(checked_invi
     url = reverse("listener:headphones", args=[checked_invite.token])
     statuses = [client.post(url, {"item-1": "1"}).status_code for _ in range(5)]
     assert statuses[3:] == [429, 429]
+
+
+def test_the_release_command_frees_expired_reservations(invite, capsys):
+    from django.core.management import call_command
+
+    bot_joins(invite, 2)
+    age_reservations(4 * 60)
+    call_command("release_reservations", invite.study.slug)
+    assert "Released 2 expired reservation(s)." in capsys.readouterr().out
+    call_command("release_reservations")
+    assert "Released 0" in capsys.readouterr().out
