@@ -42,7 +42,8 @@ def breakdowns(
     ``min_panelists``), and the group's ``pairs``, ``liked`` and ``ai_identification``
     exactly as :func:`evaluation.stats.summarize` computes them for the whole study.
 
-    ``analysed``: normalised responses after the study's exclusions (catch trials out)."""
+    ``analysed``: normalised pairwise responses (``trial_kind`` ab or empty) after the
+    study's exclusions (catch trials out), as ``summarize`` passes them."""
     from . import summary as _summary  # summary imports this module: import at call time
 
     result = []

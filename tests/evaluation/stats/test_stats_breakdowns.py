@@ -102,3 +102,11 @@ def test_summarize_carries_the_breakdowns():
         ("stratum", "amateur"),
         ("panel", "pros"),
     }
+
+
+def test_only_pairwise_rows_are_broken_down():
+    rows = panel_rows("professional", "pros", 3, "human")
+    pool = [{**row, "trial_kind": "pool", "choice": "b"} for row in rows]
+    summary = summarize(pd.DataFrame(rows + pool), n_bootstrap=0, min_panelists=3)
+    (pro,) = [b for b in summary["breakdowns"] if b["dimension"] == "stratum"]
+    assert pro["n_responses"] == len(rows) and pro["pairs"][0]["wins_b"] == 0
