@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from evaluation.models import Choice, GuessAI, Panelist, Response, Trial
 from evaluation.selectors.scheduling import answered_count
 from evaluation.services import ServiceError
+from evaluation.services.strata import study_close_if_quotas_met
 
 # Allowance for timer granularity between the browser's clock and the rule, in seconds.
 LISTEN_TOLERANCE_S = 0.25
@@ -199,4 +200,6 @@ def response_record(
         ) from None
     if answered_count(panelist) >= panelist.planned_trials and panelist.finished_at is None:
         Panelist.objects.filter(pk=panelist.pk).update(finished_at=now)
+        if trial.pair.study.auto_close:
+            study_close_if_quotas_met(study=trial.pair.study)
     return response, True

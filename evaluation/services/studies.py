@@ -50,6 +50,9 @@ def study_save(*, study: Study, user=None, changed: list[str] | tuple[str, ...] 
             status=409,
         )
     study.save()
+    if "stratum_quotas" in changed and study.opened_at is not None:
+        # A stratum added to an opened study needs its K slots per pair now.
+        slots_ensure(study=study)
     if changed:
         values = {
             name: getattr(study, name)
@@ -96,23 +99,33 @@ def system_get_or_create(*, name: str, kind: str, source: str = System.Source.IM
 
 
 def slots_ensure(*, study: Study) -> int:
-    """Create the K rating slots (trials) of every pair; returns how many were added.
+    """Create the K rating slots (trials) of every pair, within every quota stratum of the
+    study (one set per stratum named in ``study.stratum_quotas``; one unnamed set without
+    quotas); returns how many were added.
 
     Within a pair, A/B positions alternate by round, so each pair is heard equally often
-    each way round (counterbalancing), and a pair-dependent offset balances across pairs.
+    each way round (counterbalancing) within each stratum, and a pair-dependent offset
+    balances across pairs.
     """
-    existing = set(Trial.objects.filter(pair__study=study).values_list("pair_id", "round"))
+    existing = set(
+        Trial.objects.filter(pair__study=study, is_catch=False).values_list(
+            "pair_id", "stratum", "round"
+        )
+    )
+    strata = sorted(study.stratum_quotas) or [""]
     new_slots = [
         Trial(
             pair=pair,
             prompt_id=pair.prompt_id,
             round=k,
+            stratum=stratum,
             swapped=bool((k + pair.pk) % 2),
         )
         # Catch pairs have no slots: scheduling makes their trials per panelist.
         for pair in Pair.objects.filter(study=study, is_catch=False)
+        for stratum in strata
         for k in range(study.ratings_per_pair)
-        if (pair.pk, k) not in existing
+        if (pair.pk, stratum, k) not in existing
     ]
     Trial.objects.bulk_create(new_slots)
     return len(new_slots)
