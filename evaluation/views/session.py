@@ -101,4 +101,4 @@ def resume_context(request, invite: Invite, panelist: Panelist) -> dict | None:
 
 
 def invite_or_404(token: str) -> Invite:
-    return get_object_or_404(Invite.objects.select_related("study", "panel"), token=token)
+    return get_object_or_404(Invite.objects.select_related("study", "panel", "member"), token=token)
