@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evaluation', '0011_hardening_job_heartbeat'),
+        ('evaluation', '0014_i18n_listener_texts'),
     ]
 
     operations = [

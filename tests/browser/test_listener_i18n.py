@@ -150,8 +150,11 @@ def answer(page) -> None:
         ("guess_ai", "b"),
     ):
         page.locator(f"label.option:has(input[name={question}][value={value}])").click()
-    with page.expect_navigation():
-        page.click("#submit")
+    # The next trial, prefetched, replaces the page in place (no navigation); the last one
+    # leads to another page. Either way this page's <main> goes.
+    page.evaluate("() => { document.querySelector('main').dataset.old = '1'; }")
+    page.click("#submit")
+    page.wait_for_selector("main:not([data-old])", state="attached")
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
