@@ -10,8 +10,17 @@ from evaluation.models import Panelist, Study, Trial
 from evaluation.services.panelists import invite_create
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_listener_flow import enrol, open_page, wait_for_player
+from tests.browser.test_listener_i18n import AXE, axe_violations
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> str:
+    """axe-core's source (test_listener_i18n.py installs and explains it)."""
+    if not AXE.exists():
+        pytest.skip(f"{AXE} is missing: run `make install-test` (npm install of axe-core)")
+    return AXE.read_text(encoding="utf-8")
 
 
 def resume_with(page, code: str) -> None:
@@ -20,7 +29,9 @@ def resume_with(page, code: str) -> None:
         page.click("#resume-submit")
 
 
-def test_a_listener_resumes_the_same_trial_on_another_device(browser, live_server, listening_study):
+def test_a_listener_resumes_the_same_trial_on_another_device(
+    browser, live_server, listening_study, axe_script
+):
     study, invite = listening_study
     Study.objects.filter(pk=study.pk).update(headphone_check=False)
     errors: list[str] = []
@@ -38,6 +49,7 @@ def test_a_listener_resumes_the_same_trial_on_another_device(browser, live_serve
     with other.expect_navigation():
         other.click("#resume-start")
     other.screenshot(path=SCREENSHOTS / "resume-phone.png", full_page=True)
+    assert axe_violations(other, axe_script) == []
     other.fill("#resume-code-input", "WRONG-CODE")
     with other.expect_navigation():
         other.click("#resume-submit")
@@ -55,6 +67,8 @@ def test_a_listener_resumes_the_same_trial_on_another_device(browser, live_serve
     # The pause page on the new device shows the same code.
     other.click("#pause")
     assert other.inner_text("#resume-code") == code
+    assert axe_violations(other, axe_script) == []
+    other.screenshot(path=SCREENSHOTS / "pause-phone.png", full_page=True)
     laptop.close()
     phone.close()
     assert errors == []
