@@ -195,8 +195,10 @@ def listen_and_answer(page, prefetch: bool) -> tuple[float, float | None]:
     """Hear A and B for the minimum, answer every question; with prefetch, wait until the next
     trial is decoded ahead. Returns (page clock at Submit, ms from unlock to decoded ahead)."""
     page.click("#play")
-    page.wait_for_function("() => window.earshotPlayer.state().heardA >= 1.0")
+    page.wait_for_function("() => window.earshotPlayer.state().passageA >= 1.0")
+    # B from the start too (Restart), so the same passage is heard on both within a second.
     page.click("#side-b")
+    page.click("#restart")
     page.wait_for_function("() => window.earshotPlayer.state().unlocked")
     unlocked = page.evaluate("() => window.earshotWebAudio.clock()")
     ahead_ms = None
@@ -248,6 +250,7 @@ def walk(browser, live_url: str, study, panel, invite_create, prefetch: bool) ->
     # A reload of trial 1, partly heard: nothing downloaded again, the counters come back.
     page.click("#play")
     page.wait_for_function("() => window.earshotPlayer.state().heardA >= 0.5")
+    page.click("#play")  # pause: the walk below starts from a paused player
     heard_before = page.evaluate(STATE)["heardA"]
     before_reload = received.total
     audio_before = trial_audio_bytes(received)
