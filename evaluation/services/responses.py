@@ -123,29 +123,42 @@ def _same_answer(response: Response, answer: Answer) -> bool:
     )
 
 
+# What storing an answer reads of its trial (validation and the snapshot), in one query.
+TRIAL_FOR_ANSWER = (
+    "prompt",
+    "pair__study",
+    "pair__first__track__system",
+    "pair__second__track__system",
+)
+
+
 def response_record(
-    *, panelist: Panelist, trial_token: str, answer: Answer, now: datetime | None = None
+    *,
+    panelist: Panelist,
+    trial_token: str,
+    answer: Answer,
+    now: datetime | None = None,
+    trial: Trial | None = None,
 ) -> tuple[Response, bool]:
     """Store the answer; returns (response, created). A retry with the same answer returns the
-    stored response with created=False; a different answer to an answered trial is refused."""
+    stored response with created=False; a different answer to an answered trial is refused.
+
+    `trial`, when the caller has just read it (with TRIAL_FOR_ANSWER related, the panelist's
+    and unanswered at that read), saves reading it again and looking for its answer: a
+    concurrent answer stored since then is caught by the unique constraint below."""
     now = now or timezone.now()
-    trial = (
-        Trial.objects.select_related(
-            "prompt",
-            "pair__study",
-            "pair__first__track__system",
-            "pair__second__track__system",
+    known_unanswered = trial is not None and trial.token == trial_token
+    if not known_unanswered:
+        trial = (
+            Trial.objects.select_related(*TRIAL_FOR_ANSWER).filter(token=trial_token).first()
         )
-        .filter(token=trial_token)
-        .first()
-    )
     if trial is None or trial.panelist_id != panelist.pk:
         raise ServiceError(
             "this trial is not yours (it may have expired and been given to someone else); "
             "reload the page to get your next trial",
             code="foreign_trial",
         )
-    existing = Response.objects.filter(trial=trial).first()
+    existing = None if known_unanswered else Response.objects.filter(trial=trial).first()
     if existing is not None:
         if _same_answer(existing, answer):
             return existing, False
