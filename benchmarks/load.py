@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 ENDPOINTS = {
     "invite page": re.compile(r"^GET /p/[^/]+/$"),
-    "consent POST": re.compile(r"^POST /p/[^/]+/$"),
+    "page POST": re.compile(r"^POST /p/[^/]+/$"),
     "audio": re.compile(r"^GET /p/[^/]+/t/[^/]+/[ab]$"),
     "answer POST": re.compile(r"^POST /p/[^/]+/t/[^/]+/answer$"),
     "headphones POST": re.compile(r"^POST /p/[^/]+/headphones$"),
@@ -84,13 +84,15 @@ def free_port() -> int:
 def listening_log(listen_s: float, loop_s: float) -> dict:
     """A page's log: A from 0 for `listen_s`, then B over the same passage (2 × listen_s of
     playback in all)."""
+    end = round(listen_s % loop_s, 4)
     return {
         "loop_s": loop_s,
         "events": [
             {"t": 1000, "type": "play", "side": "a", "pos": 0.0},
             {"t": 1000 + 1000 * listen_s, "type": "seek", "side": "a", "pos": 0.0},
             {"t": 1000 + 1000 * listen_s, "type": "switch", "side": "b", "pos": 0.0},
-            {"t": 1000 + 2000 * listen_s, "type": "submit", "side": "b", "pos": listen_s},
+            # The excerpts loop: after `listen_s` of B the position has wrapped.
+            {"t": 1000 + 2000 * listen_s, "type": "submit", "side": "b", "pos": end},
         ],
     }
 
@@ -169,7 +171,8 @@ def audit(acknowledged: dict[str, int]) -> dict:
     }
     connections.close_all()
     result["ok"] = (
-        result["acknowledged"] == result["rows"] == result["csv_rows"]
+        result["acknowledged"] > 0
+        and result["acknowledged"] == result["rows"] == result["csv_rows"]
         and result["trials_answered_twice"] == 0
         and result["rows_never_acknowledged"] == 0
         and result["acknowledged_but_missing"] == 0
@@ -341,7 +344,8 @@ def server_ms(log: Path, offset: int = 0) -> dict[str, list[float]]:
         request = f"{method} {path.split('?')[0].replace('<redacted>', 'x')}"
         for endpoint, pattern in ENDPOINTS.items():
             if pattern.match(request):
-                # The invite page and the trial page share a URL: both count as "page GET".
+                # The invite page and the trial page share a URL: both count as "page GET";
+                # consent and Continue POSTs both as "page POST".
                 times["page GET" if endpoint == "invite page" else endpoint].append(float(ms))
     return times
 
@@ -425,7 +429,7 @@ def main() -> int:
         print(
             f"\n{'endpoint (ms)':<18}{'side':>7} {'n':>6} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}"
         )
-        for endpoint in ("page GET", "consent POST", "audio", "answer POST", "headphones POST"):
+        for endpoint in ("page GET", "page POST", "audio", "answer POST", "headphones POST"):
             if server_times.get(endpoint):
                 print(f"{endpoint:<18}{'server':>7} {percentiles(server_times[endpoint])}")
         for endpoint in ("invite page", "trial page", "consent POST", "audio", "answer POST",
