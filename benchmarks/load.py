@@ -363,6 +363,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--conn-max-age", default=None, help="DB_CONN_MAX_AGE (default: unset)")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--cache-url", default=None, help="CACHE_URL, e.g. redis://127.0.0.1:6379/14"
+    )
     args = parser.parse_args()
     if not 1 <= args.panelists <= 1000:
         parser.error("--panelists must be between 1 and 1000 (the benchmark is bounded)")
@@ -392,12 +395,15 @@ def main() -> int:
         "GUNICORN_THREADS": str(args.threads),
         "GUNICORN_MAX_REQUESTS": "0",
     }
+    if args.cache_url:
+        env["CACHE_URL"] = args.cache_url
     if args.conn_max_age is not None:
         env["DB_CONN_MAX_AGE"] = str(args.conn_max_age)
     server = None
     log = work / "gunicorn.log"
     try:
         django_setup(env)
+        from django.conf import settings
         from django.db import connections
 
         built = time.perf_counter()
@@ -423,7 +429,8 @@ def main() -> int:
         print(
             f"\n{args.panelists} panelists × {args.trials} trials, gunicorn {args.workers} "
             f"workers × {args.threads} threads, DB_CONN_MAX_AGE="
-            f"{env.get('DB_CONN_MAX_AGE', 'default')}, {os.cpu_count()} CPUs, load average "
+            f"{env.get('DB_CONN_MAX_AGE', 'default')}, CACHE_URL={env.get('CACHE_URL', 'locmem://')}"
+            f", sessions {settings.SESSION_ENGINE.rsplit('.', 1)[-1]}, {os.cpu_count()} CPUs, load average "
             f"{load_before[0]:.1f} before, {load_after[0]:.1f} after"
         )
         print(
