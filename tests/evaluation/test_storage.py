@@ -7,6 +7,7 @@ it always runs. Assertions read storage through the storage API only, so both ha
 the same things; the S3 half also checks that nothing lands on the local disk."""
 
 import os
+import re
 import socket
 import uuid
 from pathlib import Path
@@ -111,6 +112,10 @@ def test_import_and_preparation_store_every_file_in_storage(storage, prepared_st
     assert (len(tracks), len(stimuli)) == (6, 6)
     names = set(stored_names())
     assert {t.file.name for t in tracks} | {s.file.name for s in stimuli} <= names
+    for name in names:  # object keys name no system, prompt or original file
+        assert re.fullmatch(
+            r"(tracks/[0-9a-f]{2}/[0-9a-f]{64}\.wav|stimuli/[0-9a-f]{32}\.flac)", name
+        )
     for stimulus in stimuli:
         with default_storage.open(stimulus.file.name, "rb") as handle:
             content = handle.read()
