@@ -86,7 +86,10 @@ def response_row(response: Response, study: Study) -> dict:
         "study_version": response.study_version,
         # Issue-12 design columns (41-82): empty until the designs branch records them
         # (an empty trial_kind reads as an ab row).
-        **dict.fromkeys(RESPONSE_COLUMNS[40:], ""),
+        **dict.fromkeys(RESPONSE_COLUMNS[40:82], ""),
+        "stratum": panelist.stratum,
+        "instrument_family": panelist.instrument_family,
+        "languages": panelist.languages,
     }
 
 
