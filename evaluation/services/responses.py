@@ -165,9 +165,7 @@ def response_record(
     now = now or timezone.now()
     known_unanswered = trial is not None and trial.token == trial_token
     if not known_unanswered:
-        trial = (
-            Trial.objects.select_related(*TRIAL_FOR_ANSWER).filter(token=trial_token).first()
-        )
+        trial = Trial.objects.select_related(*TRIAL_FOR_ANSWER).filter(token=trial_token).first()
     if trial is None or trial.panelist_id != panelist.pk:
         raise ServiceError(
             _(

@@ -19,15 +19,16 @@ from tests.evaluation.test_listener_views import PROFILE, download_both, heard_b
 
 pytestmark = pytest.mark.django_db
 
-# Queries per request. The trial page: session, invite (with study and panel), panelist,
-# open trial (with pair, stimuli, study), answered count. Audio: the same four lookups, then
-# the fetch record (a savepoint around a read and an insert or update). The answer: session,
-# invite, panelist, the trial with everything its snapshot needs, the fetched bytes, the
-# response and its evidence (in a savepoint), the answered count, then the next trial's
-# reservation (services/scheduling.py) and the served-at stamp.
-TRIAL_PAGE_QUERIES = 5
-AUDIO_QUERIES = 8
-ANSWER_QUERIES = 22
+# Queries per request. Every listener request: session, the study's language (the listener
+# language middleware), invite (with study and panel), panelist. Then the trial page: open
+# trial (with pair, stimuli, study), answered count. Audio: the trial, the fetch record (a
+# savepoint around a read and an insert or update) and the reservation's extension. The
+# answer: the trial with everything its snapshot needs, the fetched bytes, the response and
+# its evidence (savepoints), the answered count, then the next trial's reservation
+# (services/scheduling.py) and the served-at stamp.
+TRIAL_PAGE_QUERIES = 6
+AUDIO_QUERIES = 10
+ANSWER_QUERIES = 28
 
 
 def queries(call) -> tuple[object, list[str]]:
