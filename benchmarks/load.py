@@ -9,7 +9,7 @@ What it does (loopback only, bounded by --deadline-s):
 1. creates a fresh PostgreSQL database (``--pg``, default postgres://postgres@127.0.0.1:5432;
    its name is ``earshot_load_<random>``), migrates it and builds an opened study from
    synthetic audio (--trials prompts × 2 systems, 3 s excerpts, ``min_listen_s`` 1 s, no catch
-   trials) with one unlimited invite. The study is made **without the headphone check**, so
+   trials) with one unlimited invite whose cap on open reservations is N. The study is made **without the headphone check**, so
    the flow measured is consent, then trials (the check's POST is a separate figure; see
    docs/benchmarks.md);
 2. starts gunicorn with config/gunicorn.py on a free loopback port (access log on, so each
@@ -143,7 +143,13 @@ def study_build(work: Path, *, panelists: int, trials: int) -> str:
     if summary["failures"]:
         raise SystemExit(f"preparing the benchmark study failed: {summary['failures']}")
     study = study_open(study=study)
-    return invite_create(study=study, panel=Panel.objects.create(name="load")).path()
+    invite = invite_create(study=study, panel=Panel.objects.create(name="load"))
+    # One link for every simulated listener: its cap on trials reserved at once
+    # (EARSHOT_INVITE_OPEN_RESERVATIONS, 20 by default, against link sharing) must admit them
+    # all, as it must for a real study that sends one link to N listeners at once.
+    invite.max_open_reservations = panelists
+    invite.save(update_fields=["max_open_reservations"])
+    return invite.path()
 
 
 def audit(acknowledged: dict[str, int]) -> dict:
@@ -234,7 +240,7 @@ async def panelist(number: int, base: str, invite: str, args, stats: Stats) -> N
         )
         if joined.status_code != 302:
             raise RuntimeError(f"consent refused: {joined.status_code}")
-        for _ in range(args.trials + 3):  # a few spare rounds for Continue pages
+        for _ in range(3 * args.trials + 3):  # spare rounds for Continue pages
             page = await timed(stats, "trial page", lambda: client.get(invite), args.retries)
             answer_url = TRIAL_MARKER.search(page.text)
             if answer_url is None:
@@ -280,6 +286,7 @@ async def panelist(number: int, base: str, invite: str, args, stats: Stats) -> N
                 stats.acknowledged[trial_token] += 1
             else:
                 raise RuntimeError(f"answer refused: {sent.status_code} {sent.text[:200]}")
+        raise RuntimeError("no done page after the spare rounds (Continue pages all along)")
 
 
 async def drive(base: str, invite: str, args, stats: Stats) -> float:
