@@ -2,14 +2,28 @@ from evaluation.models.audit import AuditEntry
 from evaluation.models.evidence import ListeningEvidence, StimulusFetch
 from evaluation.models.job import Job
 from evaluation.models.panel import Expertise, HeadphoneItem, Invite, Panel, Panelist
-from evaluation.models.study import Pair, Prompt, Stimulus, Study, System, Track
-from evaluation.models.trial import Choice, GuessAI, Response, Trial
+from evaluation.models.study import ASPECTS, Pair, Prompt, Stimulus, Study, System, Track
+from evaluation.models.trial import (
+    POOL_SIDES,
+    Choice,
+    Familiar,
+    GuessAI,
+    GuessKind,
+    Response,
+    ResponseCandidate,
+    Trial,
+    TrialCandidate,
+)
 
 __all__ = [
+    "ASPECTS",
+    "POOL_SIDES",
     "AuditEntry",
     "Choice",
     "Expertise",
+    "Familiar",
     "GuessAI",
+    "GuessKind",
     "HeadphoneItem",
     "Invite",
     "Job",
@@ -19,10 +33,12 @@ __all__ = [
     "Panelist",
     "Prompt",
     "Response",
+    "ResponseCandidate",
     "Stimulus",
     "StimulusFetch",
     "Study",
     "System",
     "Track",
     "Trial",
+    "TrialCandidate",
 ]
