@@ -9,7 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
-from evaluation.api.serializers import GenerateTracksSerializer, JobSerializer, StudySerializer
+from evaluation.api.serializers import (
+    GenerateTracksSerializer,
+    JobSerializer,
+    StudyDesignSerializer,
+    StudySerializer,
+)
 from evaluation.models import Job, Study
 from evaluation.selectors.blindness import study_audit
 from evaluation.selectors.results import study_progress, study_report, wants_simulated
@@ -17,7 +22,13 @@ from evaluation.services import ServiceError
 from evaluation.services.generation import tracks_generate_queue
 from evaluation.services.jobs import job_cancel
 from evaluation.services.stimuli import stimuli_prepare_queue
-from evaluation.services.studies import study_close, study_export, study_new_version, study_open
+from evaluation.services.studies import (
+    study_close,
+    study_design_set,
+    study_export,
+    study_new_version,
+    study_open,
+)
 
 
 def _error(exc: ServiceError) -> Response:
@@ -80,6 +91,20 @@ class StudyViewSet(ReadOnlyModelViewSet):
         except ServiceError as exc:
             return _error(exc)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=StudyDesignSerializer, responses={200: StudySerializer})
+    @action(detail=True, methods=["patch"])
+    def design(self, request, slug=None):
+        """Set the design and its questions of a draft study (409 once it has opened)."""
+        body = StudyDesignSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            study = study_design_set(
+                study=self.get_object(), user=request.user, **body.validated_data
+            )
+        except ServiceError as exc:
+            return _error(exc)
+        return Response(StudySerializer(study).data)
 
     @extend_schema(request=None, responses={200: StudySerializer})
     @action(detail=True, methods=["post"])

@@ -364,7 +364,9 @@ class Study(models.Model):
                 f"unknown aspect(s) {', '.join(map(repr, unknown))}; choose from "
                 + ", ".join(ASPECTS)
             )
-        bad_modes = [f"{name}={mode!r}" for name, mode in aspects.items() if mode not in ASPECT_MODES]
+        bad_modes = [
+            f"{name}={mode!r}" for name, mode in aspects.items() if mode not in ASPECT_MODES
+        ]
         if bad_modes and "aspects" not in errors:
             errors["aspects"] = (
                 f"each aspect is asked as 'preference' or 'rating', not {', '.join(bad_modes)}"
@@ -382,10 +384,14 @@ class Study(models.Model):
             errors["ask_weaker"] = "'what is weaker?' offers the study's aspects: choose some first"
         elif self.ask_weaker and self.design == self.Design.POOL:
             errors["ask_weaker"] = "the pool design does not ask 'what is weaker?'"
-        elif self.ask_weaker and self.design == self.Design.AB and not (
-            self.ask_liked or self.ask_rating
+        elif (
+            self.ask_weaker
+            and self.design == self.Design.AB
+            and not (self.ask_liked or self.ask_rating)
         ):
-            errors["ask_weaker"] = "'what is weaker?' is asked of a liked track: ask liked or a rating"
+            errors["ask_weaker"] = (
+                "'what is weaker?' is asked of a liked track: ask liked or a rating"
+            )
         if self.ask_rating and self.design != self.Design.AB:
             errors["ask_rating"] = (
                 "ask_rating is the A/B design's 1-5 rating; the single design always asks it and "
@@ -395,6 +401,11 @@ class Study(models.Model):
             errors["ask_hit"] = "the pool design does not ask playlist/release questions"
         if self.pool_size is not None and not 3 <= self.pool_size <= 10:
             errors["pool_size"] = f"a pool has 3 to 10 candidates, not {self.pool_size}"
+        if self.design != self.Design.AB and self.catch_rate:
+            errors["catch_rate"] = (
+                "catch trials are A/B comparisons; set the catch rate to 0 for the "
+                f"{self.design} design"
+            )
         if self.design != self.Design.POOL and self.pool_rank_top3:
             errors["pool_rank_top3"] = "a top-3 ranking needs the pool design"
         return errors

@@ -6,7 +6,6 @@ from django.db.models import Q
 from evaluation.models.panel import Panelist
 from evaluation.models.study import Pair, Prompt, opaque_token
 
-
 POOL_SIDES = "abcdefghij"
 """A pool trial's sides: screen position n (1-based) is ``POOL_SIDES[n - 1]``."""
 

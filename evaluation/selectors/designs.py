@@ -1,0 +1,83 @@
+"""Reads and decisions for the study designs (issue 12): which stimuli a pool trial shows, in
+which screen order, and which kind (human or AI) a single-track listener should meet next.
+Nothing here writes; ``services.studies.slots_ensure`` and ``services.scheduling`` do.
+
+Pool plan (documented in docs/architecture.md, "Study designs"): a pool draws its candidates
+from **one prompt** (the same brief, like an A/B pair), so a prompt needs at least
+``pool_size`` prepared tracks. The prompt's M stimuli are put in one seeded order in which
+human and AI tracks are interleaved in proportion; slot k (k = 0..K-1) shows the N =
+``pool_size`` consecutive stimuli starting at ``k * N`` (cyclically), so every stimulus is shown
+equally often over M slots and each pool's AI share stays within one of the prompt's share;
+its screen order is that window rotated by k, so every candidate visits every position."""
+
+import hashlib
+
+from django.db.models import Count
+
+from evaluation.models import Pair, Panelist, Trial
+
+
+def _seeded(seed: int, label: str, pk: int) -> bytes:
+    return hashlib.sha256(f"{seed}:{label}:{pk}".encode()).digest()
+
+
+def interleaved_order(stimuli: list[tuple[int, str]], seed: int) -> list[int]:
+    """Stimulus ids, ``stimuli`` = [(id, kind)], in a seeded order with the kinds (human,
+    ai) interleaved in proportion: the j-th of n stimuli of a kind sits at (j + 0.5) / n."""
+    by_kind: dict[str, list[int]] = {}
+    for pk, kind in stimuli:
+        by_kind.setdefault(kind, []).append(pk)
+    placed = []
+    for kind, pks in sorted(by_kind.items()):
+        pks.sort(key=lambda pk: _seeded(seed, "pool", pk))
+        placed += [((j + 0.5) / len(pks), kind, pk) for j, pk in enumerate(pks)]
+    return [pk for _, _, pk in sorted(placed)]
+
+
+def pool_plan(
+    stimuli: list[tuple[int, str]], *, pool_size: int, rounds: int, seed: int
+) -> list[list[int]]:
+    """For each of ``rounds`` slots, the stimulus ids shown, in screen order (position 1
+    first). ValueError when the prompt has fewer than ``pool_size`` stimuli."""
+    order = interleaved_order(stimuli, seed)
+    m, n = len(order), pool_size
+    if m < n:
+        raise ValueError(f"a pool of {n} needs {n} prepared tracks of the prompt; it has {m}")
+    plan = []
+    for k in range(rounds):
+        window = [order[(k * n + i) % m] for i in range(n)]
+        plan.append([window[(p + k) % n] for p in range(n)])
+    return plan
+
+
+def pool_stimuli_by_pair(study) -> dict[int, list[tuple[int, str]]]:
+    """Per pool pair of ``study``: its prompt's regular stimuli as [(id, system kind)]."""
+    from evaluation.models import Stimulus
+
+    pairs = dict(
+        Pair.objects.filter(study=study, kind=Pair.Kind.POOL).values_list("prompt_id", "pk")
+    )
+    rows = Stimulus.objects.filter(
+        track__prompt_id__in=list(pairs), kind=Stimulus.Kind.REGULAR
+    ).values_list("pk", "track__system__kind", "track__prompt_id")
+    grouped: dict[int, list[tuple[int, str]]] = {pk: [] for pk in pairs.values()}
+    for pk, kind, prompt_id in rows:
+        grouped[pairs[prompt_id]].append((pk, kind))
+    return grouped
+
+
+def single_kind_counts(panelist: Panelist) -> dict[str, int]:
+    """How many single-track trials of each system kind (human, ai) the panelist has had."""
+    rows = (
+        Trial.objects.filter(panelist=panelist, is_catch=False)
+        .values("pair__first__track__system__kind")
+        .annotate(n=Count("pk"))
+    )
+    return {row["pair__first__track__system__kind"]: row["n"] for row in rows}
+
+
+def pair_kinds(pair_ids: list[int]) -> dict[int, str]:
+    """System kind (human, ai) of the track of each single-track pair."""
+    return dict(
+        Pair.objects.filter(pk__in=pair_ids).values_list("pk", "first__track__system__kind")
+    )
