@@ -227,6 +227,8 @@ def study_open(*, study: Study, user=None) -> Study:
     if study.status == Study.Status.OPEN:
         return study
     if not Pair.objects.filter(study=study).exists():
+        if study.design == Study.Design.POOL:
+            study_design_require(study)  # says which prompts have too few tracks for a pool
         raise ServiceError(
             f"Study '{study.slug}' has no prepared pairs: import tracks, then run "
             f"`python manage.py prepare_stimuli {study.slug}`.",
