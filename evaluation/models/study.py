@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def opaque_token() -> str:
@@ -70,6 +71,19 @@ ASPECTS = (
 )
 """The aspect catalogue, in its fixed order (export columns and "what is weaker?" follow it).
 Names are stable identifiers; vocals include diction, production includes the mix."""
+
+ASPECT_LABELS = {
+    "melody": _("Melody"),
+    "lyrics": _("Lyrics"),
+    "vocals": _("Vocals (incl. diction)"),
+    "arrangement": _("Arrangement"),
+    "structure": _("Structure"),
+    "emotion": _("Emotion"),
+    "production": _("Production / mix"),
+    "originality": _("Originality"),
+    "prompt_adherence": _("Fits the brief"),
+}
+"""What a listener reads for each aspect (translatable)."""
 
 ASPECT_MODES = ("preference", "rating")
 """How an aspect is asked: ``preference`` (A, B or tie; A/B design only) or ``rating`` (1-5

@@ -81,3 +81,34 @@ def pair_kinds(pair_ids: list[int]) -> dict[int, str]:
     return dict(
         Pair.objects.filter(pk__in=pair_ids).values_list("pk", "first__track__system__kind")
     )
+
+
+def trial_questions(*, study, kind: str) -> dict:
+    """What the trial page of ``kind`` (ab, single, pool) asks in ``study``: flags, the
+    sides that get per-track questions (``a``, ``b`` for A/B; ``a`` for a single track), and
+    the aspects as [{name, label, mode}] in catalogue order. Nothing here names a system."""
+    from evaluation.models.study import ASPECT_LABELS
+
+    sides = ["a", "b"] if kind == "ab" else ["a"]
+    aspects = (
+        [
+            {"name": name, "label": ASPECT_LABELS[name], "mode": study.aspects[name]}
+            for name in study.aspect_names()
+        ]
+        if kind != "pool"
+        else []
+    )
+    return {
+        "kind": kind,
+        "sides": sides,
+        "familiar": study.ask_familiar,
+        "hit": study.ask_hit and kind != "pool",
+        "rating": (kind == "ab" and study.ask_rating) or (kind == "single" and study.ask_liked),
+        "liked": kind == "ab" and study.ask_liked,
+        "ai": study.ask_ai and kind != "pool",
+        "weaker": study.ask_weaker and kind != "pool",
+        "aspects": aspects,
+        "preference_aspects": [a for a in aspects if a["mode"] == "preference"],
+        "rating_aspects": [a for a in aspects if a["mode"] == "rating"],
+        "top3": kind == "pool" and study.pool_rank_top3,
+    }

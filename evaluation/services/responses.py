@@ -515,3 +515,60 @@ def response_record(
     if answered_count(panelist) >= panelist.planned_trials and panelist.finished_at is None:
         Panelist.objects.filter(pk=panelist.pk).update(finished_at=now)
     return response, True
+
+
+def _payload_int(payload: dict, name: str) -> int | None:
+    value = payload.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ServiceError(f"{name} must be a whole number", code="invalid_json")
+    return value
+
+
+def _payload_flag(payload: dict, name: str) -> bool | None:
+    value = payload.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise ServiceError(f"{name} must be true, false or null", code="invalid_hit")
+    return value
+
+
+def _payload_names(payload: dict, name: str) -> tuple:
+    value = payload.get(name) or []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ServiceError(f"{name} must be a list of aspect names", code="invalid_weaker")
+    return tuple(value)
+
+
+def answer_questions(payload: dict) -> dict:
+    """The ``Answer`` fields of issue 12's questions from a trial page's JSON answer, with
+    their JSON types checked (the service checks their values against the study)."""
+    aspects = payload.get("aspects") or {}
+    if not isinstance(aspects, dict):
+        raise ServiceError("aspects must be an object {aspect: answer}", code="invalid_aspects")
+    ranking = payload.get("ranking") or []
+    if not isinstance(ranking, list) or not all(
+        isinstance(p, int) and not isinstance(p, bool) for p in ranking
+    ):
+        raise ServiceError("ranking must be a list of screen positions", code="invalid_ranking")
+    listen_pool = payload.get("listen_pool_s") or []
+    if not isinstance(listen_pool, list) or not all(
+        isinstance(s, int | float) and not isinstance(s, bool) for s in listen_pool
+    ):
+        raise ServiceError("listen_pool_s must be a list of seconds", code="invalid_listen")
+    return {
+        "familiar": str(payload.get("familiar") or ""),
+        "playlist_a": _payload_flag(payload, "playlist_a"),
+        "playlist_b": _payload_flag(payload, "playlist_b"),
+        "release_a": _payload_flag(payload, "release_a"),
+        "release_b": _payload_flag(payload, "release_b"),
+        "rating_a": _payload_int(payload, "rating_a"),
+        "rating_b": _payload_int(payload, "rating_b"),
+        "guess_kind": str(payload.get("guess_kind") or ""),
+        "guess_confidence": _payload_int(payload, "guess_confidence"),
+        "weaker_a": _payload_names(payload, "weaker_a"),
+        "weaker_b": _payload_names(payload, "weaker_b"),
+        "aspects": aspects,
+        "ranking": tuple(ranking),
+        "listen_pool_s": tuple(float(s) for s in listen_pool),
+    }
