@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from evaluation.forms import ProfileForm
 from evaluation.models import Invite, Panelist, Trial
+from evaluation.selectors.designs import trial_questions
 from evaluation.selectors.headphones import headphone_check_pending
 from evaluation.selectors.listening import panelist_has_more_trials, panelist_open_trial
 from evaluation.selectors.scheduling import answered_count
@@ -19,7 +20,6 @@ from evaluation.services import ServiceError
 from evaluation.services.headphones import headphone_attempt_start
 from evaluation.services.listening_evidence import response_record_heard, stimulus_fetch_record
 from evaluation.services.panelists import panelist_join
-from evaluation.selectors.designs import trial_questions
 from evaluation.services.responses import Answer, answer_questions, required_listen_s
 from evaluation.services.scheduling import trial_reserve
 from evaluation.views import headphones
@@ -96,7 +96,11 @@ def _design_trial_page(request, invite: Invite, panelist: Panelist, trial: Trial
         "position": answered_count(panelist) + 1,
         "planned": panelist.planned_trials,
         "candidates": [
-            {"number": n, "side": side, "url": reverse("listener:audio", args=[token, trial.token, side])}
+            {
+                "number": n,
+                "side": side,
+                "url": reverse("listener:audio", args=[token, trial.token, side]),
+            }
             for n, side in enumerate(sides, start=1)
         ],
         "audio_urls": ",".join(
@@ -105,7 +109,9 @@ def _design_trial_page(request, invite: Invite, panelist: Panelist, trial: Trial
         "answer_url": reverse("listener:answer", args=[token, trial.token]),
         "required_listen_s": round(required_listen_s(trial), 2),
     }
-    template = "listener/trial_single.html" if trial.pair.kind == "single" else "listener/trial_pool.html"
+    template = (
+        "listener/trial_single.html" if trial.pair.kind == "single" else "listener/trial_pool.html"
+    )
     return render(request, template, context)
 
 
