@@ -97,7 +97,6 @@ B_COLUMNS = (
     "guess_ai",
     "listen_b_s",
     "ai_side",
-    "position_swapped",
     "heard_b_s",
     "heard_overlap_s",
     "system_b_kind",
