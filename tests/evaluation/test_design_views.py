@@ -213,3 +213,58 @@ def test_the_design_api_is_for_researchers_validated_and_frozen_once_open(
         "/api/studies/pilot/design/", {"ask_hit": True}, content_type="application/json"
     )
     assert frozen.status_code == 409 and frozen.json()["error"] == "study_frozen"
+
+
+def admin_study_data(client, **changes) -> dict:
+    from django.urls import reverse
+
+    form = client.get(reverse("admin:evaluation_study_add")).context["adminform"].form
+    data = {
+        name: field.initial
+        for name, field in form.fields.items()
+        if field.initial not in (None, False, {}) and not callable(field.initial)
+    }
+    data.update({"slug": "made-in-admin", "title": "Made in admin", "seed": "0",
+                 "catch_rate": "0", "aspects": "{}", "invites-TOTAL_FORMS": "0",
+                 "invites-INITIAL_FORMS": "0", "jobs-TOTAL_FORMS": "0",
+                 "jobs-INITIAL_FORMS": "0"})  # fmt: skip
+    data.update(changes)
+    return data
+
+
+def test_the_admin_sets_a_design_and_shows_why_a_bad_one_is_refused(client, researcher):
+    from django.urls import reverse
+
+    client.force_login(researcher)
+    add = reverse("admin:evaluation_study_add")
+    bad = client.post(add, admin_study_data(client, design="pool", aspects='{"melody": "rating"}'))
+    assert bad.status_code == 200
+    assert "the pool design asks no aspects" in bad.content.decode()
+    assert not Study.objects.filter(slug="made-in-admin").exists()
+    good = client.post(
+        add,
+        admin_study_data(
+            client,
+            design="single",
+            aspects='{"lyrics": "rating", "vocals": "rating"}',
+            ask_weaker="on",
+            ask_familiar="on",
+        ),
+    )
+    assert good.status_code == 302, good.context["adminform"].form.errors
+    study = Study.objects.get(slug="made-in-admin")
+    assert (study.design, study.aspect_names(), study.ask_weaker) == (
+        "single",
+        ["lyrics", "vocals"],
+        True,
+    )
+
+
+def test_an_opened_studys_design_is_read_only_in_the_admin(client, admin_user, prepared_study):
+    from django.urls import reverse
+
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:evaluation_study_change", args=[prepared_study.pk]))
+    form = page.context["adminform"].form
+    for name in Study.DESIGN_FIELDS:
+        assert name not in form.fields, name
