@@ -188,7 +188,7 @@ def _validate_single(trial: Trial, answer: Answer) -> None:
             "a single-track trial has no A/B questions (choice, liked, guess_ai)",
             "invalid_choice",
         )
-    if answer.ranking:
+    if answer.ranking or answer.listen_pool_s:
         raise _refuse("a single-track trial has no ranking", "invalid_ranking")
     if study.ask_ai:
         if answer.guess_kind not in GuessKind.values:

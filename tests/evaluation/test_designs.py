@@ -285,6 +285,8 @@ def test_a_single_answer_is_stored_with_its_snapshot_and_exported_in_the_a_colum
         ),  # fmt: skip
         ({"choice": "a"}, "invalid_choice", "no A/B questions"),
         ({"listen_a_s": 0.2}, "too_short_listening", "for at least 1 s"),
+        ({"listen_pool_s": (2.0,)}, "invalid_ranking", "no ranking"),
+        ({"ranking": (1,)}, "invalid_ranking", "no ranking"),
     ],
 )
 def test_a_bad_single_answer_is_refused_and_nothing_is_stored(design_study, overrides, code, words):
