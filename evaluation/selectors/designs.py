@@ -8,11 +8,14 @@ from **one prompt** (the same brief, like an A/B pair), so a prompt needs at lea
 human and AI tracks are interleaved in proportion; slot k (k = 0..K-1) shows the N =
 ``pool_size`` consecutive stimuli starting at ``k * N`` (cyclically), so every stimulus is shown
 equally often over M slots and each pool's AI share stays within one of the prompt's share;
-its screen order is that window rotated by k, so every candidate visits every position."""
+its screen order is a minimum-cost matching of candidates to positions (cost: how often the
+candidate and its kind were shown there before), so both visit every position equally."""
 
 import hashlib
 
+import numpy as np
 from django.db.models import Count
+from scipy.optimize import linear_sum_assignment
 
 from evaluation.models import Pair, Panelist, Trial
 
@@ -38,15 +41,42 @@ def pool_plan(
     stimuli: list[tuple[int, str]], *, pool_size: int, rounds: int, seed: int
 ) -> list[list[int]]:
     """For each of ``rounds`` slots, the stimulus ids shown, in screen order (position 1
-    first). ValueError when the prompt has fewer than ``pool_size`` stimuli."""
+    first). ValueError when the prompt has fewer than ``pool_size`` stimuli.
+
+    Subsets: cyclic windows over ``interleaved_order``. Screen order: each slot's candidates
+    are assigned to positions by a minimum-cost matching (scipy's linear_sum_assignment)
+    whose cost is how often the candidate, plus how often its kind (human or AI), was shown
+    at that position in the earlier slots, so candidates and kinds visit every position
+    equally often (ties broken by a rotation with the slot)."""
     order = interleaved_order(stimuli, seed)
+    kinds = dict(stimuli)
     m, n = len(order), pool_size
     if m < n:
         raise ValueError(f"a pool of {n} needs {n} prepared tracks of the prompt; it has {m}")
+    shown_at: dict[tuple[int, int], int] = {}
+    kind_at: dict[tuple[str, int], int] = {}
     plan = []
     for k in range(rounds):
         window = [order[(k * n + i) % m] for i in range(n)]
-        plan.append([window[(p + k) % n] for p in range(n)])
+        cost = np.array(
+            [
+                [
+                    shown_at.get((pk, p), 0)
+                    + kind_at.get((kinds[pk], p), 0)
+                    + 1e-3 * ((i - p - k) % n)
+                    for p in range(n)
+                ]
+                for i, pk in enumerate(window)
+            ]
+        )
+        rows, positions = linear_sum_assignment(cost)
+        screen = [0] * n
+        for row, position in zip(rows, positions, strict=True):
+            pk = window[row]
+            screen[position] = pk
+            shown_at[(pk, position)] = shown_at.get((pk, position), 0) + 1
+            kind_at[(kinds[pk], position)] = kind_at.get((kinds[pk], position), 0) + 1
+        plan.append(screen)
     return plan
 
 

@@ -164,9 +164,26 @@ def test_pool_plan_balances_candidates_mix_and_screen_positions():
     assert set(ai_per_pool) <= {1, 2}  # within one of the prompt's share (1.5 of 3)
     assert sum(ai_per_pool) == 18
     positions = Counter((pk, n) for trial in plan for n, pk in enumerate(trial))
-    for pk in kinds:  # every candidate visits every screen position
-        assert all(positions[(pk, n)] >= 1 for n in range(3))
+    for pk in kinds:  # every candidate visits every screen position about equally often
+        visits = [positions[(pk, n)] for n in range(3)]
+        assert min(visits) >= 1 and max(visits) - min(visits) <= 1, (pk, visits)
+    ai_at = Counter(n for trial in plan for n, pk in enumerate(trial) if kinds[pk] == "ai")
+    assert max(ai_at.values()) - min(ai_at.values()) <= 1, ai_at  # AI tracks on every position
     assert all(len(set(trial)) == 3 for trial in plan)
+
+
+@pytest.mark.parametrize("m, n, rounds", [(4, 3, 8), (3, 3, 6), (10, 10, 10), (7, 4, 14)])
+def test_pool_plan_screen_positions_stay_balanced_for_other_sizes(m, n, rounds):
+    stimuli = [(pk, "ai" if pk % 2 else "human") for pk in range(1, m + 1)]
+    plan = pool_plan(stimuli, pool_size=n, rounds=rounds, seed=2)
+    kinds = dict(stimuli)
+    for position in range(n):
+        ai = sum(kinds[trial[position]] == "ai" for trial in plan)
+        assert abs(ai - rounds * sum(k == "ai" for k in kinds.values()) / m) <= 1.5
+    counts = Counter((pk, position) for trial in plan for position, pk in enumerate(trial))
+    for pk in kinds:
+        visits = [counts[(pk, position)] for position in range(n)]
+        assert max(visits) - min(visits) <= 1, (pk, visits)
 
 
 def test_pool_plan_refuses_a_prompt_with_too_few_tracks():
