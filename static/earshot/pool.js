@@ -14,7 +14,7 @@
 (function () {
   "use strict";
 
-  var gettext = window.gettext || ((s) => s);
+  const gettext = window.gettext || ((s) => s);
   var SWITCH_RAMP_S = 0.005;
   var START_LEAD_S = 0.04;
   var MAX_EVENTS = 10000;

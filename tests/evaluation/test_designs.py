@@ -603,3 +603,14 @@ def test_the_aspect_catalogue_is_the_contracts():
         for name in ASPECTS
         for column in (f"aspect_{name}", f"score_{name}_a", f"score_{name}_b")
     )
+
+
+def test_the_blindness_audit_compares_every_two_tracks_of_a_prompt_in_a_pool(design_study):
+    from evaluation.selectors.blindness import study_audit
+
+    study, _ = design_study("pool", pool_size=3)
+    report = study_audit(study=study)
+    assert report.passed
+    assert len(report.pairs) == 3 * 6  # 3 prompts × (4 choose 2) comparisons
+    assert {audit.prompt for audit in report.pairs} == {"p0", "p1", "p2"}
+    assert report.files_checked == 12
