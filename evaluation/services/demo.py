@@ -43,6 +43,17 @@ DEMO_DESIGNS = {
     ),  # fmt: skip
 }
 
+DEMO_CONSENT = {
+    "single": (
+        "You will hear short music excerpts, one at a time, and answer a few questions about "
+        "each. Your answers are stored under a pseudonymous id and used for research only."
+    ),
+    "pool": (
+        "You will hear a few versions of the same melody at a time and pick the one you like "
+        "best. Your answers are stored under a pseudonymous id and used for research only."
+    ),
+}
+
 DEMO_TITLES = {
     "ab": "Demo: Bach chorales vs the built-in generator",
     "single": "Demo (single track): Bach or the machine?",
@@ -106,10 +117,21 @@ def demo_build(
         study = study or Study.objects.create(
             slug=slug,
             title=DEMO_TITLES[design],
+            **({"consent_text": DEMO_CONSENT[design]} if design in DEMO_CONSENT else {}),
             description=(
-                "Each pair shares the soprano melody of a Bach chorale: one harmonization "
-                "is Bach's own, the other was written by Earshot's built-in generator "
-                f"({GENERATOR_SYSTEMS[generator]}). Both are rendered by the same synthesizer."
+                (
+                    "Each pair shares the soprano melody of a Bach chorale: one harmonization "
+                    "is Bach's own, the other was written by Earshot's built-in generator "
+                    f"({GENERATOR_SYSTEMS[generator]}). Both are rendered by the same "
+                    "synthesizer."
+                )
+                if design == "ab"
+                else (
+                    "Harmonizations of the soprano melodies of Bach chorales: Bach's own and "
+                    "those of Earshot's built-in generators ("
+                    + ", ".join(GENERATOR_SYSTEMS[key] for key in generators)
+                    + "), all rendered by the same synthesizer."
+                )
             ),
             seed=seed,
             trials_per_panelist=prompts,
