@@ -268,3 +268,21 @@ def test_an_opened_studys_design_is_read_only_in_the_admin(client, admin_user, p
     form = page.context["adminform"].form
     for name in Study.DESIGN_FIELDS:
         assert name not in form.fields, name
+
+
+def test_the_admin_shows_a_pool_trials_and_answers_candidates(client, admin_user, design_study):
+    from django.core.management import call_command
+    from django.urls import reverse
+
+    study, _ = design_study("pool", pool_size=3, pool_rank_top3=True)
+    call_command("simulate_panel", study.slug, "--panelists", "1", "--seed", "1")
+    response = Response.objects.first()
+    client.force_login(admin_user)
+    trial_page = client.get(reverse("admin:evaluation_trial_change", args=[response.trial_id]))
+    answer_page = client.get(reverse("admin:evaluation_response_change", args=[response.pk]))
+    assert trial_page.status_code == answer_page.status_code == 200
+    assert trial_page.content.decode().count("field-stimulus") >= 3
+    html = answer_page.content.decode()
+    assert html.count("field-pick_rank") >= 3
+    systems = ResponseCandidate.objects.filter(response=response).values_list("system", flat=True)
+    assert all(system in html for system in systems)
