@@ -229,3 +229,42 @@ def test_a_pool_trial_switches_on_one_clock_and_stores_the_ranking(
         heard >= MIN_LISTEN_S
         for heard in ResponseCandidate.objects.values_list("heard_s", flat=True)
     )
+
+
+def test_an_ab_trial_with_the_studys_extra_questions_stores_them(
+    browser, live_server, design_listening
+):
+    from tests.browser.test_listener_flow import answer_by_clicks, play_and_hear_both
+
+    study, invite = design_listening(
+        "ab",
+        aspects={"structure": "preference", "emotion": "rating"},
+        ask_weaker=True,
+        ask_familiar=True,
+        ask_hit=True,
+    )
+    errors: list[str] = []
+    context, page = open_page(browser, errors, **DESKTOP)
+    enrol(page, live_server.url + invite.path())
+    wait_for_player(page)
+    play_and_hear_both(page)
+    answer_by_clicks(page, "a", "Yes", "No", "b")
+    assert page.is_disabled("#submit")  # the extra questions are required too
+    assert page.is_hidden("#q-weaker-b") and page.is_visible("#q-weaker-a")
+    page.locator("#q-weaker-a label.option").filter(has_text="Structure").click()
+    pick(page, "q-aspect-structure", "A", False)
+    for side, score in (("a", "4"), ("b", "2")):
+        pick(page, f"q-score-emotion-{side}", score, False)
+        pick(page, f"q-playlist-{side}", "Yes" if side == "a" else "No", False)
+        pick(page, f"q-release-{side}", "No", False)
+    pick(page, "q-familiar", "I know it", False)
+    page.screenshot(path=SCREENSHOTS / "ab-extras-answered.png", full_page=True)
+    with page.expect_navigation():
+        page.click("#submit")
+    context.close()
+    assert errors == []
+    response = Response.objects.get(trial__pair__study=study)
+    assert (response.choice, response.liked_a, response.familiar) == ("a", True, "knows_it")
+    assert response.aspects == {"structure": {"choice": "a"}, "emotion": {"a": 4, "b": 2}}
+    assert (response.weaker_a, response.weaker_b) == ("structure", "")
+    assert (response.playlist_a, response.playlist_b, response.release_a) == (True, False, False)
