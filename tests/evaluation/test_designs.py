@@ -588,6 +588,9 @@ def test_a_pool_ranking_beyond_the_favourite_needs_the_top3_setting(design_study
 
 
 def test_the_aspect_catalogue_is_the_contracts():
+    from evaluation.stats.responses import ASPECTS as STATS_ASPECTS
+
+    assert ASPECTS == STATS_ASPECTS  # the models' and the statistics' catalogues agree
     assert ASPECTS == (
         "melody", "lyrics", "vocals", "arrangement", "structure", "emotion", "production",
         "originality", "prompt_adherence",
@@ -614,3 +617,44 @@ def test_the_blindness_audit_compares_every_two_tracks_of_a_prompt_in_a_pool(des
     assert len(report.pairs) == 3 * 6  # 3 prompts × (4 choose 2) comparisons
     assert {audit.prompt for audit in report.pairs} == {"p0", "p1", "p2"}
     assert report.files_checked == 12
+
+
+@pytest.mark.parametrize(
+    "design, questions, sections",
+    [
+        (
+            "ab",
+            {"aspects": {"structure": "preference"}, "ask_familiar": True, "ask_hit": True},
+            ("pairs", "aspects", "familiarity", "hit_potential"),
+        ),  # fmt: skip
+        (
+            "single",
+            {"aspects": {"lyrics": "rating"}, "ask_familiar": True, "ask_hit": True},
+            ("identification", "aspects", "familiarity", "hit_potential"),
+        ),  # fmt: skip
+        (
+            "pool",
+            {"pool_size": 3, "pool_rank_top3": True, "ask_familiar": True},
+            ("pool", "familiarity"),
+        ),  # fmt: skip
+    ],
+)
+def test_every_designs_export_feeds_its_statistics_sections(
+    design_study, design, questions, sections
+):
+    """The chain of the issue's "done when": answers → responses.csv → evaluation.stats."""
+    from django.core.management import call_command
+
+    from evaluation.selectors.results import study_results
+
+    study, _ = design_study(design, **questions)
+    call_command("simulate_panel", study.slug, "--panelists", "8", "--seed", "1")
+    summary = study_results(study, include_simulated=True)
+    for section in sections:
+        assert summary.get(section), (section, summary.get(section))
+    if design == "single":
+        identification = summary["identification"]
+        assert identification["n"] == Response.objects.filter(trial__pair__study=study).count()
+    if design == "pool":
+        assert summary["pool"]["n_candidates_shown"] == ResponseCandidate.objects.count()
+        assert not summary.get("pairs")
