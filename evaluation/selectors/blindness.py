@@ -31,10 +31,12 @@ def study_audit(*, study: Study, progress: Callable[[int, int], None] | None = N
         )
         .order_by("prompt__external_id", "id")
     )
+    served = [s for pair in pairs for s in (pair.first, pair.second)]
     if study.design != Study.Design.AB:
         pairs = _design_comparisons(pairs)
     measured: dict[int, FileMeasurement | str] = {}
-    stimuli = {s.pk: s for pair in pairs for s in (pair.first, pair.second)}
+    # Every file served, also a single-track prompt's lone stimulus (in no comparison).
+    stimuli = {s.pk: s for s in [*served, *(s for p in pairs for s in (p.first, p.second))]}
     for done, stimulus in enumerate(stimuli.values(), start=1):
         measured[stimulus.pk] = _measure(stimulus)
         if progress:

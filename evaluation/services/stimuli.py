@@ -215,7 +215,8 @@ def stimuli_prepare(*, study: Study, progress: Progress | None = None) -> dict:
     prompts = [
         prompt
         for prompt in study.prompts.order_by("external_id")
-        if prompt.tracks.count() >= 2
+        # A single-track study rates tracks alone: a prompt with one track is enough.
+        if prompt.tracks.count() >= (1 if study.design == Study.Design.SINGLE else 2)
         and not Stimulus.objects.filter(track__prompt=prompt, kind=Stimulus.Kind.REGULAR).exists()
     ]
     failures = []

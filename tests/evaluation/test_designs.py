@@ -658,3 +658,37 @@ def test_every_designs_export_feeds_its_statistics_sections(
     if design == "pool":
         assert summary["pool"]["n_candidates_shown"] == ResponseCandidate.objects.count()
         assert not summary.get("pairs")
+
+
+def test_a_single_track_study_prepares_a_prompt_that_has_one_track(
+    media_root, tmp_path, stimulus_cache
+):
+    import soundfile
+
+    from evaluation.services.stimuli import stimuli_prepare
+    from evaluation.services.tracks import tracks_import
+    from tests.conftest import DESIGN_RATE, tone, write_manifest
+
+    folder = tmp_path / "lonely"
+    folder.mkdir()
+    rows = []
+    for prompt, systems in (("p0", ("human reference", "model-x")), ("p1", ("model-x",))):
+        for system in systems:
+            file = f"{prompt}_{system.replace(' ', '_')}.wav"
+            frequency = 200 + 50 * len(rows)
+            soundfile.write(folder / file, tone(4.0, frequency, rate=DESIGN_RATE), DESIGN_RATE)
+            kind = "human" if system.startswith("human") else "ai"
+            rows.append({"prompt_id": prompt, "system": system, "kind": kind, "file": file})
+    tracks_import(study_slug="lonely", manifest=write_manifest(folder, rows))
+    Study.objects.filter(slug="lonely").update(
+        excerpt_s=3.0, excerpt_start_s=0.0, sample_rate=DESIGN_RATE, design="single"
+    )
+    study = Study.objects.get(slug="lonely")
+    summary = stimuli_prepare(study=study)
+    assert summary["failures"] == [] and summary["pairs"] == 3
+    assert Pair.objects.filter(study=study, prompt__external_id="p1").count() == 1
+    from evaluation.selectors.blindness import study_audit
+
+    report = study_audit(study=study)
+    assert report.passed and len(report.pairs) == 1  # p0's two tracks compared
+    assert report.files_checked == 3  # p1's lone track is still measured and hashed
