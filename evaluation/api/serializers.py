@@ -42,6 +42,8 @@ class StudySerializer(serializers.ModelSerializer):
             "version",
             "previous_version",
             *Study.DESIGN_FIELDS,
+            "listener_texts",
+            "default_language",
         ]
         read_only_fields = fields
 
@@ -68,6 +70,18 @@ class StudyDesignSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError({name: "not a design setting" for name in unknown})
         return attrs
+
+
+class ListenerTextsSerializer(serializers.Serializer):
+    """Body of PUT /api/studies/<slug>/listener-texts/ (each field optional; checked by
+    services.studies.study_listener_texts_set)."""
+
+    listener_texts = serializers.JSONField(
+        required=False,
+        help_text='{"en": {"title", "description", "consent"}, "zh-hans": {...}}; replaces the '
+        "stored map",
+    )
+    default_language = serializers.CharField(required=False, help_text='"en" or "zh-hans"')
 
 
 class JobSerializer(serializers.ModelSerializer):

@@ -12,6 +12,7 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 from evaluation.api.serializers import (
     GenerateTracksSerializer,
     JobSerializer,
+    ListenerTextsSerializer,
     StudyDesignSerializer,
     StudySerializer,
 )
@@ -26,6 +27,7 @@ from evaluation.services.studies import (
     study_close,
     study_design_set,
     study_export,
+    study_listener_texts_set,
     study_new_version,
     study_open,
 )
@@ -119,6 +121,19 @@ class StudyViewSet(ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def close(self, request, slug=None):
         study = study_close(study=self.get_object(), user=request.user)
+        return Response(StudySerializer(study).data)
+
+    @extend_schema(request=ListenerTextsSerializer, responses={200: StudySerializer})
+    @action(detail=True, methods=["put"], url_path="listener-texts")
+    def listener_texts(self, request, slug=None):
+        """Set what listeners read per language (public title, description, consent) and the
+        study's default language; allowed while open (not part of the protocol)."""
+        body = ListenerTextsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            study = study_listener_texts_set(study=self.get_object(), **body.validated_data)
+        except ServiceError as exc:
+            return _error(exc)
         return Response(StudySerializer(study).data)
 
     @extend_schema(request=None, responses={201: StudySerializer})

@@ -5,15 +5,17 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from evaluation.models.study import Study, opaque_token
 
 
 class Expertise(models.TextChoices):
-    NONE = "none", "I don't play or sing"
-    HOBBYIST = "hobbyist", "Hobbyist / amateur musician"
-    STUDENT = "student", "Music student"
-    PROFESSIONAL = "professional", "Professional musician"
+    NONE = "none", _("I don't play or sing")
+    HOBBYIST = "hobbyist", _("Hobbyist / amateur musician")
+    STUDENT = "student", _("Music student")
+    PROFESSIONAL = "professional", _("Professional musician")
 
 
 class Panel(models.Model):
@@ -60,11 +62,11 @@ class Invite(models.Model):
         """Why a new panelist cannot join through this invite, or None when they can."""
         now = now or timezone.now()
         if self.expires_at and now >= self.expires_at:
-            return "This invite link has expired."
+            return gettext("This invite link has expired.")
         if self.max_uses is not None and self.uses >= self.max_uses:
-            return "This invite link has already been used."
+            return gettext("This invite link has already been used.")
         if not self.study.is_open:
-            return "This study is not open for listening right now."
+            return gettext("This study is not open for listening right now.")
         return None
 
 

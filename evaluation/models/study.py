@@ -7,7 +7,14 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from evaluation.models.listener_texts import (
+    DEFAULT_CONSENT_TEXT,
+    listener_text,
+    validate_listener_texts,
+)
 
 
 def opaque_token() -> str:
@@ -231,10 +238,30 @@ class Study(models.Model):
         ),
     )
     consent_text = models.TextField(
-        default=(
-            "You will hear pairs of short music excerpts and answer a few questions about each. "
-            "Your answers are stored under a pseudonymous id and used for research only."
-        )
+        default=DEFAULT_CONSENT_TEXT,
+        help_text=(
+            "Consent shown in a language that has none of its own in the listener texts; "
+            "left at this default it is shown translated."
+        ),
+    )
+    listener_texts = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_listener_texts],
+        help_text=(
+            'What listeners read, per language: {"en": {"title": ..., "description": ..., '
+            '"consent": ...}, "zh-hans": {...}}. The title above stays internal: listeners '
+            "never see it (docs/i18n.md)."
+        ),
+    )
+    default_language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=(
+            "Language of the listener pages when the listener has not picked one and their "
+            "browser asks for none that Earshot speaks."
+        ),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -437,6 +464,19 @@ class Study(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    # What listeners read, in the active language (models.listener_texts).
+    @property
+    def public_title(self) -> str:
+        return listener_text(self.listener_texts, "title", get_language())
+
+    @property
+    def public_description(self) -> str:
+        return listener_text(self.listener_texts, "description", get_language())
+
+    @property
+    def public_consent(self) -> str:
+        return listener_text(self.listener_texts, "consent", get_language(), self.consent_text)
 
 
 def frozen_study_check(study: "Study | None", what: str) -> None:

@@ -133,6 +133,17 @@ def demo_build(
                     + "), all rendered by the same synthesizer."
                 )
             ),
+            # What listeners read: nothing that says which side the generator wrote.
+            listener_texts={
+                "en": {
+                    "title": "Four-part chorales",
+                    "description": "Each pair sets the same hymn melody for four voices.",
+                },
+                "zh-hans": {
+                    "title": "四声部众赞歌",
+                    "description": "每组两段都是同一首赞美诗旋律的四声部配和声。",
+                },
+            },
             seed=seed,
             trials_per_panelist=prompts,
             ratings_per_pair=10,

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from evaluation.models import (
     AuditEntry,
@@ -70,7 +71,7 @@ def panelist_join(
     )
     if not counted:
         raise ServiceError(
-            "This invite link has already been used.", code="invite_refused", status=403
+            _("This invite link has already been used."), code="invite_refused", status=403
         )
     regular = planned_trials_for(invite.study)
     catch = planned_catch_trials_for(invite.study, regular)

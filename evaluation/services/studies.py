@@ -19,6 +19,7 @@ from evaluation.models import (
     Trial,
     TrialCandidate,
 )
+from evaluation.models.listener_texts import language_codes, listener_texts_problems
 from evaluation.selectors.blindness import study_audit
 from evaluation.selectors.designs import pool_plan, pool_stimuli_by_pair
 from evaluation.services import ServiceError
@@ -338,6 +339,8 @@ def study_new_version(*, study: Study, user=None) -> Study:
         title=study.title,
         description=study.description,
         consent_text=study.consent_text,
+        listener_texts=study.listener_texts,
+        default_language=study.default_language,
         version=version,
         previous_version=study,
         created_by=user if user is not None and user.is_authenticated else None,
@@ -370,3 +373,34 @@ def study_new_version(*, study: Study, user=None) -> Study:
         study=study, action=AuditEntry.Action.NEW_VERSION, user=user, detail={"to": draft.slug}
     )
     return draft
+
+
+def study_listener_texts_set(
+    *, study: Study, listener_texts: dict | None = None, default_language: str | None = None
+) -> Study:
+    """Replace what listeners read (``{language: {"title", "description", "consent"}}``,
+    models.listener_texts) and/or the study's default language. Allowed in every status: the
+    texts are not part of the protocol. ServiceError (``invalid_listener_texts``) says every
+    problem at once and nothing is stored."""
+    problems = []
+    if listener_texts is not None:
+        problems += listener_texts_problems(listener_texts)
+    if default_language is not None and default_language not in language_codes():
+        problems.append(
+            f"default_language {default_language!r} is not one of {', '.join(language_codes())}"
+        )
+    if problems:
+        raise ServiceError("; ".join(problems), code="invalid_listener_texts")
+    fields = []
+    if listener_texts is not None:
+        study.listener_texts = {
+            language: {key: text.strip() for key, text in texts.items()}
+            for language, texts in listener_texts.items()
+        }
+        fields.append("listener_texts")
+    if default_language is not None:
+        study.default_language = default_language
+        fields.append("default_language")
+    if fields:
+        study.save(update_fields=fields)
+    return study

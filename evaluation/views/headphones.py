@@ -6,6 +6,8 @@ quiet one lives only in the database, and answers are scored by services.headpho
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -22,7 +24,11 @@ from evaluation.stimuli.headphones import item_wav
 from evaluation.views.audio import audio_bytes_response
 from evaluation.views.session import current_panelist, invite_or_404
 
-TONES = ((1, "First"), (2, "Second"), (3, "Third"))
+TONES = (
+    (1, pgettext_lazy("tone", "First")),
+    (2, pgettext_lazy("tone", "Second")),
+    (3, pgettext_lazy("tone", "Third")),
+)
 
 
 def headphone_page(request, invite: Invite, panelist: Panelist, *, error: str = "", status=200):
@@ -34,7 +40,7 @@ def headphone_page(request, invite: Invite, panelist: Panelist, *, error: str = 
             "listener/message.html",
             {
                 "study": invite.study,
-                "message": (
+                "message": _(
                     "Thank you for your time. This study needs headphones that it could not "
                     "detect, so we can't ask you to continue. No answers are needed from you."
                 ),
@@ -67,7 +73,7 @@ def _answers(post) -> dict[int, int]:
             answers[int(name.removeprefix("item-"))] = int(value)
         except ValueError as exc:
             raise ServiceError(
-                "each answer must be tone 1, 2 or 3 of one of the sounds on the page",
+                _("each answer must be tone 1, 2 or 3 of one of the sounds on the page"),
                 code="headphone_invalid",
             ) from exc
     return answers

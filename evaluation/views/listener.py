@@ -7,6 +7,7 @@ import json
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -47,7 +48,10 @@ def listen(request, token: str):
         return render(
             request,
             "listener/message.html",
-            {"study": invite.study, "message": "This study has closed. Thank you for listening."},
+            {
+                "study": invite.study,
+                "message": _("This study has closed. Thank you for listening."),
+            },
             status=409 if request.method == "POST" else 200,
         )
     if request.method == "POST":
@@ -184,27 +188,32 @@ def _parse_answer(body: bytes) -> tuple[Answer, object]:
     """The answer and its raw listening log (checked by the service)."""
     if len(body) > MAX_ANSWER_BYTES:
         raise ServiceError(
-            f"the answer is {len(body)} bytes, more than the {MAX_ANSWER_BYTES} accepted",
+            _("the answer is %(size)s bytes, more than the %(limit)s accepted")
+            % {"size": len(body), "limit": MAX_ANSWER_BYTES},
             code="invalid_listening_log",
             status=413,
         )
     try:
         payload = json.loads(body or b"{}")
     except json.JSONDecodeError as exc:
-        raise ServiceError("the answer is not valid JSON", code="invalid_json") from exc
+        raise ServiceError(_("the answer is not valid JSON"), code="invalid_json") from exc
     if not isinstance(payload, dict):
-        raise ServiceError("the answer must be a JSON object", code="invalid_json")
+        raise ServiceError(_("the answer must be a JSON object"), code="invalid_json")
 
     def seconds(name):
         value = payload.get(name)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ServiceError(f"{name} must be a number of seconds", code="invalid_listen")
+            raise ServiceError(
+                _("%(name)s must be a number of seconds") % {"name": name}, code="invalid_listen"
+            )
         return float(value)
 
     def flag(name):
         value = payload.get(name)
         if value is not None and not isinstance(value, bool):
-            raise ServiceError(f"{name} must be true, false or null", code="invalid_liked")
+            raise ServiceError(
+                _("%(name)s must be true, false or null") % {"name": name}, code="invalid_liked"
+            )
         return value
 
     guess = payload.get("guess_ai") or ""
@@ -227,7 +236,10 @@ def answer(request, token: str, trial_token: str):
     panelist = current_panelist(request, invite)
     if panelist is None:
         return JsonResponse(
-            {"error": "no_session", "detail": "your session has ended; open the invite link again"},
+            {
+                "error": "no_session",
+                "detail": _("your session has ended; open the invite link again"),
+            },
             status=403,
         )
     try:
