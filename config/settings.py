@@ -256,9 +256,30 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
+# E-mail (personal invites, docs/panels.md): printed on the console unless a real backend is
+# configured, e.g. EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Earshot <earshot@localhost>")
+
 EARSHOT = {
     # Reservation of a trial for one panelist, in seconds; an abandoned trial returns to the pool.
     "RESERVATION_S": env_int("EARSHOT_RESERVATION_S", 60 * 60),
+    # A new reservation is short (FIRST_RESERVATION_S) and grows to RESERVATION_S only on
+    # real activity (the trial's audio fetched), so idle joins cannot hold slots for long.
+    "FIRST_RESERVATION_S": env_int("EARSHOT_FIRST_RESERVATION_S", 3 * 60),
+    # A reservation with no activity at all for IDLE_GRACE_S may be taken by a listener who
+    # needs the slot (bots that join and never listen hold nothing for long).
+    "IDLE_GRACE_S": env_int("EARSHOT_IDLE_GRACE_S", 30),
+    # Trials reserved at once by one invite's listeners (Invite.max_open_reservations wins);
+    # past it, the oldest reservation that never saw activity is released.
+    "INVITE_OPEN_RESERVATIONS": env_int("EARSHOT_INVITE_OPEN_RESERVATIONS", 20),
+    # A failed screening is remembered in a signed cookie for this long (seconds).
+    "SCREENED_OUT_COOKIE_S": env_int("EARSHOT_SCREENED_OUT_COOKIE_S", 60 * 60 * 24 * 90),
     "PUBLIC_URL": env_str("EARSHOT_PUBLIC_URL", "http://127.0.0.1:8000"),
     # A lab's own model server for the "generate tracks" job (system "http"); empty = off.
     "GENERATION_HTTP_URL": env_str("EARSHOT_GENERATION_HTTP_URL", ""),

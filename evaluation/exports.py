@@ -84,6 +84,9 @@ def response_row(response: Response, study: Study) -> dict:
         "stimulus_a_sha256": response.stimulus_a_sha256,
         "stimulus_b_sha256": response.stimulus_b_sha256,
         "study_version": response.study_version,
+        "stratum": panelist.stratum,
+        "instrument_family": panelist.instrument_family,
+        "languages": panelist.languages,
     }
 
 

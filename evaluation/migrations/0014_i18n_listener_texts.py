@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("evaluation", "0012_designs_study_designs"),
+        ("evaluation", "0013_panels_strata_reservations"),
     ]
 
     operations = [

@@ -127,6 +127,25 @@ class Study(models.Model):
         validators=[MinValueValidator(1)],
         help_text="K: how many ratings each pair collects (every pair reaches K before K+1).",
     )
+    external_id_salt = models.CharField(
+        max_length=64,
+        default=opaque_token,
+        editable=False,
+        help_text="Salt of the hashed external participant ids (never exported).",
+    )
+    stratum_quotas = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            'Panelists to finish per expertise stratum, e.g. {"professional": 30, '
+            '"amateur": 30}; each pair gets K ratings within every stratum named here, and a '
+            "stratum that met its quota is no longer served. Empty: no strata."
+        ),
+    )
+    auto_close = models.BooleanField(
+        default=False,
+        help_text="Close the study by itself once every stratum quota is met.",
+    )
     trials_per_panelist = models.PositiveIntegerField(
         default=12, validators=[MinValueValidator(1)], help_text="At most this many per panelist."
     )
@@ -379,6 +398,9 @@ class Study(models.Model):
         design_errors = self.design_errors()
         if design_errors:
             raise ValidationError(design_errors)
+        quota_error = stratum_quotas_error(self.stratum_quotas)
+        if quota_error:
+            raise ValidationError({"stratum_quotas": quota_error})
         if self.headphone_pass_min > self.headphone_items:
             raise ValidationError(
                 {
@@ -477,6 +499,20 @@ class Study(models.Model):
     @property
     def public_consent(self) -> str:
         return listener_text(self.listener_texts, "consent", get_language(), self.consent_text)
+
+
+def stratum_quotas_error(quotas) -> str | None:
+    """Why `quotas` is not a valid stratum → panelist quota mapping, or None when it is."""
+    from evaluation.models.panel import Expertise
+
+    if not isinstance(quotas, dict):
+        return 'Quotas must be an object such as {"professional": 30, "amateur": 30}.'
+    for stratum, quota in quotas.items():
+        if stratum not in Expertise.values:
+            return f"Unknown stratum {stratum!r}: use one of {', '.join(Expertise.values)}."
+        if isinstance(quota, bool) or not isinstance(quota, int) or quota < 1:
+            return f"The quota of {stratum!r} must be a whole number of panelists, at least 1."
+    return None
 
 
 def frozen_study_check(study: "Study | None", what: str) -> None:

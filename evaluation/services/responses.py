@@ -20,6 +20,7 @@ from evaluation.models import (
 )
 from evaluation.selectors.scheduling import answered_count
 from evaluation.services import ServiceError
+from evaluation.services.strata import study_close_if_quotas_met
 
 # Allowance for timer granularity between the browser's clock and the rule, in seconds.
 LISTEN_TOLERANCE_S = 0.25
@@ -533,6 +534,8 @@ def response_record(
         ) from None
     if answered_count(panelist) >= panelist.planned_trials and panelist.finished_at is None:
         Panelist.objects.filter(pk=panelist.pk).update(finished_at=now)
+        if trial.pair.study.auto_close:
+            study_close_if_quotas_met(study=trial.pair.study)
     return response, True
 
 

@@ -61,6 +61,9 @@ def study_save(*, study: Study, user=None, changed: list[str] | tuple[str, ...] 
             status=409,
         )
     study.save()
+    if "stratum_quotas" in changed and study.opened_at is not None:
+        # A stratum added to an opened study needs its K slots per pair now.
+        slots_ensure(study=study)
     if changed:
         values = {
             name: getattr(study, name)
@@ -142,51 +145,63 @@ def system_get_or_create(*, name: str, kind: str, source: str = System.Source.IM
 
 
 def slots_ensure(*, study: Study) -> int:
-    """Create the K rating slots (trials) of every pair; returns how many were added.
+    """Create the K rating slots (trials) of every pair, within every quota stratum of the
+    study (one set per stratum named in ``study.stratum_quotas``; one unnamed set without
+    quotas); returns how many were added.
 
     Within a pair, A/B positions alternate by round, so each pair is heard equally often
-    each way round (counterbalancing), and a pair-dependent offset balances across pairs.
-    A single-track pair's slots are never swapped; a pool's slots get their candidates
-    (``selectors.designs.pool_plan``: balanced subsets and rotated screen order).
+    each way round (counterbalancing) within each stratum, and a pair-dependent offset
+    balances across pairs. A single-track pair's slots are never swapped; a pool's slots get
+    their candidates (``selectors.designs.pool_plan``: balanced subsets and screen order,
+    the same plan in every stratum).
     """
-    existing = set(Trial.objects.filter(pair__study=study).values_list("pair_id", "round"))
+    existing = set(
+        Trial.objects.filter(pair__study=study, is_catch=False).values_list(
+            "pair_id", "stratum", "round"
+        )
+    )
+    strata = sorted(study.stratum_quotas) or [""]
     if study.design == Study.Design.POOL:
-        return _pool_slots_ensure(study, existing)
+        return _pool_slots_ensure(study, existing, strata)
     new_slots = [
         Trial(
             pair=pair,
             prompt_id=pair.prompt_id,
             round=k,
+            stratum=stratum,
             swapped=bool((k + pair.pk) % 2) if pair.kind == Pair.Kind.AB else False,
         )
         # Catch pairs have no slots: scheduling makes their trials per panelist.
         for pair in Pair.objects.filter(study=study, is_catch=False)
+        for stratum in strata
         for k in range(study.ratings_per_pair)
-        if (pair.pk, k) not in existing
+        if (pair.pk, stratum, k) not in existing
     ]
     Trial.objects.bulk_create(new_slots)
     return len(new_slots)
 
 
-def _pool_slots_ensure(study: Study, existing: set[tuple[int, int]]) -> int:
-    """The K slots of every pool pair, each with its candidates; returns how many were added."""
+def _pool_slots_ensure(study: Study, existing: set[tuple[int, str, int]], strata: list[str]) -> int:
+    """The K slots of every pool pair (per stratum), each with its candidates; returns how
+    many were added."""
     added = 0
     for pair_id, stimuli in pool_stimuli_by_pair(study).items():
         plan = pool_plan(
             stimuli, pool_size=study.pool_size, rounds=study.ratings_per_pair, seed=study.seed
         )
         prompt_id = Pair.objects.values_list("prompt_id", flat=True).get(pk=pair_id)
-        for k, shown in enumerate(plan):
-            if (pair_id, k) in existing:
-                continue
-            trial = Trial.objects.create(
-                pair_id=pair_id, prompt_id=prompt_id, round=k, swapped=False
-            )
-            TrialCandidate.objects.bulk_create(
-                TrialCandidate(trial=trial, position=n, stimulus_id=pk)
-                for n, pk in enumerate(shown, start=1)
-            )
-            added += 1
+        for stratum in strata:
+            for k, shown in enumerate(plan):
+                if (pair_id, stratum, k) in existing:
+                    continue
+                trial = Trial.objects.create(
+                    pair_id=pair_id, prompt_id=prompt_id, round=k, stratum=stratum, swapped=False
+                )
+                TrialCandidate.objects.bulk_create(
+                    TrialCandidate(trial=trial, position=n, stimulus_id=pk)
+                    for n, pk in enumerate(shown, start=1)
+                )
+                added += 1
     return added
 
 

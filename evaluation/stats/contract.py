@@ -454,6 +454,20 @@ class WithoutExclusions(TypedDict):
     ai_identification: AiIdentification | None
 
 
+class Breakdown(TypedDict):
+    """One group of one breakdown dimension (panel, stratum, expertise, instrument family):
+    the study's figures for that group alone (evaluation.stats.breakdowns)."""
+
+    dimension: str
+    group: str
+    n_panelists: int
+    n_responses: int
+    too_little_data: bool
+    pairs: list[Pair]
+    liked: list[Liked]
+    ai_identification: AiIdentification | None
+
+
 class AspectPair(TypedDict):
     """An aspect asked as A/B preference, one unordered pair (alphabetical, as ``pairs``)."""
 
@@ -718,6 +732,7 @@ class Summary(TypedDict):
     pool: Pool | None
     familiarity: Familiarity | None
     hit_potential: HitPotential | None
+    breakdowns: NotRequired[list[Breakdown]]
 
 
 SCHEMA_ID = "https://earshot.invalid/schemas/summary.schema.json"

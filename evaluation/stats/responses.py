@@ -114,6 +114,9 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     "aspect_prompt_adherence",
     "score_prompt_adherence_a",
     "score_prompt_adherence_b",
+    "stratum",
+    "instrument_family",
+    "languages",
 )
 """The export's columns, in export order (``evaluation.exports`` writes exactly these)."""
 
@@ -193,6 +196,9 @@ TEXT_COLUMNS = (
     "study_version",
     "weaker_a",
     "weaker_b",
+    "stratum",
+    "instrument_family",
+    "languages",
 )
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .aspects import aspects_summary, has_aspect_columns
+from .breakdowns import breakdowns
 from .clusters import CLUSTER_METHOD, cluster_estimate, cluster_share, grouped_shares
 from .comparisons import Comparisons, build_comparisons, pair_counts
 from .contract import Summary
@@ -211,6 +212,9 @@ def summarize(
         )
         summary["planning"] = planning_summary(
             comparisons, alpha=1.0 - confidence, min_panelists=min_panelists
+        )
+        summary["breakdowns"] = breakdowns(
+            pairwise, confidence=confidence, min_panelists=min_panelists
         )
         if any(
             item["rule"] not in ("catch_trials", "simulated") and item["n_responses"]
@@ -914,6 +918,10 @@ def progress_summary(
 
 EXPERTISE_WORDS = {
     "professional": ("professional musician", "professional musicians"),
+    "semi_professional": ("semi-professional musician", "semi-professional musicians"),
+    "amateur": ("amateur musician", "amateur musicians"),
+    "non_musician": ("non-musician", "non-musicians"),
+    # The values of exports made before the four strata (read as they were written).
     "student": ("music student", "music students"),
     "hobbyist": ("amateur musician", "amateur musicians"),
     "none": ("non-musician", "non-musicians"),
@@ -921,7 +929,7 @@ EXPERTISE_WORDS = {
 }
 """How each expertise answer is named in sentences (singular, plural)."""
 
-MUSICIAN_EXPERTISE = ("professional", "student", "hobbyist")
+MUSICIAN_EXPERTISE = ("professional", "semi_professional", "amateur", "student", "hobbyist")
 """Expertise answers that declare the listener a musician."""
 
 
@@ -930,7 +938,8 @@ def listener_summary(analysed: pd.DataFrame) -> dict[str, Any]:
     subject naming them ("12 listeners: 7 professional musicians, 5 amateur musicians").
 
     ``all_musicians`` is True only when every analysed panelist declared a musician
-    expertise (professional, student or hobbyist); only then may a sentence say "musicians".
+    expertise (professional, semi-professional or amateur; student or hobbyist in older
+    exports); only then may a sentence say "musicians".
     """
     panelists = analysed
     if "expertise" in panelists:

@@ -21,10 +21,12 @@ from evaluation.services import ServiceError
 from evaluation.services.headphones import headphone_attempt_start
 from evaluation.services.listening_evidence import response_record_heard, stimulus_fetch_record
 from evaluation.services.panelists import panelist_join
+from evaluation.services.reservations import trial_activity_record
 from evaluation.services.responses import Answer, answer_questions, required_listen_s
 from evaluation.services.scheduling import trial_reserve
 from evaluation.views import headphones
 from evaluation.views.audio import served_range, stimulus_response
+from evaluation.views.screening import screened_out_on_device
 from evaluation.views.session import current_panelist, invite_or_404, session_key
 
 
@@ -44,14 +46,16 @@ def listen(request, token: str):
         return _enrol(request, invite)
     if not invite.study.is_open:
         # Closed means closed, also for a trial reserved before closing: no player is shown
-        # and services.responses refuses any answer.
+        # and services.responses refuses any answer. No thanks for nothing answered.
+        message = (
+            _("This study has closed. Thank you for listening.")
+            if answered_count(panelist)
+            else _("This study has closed; no more answers are being collected.")
+        )
         return render(
             request,
             "listener/message.html",
-            {
-                "study": invite.study,
-                "message": _("This study has closed. Thank you for listening."),
-            },
+            {"study": invite.study, "message": message},
             status=409 if request.method == "POST" else 200,
         )
     if request.method == "POST":
@@ -61,16 +65,30 @@ def listen(request, token: str):
         return headphones.headphone_page(request, invite, panelist)
     trial = panelist_open_trial(panelist=panelist)
     if trial is None:
+        answered = answered_count(panelist)
         if panelist_has_more_trials(panelist=panelist):
             return render(
                 request,
                 "listener/continue.html",
-                {"study": invite.study, "answered": answered_count(panelist), "panelist": panelist},
+                {"study": invite.study, "answered": answered, "panelist": panelist},
+            )
+        if answered == 0:
+            # Nothing answered: never "Thank you", but why, and a way to try again.
+            return render(
+                request,
+                "listener/unavailable.html",
+                {"study": invite.study, "panelist": panelist},
             )
         return render(
             request,
             "listener/done.html",
-            {"study": invite.study, "answered": answered_count(panelist), "panelist": panelist},
+            {
+                "study": invite.study,
+                "answered": answered,
+                "panelist": panelist,
+                "return_url": invite.completion_url,
+                "return_code": invite.completion_code,
+            },
         )
     if trial.pair.kind != "ab":
         return _design_trial_page(request, invite, panelist, trial)
@@ -128,6 +146,9 @@ def _advance(panelist: Panelist) -> None:
 
 
 def _enrol(request, invite: Invite):
+    if screened_out_on_device(request, invite):
+        # This browser failed the screening of this invite: no new pseudonym, no new check.
+        return headphones.screened_out_page(request, invite)
     refusal = invite.refusal()
     if refusal:
         return render(
@@ -136,17 +157,34 @@ def _enrol(request, invite: Invite):
             {"message": refusal, "study": invite.study},
             status=403,
         )
-    form = ProfileForm(request.POST or None)
+    form = ProfileForm(request.POST or None, member=invite.member)
     if request.method == "POST" and form.is_valid():
         try:
-            panelist = panelist_join(invite=invite, **form.profile())
+            panelist = panelist_join(
+                invite=invite, external_ids=_external_ids(request, invite), **form.profile()
+            )
         except ServiceError as exc:
+            if exc.code in ("stratum_closed", "study_full"):
+                screened_out = exc.code == "stratum_closed"
+                context = {"message": exc.message, "study": invite.study}
+                if screened_out:  # not needed in this study: the screened-out way back
+                    context["return_url"] = invite.screened_out_url
+                    context["return_code"] = invite.screened_out_code
+                return render(request, "listener/message.html", context, status=exc.status)
             form.add_error(None, exc.message)
         else:
             request.session[session_key(invite)] = panelist.pk
             _advance(panelist)
             return redirect("listener:listen", token=invite.token)
     return render(request, "listener/consent.html", {"form": form, "study": invite.study})
+
+
+def _external_ids(request, invite: Invite) -> dict[str, str]:
+    """The invite's external-id query parameters present in the link (e.g. PROLIFIC_PID),
+    hashed by the service before storing. The consent form posts back to the same URL, so
+    the link's query string is still there on the POST."""
+    names = [name.strip() for name in invite.external_id_params.split(",") if name.strip()]
+    return {name: request.GET[name] for name in names if request.GET.get(name)}
 
 
 def _owned_trial(request, token: str, trial_token: str) -> tuple[Panelist, Trial]:
@@ -177,6 +215,8 @@ def audio(request, token: str, trial_token: str, side: str):
         stimulus_fetch_record(
             trial=trial, panelist=panelist, side=side, first_byte=served[0], last_byte=served[1]
         )
+        # Real activity: the short first reservation grows to the full span.
+        trial_activity_record(trial=trial, panelist=panelist)
     return response
 
 
@@ -249,7 +289,10 @@ def answer(request, token: str, trial_token: str):
         )
     except ServiceError as exc:
         return JsonResponse({"error": exc.code, "detail": exc.message}, status=exc.status)
-    trial_reserve(panelist=panelist)
+    if created:
+        # Only the request that stored the answer reserves the next trial: a duplicate POST
+        # (a retry, a double click) reserves nothing more.
+        trial_reserve(panelist=panelist)
     return JsonResponse(
         {"stored": True, "created": created, "next": reverse("listener:listen", args=[token])},
         status=201 if created else 200,

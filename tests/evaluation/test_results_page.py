@@ -241,6 +241,20 @@ def test_the_results_page_runs_under_the_content_security_policy(
     )
 
 
+def test_the_results_page_breaks_results_down_by_panel_and_stratum(
+    client, prepared_study, researcher
+):
+    panel_simulate(study=prepared_study, panelists=4, seed=11)
+    client.force_login(researcher)
+    html = client.get("/studies/pilot/results/?include_simulated=1").content.decode()
+    assert 'id="breakdowns"' in html
+    assert 'data-dimension="panel" data-group="simulated"' in html
+    assert 'data-dimension="expertise"' in html
+    # four listeners: too few for a verdict in any group
+    assert "4 — too little data" in html
+    assert 'data-verdict="too_little_data"' in html
+
+
 def test_the_results_page_and_report_file_show_every_study_design_section(
     client, prepared_study, researcher, monkeypatch
 ):

@@ -53,6 +53,7 @@ def test_a_full_study_from_the_cli_fits_the_schema_with_every_section(
         "planning",
         "progress",
         "aspects",
+        "breakdowns",
     ]
     assert summary["liked"][0]["aspects"][0]["aspect"] == "melody"
 

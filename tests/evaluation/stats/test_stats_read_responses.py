@@ -114,8 +114,10 @@ def test_read_responses_explains_a_file_that_is_not_utf8_text(tmp_path):
 def test_the_contract_appends_the_42_design_columns_in_order():
     from evaluation.stats.responses import ASPECTS, RESPONSE_COLUMNS
 
-    tail = RESPONSE_COLUMNS[40:]
-    assert len(RESPONSE_COLUMNS) == 82 and len(tail) == 42
+    tail = RESPONSE_COLUMNS[40:82]
+    assert len(RESPONSE_COLUMNS) == 85 and len(tail) == 42
+    # ...then the panel attributes (docs/panels.md)
+    assert RESPONSE_COLUMNS[82:] == ("stratum", "instrument_family", "languages")
     assert tail[:15] == (
         "trial_kind", "familiar", "playlist_a", "playlist_b", "release_a", "release_b",
         "rating_a", "rating_b", "guess_kind", "guess_confidence", "pool_size",
