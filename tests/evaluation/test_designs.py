@@ -266,7 +266,9 @@ def test_a_single_answer_is_stored_with_its_snapshot_and_exported_in_the_a_colum
     )
     assert response.stimulus_b is None and response.weaker_a == "lyrics"
     (row,) = rows_of(study)
-    assert list(row) == list(RESPONSE_COLUMNS) and len(RESPONSE_COLUMNS) == 82
+    assert (
+        list(row) == list(RESPONSE_COLUMNS) and RESPONSE_COLUMNS[81] == "score_prompt_adherence_b"
+    )
     assert row["trial_kind"] == "single" and row["system_a_kind"] == stimulus.track.system.kind
     assert (row["guess_kind"], row["guess_confidence"], row["rating_a"]) == ("ai", "70", "4")
     assert (row["familiar"], row["playlist_a"], row["release_a"]) == ("no", "1", "0")
@@ -595,7 +597,7 @@ def test_the_aspect_catalogue_is_the_contracts():
         "melody", "lyrics", "vocals", "arrangement", "structure", "emotion", "production",
         "originality", "prompt_adherence",
     )  # fmt: skip
-    tail = RESPONSE_COLUMNS[40:]
+    tail = RESPONSE_COLUMNS[40:82]  # columns 41-82 (later columns belong to other features)
     assert tail[:15] == (
         "trial_kind", "familiar", "playlist_a", "playlist_b", "release_a", "release_b",
         "rating_a", "rating_b", "guess_kind", "guess_confidence", "pool_size", "pool_position",
