@@ -15,7 +15,7 @@ def panelist_open_trials(*, panelist: Panelist):
     while it is being answered, at most one reserved ahead (``trial_reserve_ahead``)."""
     return (
         Trial.objects.filter(panelist=panelist, response__isnull=True)
-        .select_related("pair__first", "pair__second")
+        .select_related("pair__first", "pair__second", "pair__study")
         .order_by("position", "pk")
     )
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from evaluation.forms import ProfileForm
 from evaluation.models import Invite, Panelist, Trial
+from evaluation.selectors.designs import trial_questions
 from evaluation.selectors.headphones import headphone_check_pending
 from evaluation.selectors.listening import panelist_has_more_trials, panelist_open_trial
 from evaluation.selectors.resume import panelist_by_resume_code, resume_code_normalize
@@ -29,7 +30,7 @@ from evaluation.services.enrolment import (
 )
 from evaluation.services.listening_evidence import response_record_heard, stimulus_fetch_record
 from evaluation.services.reservations import trial_activity_record
-from evaluation.services.responses import Answer, required_listen_s
+from evaluation.services.responses import Answer, answer_questions, required_listen_s
 from evaluation.services.scheduling import trial_reserve, trial_reserve_ahead
 from evaluation.views import headphones
 from evaluation.views.audio import served_range, stimulus_response
@@ -117,8 +118,11 @@ def listen(request, token: str):
             },
         )
     position = answered_count(panelist) + 1
+    if trial.pair.kind != "ab":
+        return _design_trial_page(request, invite, panelist, trial, position)
     context = {
         "study": invite.study,
+        "questions": trial_questions(study=invite.study, kind="ab"),
         "position": position,
         "planned": panelist.planned_trials,
         "audio_a_url": reverse("listener:audio", args=[token, trial.token, "a"]),
@@ -137,6 +141,40 @@ def listen(request, token: str):
     # The first trial shows the resume code once more (the start of the test).
     context["resume"] = resume_context(request, invite, panelist) if position == 1 else None
     return render(request, "listener/trial.html", context)
+
+
+def _design_trial_page(request, invite: Invite, panelist: Panelist, trial: Trial, position: int):
+    """A single-track or pool trial: one opaque audio URL per side (a pool's screen
+    positions are the letters a, b, c, ...; nothing else about a candidate reaches the page).
+    Like the A/B page it links the pause page and shows the resume code on the first trial;
+    it prefetches nothing ahead (its player, static/earshot/pool.js, loads only its own)."""
+    token = invite.token
+    sides = trial.sides()
+    context = {
+        "study": invite.study,
+        "questions": trial_questions(study=invite.study, kind=trial.pair.kind),
+        "position": position,
+        "planned": panelist.planned_trials,
+        "candidates": [
+            {
+                "number": n,
+                "side": side,
+                "url": reverse("listener:audio", args=[token, trial.token, side]),
+            }
+            for n, side in enumerate(sides, start=1)
+        ],
+        "audio_urls": ",".join(
+            reverse("listener:audio", args=[token, trial.token, side]) for side in sides
+        ),
+        "answer_url": reverse("listener:answer", args=[token, trial.token]),
+        "required_listen_s": round(required_listen_s(trial), 2),
+        "pause_url": reverse("listener:pause", args=[token]),
+        "resume": resume_context(request, invite, panelist) if position == 1 else None,
+    }
+    template = (
+        "listener/trial_single.html" if trial.pair.kind == "single" else "listener/trial_pool.html"
+    )
+    return render(request, template, context)
 
 
 def _enrolment_key(request) -> str:
@@ -318,8 +356,12 @@ def audio(request, token: str, trial_token: str, side: str):
     """One side of the panelist's trial (private cache: see views.audio), its bytes recorded
     as listening evidence and as activity on the reservation."""
     panelist, trial = _owned_trial(request, token, trial_token)
+    try:
+        stimulus = trial.stimulus_at(side)
+    except ValueError:
+        raise Http404("No such side for this trial.") from None
     response = stimulus_response(
-        trial.stimulus_at(side), request, max_age_s=settings.EARSHOT["LISTENER_AUDIO_MAX_AGE_S"]
+        stimulus, request, max_age_s=settings.EARSHOT["LISTENER_AUDIO_MAX_AGE_S"]
     )
     served = served_range(response)
     if served is not None:
@@ -370,12 +412,13 @@ def _parse_answer(body: bytes) -> tuple[Answer, object]:
 
     guess = payload.get("guess_ai") or ""
     answer = Answer(
-        choice=str(payload.get("choice", "")),
+        choice=str(payload.get("choice") or ""),
         listen_a_s=seconds("listen_a_s"),
         listen_b_s=seconds("listen_b_s"),
         liked_a=flag("liked_a"),
         liked_b=flag("liked_b"),
         guess_ai=str(guess),
+        **answer_questions(payload),
     )
     return answer, payload.get("listening")
 
@@ -420,10 +463,11 @@ def ahead(request, token: str, trial_token: str):
         return JsonResponse({"audio": []})
     invite = invite_or_404(token)
     panelist, trial = _owned_trial(request, token, trial_token)
-    if not invite.study.is_open:
+    if not invite.study.is_open or trial.pair.kind != "ab":
+        # Only the A/B page prefetches (the single-track and pool pages load their own).
         return JsonResponse({"audio": []})
     ahead_trial = trial_reserve_ahead(panelist=panelist, current=trial)
-    if ahead_trial is None:
+    if ahead_trial is None or ahead_trial.pair.kind != "ab":
         return JsonResponse({"audio": []})
     return JsonResponse(
         {

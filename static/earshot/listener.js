@@ -693,7 +693,8 @@ window.earshotTrialPage = function (preloaded) {
     return (
       selected("choice") !== null &&
       (!asks.liked || (selected("liked_a") !== null && selected("liked_b") !== null)) &&
-      (!asks.ai || selected("guess_ai") !== null)
+      (!asks.ai || selected("guess_ai") !== null) &&
+      (!window.earshotQuestions || window.earshotQuestions.complete(el.form))
     );
   }
 
@@ -853,6 +854,10 @@ window.earshotTrialPage = function (preloaded) {
       listen_b_s: Math.round(sent.playedB * 100) / 100,
       listening: { loop_s: loopLength, events: events },
     };
+    if (window.earshotQuestions) {
+      // The study's extra questions (aspects, rating, playlist/release, weaker, familiar).
+      Object.assign(answer, window.earshotQuestions.collect(el.form));
+    }
     submitting = true;
     clearError();
     el.submit.classList.add("is-busy");
@@ -1050,7 +1055,12 @@ window.earshotTrialPage = function (preloaded) {
     render();
   });
   el.seek.addEventListener("keydown", onTimelineKey);
-  el.form.addEventListener("change", render);
+  el.form.addEventListener("change", function () {
+    if (window.earshotQuestions) {
+      window.earshotQuestions.refresh(el.form);
+    }
+    render();
+  });
   el.form.addEventListener("submit", function (event) {
     event.preventDefault();
     submit();
