@@ -234,6 +234,9 @@ def test_a_pool_trial_switches_on_one_clock_and_stores_the_ranking(
 def test_an_ab_trial_with_the_studys_extra_questions_stores_them(
     browser, live_server, design_listening
 ):
+    """The extra questions (static/earshot/questions.js) on the A/B page, also on the second
+    trial, which was prefetched and replaced the first one in place (no page load): the
+    hooks keep the submit locked, show "what is weaker?" and collect the answers there too."""
     from tests.browser.test_listener_flow import answer_by_clicks, play_and_hear_both
 
     study, invite = design_listening(
@@ -246,25 +249,42 @@ def test_an_ab_trial_with_the_studys_extra_questions_stores_them(
     errors: list[str] = []
     context, page = open_page(browser, errors, **DESKTOP)
     enrol(page, live_server.url + invite.path())
-    wait_for_player(page)
-    play_and_hear_both(page)
-    answer_by_clicks(page, "a", "Yes", "No", "b")
-    assert page.is_disabled("#submit")  # the extra questions are required too
-    assert page.is_hidden("#q-weaker-b") and page.is_visible("#q-weaker-a")
-    page.locator("#q-weaker-a label.option").filter(has_text="Structure").click()
-    pick(page, "q-aspect-structure", "A", False)
-    for side, score in (("a", "4"), ("b", "2")):
-        pick(page, f"q-score-emotion-{side}", score, False)
-        pick(page, f"q-playlist-{side}", "Yes" if side == "a" else "No", False)
-        pick(page, f"q-release-{side}", "No", False)
-    pick(page, "q-familiar", "I know it", False)
-    page.screenshot(path=SCREENSHOTS / "ab-extras-answered.png", full_page=True)
-    with page.expect_navigation():
+    page.evaluate("() => { window.sameDocument = true; }")  # gone after a page load
+    # (choice, liked A, liked B, guess, liked side, weaker aspect, structure, emotion A/B)
+    plan = [("a", "Yes", "No", "b", "a", "Structure", "A", ("4", "2")),
+            ("b", "No", "Yes", "a", "b", "Emotion", "B", ("1", "5"))]  # fmt: skip
+    for position, (choice, liked_a, liked_b, guess, liked, weaker, better, scores) in enumerate(
+        plan, start=1
+    ):
+        page.wait_for_selector(f"#progress >> text=Question {position} of 2")
+        # Trial 2 was prefetched and replaced trial 1 in place: the same document.
+        assert page.evaluate("() => window.sameDocument === true")
+        wait_for_player(page)
+        play_and_hear_both(page)
+        answer_by_clicks(page, choice, liked_a, liked_b, guess)
+        assert page.is_disabled("#submit")  # the extra questions are required too
+        other = "b" if liked == "a" else "a"
+        assert page.is_hidden(f"#q-weaker-{other}") and page.is_visible(f"#q-weaker-{liked}")
+        page.locator(f"#q-weaker-{liked} label.option").filter(has_text=weaker).click()
+        pick(page, "q-aspect-structure", better, False)
+        for side, score in zip("ab", scores, strict=True):
+            pick(page, f"q-score-emotion-{side}", score, False)
+            pick(page, f"q-playlist-{side}", "Yes" if side == liked else "No", False)
+            pick(page, f"q-release-{side}", "No", False)
+        pick(page, "q-familiar", "I know it" if position == 1 else "No", False)
+        assert page.is_enabled("#submit")
+        if position == 1:
+            page.screenshot(path=SCREENSHOTS / "ab-extras-answered.png", full_page=True)
         page.click("#submit")
+    page.wait_for_selector("h1 >> text=Thank you!")
     context.close()
     assert errors == []
-    response = Response.objects.get(trial__pair__study=study)
-    assert (response.choice, response.liked_a, response.familiar) == ("a", True, "knows_it")
-    assert response.aspects == {"structure": {"choice": "a"}, "emotion": {"a": 4, "b": 2}}
-    assert (response.weaker_a, response.weaker_b) == ("structure", "")
-    assert (response.playlist_a, response.playlist_b, response.release_a) == (True, False, False)
+    first, second = Response.objects.filter(trial__pair__study=study).order_by("trial__position")
+    assert (first.choice, first.liked_a, first.familiar) == ("a", True, "knows_it")
+    assert first.aspects == {"structure": {"choice": "a"}, "emotion": {"a": 4, "b": 2}}
+    assert (first.weaker_a, first.weaker_b) == ("structure", "")
+    assert (first.playlist_a, first.playlist_b, first.release_a) == (True, False, False)
+    assert (second.choice, second.liked_b, second.familiar) == ("b", True, "no")
+    assert second.aspects == {"structure": {"choice": "b"}, "emotion": {"a": 1, "b": 5}}
+    assert (second.weaker_a, second.weaker_b) == ("", "emotion")
+    assert (second.playlist_a, second.playlist_b, second.release_b) == (False, True, False)
