@@ -3,89 +3,27 @@ really plays on the audio clock, every track must be heard before the questions 
 answer is stored with its listening evidence, and nothing in the page, its state or its URLs
 names a system (or a file that would)."""
 
-import csv
 import re
-from pathlib import Path
 
 import pytest
-import soundfile as sf
-from django.db import transaction
 
-from evaluation.models import Panel, Response, ResponseCandidate
-from evaluation.services.panelists import invite_create
-from evaluation.services.stimuli import stimuli_prepare
-from evaluation.services.studies import study_design_set, study_get_or_create_draft, study_open
-from evaluation.services.tracks import manifest_read, tracks_store
+from evaluation.models import Response, ResponseCandidate
 from tests.browser.conftest import (
     AI_SYSTEM,
-    EXCERPT_S,
     HUMAN_SYSTEM,
     MIN_LISTEN_S,
-    SAMPLE_RATE,
     SCREENSHOTS,
-    chord,
+    THIRD_SYSTEM,
 )
 from tests.browser.test_listener_flow import enrol, open_page, wait_for_player
 
 pytestmark = pytest.mark.browser
 
 STATE = "() => window.earshotPlayer.state()"
-THIRD_SYSTEM = "Harmonix 3"
-SYSTEMS = (
-    (HUMAN_SYSTEM, "human", (1.0, 1.25, 1.5), "major"),
-    (AI_SYSTEM, "ai", (1.0, 1.2, 1.5, 1.8), "minor"),
-    (THIRD_SYSTEM, "ai", (1.0, 1.335, 1.5), "sus"),
-)
 FORBIDDEN = [HUMAN_SYSTEM, AI_SYSTEM, THIRD_SYSTEM, "chordsmith", "harmonix", ".wav", "major",
              "minor", "sus4", "stimuli/", "tracks/"]  # fmt: skip
 DESKTOP = {"viewport": {"width": 1100, "height": 900}}
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "has_touch": True}
-
-
-def three_system_manifest(folder: Path) -> Path:
-    rows = []
-    for prompt_id, root_hz in (("p1", 220.0), ("p2", 261.63)):
-        for system, kind, ratios, stem in SYSTEMS:
-            name = f"{prompt_id}_{stem}.wav"
-            sf.write(folder / name, chord(root_hz, ratios), SAMPLE_RATE)
-            rows.append({"prompt_id": prompt_id, "system": system, "kind": kind, "file": name})
-    manifest = folder / "manifest.csv"
-    with manifest.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["prompt_id", "system", "kind", "file"])
-        writer.writeheader()
-        writer.writerows(rows)
-    return manifest
-
-
-@pytest.fixture
-def design_listening(transactional_db, settings, tmp_path, stimulus_cache):
-    """A factory: an open study of `design` over 2 prompts × 3 systems of 4 s chords (no
-    headphone check), and a multi-use invite."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    inputs = manifest_read(three_system_manifest(tmp_path))
-
-    def build(design: str, **questions):
-        with transaction.atomic():
-            study = study_get_or_create_draft(
-                slug=f"browser-{design}",
-                title=f"Browser {design}",
-                min_listen_s=MIN_LISTEN_S,
-                excerpt_s=EXCERPT_S,
-                sample_rate=SAMPLE_RATE,
-                ratings_per_pair=2,
-                trials_per_panelist=2,
-                seed=7,
-                headphone_check=False,
-            )
-            tracks_store(study=study, inputs=inputs, written=[])
-            study = study_design_set(study=study, design=design, **questions)
-        with stimulus_cache.active():
-            assert stimuli_prepare(study=study)["failures"] == []
-            study = study_open(study=study)
-        invite = invite_create(study=study, panel=Panel.objects.create(name=f"b-{design}"))
-        return study, invite
-
-    return build
 
 
 def assert_blind(page, served: str) -> None:
