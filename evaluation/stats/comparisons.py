@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .responses import reader_codes, sorted_codes
+
 FIRST_WINS, SECOND_WINS, TIE = 0, 1, 2
 
 
@@ -84,14 +86,11 @@ def build_comparisons(responses: pd.DataFrame) -> Comparisons:
     once, then only integer arithmetic (string comparisons on a million rows cost more than
     the whole bootstrap).
     """
-    choice_codes, choice_names = pd.factorize(responses["choice"].to_numpy())
-    choice_names = np.asarray(choice_names, dtype=object)
-    system_codes, systems = pd.factorize(
-        np.concatenate([responses["system_a"].to_numpy(), responses["system_b"].to_numpy()]),
-        sort=True,
+    choice_codes, choice_names = reader_codes(responses["choice"]) or pd.factorize(
+        responses["choice"].to_numpy()
     )
-    n_rows = len(responses)
-    all_a, all_b = system_codes[:n_rows], system_codes[n_rows:]
+    choice_names = np.asarray(choice_names, dtype=object)
+    all_a, all_b, systems = _system_codes(responses)
     named = np.asarray(systems, dtype=object) != ""
     # One flag per distinct choice, looked up by code; the extra False serves code -1 (NaN).
     flags = {
@@ -123,7 +122,11 @@ def build_comparisons(responses: pd.DataFrame) -> Comparisons:
     n_systems = len(systems)
     pair_key = first.astype(np.int64) * max(n_systems, 1) + second
     pair, pair_keys = pd.factorize(pair_key, sort=True)
-    panelist, panelists = pd.factorize(responses["panelist_id"].to_numpy()[rows], sort=True)
+    read = reader_codes(responses["panelist_id"])
+    if read is not None:
+        panelist, panelists = sorted_codes(*read, rows=rows)
+    else:
+        panelist, panelists = pd.factorize(responses["panelist_id"].to_numpy()[rows], sort=True)
     return Comparisons(
         systems=tuple(str(name) for name in systems),
         panelists=tuple(str(name) for name in panelists),
@@ -137,6 +140,25 @@ def build_comparisons(responses: pd.DataFrame) -> Comparisons:
         panelist=panelist.astype(np.int64),
         row=rows,
     )
+
+
+def _system_codes(responses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of ``system_a`` and ``system_b`` (each ``[n_rows]``) into their sorted distinct
+    names (``""`` included when present): the reader's codes when it left them, else one
+    factorize of both columns."""
+    read_a, read_b = reader_codes(responses["system_a"]), reader_codes(responses["system_b"])
+    if read_a is not None and read_b is not None:
+        # Every distinct cell the reader kept occurs in its column: sorting the few names of
+        # both columns together gives what factorising the two million cells would.
+        (codes_a, names_a), (codes_b, names_b) = read_a, read_b
+        merged, systems = pd.factorize(np.concatenate([names_a, names_b]), sort=True)
+        return merged[codes_a], merged[names_a.size + codes_b], systems
+    system_codes, systems = pd.factorize(
+        np.concatenate([responses["system_a"].to_numpy(), responses["system_b"].to_numpy()]),
+        sort=True,
+    )
+    n_rows = len(responses)
+    return system_codes[:n_rows], system_codes[n_rows:], systems
 
 
 def _distinct_panelists_per_pair(comparisons: Comparisons) -> np.ndarray:

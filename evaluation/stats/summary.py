@@ -46,6 +46,7 @@ from .responses import (
     missing_columns,
     normalize_responses,
     pairwise_mask,
+    reader_codes,
 )
 from .sequential import monitor
 from .verdicts import DEFAULT_MIN_PANELISTS, VERDICT_METHOD, chance_verdict, pair_verdicts
@@ -383,7 +384,13 @@ def _headline_figures(rows: pd.DataFrame, confidence: float, min_panelists: int)
 def _check_panelist_ids(frame: pd.DataFrame) -> None:
     """Refuse responses without a panelist id: listeners, not votes, are the unit of every
     figure, so a row that cannot be given to a listener cannot be counted honestly."""
-    blank = np.flatnonzero((frame["panelist_id"] == "").to_numpy())
+    read = reader_codes(frame["panelist_id"])
+    if read is not None:
+        codes, uniques = read
+        blank_code = np.flatnonzero(np.asarray(uniques, dtype=object) == "")
+        blank = np.flatnonzero(codes == blank_code[0]) if blank_code.size else blank_code
+    else:
+        blank = np.flatnonzero((frame["panelist_id"] == "").to_numpy())
     if blank.size:
         # CSV line numbers: the header is line 1.
         lines = ", ".join(str(index + 2) for index in blank[:10])
@@ -463,6 +470,9 @@ def planning_summary(
 
 def _n_distinct(values: pd.Series) -> int:
     """Distinct panelist ids (blank ids are refused before any figure is computed)."""
+    read = reader_codes(values)
+    if read is not None:
+        return int(read[1].size)  # every distinct cell the reader kept occurs in the column
     return int(values.nunique())
 
 
@@ -947,7 +957,7 @@ def listener_summary(analysed: pd.DataFrame) -> dict[str, Any]:
         counts = first.value_counts()
     else:
         counts = pd.Series(dtype=int)
-    total = int(panelists["panelist_id"].nunique())
+    total = _n_distinct(panelists["panelist_id"])
     groups = [
         {"expertise": str(group), "n": int(count)}
         for group, count in sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
