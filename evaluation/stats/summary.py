@@ -998,6 +998,19 @@ def panel_summary(
 
 def json_ready(value: Any) -> Any:
     """Convert numpy scalars and arrays to Python values and NaN/inf to ``None``, recursively."""
+    # The plain Python types first (a million responses give tens of thousands of values,
+    # most of them in the rater rows); then the general cases below.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {
+            key if type(key) is str else str(key): json_ready(item) for key, item in value.items()
+        }
+    if kind is list:
+        return [json_ready(item) for item in value]
     if isinstance(value, dict):
         return {str(key): json_ready(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
