@@ -147,7 +147,11 @@ def _preference(analysed: pd.DataFrame, confidence: float) -> list[dict[str, Any
             continue
         counts = pair_counts(comparisons)
         shares = grouped_shares(
-            comparisons.first_score, comparisons.panelist, comparisons.pair, comparisons.n_pairs
+            comparisons.first_score,
+            comparisons.panelist,
+            comparisons.pair,
+            comparisons.n_pairs,
+            cells=comparisons.panelist_pair_cells,
         )
         pairs = []
         for k in range(comparisons.n_pairs):

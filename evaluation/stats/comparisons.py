@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from .clusters import dense_codes
 from .responses import reader_codes, sorted_codes
 
 FIRST_WINS, SECOND_WINS, TIE = 0, 1, 2
@@ -73,6 +74,20 @@ class Comparisons:
     @property
     def n_panelists(self) -> int:
         return len(self.panelists)
+
+    @cached_property
+    def panelist_pair_cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (panelist, pair) cells that hold votes: ``cells`` ``[m]``, the sorted cell keys
+        ``panelist * n_pairs + pair``, and ``inverse`` ``[n_votes]``, each vote's index into
+        ``cells`` (:func:`evaluation.stats.clusters.dense_codes`). Computed once per encoding
+        and read-only: the listener shares, the panelist counts and the planner share it."""
+        cells, inverse = dense_codes(
+            self.panelist * max(self.n_pairs, 1) + self.pair,
+            max(self.n_panelists, 1) * max(self.n_pairs, 1),
+        )
+        cells.setflags(write=False)
+        inverse.setflags(write=False)
+        return cells, inverse
 
     @cached_property
     def first_score(self) -> np.ndarray:
@@ -174,13 +189,8 @@ def _distinct_panelists_per_pair(comparisons: Comparisons) -> np.ndarray:
     k = comparisons.n_pairs
     if k == 0:
         return np.zeros(0, dtype=np.int64)
-    cell = comparisons.panelist * k + comparisons.pair
-    n_cells = comparisons.n_panelists * k
-    if n_cells <= 8 * max(comparisons.n_votes, 1):
-        # A dense count is a linear pass; sorting (np.unique) a million cells is not.
-        seen = np.bincount(cell, minlength=n_cells).reshape(comparisons.n_panelists, k) > 0
-        return seen.sum(axis=0)
-    return np.bincount(np.unique(cell) % k, minlength=k)
+    cells, _ = comparisons.panelist_pair_cells
+    return np.bincount(cells % k, minlength=k)
 
 
 def pair_counts(comparisons: Comparisons) -> dict[str, np.ndarray]:

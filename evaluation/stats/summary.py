@@ -589,7 +589,12 @@ def pair_summary(
     p_holm, p_bh = holm(p_values), benjamini_hochberg(p_values)
     order = _arrival_order(analysed, comparisons)
     shares = grouped_shares(
-        comparisons.first_score, comparisons.panelist, comparisons.pair, comparisons.n_pairs, order
+        comparisons.first_score,
+        comparisons.panelist,
+        comparisons.pair,
+        comparisons.n_pairs,
+        order,
+        cells=comparisons.panelist_pair_cells,
     )
     estimates = [cluster_estimate(rates, votes, confidence=confidence) for rates, votes in shares]
     cluster_rates = np.array([np.nan if e["rate"] is None else e["rate"] for e in estimates])
