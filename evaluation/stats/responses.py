@@ -20,6 +20,10 @@ After :func:`normalize_responses` a DataFrame holds:
   and ``score_<aspect>_a/b`` 1-5, ``guess_confidence`` 50-100, ``pool_size`` 3-10,
   ``pool_position`` 1-10, ``pick_rank`` 1-3) as ``float`` with NaN for empty or out of range;
   ``weaker_a/b`` as text, the aspect names joined by ``;`` (:func:`split_weaker` lists them).
+
+:func:`read_responses` also keeps the CSV reader's integer codes of the text columns in
+``frame.attrs[READER_CODES]`` (:class:`ReaderCodes`); :func:`reader_codes` gives them to the
+vote encoding and the rater figures while the frame still holds those very columns.
 """
 
 from __future__ import annotations
