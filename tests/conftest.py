@@ -323,15 +323,36 @@ def answer_all():
     return walk
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        help="also run the tests marked slow: whole checks whose fixed sample the default run "
+        "checks (make test leaves them out; .ci/run runs them)",
+    )
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items):
-    """Under `pytest -n 2 --dist loadgroup` (make test), keep two kinds of test on one process
-    each: the real Celery worker tests (a worker consumes whatever job the broker holds, and
-    purges it first, so two at once would take each other's jobs) and the browser tests (one
-    Chromium, started once). Without xdist the marker does nothing."""
-    browser_tests = Path(__file__).parent / "browser"
+def pytest_collection_modifyitems(config, items):
+    """Leave out the slow tests unless `--slow` is given, and put every test in a
+    pytest-xdist group (`make test` runs `pytest -n 2 --dist loadgroup`; without xdist the
+    groups do nothing):
+
+    - a test that names its group keeps it;
+    - every other test is grouped with its module, so a module's expensive module-scoped
+      fixtures (a generator's settings, an evaluation table, a Celery worker) are built once,
+      in one process, instead of once in each.
+
+    Real Celery worker tests may run in both processes at once: each process has its own queue
+    (config/settings_test.py), so a worker takes only its own process's jobs. Browser tests
+    may too: each process that runs one starts its own Chromium."""
+    if not config.getoption("--slow"):
+        slow = [item for item in items if item.get_closest_marker("slow")]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in items if not item.get_closest_marker("slow")]
+    root = Path(config.rootpath)
     for item in items:
-        if browser_tests in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.xdist_group("browser"))
-        elif item.get_closest_marker("worker"):
-            item.add_marker(pytest.mark.xdist_group("worker"))
+        if item.get_closest_marker("xdist_group") is None:
+            module = Path(item.fspath).relative_to(root).as_posix()
+            item.add_marker(pytest.mark.xdist_group(module))
