@@ -330,13 +330,20 @@ def pytest_addoption(parser):
         help="also run the tests marked slow: whole checks whose fixed sample the default run "
         "checks (make test leaves them out; .ci/run runs them)",
     )
+    parser.addoption(
+        "--services-pass",
+        action="store_true",
+        help="run only the tests that touch a database, a Celery worker or a browser "
+        "(.ci/run's second pass, on PostgreSQL, Redis and real workers)",
+    )
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(config, items):
-    """Leave out the slow tests unless `--slow` is given, and put every test in a
-    pytest-xdist group (`make test` runs `pytest -n 2 --dist loadgroup`; without xdist the
-    groups do nothing):
+# Before pytest-xdist reads the groups.
+@pytest.hookimpl(tryfirst=True, specname="pytest_collection_modifyitems")
+def select_and_group(config, items):
+    """Leave out the slow tests unless `--slow` is given, and the tests that touch no service
+    under `--services-pass`; put every test in a pytest-xdist group (`make test` runs
+    `pytest -n 2 --dist loadgroup`; without xdist the groups do nothing):
 
     - a test that names its group keeps it;
     - every other test is grouped with its module, so a module's expensive module-scoped
@@ -351,8 +358,52 @@ def pytest_collection_modifyitems(config, items):
         if slow:
             config.hook.pytest_deselected(items=slow)
             items[:] = [item for item in items if not item.get_closest_marker("slow")]
+    if config.getoption("--services-pass"):
+        pure = [item for item in items if not uses_a_service(item)]
+        if pure:
+            config.hook.pytest_deselected(items=pure)
+            items[:] = [item for item in items if uses_a_service(item)]
     root = Path(config.rootpath)
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
-            module = Path(item.fspath).relative_to(root).as_posix()
-            item.add_marker(pytest.mark.xdist_group(module))
+            name = Path(item.fspath).relative_to(root).as_posix()
+            item.add_marker(pytest.mark.xdist_group(name))
+
+
+# After pytest-django's own ordering, which it keeps within each group.
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def long_groups_first(config, items):
+    """Under `--dist loadgroup`, hand out the longest groups first (`make test` passes
+    --no-loadscope-reorder, so xdist takes the groups in the order of this list): groups with a
+    browser or a real worker spend tens of seconds in real time (sounds played out, jobs run by
+    another process), so they should start at once, beside the short groups, not last and
+    alone; the rest by size. Serial runs keep the usual order."""
+    if not config.getoption("loadgroup", default=False):
+        return
+    groups: dict[str, list] = {}
+    for item in items:
+        marker = item.get_closest_marker("xdist_group")
+        groups.setdefault(marker.args[0] if marker.args else "", []).append(item)
+    browser_tests = Path(__file__).parent / "browser"
+
+    def long_first(group: list) -> tuple[int, int]:
+        waits = any(
+            item.get_closest_marker("worker") or browser_tests in Path(item.fspath).parents
+            for item in group
+        )
+        return (0 if waits else 1, -len(group))
+
+    # sorted() is stable: each group keeps its tests' order.
+    items[:] = [item for group in sorted(groups.values(), key=long_first) for item in group]
+
+
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server"}
+
+
+def uses_a_service(item) -> bool:
+    """Whether a test touches what .ci/run's second pass swaps in (a database, a broker with a
+    real worker, a browser over a live server): a django_db, worker or browser marker, or a
+    database fixture among the fixtures it uses, directly or through other fixtures."""
+    if any(item.get_closest_marker(name) for name in ("django_db", "worker", "browser")):
+        return True
+    return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
