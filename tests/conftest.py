@@ -338,9 +338,8 @@ def pytest_addoption(parser):
     )
 
 
-# Before pytest-xdist reads the groups.
-@pytest.hookimpl(tryfirst=True, specname="pytest_collection_modifyitems")
-def select_and_group(config, items):
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items):
     """Leave out the slow tests unless `--slow` is given, and the tests that touch no service
     under `--services-pass`; put every test in a pytest-xdist group (`make test` runs
     `pytest -n 2 --dist loadgroup`; without xdist the groups do nothing):
@@ -370,16 +369,17 @@ def select_and_group(config, items):
             item.add_marker(pytest.mark.xdist_group(name))
 
 
-# After pytest-django's own ordering, which it keeps within each group.
-@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
-def long_groups_first(config, items):
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist sends the collection to the controller
+def pytest_collection_finish(session):
     """Under `--dist loadgroup`, hand out the longest groups first (`make test` passes
     --no-loadscope-reorder, so xdist takes the groups in the order of this list): groups with a
     browser or a real worker spend tens of seconds in real time (sounds played out, jobs run by
     another process), so they should start at once, beside the short groups, not last and
-    alone; the rest by size. Serial runs keep the usual order."""
-    if not config.getoption("loadgroup", default=False):
+    alone; the rest by size. This runs after every reordering hook (pytest-django's too), and
+    keeps each group's tests in their order. Serial runs keep the usual order."""
+    if not session.config.getoption("loadgroup", default=False):
         return
+    items = session.items
     groups: dict[str, list] = {}
     for item in items:
         marker = item.get_closest_marker("xdist_group")
