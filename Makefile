@@ -11,10 +11,14 @@ VAR_DIR := $(or $(EARSHOT_VAR_DIR),var)
 # A local run's key: DJANGO_SECRET_KEY if exported, else the file config.local_setup made;
 # plain log lines for people (production logs JSON lines, docs/deploy.md).
 LOCAL := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)}" EARSHOT_PUBLIC_URL="$(EARSHOT_PUBLIC_URL)" LOG_FORMAT="$${LOG_FORMAT:-plain}"
+# axe-core for the browser tests' accessibility checks (test-only, from the npm registry,
+# pinned; under var/, which git ignores). docs/i18n.md, tests/browser/test_listener_i18n.py.
+AXE_VERSION := 4.14.1
+AXE := $(VAR_DIR)/npm/node_modules/axe-core/axe.min.js
 # pytest-xdist processes for `make test` (2 fits the 2-core reference machine; docs/benchmarks.md).
 TEST_WORKERS ?= 2
 
-.PHONY: demo test install install-test lint serve bench train clean
+.PHONY: demo test install install-test lint serve bench train clean messages
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +34,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test
+$(AXE):
+	npm install --no-audit --no-fund --no-save --loglevel=error --prefix $(VAR_DIR)/npm axe-core@$(AXE_VERSION)
+
+install-test: $(VENV)/.installed-test $(AXE)
 
 demo: install
 	$(PY) -m config.local_setup
@@ -64,6 +71,16 @@ bench: install-test
 # Retrain the shipped neural harmonizer (about 20 min on a 2-core CPU; docs/generation.md).
 train: install
 	$(PY) -m generation.train --steps 2000 --threads 1 --out var/train/neural --ship
+
+# Translators: refresh the catalogues from the code, then compile them (needs GNU gettext;
+# the compiled .mo files are committed, so demo and test never need it). docs/i18n.md.
+messages: install
+	$(PY) -m config.local_setup
+	$(LOCAL) $(PY) manage.py makemessages -l en -l zh_Hans -d django --no-obsolete --add-location file -i ".venv/*" -i "var/*" -i "tests/*" -i "benchmarks/*" -i "generation/*"
+	$(LOCAL) $(PY) manage.py makemessages -l en -l zh_Hans -d djangojs --no-obsolete --add-location file -i ".venv/*" -i "var/*" -i "tests/*"
+	# English is the source language: its msgstr is its msgid.
+	for po in locale/en/LC_MESSAGES/*.po; do msgen -o "$$po" "$$po"; done
+	$(LOCAL) $(PY) manage.py compilemessages -i .venv -i var
 
 clean:
 	rm -rf var/ .pytest_cache

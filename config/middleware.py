@@ -5,6 +5,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
+from django.utils.translation import gettext
 from django_ratelimit.core import is_ratelimited
 
 
@@ -64,7 +65,7 @@ class ListenerRateLimitMiddleware:
                 request, group=match.view_name, key=_client_key, rate=rate, increment=True
             ):
                 response = HttpResponse(
-                    "Too many requests from your address. Wait a minute, then try again.",
+                    gettext("Too many requests from your address. Wait a minute, then try again."),
                     status=429,
                     content_type="text/plain; charset=utf-8",
                 )

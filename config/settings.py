@@ -56,6 +56,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The listener's language: the switcher's cookie, else Accept-Language (docs/i18n.md);
+    # evaluation.views.language then applies a study's default when neither names one.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -64,6 +67,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "config.middleware.AccountSessionIdleTimeoutMiddleware",
     "config.middleware.ListenerRateLimitMiddleware",
+    "evaluation.views.language.ListenerLanguageMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its 429 response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -110,7 +114,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# Listener pages speak English and Simplified Chinese (docs/i18n.md: adding a language).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The switcher's choice lasts as long as a panelist's session (a listener comes back to an
+# unfinished test in the language they picked).
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 30
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -245,9 +256,30 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
+# E-mail (personal invites, docs/panels.md): printed on the console unless a real backend is
+# configured, e.g. EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Earshot <earshot@localhost>")
+
 EARSHOT = {
     # Reservation of a trial for one panelist, in seconds; an abandoned trial returns to the pool.
     "RESERVATION_S": env_int("EARSHOT_RESERVATION_S", 60 * 60),
+    # A new reservation is short (FIRST_RESERVATION_S) and grows to RESERVATION_S only on
+    # real activity (the trial's audio fetched), so idle joins cannot hold slots for long.
+    "FIRST_RESERVATION_S": env_int("EARSHOT_FIRST_RESERVATION_S", 3 * 60),
+    # A reservation with no activity at all for IDLE_GRACE_S may be taken by a listener who
+    # needs the slot (bots that join and never listen hold nothing for long).
+    "IDLE_GRACE_S": env_int("EARSHOT_IDLE_GRACE_S", 30),
+    # Trials reserved at once by one invite's listeners (Invite.max_open_reservations wins);
+    # past it, the oldest reservation that never saw activity is released.
+    "INVITE_OPEN_RESERVATIONS": env_int("EARSHOT_INVITE_OPEN_RESERVATIONS", 20),
+    # A failed screening is remembered in a signed cookie for this long (seconds).
+    "SCREENED_OUT_COOKIE_S": env_int("EARSHOT_SCREENED_OUT_COOKIE_S", 60 * 60 * 24 * 90),
     "PUBLIC_URL": env_str("EARSHOT_PUBLIC_URL", "http://127.0.0.1:8000"),
     # A lab's own model server for the "generate tracks" job (system "http"); empty = off.
     "GENERATION_HTTP_URL": env_str("EARSHOT_GENERATION_HTTP_URL", ""),

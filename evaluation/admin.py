@@ -1,7 +1,9 @@
 """Django admin: where admins manage panels, invites, studies and users, and researchers
 queue jobs, listen to stimuli and download exports."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.urls import reverse
@@ -15,6 +17,7 @@ from evaluation.models import (
     Pair,
     Panel,
     Panelist,
+    PanelMember,
     Prompt,
     Response,
     Stimulus,
@@ -28,6 +31,7 @@ from evaluation.selectors.jobs import job_display_status
 from evaluation.selectors.studies import studies_with_counts
 from evaluation.services import ServiceError
 from evaluation.services.generation import tracks_generate_queue
+from evaluation.services.invitations import invitations_send
 from evaluation.services.jobs import job_cancel
 from evaluation.services.panelists import panelist_data_delete
 from evaluation.services.roles import is_researcher
@@ -193,9 +197,11 @@ class StudyAdmin(admin.ModelAdmin):
         if study.pk is None:
             return "available once the study is saved"
         return format_html(
-            '<a href="{}">results</a> · <a href="{}">report (HTML)</a> · '
+            '<a href="{}">results</a> · <a href="{}">dashboard</a> · '
+            '<a href="{}">report (HTML)</a> · '
             '<a href="{}">responses.csv</a> · <a href="{}">audit log</a>',
             reverse("research:results", args=[study.slug]),
+            reverse("research:dashboard", args=[study.slug]),
             reverse("research:report-download", args=[study.slug]),
             reverse("api:study-responses-csv", args=[study.slug]),
             reverse("admin:evaluation_auditentry_changelist") + f"?study__id__exact={study.pk}",
@@ -411,6 +417,40 @@ class PanelAdmin(admin.ModelAdmin):
     @admin.display(description="panelists", ordering="panelist_count")
     def n_panelists(self, panel):
         return panel.panelist_count
+
+
+class InvitationActionForm(helpers.ActionForm):
+    """The admin action bar with the study to invite the selected roster members to."""
+
+    study = forms.ModelChoiceField(
+        queryset=Study.objects.exclude(status=Study.Status.CLOSED), required=False
+    )
+
+
+@admin.register(PanelMember)
+class PanelMemberAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "panel", "expertise", "instrument_family", "languages", "email"]
+    list_filter = ["panel", "expertise", "instrument_family"]
+    search_fields = ["external_id", "email", "genres", "languages"]
+    action_form = InvitationActionForm
+    actions = ["send_invitations"]
+
+    @admin.action(
+        description="E-mail a personal invite to the study chosen below", permissions=["change"]
+    )
+    def send_invitations(self, request, queryset):
+        study = Study.objects.filter(pk=request.POST.get("study") or None).first()
+        if study is None:
+            self.message_user(request, "Choose a study to invite them to.", messages.ERROR)
+            return
+        try:
+            run = invitations_send(study=study, members=list(queryset), created_by=request.user)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.message_user(request, f"Sent {len(run.sent)} invitation(s) to {study}.")
+        if run.skipped:
+            self.message_user(request, "Skipped: " + "; ".join(run.skipped), messages.WARNING)
 
 
 @admin.register(Invite)

@@ -84,6 +84,12 @@ def response_row(response: Response, study: Study) -> dict:
         "stimulus_a_sha256": response.stimulus_a_sha256,
         "stimulus_b_sha256": response.stimulus_b_sha256,
         "study_version": response.study_version,
+        # Issue-12 design columns (41-82): empty until the designs branch records them
+        # (an empty trial_kind reads as an ab row).
+        **dict.fromkeys(RESPONSE_COLUMNS[40:82], ""),
+        "stratum": panelist.stratum,
+        "instrument_family": panelist.instrument_family,
+        "languages": panelist.languages,
     }
 
 

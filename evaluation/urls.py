@@ -20,6 +20,7 @@ listener_patterns = (
 research_patterns = (
     [
         path("<slug:slug>/results/", research.results, name="results"),
+        path("<slug:slug>/dashboard/", research.dashboard, name="dashboard"),
         path("<slug:slug>/report.html", research.report_download, name="report-download"),
         path("stimuli/<int:pk>/audio", research.stimulus_audio, name="stimulus-audio"),
     ],

@@ -139,6 +139,18 @@ def rate_limit_counters_cleared():
     yield
 
 
+@pytest.fixture(autouse=True)
+def default_language_between_tests():
+    """A request in Chinese leaves Chinese active in the thread afterwards (LocaleMiddleware
+    activates a language per request and never deactivates it): every test starts and ends
+    with the default, so messages a test reads outside a request are English."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -41,8 +41,22 @@ class StudySerializer(serializers.ModelSerializer):
             "headphone_attempts",
             "version",
             "previous_version",
+            "listener_texts",
+            "default_language",
         ]
         read_only_fields = fields
+
+
+class ListenerTextsSerializer(serializers.Serializer):
+    """Body of PUT /api/studies/<slug>/listener-texts/ (each field optional; checked by
+    services.studies.study_listener_texts_set)."""
+
+    listener_texts = serializers.JSONField(
+        required=False,
+        help_text='{"en": {"title", "description", "consent"}, "zh-hans": {...}}; replaces the '
+        "stored map",
+    )
+    default_language = serializers.CharField(required=False, help_text='"en" or "zh-hans"')
 
 
 class JobSerializer(serializers.ModelSerializer):

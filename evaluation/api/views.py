@@ -9,7 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
-from evaluation.api.serializers import GenerateTracksSerializer, JobSerializer, StudySerializer
+from evaluation.api.serializers import (
+    GenerateTracksSerializer,
+    JobSerializer,
+    ListenerTextsSerializer,
+    StudySerializer,
+)
 from evaluation.models import Job, Study
 from evaluation.selectors.blindness import study_audit
 from evaluation.selectors.results import study_progress, study_report, wants_simulated
@@ -17,7 +22,13 @@ from evaluation.services import ServiceError
 from evaluation.services.generation import tracks_generate_queue
 from evaluation.services.jobs import job_cancel
 from evaluation.services.stimuli import stimuli_prepare_queue
-from evaluation.services.studies import study_close, study_export, study_new_version, study_open
+from evaluation.services.studies import (
+    study_close,
+    study_export,
+    study_listener_texts_set,
+    study_new_version,
+    study_open,
+)
 
 
 def _error(exc: ServiceError) -> Response:
@@ -94,6 +105,19 @@ class StudyViewSet(ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def close(self, request, slug=None):
         study = study_close(study=self.get_object(), user=request.user)
+        return Response(StudySerializer(study).data)
+
+    @extend_schema(request=ListenerTextsSerializer, responses={200: StudySerializer})
+    @action(detail=True, methods=["put"], url_path="listener-texts")
+    def listener_texts(self, request, slug=None):
+        """Set what listeners read per language (public title, description, consent) and the
+        study's default language; allowed while open (not part of the protocol)."""
+        body = ListenerTextsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            study = study_listener_texts_set(study=self.get_object(), **body.validated_data)
+        except ServiceError as exc:
+            return _error(exc)
         return Response(StudySerializer(study).data)
 
     @extend_schema(request=None, responses={201: StudySerializer})

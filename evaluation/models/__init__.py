@@ -1,7 +1,16 @@
 from evaluation.models.audit import AuditEntry
 from evaluation.models.evidence import ListeningEvidence, StimulusFetch
 from evaluation.models.job import Job
-from evaluation.models.panel import Expertise, HeadphoneItem, Invite, Panel, Panelist
+from evaluation.models.panel import (
+    LEGACY_EXPERTISE,
+    Expertise,
+    HeadphoneItem,
+    InstrumentFamily,
+    Invite,
+    Panel,
+    Panelist,
+    PanelMember,
+)
 from evaluation.models.study import Pair, Prompt, Stimulus, Study, System, Track
 from evaluation.models.trial import Choice, GuessAI, Response, Trial
 
@@ -11,11 +20,14 @@ __all__ = [
     "Expertise",
     "GuessAI",
     "HeadphoneItem",
+    "InstrumentFamily",
+    "LEGACY_EXPERTISE",
     "Invite",
     "Job",
     "ListeningEvidence",
     "Pair",
     "Panel",
+    "PanelMember",
     "Panelist",
     "Prompt",
     "Response",

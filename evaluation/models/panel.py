@@ -5,15 +5,44 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from evaluation.models.study import Study, opaque_token
 
 
 class Expertise(models.TextChoices):
-    NONE = "none", "I don't play or sing"
-    HOBBYIST = "hobbyist", "Hobbyist / amateur musician"
-    STUDENT = "student", "Music student"
-    PROFESSIONAL = "professional", "Professional musician"
+    """A panelist's musical expertise: the default stratum of quotas and breakdowns.
+
+    Before migration 0013 the values were ``none``, ``hobbyist``, ``student`` and
+    ``professional``; ``LEGACY_EXPERTISE`` says what each became (the migration rewrote the
+    stored rows; ``evaluation.stats.responses`` reads old exports the same way)."""
+
+    PROFESSIONAL = "professional", _("Professional musician (music is my main income)")
+    SEMI_PROFESSIONAL = "semi_professional", _("Semi-professional or music student")
+    AMATEUR = "amateur", _("Amateur musician (I play or sing as a hobby)")
+    NON_MUSICIAN = "non_musician", _("I don't play or sing")
+
+
+# Old expertise value → new one (migration 0013; old CSV exports are read the same way).
+LEGACY_EXPERTISE = {
+    "none": "non_musician",
+    "hobbyist": "amateur",
+    "student": "semi_professional",
+}
+
+
+class InstrumentFamily(models.TextChoices):
+    """The family of a panelist's main instrument (Hornbostel-Sachs, plus voice and keys)."""
+
+    NONE = "", _("None")
+    VOICE = "voice", _("Voice")
+    KEYBOARDS = "keyboards", _("Keyboards")
+    STRINGS = "strings", _("Strings (bowed or plucked)")
+    WINDS = "winds", _("Wind and brass")
+    PERCUSSION = "percussion", _("Percussion and drums")
+    ELECTRONIC = "electronic", _("Electronic / production")
+    OTHER = "other", _("Other")
 
 
 class Panel(models.Model):
@@ -30,6 +59,38 @@ class Panel(models.Model):
         return self.name
 
 
+class PanelMember(models.Model):
+    """One person on a panel's roster (from ``manage.py import_panelists``): the researcher's
+    own id for them, an optional e-mail for personal invites, and the attributes quotas and
+    breakdowns use. A personal invite names its member; the panelist made when they join
+    takes the member's attributes (the roster, not the form, decides their stratum)."""
+
+    panel = models.ForeignKey(Panel, related_name="members", on_delete=models.CASCADE)
+    external_id = models.CharField(max_length=100, help_text="The researcher's id for them.")
+    email = models.EmailField(blank=True)
+    expertise = models.CharField(max_length=20, choices=Expertise.choices)
+    instrument_family = models.CharField(
+        max_length=16, choices=InstrumentFamily.choices, blank=True, default=""
+    )
+    genres = models.CharField(max_length=200, blank=True, help_text="Comma-separated.")
+    languages = models.CharField(max_length=100, blank=True, help_text="Comma-separated.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["panel", "external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["panel", "external_id"], name="unique_member_id_per_panel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.panel}: {self.external_id}"
+
+
+DEFAULT_EXTERNAL_ID_PARAMS = "PROLIFIC_PID,STUDY_ID,SESSION_ID"
+
+
 class Invite(models.Model):
     """A token link that enrols panelists of one panel into one study."""
 
@@ -42,6 +103,43 @@ class Invite(models.Model):
     )
     uses = models.PositiveIntegerField(default=0)
     expires_at = models.DateTimeField(null=True, blank=True)
+    member = models.ForeignKey(
+        PanelMember,
+        related_name="invites",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="For a personal invite: the roster member it was sent to.",
+    )
+    external_id_params = models.CharField(
+        max_length=200,
+        blank=True,
+        default=DEFAULT_EXTERNAL_ID_PARAMS,
+        help_text=(
+            "Query parameters of the link kept as external participant ids (comma-separated,"
+            " e.g. PROLIFIC_PID,STUDY_ID,SESSION_ID); stored hashed with the study's salt."
+        ),
+    )
+    completion_url = models.URLField(
+        blank=True, max_length=500, help_text="Where a listener who finished is sent back to."
+    )
+    completion_code = models.CharField(
+        max_length=64, blank=True, help_text="The code shown to a listener who finished."
+    )
+    screened_out_url = models.URLField(
+        blank=True, max_length=500, help_text="Where a listener screened out is sent back to."
+    )
+    screened_out_code = models.CharField(
+        max_length=64, blank=True, help_text="The code shown to a listener screened out."
+    )
+    max_open_reservations = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Most trials reserved at once by this link's listeners; empty: the setting "
+            "EARSHOT_INVITE_OPEN_RESERVATIONS."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -60,11 +158,11 @@ class Invite(models.Model):
         """Why a new panelist cannot join through this invite, or None when they can."""
         now = now or timezone.now()
         if self.expires_at and now >= self.expires_at:
-            return "This invite link has expired."
+            return gettext("This invite link has expired.")
         if self.max_uses is not None and self.uses >= self.max_uses:
-            return "This invite link has already been used."
+            return gettext("This invite link has already been used.")
         if not self.study.is_open:
-            return "This study is not open for listening right now."
+            return gettext("This study is not open for listening right now.")
         return None
 
 
@@ -83,11 +181,28 @@ class Panelist(models.Model):
         Invite, related_name="panelists", null=True, blank=True, on_delete=models.SET_NULL
     )
     pseudonym = models.CharField(max_length=16, unique=True, default=pseudonym, editable=False)
-    expertise = models.CharField(max_length=16, choices=Expertise.choices)
+    expertise = models.CharField(max_length=20, choices=Expertise.choices)
     plays_instrument = models.BooleanField(default=False)
     instrument = models.CharField(max_length=100, blank=True)
     years_playing = models.PositiveSmallIntegerField(null=True, blank=True)
     genres = models.CharField(max_length=200, blank=True)
+    instrument_family = models.CharField(
+        max_length=16, choices=InstrumentFamily.choices, blank=True, default=""
+    )
+    languages = models.CharField(
+        max_length=100, blank=True, help_text="Languages the panelist understands, comma-separated."
+    )
+    stratum = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        help_text="The quota stratum this panelist fills (empty: the study has no quotas).",
+    )
+    external_ids = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="External participant ids (e.g. PROLIFIC_PID), each a salted SHA-256.",
+    )
     consent_at = models.DateTimeField()
     planned_trials = models.PositiveIntegerField(default=0, help_text="Catch trials included.")
     planned_catch_trials = models.PositiveIntegerField(default=0)

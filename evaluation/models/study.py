@@ -7,6 +7,13 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
+
+from evaluation.models.listener_texts import (
+    DEFAULT_CONSENT_TEXT,
+    listener_text,
+    validate_listener_texts,
+)
 
 
 def opaque_token() -> str:
@@ -81,6 +88,25 @@ class Study(models.Model):
         validators=[MinValueValidator(1)],
         help_text="K: how many ratings each pair collects (every pair reaches K before K+1).",
     )
+    external_id_salt = models.CharField(
+        max_length=64,
+        default=opaque_token,
+        editable=False,
+        help_text="Salt of the hashed external participant ids (never exported).",
+    )
+    stratum_quotas = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            'Panelists to finish per expertise stratum, e.g. {"professional": 30, '
+            '"amateur": 30}; each pair gets K ratings within every stratum named here, and a '
+            "stratum that met its quota is no longer served. Empty: no strata."
+        ),
+    )
+    auto_close = models.BooleanField(
+        default=False,
+        help_text="Close the study by itself once every stratum quota is met.",
+    )
     trials_per_panelist = models.PositiveIntegerField(
         default=12, validators=[MinValueValidator(1)], help_text="At most this many per panelist."
     )
@@ -151,10 +177,30 @@ class Study(models.Model):
         ),
     )
     consent_text = models.TextField(
-        default=(
-            "You will hear pairs of short music excerpts and answer a few questions about each. "
-            "Your answers are stored under a pseudonymous id and used for research only."
-        )
+        default=DEFAULT_CONSENT_TEXT,
+        help_text=(
+            "Consent shown in a language that has none of its own in the listener texts; "
+            "left at this default it is shown translated."
+        ),
+    )
+    listener_texts = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_listener_texts],
+        help_text=(
+            'What listeners read, per language: {"en": {"title": ..., "description": ..., '
+            '"consent": ...}, "zh-hans": {...}}. The title above stays internal: listeners '
+            "never see it (docs/i18n.md)."
+        ),
+    )
+    default_language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=(
+            "Language of the listener pages when the listener has not picked one and their "
+            "browser asks for none that Earshot speaks."
+        ),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -247,6 +293,9 @@ class Study(models.Model):
             raise ValidationError({"codec": "Opus stimuli need a sample rate of 48000 Hz."})
         if self.codec == self.Codec.MP3 and self.sample_rate not in (32000, 44100, 48000):
             raise ValidationError({"codec": "MP3 stimuli need 32000, 44100 or 48000 Hz."})
+        quota_error = stratum_quotas_error(self.stratum_quotas)
+        if quota_error:
+            raise ValidationError({"stratum_quotas": quota_error})
         if self.headphone_pass_min > self.headphone_items:
             raise ValidationError(
                 {
@@ -265,6 +314,33 @@ class Study(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    # What listeners read, in the active language (models.listener_texts).
+    @property
+    def public_title(self) -> str:
+        return listener_text(self.listener_texts, "title", get_language())
+
+    @property
+    def public_description(self) -> str:
+        return listener_text(self.listener_texts, "description", get_language())
+
+    @property
+    def public_consent(self) -> str:
+        return listener_text(self.listener_texts, "consent", get_language(), self.consent_text)
+
+
+def stratum_quotas_error(quotas) -> str | None:
+    """Why `quotas` is not a valid stratum → panelist quota mapping, or None when it is."""
+    from evaluation.models.panel import Expertise
+
+    if not isinstance(quotas, dict):
+        return 'Quotas must be an object such as {"professional": 30, "amateur": 30}.'
+    for stratum, quota in quotas.items():
+        if stratum not in Expertise.values:
+            return f"Unknown stratum {stratum!r}: use one of {', '.join(Expertise.values)}."
+        if isinstance(quota, bool) or not isinstance(quota, int) or quota < 1:
+            return f"The quota of {stratum!r} must be a whole number of panelists, at least 1."
+    return None
 
 
 def frozen_study_check(study: "Study | None", what: str) -> None:

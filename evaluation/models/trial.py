@@ -38,6 +38,17 @@ class Trial(models.Model):
     position = models.PositiveIntegerField(null=True, blank=True, help_text="1-based order")
     reserved_until = models.DateTimeField(null=True, blank=True)
     served_at = models.DateTimeField(null=True, blank=True)
+    active_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the holder first showed real activity (audio fetched) on this reservation.",
+    )
+    stratum = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        help_text="The quota stratum this slot is rated in (empty: the study has no quotas).",
+    )
     is_catch = models.BooleanField(
         default=False, help_text="A quality-control trial made for one panelist (not a slot)."
     )
@@ -45,7 +56,9 @@ class Trial(models.Model):
     class Meta:
         ordering = ["pair", "round"]
         constraints = [
-            models.UniqueConstraint(fields=["pair", "round"], name="unique_slot_per_pair_round"),
+            models.UniqueConstraint(
+                fields=["pair", "stratum", "round"], name="unique_slot_per_pair_stratum_round"
+            ),
             models.UniqueConstraint(
                 fields=["panelist", "prompt"],
                 condition=Q(panelist__isnull=False, is_catch=False),

@@ -11,7 +11,10 @@ Rules (the whole scheduling policy, reads and writes):
 - catch trials (quality control) are made per panelist at positions drawn from the study
   seed: `planned_catch_trials` of positions 2..planned, each a catch pair (reference vs its
   low-pass anchor, or one excerpt twice) the panelist has not had yet, A/B side drawn too;
-- reservations expire and return to the pool with a fresh token;
+- reservations expire and return to the pool with a fresh token; a new one is short and grows
+  only on real activity, and one invite's listeners hold a capped number at once
+  (selectors.reservations);
+- strata: with quotas, a panelist only claims slots of their own stratum (K per pair each);
 - no trial at all before the panelist has passed the study's headphone check;
 - concurrency: candidate rows are locked with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL,
   and the claim itself is a conditional UPDATE, so two panelists never hold the same slot.
@@ -21,9 +24,10 @@ import hashlib
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from evaluation.models import Pair, Panelist, Trial
+from evaluation.selectors.reservations import claimable
 
 
 def reservation_span() -> timedelta:
@@ -55,14 +59,18 @@ def answered_count(panelist: Panelist) -> int:
 
 
 def free_slots(panelist: Panelist, now: datetime) -> QuerySet[Trial]:
-    """Unanswered slots of the panelist's study they could claim now: unreserved or expired,
-    for a prompt they have not been given yet."""
+    """Unanswered slots of the panelist's study and stratum they could claim now (unreserved,
+    expired, or idle past the grace: ``selectors.reservations.claimable``), for a prompt
+    they have not been given yet."""
     seen_prompts = Trial.objects.filter(panelist=panelist, is_catch=False).values("prompt_id")
     return (
         Trial.objects.filter(
-            pair__study_id=panelist.study_id, response__isnull=True, is_catch=False
+            pair__study_id=panelist.study_id,
+            response__isnull=True,
+            is_catch=False,
+            stratum=panelist.stratum,
         )
-        .filter(Q(panelist__isnull=True) | Q(reserved_until__lt=now))
+        .filter(claimable(now))
         .exclude(prompt_id__in=seen_prompts)
     )
 

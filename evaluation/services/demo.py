@@ -62,6 +62,17 @@ def demo_build(
                 "is Bach's own, the other was written by Earshot's built-in generator "
                 f"({GENERATOR_SYSTEMS[generator]}). Both are rendered by the same synthesizer."
             ),
+            # What listeners read: nothing that says which side the generator wrote.
+            listener_texts={
+                "en": {
+                    "title": "Four-part chorales",
+                    "description": "Each pair sets the same hymn melody for four voices.",
+                },
+                "zh-hans": {
+                    "title": "四声部众赞歌",
+                    "description": "每组两段都是同一首赞美诗旋律的四声部配和声。",
+                },
+            },
             seed=seed,
             trials_per_panelist=prompts,
             ratings_per_pair=10,

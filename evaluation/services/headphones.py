@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from evaluation.models import HeadphoneItem, Panelist
 from evaluation.selectors.headphones import (
@@ -99,7 +100,7 @@ def headphone_attempt_score(
     items = headphone_open_items(panelist=panelist)
     if not items or (attempt is not None and attempt != items[0].attempt):
         raise ServiceError(
-            "there is no headphone check in progress to answer; open the invite link again",
+            _("there is no headphone check in progress to answer; open the invite link again"),
             code="no_headphone_check",
             status=409,
         )
@@ -107,14 +108,15 @@ def headphone_attempt_score(
     if missing:
         listing = ", ".join(str(index) for index in missing)
         raise ServiceError(
-            f"answer every sound: which tone was quietest is missing for sound {listing}",
+            _("answer every sound: which tone was quietest is missing for sound %(listing)s")
+            % {"listing": listing},
             code="headphone_incomplete",
         )
     unknown = sorted(set(answers) - {item.index for item in items})
     invalid = [index for index, value in answers.items() if value not in (1, 2, 3)]
     if unknown or invalid:
         raise ServiceError(
-            "each answer must be tone 1, 2 or 3 of one of the sounds on the page",
+            _("each answer must be tone 1, 2 or 3 of one of the sounds on the page"),
             code="headphone_invalid",
         )
     for item in items:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from evaluation.listening_log import (
     ListeningLogError,
@@ -108,8 +109,11 @@ def listening_evidence_check(
     missing = [side.upper() for side in ("a", "b") if fetched[side].bytes == 0]
     if missing:
         raise ServiceError(
-            f"the audio of {' and '.join(missing)} was never downloaded for this trial, so it "
-            "cannot have been heard; reload the page, listen to both, then answer",
+            _(
+                "the audio of %(sides)s was never downloaded for this trial, so it cannot have "
+                "been heard; reload the page, listen to both, then answer"
+            )
+            % {"sides": _(" and ").join(missing)},
             code="audio_not_fetched",
         )
     try:
@@ -143,8 +147,11 @@ def listening_evidence_check(
     required = min(required_listen_s(trial), log.loop_s)
     if summary.heard_overlap_s + OVERLAP_TOLERANCE_S < required:
         raise ServiceError(
-            f"listen to the same passage on both A and B for at least {required:g} s before "
-            f"answering (heard on both so far: {summary.heard_overlap_s:.1f} s)",
+            _(
+                "listen to the same passage on both A and B for at least %(required)s s before "
+                "answering (heard on both so far: %(heard).1f s)"
+            )
+            % {"required": f"{required:g}", "heard": summary.heard_overlap_s},
             code="too_short_listening",
         )
     sizes = (trial.stimulus_at("a").size_bytes, trial.stimulus_at("b").size_bytes)
@@ -157,7 +164,8 @@ def listening_evidence_check(
 
 def _impossible(detail: str) -> ServiceError:
     return ServiceError(
-        f"the listening log is not possible ({detail}); reload the page and listen again",
+        _("the listening log is not possible (%(detail)s); reload the page and listen again")
+        % {"detail": detail},
         code="invalid_listening_log",
     )
 

@@ -1,13 +1,18 @@
 """Enrolling panelists through invite links."""
 
+import hashlib
+
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from evaluation.models import (
+    LEGACY_EXPERTISE,
     AuditEntry,
     Expertise,
     HeadphoneItem,
+    InstrumentFamily,
     Invite,
     Panel,
     Panelist,
@@ -16,6 +21,7 @@ from evaluation.models import (
     Trial,
 )
 from evaluation.models.study import opaque_token
+from evaluation.selectors.strata import stratum_for, stratum_has_free_slot, stratum_is_served
 from evaluation.services import ServiceError
 from evaluation.services.audit_log import audit_record
 
@@ -34,6 +40,21 @@ def planned_catch_trials_for(study: Study, regular: int) -> int:
     return max(1, round(study.catch_rate * regular))
 
 
+def external_id_hash(*, study: Study, value: str) -> str:
+    """The salted SHA-256 (hex) of one external participant id: the study's own salt, so the
+    same Prolific id hashes differently in two studies and cannot be joined across them."""
+    return hashlib.sha256(f"{study.external_id_salt}:{value}".encode()).hexdigest()
+
+
+def external_ids_hash(*, study: Study, values: dict[str, str]) -> dict[str, str]:
+    """Each external id (name → value, names and values cut to 100 characters) hashed."""
+    return {
+        str(name)[:100]: external_id_hash(study=study, value=str(value)[:100])
+        for name, value in values.items()
+        if value
+    }
+
+
 def invite_create(*, study: Study, panel: Panel, max_uses=None, label="", created_by=None):
     return Invite.objects.create(
         study=study, panel=panel, max_uses=max_uses, label=label, created_by=created_by
@@ -49,9 +70,25 @@ def panelist_join(
     instrument: str = "",
     years_playing: int | None = None,
     genres: str = "",
+    instrument_family: str = "",
+    languages: str = "",
+    external_ids: dict[str, str] | None = None,
     simulated: bool = False,
 ) -> Panelist:
-    """Enrol a consenting listener; counts a use of the invite (race-safe)."""
+    """Enrol a consenting listener; counts a use of the invite (race-safe).
+
+    Refused before anything is stored or counted when the study has quotas and the
+    listener's stratum is not one of them or met its quota (code ``stratum_closed``), or when
+    no slot of it is free now (code ``study_full``).
+
+    A personal invite's roster member decides the attributes (expertise and the others),
+    whatever the form said. `external_ids` (e.g. ``{"PROLIFIC_PID": "5f…"}``) are stored
+    as salted SHA-256 digests (``external_ids_hash``), never in clear."""
+    if invite.member_id is not None:
+        member = invite.member
+        expertise, instrument_family = member.expertise, member.instrument_family
+        genres, languages = member.genres or genres, member.languages or languages
+    expertise = LEGACY_EXPERTISE.get(expertise, expertise)
     if expertise not in Expertise.values:
         raise ServiceError(
             f"expertise must be one of {', '.join(Expertise.values)}, not {expertise!r}",
@@ -59,9 +96,35 @@ def panelist_join(
         )
     if years_playing is not None and not 0 <= years_playing <= 100:
         raise ServiceError("years playing must be between 0 and 100", code="invalid_profile")
+    if instrument_family not in InstrumentFamily.values:
+        raise ServiceError(
+            f"instrument family must be one of {', '.join(v for v in InstrumentFamily.values if v)}"
+            f" or empty, not {instrument_family!r}",
+            code="invalid_profile",
+        )
     refusal = invite.refusal()
     if refusal:
         raise ServiceError(refusal, code="invite_refused", status=403)
+    stratum = stratum_for(invite.study, expertise)
+    if stratum is None or not stratum_is_served(invite.study, stratum):
+        raise ServiceError(
+            _(
+                "Thank you for your interest: this study already has all the listeners it "
+                "needs with your background, so we can't ask you to take part."
+            ),
+            code="stratum_closed",
+            status=409,
+        )
+    if not stratum_has_free_slot(invite.study, stratum, timezone.now()):
+        # Nothing to give now: no invite use is spent on a listener who would get no trial.
+        raise ServiceError(
+            _(
+                "Every question of this study is being answered by other listeners right "
+                "now. Please try this link again in a few minutes."
+            ),
+            code="study_full",
+            status=409,
+        )
     # Conditional increment: two people racing for a single-use link cannot both get in.
     counted = (
         Invite.objects.filter(pk=invite.pk)
@@ -70,7 +133,7 @@ def panelist_join(
     )
     if not counted:
         raise ServiceError(
-            "This invite link has already been used.", code="invite_refused", status=403
+            _("This invite link has already been used."), code="invite_refused", status=403
         )
     regular = planned_trials_for(invite.study)
     catch = planned_catch_trials_for(invite.study, regular)
@@ -83,6 +146,10 @@ def panelist_join(
         instrument=instrument[:100],
         years_playing=years_playing,
         genres=genres[:200],
+        instrument_family=instrument_family,
+        languages=languages[:100],
+        stratum=stratum,
+        external_ids=external_ids_hash(study=invite.study, values=external_ids or {}),
         consent_at=timezone.now(),
         planned_trials=regular + catch,
         planned_catch_trials=catch,

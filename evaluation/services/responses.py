@@ -5,10 +5,12 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from evaluation.models import Choice, GuessAI, Panelist, Response, Trial
 from evaluation.selectors.scheduling import answered_count
 from evaluation.services import ServiceError
+from evaluation.services.strata import study_close_if_quotas_met
 
 # Allowance for timer granularity between the browser's clock and the rule, in seconds.
 LISTEN_TOLERANCE_S = 0.25
@@ -36,21 +38,25 @@ def _validate(trial: Trial, answer: Answer, now: datetime) -> None:
     study = trial.pair.study
     if answer.choice not in Choice.values:
         raise ServiceError(
-            f"choice must be one of a, b, tie; got {answer.choice!r}", code="invalid_choice"
+            _("choice must be one of a, b, tie; got %(got)r") % {"got": answer.choice},
+            code="invalid_choice",
         )
     if study.ask_ai and answer.guess_ai not in GuessAI.values:
         raise ServiceError(
-            f"guess_ai must be one of a, b, unsure; got {answer.guess_ai!r}",
+            _("guess_ai must be one of a, b, unsure; got %(got)r") % {"got": answer.guess_ai},
             code="invalid_guess",
         )
     if not study.ask_ai and answer.guess_ai:
-        raise ServiceError("this study does not ask which track is AI", code="invalid_guess")
+        raise ServiceError(_("this study does not ask which track is AI"), code="invalid_guess")
     if study.ask_liked and (answer.liked_a is None or answer.liked_b is None):
-        raise ServiceError("say whether you liked A and whether you liked B", code="missing_liked")
+        raise ServiceError(
+            _("say whether you liked A and whether you liked B"), code="missing_liked"
+        )
     for side, seconds in (("A", answer.listen_a_s), ("B", answer.listen_b_s)):
         if seconds is None or not 0 <= seconds < 24 * 3600:
             raise ServiceError(
-                f"listen time for {side} is missing or invalid", code="invalid_listen"
+                _("listen time for %(side)s is missing or invalid") % {"side": side},
+                code="invalid_listen",
             )
     required = required_listen_s(trial)
     short = [
@@ -60,7 +66,8 @@ def _validate(trial: Trial, answer: Answer, now: datetime) -> None:
     ]
     if short:
         raise ServiceError(
-            f"listen to {' and '.join(short)} for at least {required:.0f} s before answering",
+            _("listen to %(sides)s for at least %(required).0f s before answering")
+            % {"sides": _(" and ").join(short), "required": required},
             code="too_short_listening",
         )
     # Only one side is audible at a time, so A and B together cannot have been heard for
@@ -69,7 +76,8 @@ def _validate(trial: Trial, answer: Answer, now: datetime) -> None:
         elapsed = (now - trial.served_at).total_seconds()
         if elapsed + 1.0 < answer.listen_a_s + answer.listen_b_s:
             raise ServiceError(
-                f"the trial has been open for only {elapsed:.1f} s", code="too_short_listening"
+                _("the trial has been open for only %(elapsed).1f s") % {"elapsed": elapsed},
+                code="too_short_listening",
             )
 
 
@@ -78,10 +86,18 @@ def study_open_require(study, now: datetime) -> None:
     reserved before it closed."""
     if study.is_open:
         return
-    when = f" on {study.closed_at:%Y-%m-%d at %H:%M} UTC" if study.closed_at else ""
+    if study.closed_at:
+        message = _(
+            "this study closed on %(date)s at %(time)s UTC and no longer accepts answers; "
+            "nothing was stored. Thank you for listening"
+        ) % {"date": f"{study.closed_at:%Y-%m-%d}", "time": f"{study.closed_at:%H:%M}"}
+    else:
+        message = _(
+            "this study closed and no longer accepts answers; nothing was stored. "
+            "Thank you for listening"
+        )
     raise ServiceError(
-        f"this study closed{when} and no longer accepts answers; nothing was stored. "
-        f"Thank you for listening",
+        message,
         code="study_closed",
         status=409,
     )
@@ -141,8 +157,10 @@ def response_record(
     )
     if trial is None or trial.panelist_id != panelist.pk:
         raise ServiceError(
-            "this trial is not yours (it may have expired and been given to someone else); "
-            "reload the page to get your next trial",
+            _(
+                "this trial is not yours (it may have expired and been given to someone "
+                "else); reload the page to get your next trial"
+            ),
             code="foreign_trial",
         )
     existing = Response.objects.filter(trial=trial).first()
@@ -150,7 +168,7 @@ def response_record(
         if _same_answer(existing, answer):
             return existing, False
         raise ServiceError(
-            "this trial was already answered; answers are never overwritten",
+            _("this trial was already answered; answers are never overwritten"),
             code="already_answered",
             status=409,
         )
@@ -178,8 +196,10 @@ def response_record(
         if _same_answer(existing, answer):
             return existing, False
         raise ServiceError(
-            "this trial was already answered", code="already_answered", status=409
+            _("this trial was already answered"), code="already_answered", status=409
         ) from None
     if answered_count(panelist) >= panelist.planned_trials and panelist.finished_at is None:
         Panelist.objects.filter(pk=panelist.pk).update(finished_at=now)
+        if trial.pair.study.auto_close:
+            study_close_if_quotas_met(study=trial.pair.study)
     return response, True

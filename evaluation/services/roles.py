@@ -12,6 +12,7 @@ RESEARCHER_MODELS = (
     "stimulus",
     "pair",
     "panel",
+    "panelmember",
     "invite",
     "job",
 )

@@ -12,25 +12,29 @@ from evaluation.models import Panelist, Trial
 from evaluation.models.study import opaque_token
 from evaluation.selectors.headphones import headphone_check_pending
 from evaluation.selectors.listening import panelist_open_trial
+from evaluation.selectors.reservations import claimable, first_reservation_span
 from evaluation.selectors.scheduling import (
     answered_count,
     catch_pair_next,
     catch_positions,
     free_slots,
     order_key,
-    reservation_span,
 )
+from evaluation.services.reservations import invite_room_make
 
 MAX_CLAIM_ATTEMPTS = 8
 
 
 def _open_trial_renew(panelist: Panelist, now: datetime) -> Trial | None:
-    """The panelist's reserved, unanswered trial with its reservation renewed; None if none."""
+    """The panelist's reserved, unanswered trial; None if none. A bare request (a POST of
+    the page's button) keeps at most a short reservation: only real activity
+    (services.reservations.trial_activity_record) extends it to the full span."""
     trial = panelist_open_trial(panelist=panelist)
     if trial is not None:
-        Trial.objects.filter(pk=trial.pk, panelist=panelist).update(
-            reserved_until=now + reservation_span()
-        )
+        short = now + first_reservation_span()
+        Trial.objects.filter(pk=trial.pk, panelist=panelist).filter(
+            Q(reserved_until__isnull=True) | Q(reserved_until__lt=short)
+        ).update(reserved_until=short)
     return trial
 
 
@@ -52,7 +56,7 @@ def _catch_trial_create(panelist: Panelist, now: datetime, position: int) -> Tri
                     swapped=bool(order_key(seed, panelist.pk, -position)[0] % 2),
                     panelist=panelist,
                     position=position,
-                    reserved_until=now + reservation_span(),
+                    reserved_until=now + first_reservation_span(),
                     is_catch=True,
                 )
         except IntegrityError:
@@ -78,18 +82,26 @@ def _slot_claim(panelist: Panelist, now: datetime) -> Trial | None:
         position = answered_count(panelist) + 1
         claimed = (
             Trial.objects.filter(pk=pk, response__isnull=True)
-            .filter(Q(panelist__isnull=True) | Q(reserved_until__lt=now))
+            .filter(claimable(now))
             .update(
                 panelist=panelist,
                 token=opaque_token(),
                 position=position,
-                reserved_until=now + reservation_span(),
+                reserved_until=now + first_reservation_span(),
                 served_at=None,
+                active_at=None,
             )
         )
         if not claimed:
             return None
         return Trial.objects.select_related("pair__first", "pair__second").get(pk=pk)
+
+
+def _room_for_one_more(panelist: Panelist, now: datetime) -> bool:
+    """The invite's cap on open reservations (services.reservations.invite_room_make)."""
+    if panelist.invite_id is None:
+        return True
+    return invite_room_make(invite=panelist.invite, panelist=panelist, now=now)
 
 
 def trial_next(*, panelist: Panelist, now: datetime | None = None) -> Trial | None:
@@ -112,6 +124,8 @@ def trial_next(*, panelist: Panelist, now: datetime | None = None) -> Trial | No
         trial = _catch_trial_create(panelist, now, position)
         if trial is not None:
             return trial
+    if not _room_for_one_more(panelist, now):
+        return None
     for _ in range(MAX_CLAIM_ATTEMPTS):
         try:
             trial = _slot_claim(panelist, now)
@@ -136,7 +150,13 @@ def trial_reserve(*, panelist: Panelist, now: datetime | None = None) -> Trial |
     Called on POST only (joining, answering, "Continue"); the trial page's GET just shows
     what is reserved. Returns the trial, or None when the panelist has nothing left."""
     now = now or timezone.now()
-    trial = trial_next(panelist=panelist, now=now)
-    if trial is not None:
-        trial_mark_served(trial=trial, now=now)
+    with transaction.atomic():
+        # One reservation at a time per panelist: two concurrent requests (a duplicate answer
+        # POST) wait here, and the second finds the first one's trial open instead of
+        # claiming another ("Question 6 of 4").
+        locked = Panelist.objects.select_for_update(of=("self",)).filter(pk=panelist.pk)
+        list(locked.values_list("pk", flat=True))
+        trial = trial_next(panelist=panelist, now=now)
+        if trial is not None:
+            trial_mark_served(trial=trial, now=now)
     return trial

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from evaluation.models import Expertise, Invite, Panel, Panelist, Study
+from evaluation.services import ServiceError
 from evaluation.services.panelists import panelist_join
 from evaluation.services.responses import Answer, required_listen_s, response_record
 from evaluation.services.scheduling import trial_mark_served, trial_next
@@ -31,7 +32,8 @@ def panel_simulate(
 
     Each listener prefers the higher-quality system with a logistic probability, recognises the
     AI track slightly better than chance, and listens for the required time.
-    Returns counts of panelists and responses created.
+    Returns counts of panelists enrolled, responses created and listeners turned away (their
+    stratum met its quota, or the study has quotas and none for it).
     """
     rng = np.random.default_rng(seed)
     quality = _system_quality(study)
@@ -41,18 +43,26 @@ def panel_simulate(
         )
         invite = Invite.objects.create(study=study, panel=panel, label="simulate_panel")
     clock = timezone.now()
-    responses = 0
+    responses = turned_away = 0
     expertise_levels = Expertise.values
     for index in range(panelists):
-        panelist: Panelist = panelist_join(
-            invite=invite,
-            expertise=str(rng.choice(expertise_levels)),
-            plays_instrument=bool(rng.random() < 0.7),
-            instrument=str(rng.choice(["piano", "guitar", "violin", "voice", "drums"])),
-            years_playing=int(rng.integers(0, 30)),
-            genres="classical",
-            simulated=True,
-        )
+        try:
+            panelist: Panelist = panelist_join(
+                invite=invite,
+                expertise=str(rng.choice(expertise_levels)),
+                plays_instrument=bool(rng.random() < 0.7),
+                instrument=str(rng.choice(["piano", "guitar", "violin", "voice", "drums"])),
+                years_playing=int(rng.integers(0, 30)),
+                genres="classical",
+                simulated=True,
+            )
+        except ServiceError as exc:
+            if exc.code not in ("stratum_closed", "study_full"):
+                raise
+            turned_away += 1  # a stratum met its quota, or not one the study needs
+            if progress:
+                progress(index + 1, panelists)
+            continue
         bias = rng.normal(0.0, 0.5)  # listener-level taste: votes of one listener are correlated
         while (trial := trial_next(panelist=panelist, now=clock)) is not None:
             trial_mark_served(trial=trial, now=clock)
@@ -87,4 +97,8 @@ def panel_simulate(
             responses += 1
         if progress:
             progress(index + 1, panelists)
-    return {"panelists": panelists, "responses": responses}
+    return {
+        "panelists": panelists - turned_away,
+        "responses": responses,
+        "turned_away": turned_away,
+    }

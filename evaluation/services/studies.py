@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from evaluation.exports import responses_csv
 from evaluation.models import AuditEntry, Pair, Prompt, Response, Study, System, Track, Trial
+from evaluation.models.listener_texts import language_codes, listener_texts_problems
 from evaluation.selectors.blindness import study_audit
 from evaluation.services import ServiceError
 from evaluation.services.audit_log import audit_record
@@ -49,6 +50,9 @@ def study_save(*, study: Study, user=None, changed: list[str] | tuple[str, ...] 
             status=409,
         )
     study.save()
+    if "stratum_quotas" in changed and study.opened_at is not None:
+        # A stratum added to an opened study needs its K slots per pair now.
+        slots_ensure(study=study)
     if changed:
         values = {
             name: getattr(study, name)
@@ -95,23 +99,33 @@ def system_get_or_create(*, name: str, kind: str, source: str = System.Source.IM
 
 
 def slots_ensure(*, study: Study) -> int:
-    """Create the K rating slots (trials) of every pair; returns how many were added.
+    """Create the K rating slots (trials) of every pair, within every quota stratum of the
+    study (one set per stratum named in ``study.stratum_quotas``; one unnamed set without
+    quotas); returns how many were added.
 
     Within a pair, A/B positions alternate by round, so each pair is heard equally often
-    each way round (counterbalancing), and a pair-dependent offset balances across pairs.
+    each way round (counterbalancing) within each stratum, and a pair-dependent offset
+    balances across pairs.
     """
-    existing = set(Trial.objects.filter(pair__study=study).values_list("pair_id", "round"))
+    existing = set(
+        Trial.objects.filter(pair__study=study, is_catch=False).values_list(
+            "pair_id", "stratum", "round"
+        )
+    )
+    strata = sorted(study.stratum_quotas) or [""]
     new_slots = [
         Trial(
             pair=pair,
             prompt_id=pair.prompt_id,
             round=k,
+            stratum=stratum,
             swapped=bool((k + pair.pk) % 2),
         )
         # Catch pairs have no slots: scheduling makes their trials per panelist.
         for pair in Pair.objects.filter(study=study, is_catch=False)
+        for stratum in strata
         for k in range(study.ratings_per_pair)
-        if (pair.pk, k) not in existing
+        if (pair.pk, stratum, k) not in existing
     ]
     Trial.objects.bulk_create(new_slots)
     return len(new_slots)
@@ -232,6 +246,8 @@ def study_new_version(*, study: Study, user=None) -> Study:
         title=study.title,
         description=study.description,
         consent_text=study.consent_text,
+        listener_texts=study.listener_texts,
+        default_language=study.default_language,
         version=version,
         previous_version=study,
         created_by=user if user is not None and user.is_authenticated else None,
@@ -264,3 +280,34 @@ def study_new_version(*, study: Study, user=None) -> Study:
         study=study, action=AuditEntry.Action.NEW_VERSION, user=user, detail={"to": draft.slug}
     )
     return draft
+
+
+def study_listener_texts_set(
+    *, study: Study, listener_texts: dict | None = None, default_language: str | None = None
+) -> Study:
+    """Replace what listeners read (``{language: {"title", "description", "consent"}}``,
+    models.listener_texts) and/or the study's default language. Allowed in every status: the
+    texts are not part of the protocol. ServiceError (``invalid_listener_texts``) says every
+    problem at once and nothing is stored."""
+    problems = []
+    if listener_texts is not None:
+        problems += listener_texts_problems(listener_texts)
+    if default_language is not None and default_language not in language_codes():
+        problems.append(
+            f"default_language {default_language!r} is not one of {', '.join(language_codes())}"
+        )
+    if problems:
+        raise ServiceError("; ".join(problems), code="invalid_listener_texts")
+    fields = []
+    if listener_texts is not None:
+        study.listener_texts = {
+            language: {key: text.strip() for key, text in texts.items()}
+            for language, texts in listener_texts.items()
+        }
+        fields.append("listener_texts")
+    if default_language is not None:
+        study.default_language = default_language
+        fields.append("default_language")
+    if fields:
+        study.save(update_fields=fields)
+    return study

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .contract import Summary, json_schema
+from .hit_potential import DEFAULT_HIT_THRESHOLD
 from .ranking import TIES_MODELS
 from .responses import ResponsesError, read_responses
 from .summary import MUSHRA_MIN_CATCH_PASS_RATE, summarize
@@ -70,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
         "too_little_data (default %(default)s)",
     )
     parser.add_argument(
+        "--hit-threshold",
+        type=float,
+        default=DEFAULT_HIT_THRESHOLD,
+        metavar="RATE",
+        help="hit potential: the playlist / release rate an AI system is tested to exceed "
+        "(one-sided; default %(default)s = 5%%)",
+    )
+    parser.add_argument(
         "--confidence", type=float, default=0.95, help="interval level (default %(default)s)"
     )
     parser.add_argument(
@@ -108,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--bootstrap must be 0 or more rounds, not {args.bootstrap}")
     if args.min_panelists < 2:
         parser.error(f"--min-panelists must be 2 or more, not {args.min_panelists}")
+    if not 0.0 < args.hit_threshold < 1.0:
+        parser.error(f"--hit-threshold must lie strictly between 0 and 1, not {args.hit_threshold}")
     if not 0.0 < args.confidence < 1.0:
         parser.error(f"--confidence must lie strictly between 0 and 1, not {args.confidence}")
     try:
@@ -125,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             min_listen_s=args.min_listen,
             include_simulated=args.include_simulated,
             min_panelists=args.min_panelists,
+            hit_threshold=args.hit_threshold,
             confidence=args.confidence,
             ties=args.ties,
             n_bootstrap=args.bootstrap,
@@ -400,6 +412,8 @@ def format_summary(summary: Summary) -> str:
             _table(("win rate", "panelists × votes", "votes", "independent votes (exact)"), rows)
         )
 
+    out.extend(format_design_sections(summary))
+
     if summary.get("panels"):
         out.append("\nPanels\n")
         rows = [
@@ -408,3 +422,212 @@ def format_summary(summary: Summary) -> str:
         ]
         out.append(_table(("panel", "panelists", "responses", "analysed"), rows))
     return "".join(out)
+
+
+def _mean_interval(low: float | None, high: float | None, bound: str) -> str:
+    """A mean rating's interval: "3.1–3.9", or a one-sided bound ("≥ 4.6")."""
+    if bound == "lower":
+        return f"≥ {_number(low)}"
+    if bound == "upper":
+        return f"≤ {_number(high)}"
+    return f"{_number(low)}–{_number(high)}"
+
+
+def format_design_sections(summary: Summary) -> list[str]:
+    """Plain-text tables of the study-design sections (aspects, pool, familiarity,
+    hit_potential); the identification table is printed above."""
+    out: list[str] = []
+    level = f"{100 * summary['meta']['confidence']:g}%"
+    aspects = summary.get("aspects")
+    if aspects:
+        out.append(
+            f"\nAspects ({aspects['n_comparisons']} comparisons; verdict = "
+            f"{aspects['verdict_method']}; {level} listener-cluster intervals)\n"
+        )
+        rows = [
+            (
+                f"{aspect['aspect']}: {pair['system_a']} vs {pair['system_b']}",
+                pair["n_panelists"],
+                _percent(pair["panelist_rate_a"], 1),
+                _interval(
+                    pair["cluster_ci_low"], pair["cluster_ci_high"], pair["cluster_ci_bound"]
+                ),
+                pair["verdict"],
+                _p(pair["verdict_p"]),
+            )
+            for aspect in aspects["preference"]
+            for pair in aspect["pairs"]
+        ]
+        if rows:
+            out.append(
+                _table(("preference", "listeners", "A share", "interval", "verdict", "p"), rows)
+            )
+        for aspect in aspects["ratings"]:
+            out.append(f"Rating of {aspect['aspect']} (1–5, mean per listener, averaged)\n")
+            out.append(
+                _table(
+                    ("system", "listeners", "answers", "mean", "interval"),
+                    [
+                        (
+                            row["system"],
+                            row["n_panelists"],
+                            row["n"],
+                            _number(row["mean"]),
+                            _mean_interval(row["ci_low"], row["ci_high"], row["ci_bound"]),
+                        )
+                        for row in aspect["systems"]
+                    ],
+                )
+            )
+            if aspect["pairs"]:
+                out.append(
+                    _table(
+                        ("pair (A − B)", "listeners", "difference", "verdict", "p"),
+                        [
+                            (
+                                f"{pair['system_a']} − {pair['system_b']}",
+                                pair["n_panelists"],
+                                _number(pair["difference"]),
+                                pair["verdict"],
+                                _p(pair["verdict_p"]),
+                            )
+                            for pair in aspect["pairs"]
+                        ],
+                    )
+                )
+        if aspects["weaker"]:
+            out.append("Liked, but … weaker (share of the listeners' liked hearings)\n")
+            out.append(
+                _table(
+                    ("system", "aspect", "liked", "count", "of liked", "interval"),
+                    [
+                        (
+                            row["system"],
+                            entry["aspect"],
+                            row["n_liked"],
+                            entry["count"],
+                            _percent(entry["share_of_liked"], 1),
+                            _interval(
+                                entry["liked_ci_low"],
+                                entry["liked_ci_high"],
+                                entry["liked_ci_bound"],
+                            ),
+                        )
+                        for row in aspects["weaker"]
+                        for entry in row["aspects"]
+                    ],
+                )
+            )
+    pool = summary.get("pool")
+    if pool:
+        out.append(
+            f"\nPool trials: {pool['n_trials']} picks by {pool['n_panelists']} listeners "
+            f"(mean pool size {_number(pool['mean_pool_size'])})\n"
+        )
+        share = pool.get("ai_share")
+        if share:
+            out.append(
+                f"AI share of first picks {_percent(share['ai_pick_rate'], 1)} "
+                f"({_interval(share['cluster_ci_low'], share['cluster_ci_high'], share['cluster_ci_bound'])})"
+                f" vs AI share of the pools shown {_percent(share['expected_share'], 1)}: "
+                f"{share['verdict']} (p = {_p(share['verdict_p'])})\n"
+            )
+        out.append(
+            _table(
+                (
+                    "system",
+                    "kind",
+                    "shown",
+                    "picked",
+                    "pick rate",
+                    "interval",
+                    "expected",
+                    "verdict",
+                ),
+                [
+                    (
+                        row["system"],
+                        row["kind"],
+                        row["shown"],
+                        row["picked"],
+                        _percent(row["pick_rate"], 1),
+                        _interval(
+                            row["cluster_ci_low"], row["cluster_ci_high"], row["cluster_ci_bound"]
+                        ),
+                        _percent(row["expected_rate"], 1),
+                        row["verdict"],
+                    )
+                    for row in pool["systems"]
+                ],
+            )
+        )
+    if pool and pool["ranking"]:
+        status = (pool.get("ranking_meta") or {}).get("status")
+        out.append(
+            f"Ranking from the picks (Bradley–Terry on {pool['n_implied_pairs']} implied pairs, "
+            "panelist bootstrap"
+            + ("; too little data for a rank range" if status == "too_little_data" else "")
+            + ")\n"
+        )
+        out.append(
+            _table(
+                ("system", "rank", "elo", "rank range"),
+                [
+                    (
+                        system["system"],
+                        system["rank"],
+                        _elo(system),
+                        f"{system['rank_low']}–{system['rank_high']}"
+                        if system.get("rank_low") is not None
+                        else "–",
+                    )
+                    for system in pool["ranking"]
+                ],
+            )
+        )
+    familiarity = summary.get("familiarity")
+    if familiarity:
+        levels = ", ".join(
+            f"{row['level']} {_percent(row['panelist_share'])}" for row in familiarity["levels"]
+        )
+        out.append(
+            f"\nFamiliarity ({familiarity['n_answers']} answers, {familiarity['n_panelists']} "
+            f"listeners): {levels}\n"
+        )
+        rows = [
+            (
+                f"{pair['system_a']} vs {pair['system_b']}",
+                pair["with_familiar"]["verdict"],
+                (pair["without_familiar"] or {}).get("verdict", "no answers left"),
+            )
+            for pair in familiarity["pairs"]
+        ]
+        if rows:
+            out.append(_table(("pair", "every answer", "without familiar"), rows))
+    hit = summary.get("hit_potential")
+    if hit:
+        out.append(
+            f"\nHit potential (AI systems tested to exceed {_percent(hit['threshold'], 1)}, "
+            "one-sided)\n"
+        )
+        rows = []
+        for row in hit["systems"]:
+            for question in ("playlist", "release"):
+                rate = row[question]
+                if rate:
+                    rows.append(
+                        (
+                            row["system"],
+                            question,
+                            rate["n_panelists"],
+                            _percent(rate["rate"], 1),
+                            _interval(
+                                rate["cluster_ci_low"],
+                                rate["cluster_ci_high"],
+                                rate["cluster_ci_bound"],
+                            ),
+                            rate["verdict"] or "–",
+                        )
+                    )
+        out.append(_table(("system", "question", "listeners", "rate", "interval", "verdict"), rows))
+    return out

@@ -31,6 +31,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .distributions import t_ppf, t_sf
 
@@ -212,3 +213,168 @@ def jackknife_interval(
     se = math.sqrt((count - 1) / count * float(np.sum((values - values.mean()) ** 2)))
     critical = float(t_ppf(0.5 + confidence / 2.0, count - 1))
     return full - critical * se, full + critical * se
+
+
+def panelist_codes(panelists: np.ndarray) -> tuple[np.ndarray, int]:
+    """``[n]`` panelist ids -> (``[n]`` integer codes, number of distinct panelists)."""
+    codes = pd.factorize(np.asarray(panelists, dtype=object))[0].astype(np.int64)
+    return codes, (int(codes.max()) + 1 if codes.size else 0)
+
+
+def cluster_difference(
+    values: np.ndarray,
+    null_variance: np.ndarray,
+    panelists: np.ndarray,
+    *,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """Panelist-averaged mean of ``values`` (``[n]``, e.g. observed minus expected per
+    answer) with its t interval and two-sided t-test of "the mean is 0".
+
+    ``null_variance``: ``[n]`` each answer's variance under the null (``e (1 - e)`` for a pick
+    expected with probability ``e``): a panelist's mean varies at least by ``Σ v / n_p²``
+    under the null, and ``se² = max(s² / G, Σ_p Σ v / n_p² / G²)`` (the floor of
+    :func:`cluster_estimate`). Returns ``{"rate", "low", "high", "p_value", "n_panelists",
+    "bound"}`` (``rate`` is the mean difference; ``bound`` ``"none"`` below two panelists or
+    when nothing varies).
+    """
+    values = np.asarray(values, dtype=float)
+    codes, count = panelist_codes(panelists)
+    if count == 0:
+        return _estimate(None, -1.0, 1.0, 1.0, 0, "none")
+    answers = np.bincount(codes, minlength=count).astype(float)
+    means = np.bincount(codes, weights=values, minlength=count) / answers
+    floor = np.bincount(codes, weights=np.asarray(null_variance, dtype=float), minlength=count)
+    floor = float(np.sum(floor / answers**2)) / count**2
+    rate = float(means.mean())
+    if count < 2:
+        return _estimate(rate, -1.0, 1.0, 1.0, count, "none")
+    variance = max(float(np.var(means, ddof=1)) / count, floor)
+    if variance <= 0.0:
+        return _estimate(rate, -1.0, 1.0, 1.0, count, "none")
+    se = math.sqrt(variance)
+    critical = float(t_ppf(0.5 + confidence / 2.0, count - 1))
+    p_value = float(2.0 * t_sf(abs(rate) / se, count - 1))
+    return _estimate(rate, rate - critical * se, rate + critical * se, p_value, count, "two_sided")
+
+
+def cluster_mean(
+    values: np.ndarray,
+    panelists: np.ndarray,
+    *,
+    scale: tuple[float, float] = (1.0, 5.0),
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """Panelist-averaged mean of bounded answers (ratings on ``scale``) with a t interval.
+
+    ``values``: ``[n]`` answers; each panelist's own mean first, then the mean over panelists
+    (each weighted equally). ``se² = max(s_b² / G, s_w² Σ_p (1 / n_p) / G²)``: the variance
+    of the panelist means, floored at what independent answers with the pooled within-listener
+    variance ``s_w²`` would give. When every answer is the top of the scale the mean is only
+    bounded below: at least ``low + (high - low) (α/2)^(1/G)`` (``bound = "lower"``; the
+    share of top answers is at least ``(α/2)^(1/G)``, the rest at worst the bottom); all at
+    the bottom is the mirror image. Fewer than two panelists, or answers that never vary off
+    the scale's ends, give the whole scale (``bound = "none"``).
+    Returns ``{"mean", "low", "high", "n", "n_panelists", "bound", "means", "counts"}``
+    (``means``/``counts``: ``[G]`` per panelist, in order of first answer).
+    """
+    values = np.asarray(values, dtype=float)
+    bottom, top = scale
+    codes, count = panelist_codes(panelists)
+    result: dict[str, Any] = {"n": int(values.size), "n_panelists": count}
+    if count == 0:
+        return {**result, "mean": None, "low": bottom, "high": top, "bound": "none"}
+    counts = np.bincount(codes, minlength=count).astype(float)
+    means = np.bincount(codes, weights=values, minlength=count) / counts
+    result.update(mean=float(means.mean()), means=means, counts=counts)
+    if count < 2:
+        return {**result, "low": bottom, "high": top, "bound": "none"}
+    alpha = 1.0 - confidence
+    within = float(np.sum((values - means[codes]) ** 2))
+    within = within / (values.size - count) if values.size > count else 0.0
+    variance = max(
+        float(np.var(means, ddof=1)) / count, within * float(np.sum(1.0 / counts)) / count**2
+    )
+    if variance <= 0.0:
+        share = (alpha / 2.0) ** (1.0 / count)
+        if np.all(values >= top):
+            return {**result, "low": bottom + (top - bottom) * share, "high": top, "bound": "lower"}
+        if np.all(values <= bottom):
+            return {**result, "low": bottom, "high": top - (top - bottom) * share, "bound": "upper"}
+        return {**result, "low": bottom, "high": top, "bound": "none"}
+    half = float(t_ppf(1.0 - alpha / 2.0, count - 1)) * math.sqrt(variance)
+    mean = result["mean"]
+    return {
+        **result,
+        "low": max(bottom, mean - half),
+        "high": min(top, mean + half),
+        "bound": "two_sided",
+    }
+
+
+def paired_mean_difference(
+    first: dict[str, Any],
+    second: dict[str, Any],
+    first_panelists: np.ndarray,
+    second_panelists: np.ndarray,
+    within_variance: float,
+    *,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """Panelist-paired difference of two :func:`cluster_mean` results (panelists who rated
+    both): mean over those panelists of their own mean on ``first`` minus on ``second``, with
+    its t interval and two-sided t-test of "no difference".
+
+    ``first_panelists`` / ``second_panelists``: ``[G1]`` / ``[G2]`` panelist ids in the order
+    of ``first["means"]`` / ``second["means"]``; ``within_variance``: the pooled variance of
+    one answer around its panelist's mean, the floor ``s_w² Σ (1/n_1 + 1/n_2) / G²``. When
+    nothing varies, the exact sign test: every panelist's difference has the same sign with
+    probability ``2 · 0.5^G`` under no difference. Returns ``{"difference", "low", "high",
+    "p_value", "n_panelists", "bound"}``.
+    """
+    common, left, right = np.intersect1d(
+        np.asarray(first_panelists, dtype=object).astype(str),
+        np.asarray(second_panelists, dtype=object).astype(str),
+        return_indices=True,
+    )
+    count = int(common.size)
+    if count == 0:
+        return {"difference": None, "low": None, "high": None, "p_value": 1.0,
+                "n_panelists": 0, "bound": "none"}  # fmt: skip
+    differences = first["means"][left] - second["means"][right]
+    difference = float(differences.mean())
+    if count < 2:
+        return {"difference": difference, "low": None, "high": None, "p_value": 1.0,
+                "n_panelists": count, "bound": "none"}  # fmt: skip
+    inverse = float(np.sum(1.0 / first["counts"][left] + 1.0 / second["counts"][right]))
+    variance = max(float(np.var(differences, ddof=1)) / count, within_variance * inverse / count**2)
+    if variance <= 0.0:
+        same_sign = bool(np.all(differences > 0) or np.all(differences < 0))
+        p_value = min(1.0, 2.0 * 0.5**count) if same_sign else 1.0
+        return {"difference": difference, "low": None, "high": None, "p_value": p_value,
+                "n_panelists": count, "bound": "none"}  # fmt: skip
+    se = math.sqrt(variance)
+    half = float(t_ppf(0.5 + confidence / 2.0, count - 1)) * se
+    return {
+        "difference": difference,
+        "low": difference - half,
+        "high": difference + half,
+        "p_value": float(2.0 * t_sf(abs(difference) / se, count - 1)),
+        "n_panelists": count,
+        "bound": "two_sided",
+    }
+
+
+def within_variance(values: np.ndarray, codes: np.ndarray) -> float:
+    """Pooled variance of answers around their own group's mean (``codes``: ``[n]`` integer
+    group, e.g. panelist × system); 0 when no group has two answers."""
+    values = np.asarray(values, dtype=float)
+    codes = np.asarray(codes, dtype=np.int64)
+    if values.size == 0:
+        return 0.0
+    _, inverse = np.unique(codes, return_inverse=True)
+    groups = int(inverse.max()) + 1
+    counts = np.bincount(inverse, minlength=groups).astype(float)
+    means = np.bincount(inverse, weights=values, minlength=groups) / counts
+    squares = float(np.sum((values - means[inverse]) ** 2))
+    return squares / (values.size - groups) if values.size > groups else 0.0

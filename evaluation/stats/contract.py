@@ -23,6 +23,10 @@ PairVerdict = Literal["prefers_a", "prefers_b", "no_clear_preference", "too_litt
 ChanceVerdict = Literal[
     "better_than_chance", "worse_than_chance", "not_distinguishable_from_chance", "too_little_data"
 ]
+ExpectedVerdict = Literal[
+    "above_expected", "below_expected", "not_distinguishable_from_expected", "too_little_data"
+]
+ThresholdVerdict = Literal["exceeds_threshold", "not_shown_to_exceed", "too_little_data"]
 
 
 class Exclusion(TypedDict):
@@ -71,6 +75,14 @@ class RankingMeta(TypedDict):
     tie_nu_ci_high: float | None
 
 
+class TrialKindCounts(TypedDict):
+    """Analysed rows per design (a pool trial has one row per candidate)."""
+
+    ab: int
+    single: int
+    pool: int
+
+
 class Meta(TypedDict):
     version: int
     n_responses: int
@@ -92,6 +104,8 @@ class Meta(TypedDict):
     figures_left_out: list[FigureLeftOut]
     source_sha256: str | None
     ranking: RankingMeta | None
+    n_by_trial_kind: TrialKindCounts
+    hit_threshold: float
 
 
 class Pair(TypedDict):
@@ -250,10 +264,14 @@ class IdentificationFigures(TypedDict):
     verdict_p: float
     d_prime_cluster_low: float | None
     d_prime_cluster_high: float | None
+    d_prime_bound: Bound
     p_value: float | None
 
 
 class IdentificationBySystem(TypedDict):
+    """Per system: how often it was called AI and judged correctly (listener level), and the
+    verdict on telling it from the other kind (Holm with the overall verdict)."""
+
     system: str
     is_ai: bool | None
     n: int
@@ -262,20 +280,68 @@ class IdentificationBySystem(TypedDict):
     called_ai_rate: float | None
     ci_low: float
     ci_high: float
+    n_panelists: int
+    panelist_called_ai_rate: float | None
+    called_ai_cluster_ci_low: float
+    called_ai_cluster_ci_high: float
+    called_ai_cluster_ci_bound: Bound
+    panelist_accuracy: float | None
+    cluster_ci_low: float
+    cluster_ci_high: float
+    cluster_ci_bound: Bound
+    n_panelists_paired: int
+    difference: float | None
+    difference_ci_low: float | None
+    difference_ci_high: float | None
+    verdict: ChanceVerdict
+    verdict_p: float
     d_prime: NotRequired[float | None]
     d_prime_low: NotRequired[float | None]
     d_prime_high: NotRequired[float | None]
     criterion: NotRequired[float | None]
     criterion_low: NotRequired[float | None]
     criterion_high: NotRequired[float | None]
+    d_prime_bound: NotRequired[Bound]
 
 
 class IdentificationByExpertise(IdentificationFigures):
     expertise: str
 
 
+class CalibrationBand(TypedDict):
+    band: str
+    confidence_low: int
+    confidence_high: int
+    n: int
+    n_panelists: int
+    mean_confidence: float | None
+    panelist_accuracy: float | None
+    cluster_ci_low: float
+    cluster_ci_high: float
+    cluster_ci_bound: Bound
+
+
+class Calibration(TypedDict):
+    """Stated confidence against accuracy; ``overconfidence`` = mean over listeners of
+    (confidence - correct), tested against 0 (calibrated)."""
+
+    n: int
+    n_panelists: int
+    mean_confidence: float | None
+    accuracy: float | None
+    overconfidence: float | None
+    overconfidence_ci_low: float | None
+    overconfidence_ci_high: float | None
+    p_value: float
+    bands: list[CalibrationBand]
+
+
 class Identification(IdentificationFigures):
+    source: Literal["single_trials", "judgment_columns"]
     n_unscorable: int
+    verdict_method: str
+    n_comparisons: int
+    calibration: Calibration | None
     by_system: list[IdentificationBySystem]
     by_expertise: list[IdentificationByExpertise]
 
@@ -388,6 +454,266 @@ class WithoutExclusions(TypedDict):
     ai_identification: AiIdentification | None
 
 
+class Breakdown(TypedDict):
+    """One group of one breakdown dimension (panel, stratum, expertise, instrument family):
+    the study's figures for that group alone (evaluation.stats.breakdowns)."""
+
+    dimension: str
+    group: str
+    n_panelists: int
+    n_responses: int
+    too_little_data: bool
+    pairs: list[Pair]
+    liked: list[Liked]
+    ai_identification: AiIdentification | None
+
+
+class AspectPair(TypedDict):
+    """An aspect asked as A/B preference, one unordered pair (alphabetical, as ``pairs``)."""
+
+    system_a: str
+    system_b: str
+    n: int
+    n_panelists: int
+    wins_a: int
+    wins_b: int
+    ties: int
+    panelist_rate_a: float | None
+    cluster_ci_low: float
+    cluster_ci_high: float
+    cluster_ci_bound: Bound
+    cluster_p_value: float
+    verdict: PairVerdict
+    verdict_p: float
+
+
+class AspectPreference(TypedDict):
+    aspect: str
+    pairs: list[AspectPair]
+
+
+class RatingSystem(TypedDict):
+    """Mean 1-5 rating: ``mean`` per listener, averaged; ``answer_mean`` over answers."""
+
+    system: str
+    n: int
+    n_panelists: int
+    mean: float | None
+    answer_mean: float
+    ci_low: float
+    ci_high: float
+    ci_bound: Bound
+
+
+class RatingPair(TypedDict):
+    """Listener-paired difference of mean ratings, ``system_a`` minus ``system_b``."""
+
+    system_a: str
+    system_b: str
+    n_panelists: int
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    ci_bound: Bound
+    p_value: float
+    verdict: PairVerdict
+    verdict_p: float
+
+
+class AspectRating(TypedDict):
+    aspect: str
+    systems: list[RatingSystem]
+    pairs: list[RatingPair]
+
+
+class WeakerAspect(TypedDict):
+    """ "Liked, but <aspect> weaker": share of hearings, and share of liked hearings."""
+
+    aspect: str
+    count: int
+    panelist_share: float | None
+    cluster_ci_low: float
+    cluster_ci_high: float
+    cluster_ci_bound: Bound
+    n_panelists_liked: int
+    share_of_liked: float | None
+    liked_ci_low: float
+    liked_ci_high: float
+    liked_ci_bound: Bound
+
+
+class WeakerSystem(TypedDict):
+    system: str
+    n_heard: int
+    n_panelists: int
+    n_liked: int
+    liked_share: float | None
+    liked_cluster_ci_low: float
+    liked_cluster_ci_high: float
+    liked_cluster_ci_bound: Bound
+    aspects: list[WeakerAspect]
+
+
+class Aspects(TypedDict):
+    """Per-aspect figures; every test of the section is Holm-adjusted together."""
+
+    aspects_asked: list[str]
+    preference: list[AspectPreference]
+    ratings: list[AspectRating]
+    weaker: list[WeakerSystem]
+    n_comparisons: int
+    min_panelists: int
+    verdict_method: str
+    cluster_ci_method: str
+
+
+class PoolAiShare(TypedDict):
+    """AI share of first picks against the AI share of the candidates shown."""
+
+    n_trials: int
+    n_trials_one_kind: int
+    n_panelists: int
+    picked_ai: int
+    ai_pick_rate: float | None
+    cluster_ci_low: float
+    cluster_ci_high: float
+    cluster_ci_bound: Bound
+    expected_share: float | None
+    difference: float | None
+    difference_ci_low: float
+    difference_ci_high: float
+    difference_ci_bound: Bound
+    p_value: float
+    verdict: ExpectedVerdict
+    verdict_p: float
+
+
+class PoolSystem(TypedDict):
+    """Picked as favourite per time shown, against ``1/N`` per showing."""
+
+    system: str
+    kind: str
+    shown: int
+    picked: int
+    n_panelists: int
+    pick_rate: float | None
+    cluster_ci_low: float
+    cluster_ci_high: float
+    cluster_ci_bound: Bound
+    expected_rate: float
+    difference: float | None
+    p_value: float
+    verdict: ExpectedVerdict
+    verdict_p: float
+
+
+class Pool(TypedDict):
+    n_trials: int
+    n_trials_without_pick: int
+    n_panelists: int
+    n_candidates_shown: int
+    n_ranked_trials: int
+    mean_pool_size: float | None
+    ai_share: PoolAiShare | None
+    systems: list[PoolSystem]
+    ranking: list[SystemRank]
+    ranking_meta: RankingMeta | None
+    ranking_data: str
+    n_implied_pairs: int
+    n_comparisons: int
+    min_panelists: int
+    verdict_method: str
+    cluster_ci_method: str
+
+
+class FamiliarityLevel(TypedDict):
+    level: Literal["no", "sounds_familiar", "knows_it"]
+    n: int
+    panelist_share: float | None
+    cluster_ci_low: float
+    cluster_ci_high: float
+    cluster_ci_bound: Bound
+
+
+class PairBrief(TypedDict):
+    n: int
+    n_panelists: int
+    panelist_rate_a: float | None
+    cluster_ci_low: float
+    cluster_ci_high: float
+    cluster_ci_bound: Bound
+    verdict: PairVerdict
+    verdict_p: float
+
+
+class FamiliarityPair(TypedDict):
+    system_a: str
+    system_b: str
+    with_familiar: PairBrief
+    without_familiar: PairBrief | None
+
+
+class IdentificationBrief(TypedDict):
+    n: int
+    n_panelists: int
+    panelist_accuracy: float | None
+    cluster_ci_low: float
+    cluster_ci_high: float
+    cluster_ci_bound: Bound
+    verdict: ChanceVerdict
+    verdict_p: float
+
+
+class SideBySide(TypedDict):
+    with_familiar: IdentificationBrief | None
+    without_familiar: IdentificationBrief | None
+
+
+class Familiarity(TypedDict):
+    """Answers per level, and the headline results with and without familiar answers."""
+
+    n_answers: int
+    n_panelists: int
+    levels: list[FamiliarityLevel]
+    left_out_levels: list[str]
+    n_rows_left_out: int
+    pairs: list[FamiliarityPair]
+    ai_identification: SideBySide
+    identification: SideBySide
+
+
+class HitRate(TypedDict):
+    """Listener-level share of "yes"; AI systems get the one-sided test of exceeding the
+    threshold (``verdict`` None for other systems)."""
+
+    n: int
+    yes: int
+    n_panelists: int
+    rate: float | None
+    cluster_ci_low: float
+    cluster_ci_high: float
+    cluster_ci_bound: Bound
+    p_exceeds: float | None
+    verdict: ThresholdVerdict | None
+    verdict_p: float | None
+
+
+class HitSystem(TypedDict):
+    system: str
+    kind: str
+    playlist: HitRate | None
+    release: HitRate | None
+
+
+class HitPotential(TypedDict):
+    threshold: float
+    systems: list[HitSystem]
+    n_comparisons: int
+    min_panelists: int
+    verdict_method: str
+    cluster_ci_method: str
+
+
 class Summary(TypedDict):
     """The whole result of :func:`evaluation.stats.summarize` (docs/statistics.md)."""
 
@@ -402,6 +728,11 @@ class Summary(TypedDict):
     planning: Planning | None
     progress: list[ProgressDay]
     without_exclusions: WithoutExclusions | None
+    aspects: Aspects | None
+    pool: Pool | None
+    familiarity: Familiarity | None
+    hit_potential: HitPotential | None
+    breakdowns: NotRequired[list[Breakdown]]
 
 
 SCHEMA_ID = "https://earshot.invalid/schemas/summary.schema.json"

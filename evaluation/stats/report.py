@@ -30,10 +30,14 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from .contract import (  # noqa: E402
     AiIdentification,
+    Aspects,
+    Familiarity,
+    HitPotential,
     Identification,
     Liked,
     Meta,
     Pair,
+    Pool,
     ProgressDay,
     RankingMeta,
     Summary,
@@ -48,6 +52,18 @@ FIGURE_TITLES = {
     "progress": "Progress over time",
 }
 """Figure keys of :func:`report_figures`, in report order, with their titles."""
+
+DESIGN_FIGURE_TITLES = {
+    "aspect_preference": "Preference per aspect",
+    "aspect_ratings": "Ratings per aspect",
+    "weaker": "Liked, but … weaker",
+    "pool": "Pool trials: picks per time shown",
+    "calibration": "Human or AI? Accuracy by stated confidence",
+    "familiarity": "Do you know this piece?",
+    "hit_potential": "Hit potential: playlist and release",
+}
+"""Figures of the study-design sections (issue 12), drawn after :data:`FIGURE_TITLES` when
+the study used that design (a section that is None is not a figure left out)."""
 
 _BLUE, _GREY, _ORANGE = "#1f5f99", "#8a8a8a", "#c0612b"
 
@@ -265,6 +281,8 @@ def identification_headline(
         sentence += f", {verdict.replace('_', ' ')} ({p_text(identification['verdict_p'])})"
     elif verdict:
         sentence += f", not distinguishable from chance ({p_text(identification['verdict_p'])})"
+    if identification.get("d_prime_bound") == "lower" and identification.get("d_prime_low"):
+        sentence += f"; sensitivity d′ ≥ {identification['d_prime_low']:.2f} (at the ceiling)"
     if identification.get("d_prime") is not None:
         sentence += f"; sensitivity d′ = {identification['d_prime']:.2f}"
         if identification.get("d_prime_cluster_low") is not None:
@@ -316,9 +334,199 @@ def headlines(summary: Summary, *, max_pairs: int = 6) -> list[str]:
         ),
         ai_headline(summary.get("ai_identification"), level, who=who),
         identification_headline(summary.get("identification"), level),
+        *aspect_headlines(summary.get("aspects"), level, who=who),
+        pool_headline(summary.get("pool"), level),
+        familiarity_headline(summary.get("familiarity")),
+        *hit_headlines(summary.get("hit_potential"), level),
     ):
         if sentence:
             sentences.append(sentence)
+    return sentences
+
+
+def _listeners(count: int) -> str:
+    return f"{count} {'listener' if count == 1 else 'listeners'}"
+
+
+def _answers(count: int) -> str:
+    return f"{count} {'answer' if count == 1 else 'answers'}"
+
+
+def _interval_words(low: float, high: float, bound: str, level: str) -> str:
+    """ "95% CI 57–67%", "95% CI ≥ 63%", or "too few listeners for an interval"."""
+    if bound == "none":
+        return "too few listeners for an interval"
+    return f"{level} {share_range(low, high, bound)}"
+
+
+def aspect_headlines(
+    aspects: Aspects | None, level: str = "95% CI", *, who: str = "Listeners"
+) -> list[str]:
+    """Aspect comparisons with a verdict, in words; one sentence for "none clear" or "too
+    little data"; and, per system, the most named "liked, but <aspect> weaker"."""
+    if not aspects:
+        return []
+    sentences = []
+    k = aspects["n_comparisons"]
+    across = f"Holm-adjusted across {k} aspect comparisons" if k > 1 else "one comparison"
+    clear, tested, scarce = [], 0, 0
+    for aspect in aspects["preference"]:
+        for pair in aspect["pairs"]:
+            if pair["verdict"] == "too_little_data":
+                scarce += 1
+                continue
+            tested += 1
+            if pair["verdict"] in ("prefers_a", "prefers_b"):
+                winner, loser, rate = pair["system_a"], pair["system_b"], pair["panelist_rate_a"]
+                low, high, bound = pair["cluster_ci_low"], pair["cluster_ci_high"], pair[
+                    "cluster_ci_bound"]  # fmt: skip
+                if pair["verdict"] == "prefers_b":
+                    winner, loser, rate = loser, winner, 1.0 - rate
+                    low, high = 1.0 - high, 1.0 - low
+                    bound = {"lower": "upper", "upper": "lower"}.get(bound, bound)
+                clear.append(
+                    f"On {aspect['aspect']}, {who.lower()} clearly preferred {winner} over "
+                    f"{loser}: on average a listener chose {winner} in {percent(rate)} of their "
+                    f"answers ({_listeners(pair['n_panelists'])}, each weighted equally; "
+                    f"{_interval_words(low, high, bound, level)}; {p_text(pair['verdict_p'])}, "
+                    f"{across})."
+                )
+    for aspect in aspects["ratings"]:
+        for pair in aspect["pairs"]:
+            if pair["verdict"] == "too_little_data":
+                scarce += 1
+                continue
+            tested += 1
+            if pair["verdict"] in ("prefers_a", "prefers_b"):
+                higher, lower = pair["system_a"], pair["system_b"]
+                if pair["verdict"] == "prefers_b":
+                    higher, lower = lower, higher
+                clear.append(
+                    f"{who} rated {higher} higher than {lower} on {aspect['aspect']} by "
+                    f"{abs(pair['difference']):.1f} points of 5 on average "
+                    f"({_listeners(pair['n_panelists'])} who rated both; "
+                    f"{p_text(pair['verdict_p'])}, {across})."
+                )
+    sentences += clear
+    if tested and not clear:
+        sentences.append(
+            f"Aspects: no clear difference in any of the {tested} aspect comparisons with enough "
+            f"listeners ({across})."
+        )
+    if scarce:
+        sentences.append(
+            f"Aspects: {scarce} of {k} comparisons have too little data for a verdict (fewer "
+            f"than {aspects['min_panelists']} listeners)."
+        )
+    for row in aspects["weaker"]:
+        top = max(row["aspects"], key=lambda entry: (entry["count"], -len(entry["aspect"])))
+        if not top["count"] or top["share_of_liked"] is None:
+            continue
+        sentences.append(
+            f"{row['system']}: liked in {10 * (row['liked_share'] or 0):.0f} of 10 hearings "
+            f"per listener on average; of the liked ones, {10 * top['share_of_liked']:.0f} in "
+            f"10 were “liked, but {top['aspect']} weaker” ({_answers(top['count'])}, "
+            f"{_listeners(top['n_panelists_liked'])} who liked it; "
+            + _interval_words(
+                top["liked_ci_low"], top["liked_ci_high"], top["liked_ci_bound"], level
+            )
+            + ")."
+        )
+    return sentences
+
+
+def pool_headline(pool: Pool | None, level: str = "95% CI") -> str | None:
+    """AI share of first picks against its share of the pools shown, from its verdict."""
+    share = (pool or {}).get("ai_share")
+    if not share or share["ai_pick_rate"] is None:
+        return None
+    verdict = share["verdict"]
+    adjusted = f"Holm-adjusted {p_text(share['verdict_p'])} across {pool['n_comparisons']} tests"
+    if verdict == "too_little_data":
+        ending = (
+            f"too little data for a verdict (a verdict needs {pool['min_panelists']} listeners)"
+        )
+    elif verdict == "above_expected":
+        ending = f"AI was picked more often than its share ({adjusted})"
+    elif verdict == "below_expected":
+        ending = f"AI was picked less often than its share ({adjusted})"
+    else:
+        ending = f"not distinguishable from its share ({adjusted})"
+    return (
+        f"Pick 1 of N (mean N = {pool['mean_pool_size']:.1f}): AI tracks were {percent(share['expected_share'])} "
+        f"of the candidates shown and {percent(share['ai_pick_rate'])} of first picks "
+        f"({_listeners(share['n_panelists'])}, each weighted equally; {share['n_trials']} pools "
+        f"mixing AI and human; "
+        + _interval_words(
+            share["cluster_ci_low"], share["cluster_ci_high"], share["cluster_ci_bound"], level
+        )
+        + f"): {ending}."
+    )
+
+
+def familiarity_headline(familiarity: Familiarity | None) -> str | None:
+    """How often listeners knew the piece, and which verdicts change without those answers."""
+    if not familiarity or not familiarity["n_answers"]:
+        return None
+    levels = {row["level"]: row for row in familiarity["levels"]}
+    known = ", ".join(
+        f"“{label}” {percent(levels[level]['panelist_share'])}"
+        for level, label in (("sounds_familiar", "sounds familiar"), ("knows_it", "I know it"))
+    )
+    changed = []
+    for pair in familiarity["pairs"]:
+        before = pair["with_familiar"]["verdict"]
+        after = (pair["without_familiar"] or {}).get("verdict")
+        # Too little data before and after (or nothing left) is no change of finding.
+        if after != before and not {before, after} <= {"too_little_data", None}:
+            changed.append(
+                f"{pair['system_a']} vs {pair['system_b']} ({before} → "
+                f"{after or 'no answers left'})"
+            )
+    sentence = (
+        f"Do you know this piece? Per listener, on average {known} of "
+        f"{_answers(familiarity['n_answers'])} ({_listeners(familiarity['n_panelists'])})"
+    )
+    if not familiarity["pairs"]:
+        return sentence + "."
+    if changed:
+        return (
+            sentence + "; without those answers these verdicts change: " + "; ".join(changed) + "."
+        )
+    return sentence + "; without those answers no pair verdict changes."
+
+
+def hit_headlines(hit: HitPotential | None, level: str = "95% CI") -> list[str]:
+    """Per AI system and question: the listener-level yes rate and the one-sided verdict."""
+    if not hit:
+        return []
+    sentences = []
+    threshold = percent(hit["threshold"])
+    words = {
+        "playlist": "of its tracks to a playlist",
+        "release": "of its tracks for release",
+    }
+    verbs = {"playlist": "add", "release": "pick"}
+    for row in hit["systems"]:
+        for question in ("playlist", "release"):
+            rate = row[question]
+            if not rate or rate["verdict"] is None or rate["rate"] is None:
+                continue
+            interval = _interval_words(
+                rate["cluster_ci_low"], rate["cluster_ci_high"], rate["cluster_ci_bound"], level
+            )
+            verdict = {
+                "exceeds_threshold": f"above {threshold} (Holm-adjusted one-sided "
+                f"{p_text(rate['verdict_p'])})",
+                "not_shown_to_exceed": f"not shown to exceed {threshold}",
+                "too_little_data": "too little data to compare with " + threshold,
+            }[rate["verdict"]]
+            sentences.append(
+                f"{row['system']}: on average a listener would {verbs[question]} "
+                f"{percent(rate['rate'])} {words[question]} "
+                f"({_listeners(rate['n_panelists'])}, each weighted equally; "
+                f"{_answers(rate['n'])}; {interval}): {verdict}."
+            )
     return sentences
 
 
@@ -427,11 +635,47 @@ def methods_paragraph(summary: Summary, settings: dict[str, Any]) -> str:
             else ""
         )
         parts.append(f"The ranking is a Bradley–Terry fit ({model}){bootstrap}.")
+    design = design_methods(summary)
+    if design:
+        parts.append(design)
     if settings.get("seed") is not None:
         parts.append(f"Trial order and positions were drawn with seed {settings['seed']}.")
     if meta.get("source_sha256"):
         parts.append(f"Input file SHA-256 {meta['source_sha256'][:16]}….")
     return " ".join(parts)
+
+
+def design_methods(summary: Summary) -> str | None:
+    """What the study-design sections computed, in one or two sentences (None without any)."""
+    names = {
+        "aspects": "aspects",
+        "pool": "pool trials",
+        "identification": "single-track identification",
+        "familiarity": "familiarity",
+        "hit_potential": "hit potential",
+    }
+    present = [label for key, label in names.items() if summary.get(key)]
+    if not present:
+        return None
+    counts = (summary.get("meta") or {}).get("n_by_trial_kind") or {}
+    rows = ", ".join(
+        f"{counts[kind]} {kind}" for kind in ("ab", "single", "pool") if counts.get(kind)
+    )
+    sentence = (
+        f"Study-design sections ({', '.join(present)}): every rate and mean is computed per "
+        "listener and averaged with each listener weighted equally, with a listener-cluster "
+        "interval; every test of a section is Holm-adjusted across that section's tests, and "
+        "a comparison by fewer than the minimum of listeners has too little data. Pairwise "
+        "figures use only A/B rows"
+    )
+    sentence += f" (analysed rows: {rows})." if rows else "."
+    hit = summary.get("hit_potential")
+    if hit:
+        sentence += (
+            f" AI systems' playlist and release rates are tested one-sided against "
+            f"{percent(hit['threshold'])}."
+        )
+    return sentence
 
 
 # --- figures -------------------------------------------------------------------------------
@@ -618,6 +862,267 @@ def progress_plot(progress: Sequence[ProgressDay] | None) -> str | None:
     return _svg(figure, "progress")
 
 
+def aspect_preference_plot(aspects: Aspects | None) -> str | None:
+    """Per aspect and pair: the listener-averaged share preferring the first-named system,
+    with the listener-cluster interval, against 50%."""
+    rows = [
+        (aspect["aspect"], pair)
+        for aspect in (aspects or {}).get("preference", [])
+        for pair in aspect["pairs"]
+        if pair["panelist_rate_a"] is not None
+    ]
+    if not rows:
+        return None
+    figure = _figure(len(rows), row_height=0.5)
+    axes = figure.add_subplot()
+    positions = list(range(len(rows)))[::-1]
+    _intervals(
+        axes,
+        [pair["panelist_rate_a"] for _, pair in rows],
+        positions,
+        [pair["cluster_ci_low"] for _, pair in rows],
+        [pair["cluster_ci_high"] for _, pair in rows],
+        fmt="o",
+        color=_BLUE,
+        elinewidth=3,
+    )
+    axes.axvline(0.5, color=_ORANGE, linewidth=1, linestyle="--")
+    axes.set_yticks(
+        positions,
+        [
+            f"{name}: {pair['system_a']} vs {pair['system_b']} ({pair['n_panelists']})"
+            for name, pair in rows
+        ],
+        fontsize="small",
+    )
+    axes.set_xlim(0, 1)
+    axes.set_xlabel("share for the first-named system, per listener, averaged (ties half)")
+    axes.set_ylabel("(n) = listeners", fontsize="small")
+    return _svg(figure, "aspect_preference")
+
+
+def aspect_ratings_plot(aspects: Aspects | None) -> str | None:
+    """Mean 1–5 rating per aspect and system (listener means averaged) with intervals; a
+    one-sided bound is drawn as its open end (◀ ▶)."""
+    rows = [
+        (aspect["aspect"], row)
+        for aspect in (aspects or {}).get("ratings", [])
+        for row in aspect["systems"]
+        if row["mean"] is not None
+    ]
+    if not rows:
+        return None
+    figure = _figure(len(rows), row_height=0.4)
+    axes = figure.add_subplot()
+    positions = list(range(len(rows)))[::-1]
+    _intervals(
+        axes,
+        [row["mean"] for _, row in rows],
+        positions,
+        [row["ci_low"] for _, row in rows],
+        [row["ci_high"] for _, row in rows],
+        fmt="o",
+        color=_BLUE,
+        elinewidth=3,
+    )
+    axes.set_yticks(
+        positions,
+        [f"{name}: {row['system']} ({row['n_panelists']})" for name, row in rows],
+        fontsize="small",
+    )
+    axes.set_xlim(1, 5)
+    axes.set_xlabel("mean rating (1 = not at all, 5 = very much), per listener, averaged")
+    axes.set_ylabel("(n) = listeners", fontsize="small")
+    return _svg(figure, "aspect_ratings")
+
+
+def weaker_plot(aspects: Aspects | None) -> str | None:
+    """ "Liked, but <aspect> weaker": per system and aspect, the share of the listeners'
+    liked hearings, with the listener-cluster interval."""
+    rows = [
+        (system["system"], entry)
+        for system in (aspects or {}).get("weaker", [])
+        for entry in system["aspects"]
+        if entry["share_of_liked"] is not None
+    ]
+    if not rows:
+        return None
+    figure = _figure(len(rows), row_height=0.4)
+    axes = figure.add_subplot()
+    positions = list(range(len(rows)))[::-1]
+    values = [entry["share_of_liked"] for _, entry in rows]
+    axes.barh(positions, values, color=_BLUE, alpha=0.8)
+    _intervals(
+        axes,
+        values,
+        positions,
+        [entry["liked_ci_low"] for _, entry in rows],
+        [entry["liked_ci_high"] for _, entry in rows],
+        fmt="none",
+        ecolor="black",
+        capsize=3,
+    )
+    axes.set_yticks(
+        positions,
+        [f"{name}: {entry['aspect']} ({entry['n_panelists_liked']})" for name, entry in rows],
+        fontsize="small",
+    )
+    axes.set_xlim(0, 1)
+    axes.set_xlabel("share of liked hearings with this aspect named weaker, per listener")
+    axes.set_ylabel("(n) = listeners", fontsize="small")
+    return _svg(figure, "weaker")
+
+
+def pool_plot(pool: Pool | None) -> str | None:
+    """Per system: picked as favourite per time shown (listener-averaged, cluster interval)
+    against the ``1/N`` expected with no preference (orange ticks)."""
+    systems = [row for row in (pool or {}).get("systems", []) if row["pick_rate"] is not None]
+    if not systems:
+        return None
+    figure = _figure(len(systems))
+    axes = figure.add_subplot()
+    positions = list(range(len(systems)))[::-1]
+    _intervals(
+        axes,
+        [row["pick_rate"] for row in systems],
+        positions,
+        [row["cluster_ci_low"] for row in systems],
+        [row["cluster_ci_high"] for row in systems],
+        fmt="o",
+        color=_BLUE,
+        elinewidth=3,
+        label="picked per time shown",
+    )
+    axes.plot(
+        [row["expected_rate"] for row in systems],
+        positions,
+        "|",
+        color=_ORANGE,
+        markersize=14,
+        label="expected with no preference (1/N)",
+    )
+    axes.set_yticks(
+        positions,
+        [f"{row['system']} ({row['kind'] or '?'}, {row['n_panelists']})" for row in systems],
+    )
+    axes.set_xlim(0, 1)
+    axes.set_xlabel("share of showings where it was the favourite, per listener, averaged")
+    figure.legend(loc="outside upper right", fontsize="small", frameon=False)
+    axes.set_ylabel("(n) = listeners", fontsize="small")
+    return _svg(figure, "pool")
+
+
+def calibration_plot(identification: Identification | None) -> str | None:
+    """Human or AI? accuracy per band of stated confidence (listener-averaged, cluster
+    interval) against the diagonal of perfect calibration."""
+    calibration = (identification or {}).get("calibration") or {}
+    bands = [band for band in calibration.get("bands", []) if band["n"]]
+    if not bands:
+        return None
+    figure = Figure(figsize=(5.5, 3.6), layout="constrained")
+    axes = figure.add_subplot()
+    stated = [band["mean_confidence"] for band in bands]
+    accuracy = [band["panelist_accuracy"] for band in bands]
+    axes.errorbar(
+        stated,
+        accuracy,
+        yerr=_interval_errors(
+            accuracy,
+            [band["cluster_ci_low"] for band in bands],
+            [band["cluster_ci_high"] for band in bands],
+        ),
+        fmt="o",
+        color=_BLUE,
+        elinewidth=3,
+    )
+    axes.plot([0.5, 1.0], [0.5, 1.0], color=_ORANGE, linestyle="--", linewidth=1)
+    axes.set_xlim(0.45, 1.02)
+    axes.set_ylim(0, 1.02)
+    axes.set_xlabel("stated confidence (mean in the band)")
+    axes.set_ylabel("right, per listener, averaged")
+    return _svg(figure, "calibration")
+
+
+def familiarity_plot(familiarity: Familiarity | None) -> str | None:
+    """Share of answers per "Do you know this piece?" level (listener-averaged)."""
+    levels = [
+        row for row in (familiarity or {}).get("levels", []) if row["panelist_share"] is not None
+    ]
+    if not levels:
+        return None
+    figure = _figure(len(levels))
+    axes = figure.add_subplot()
+    positions = list(range(len(levels)))[::-1]
+    values = [row["panelist_share"] for row in levels]
+    axes.barh(positions, values, color=_BLUE, alpha=0.8)
+    _intervals(
+        axes,
+        values,
+        positions,
+        [row["cluster_ci_low"] for row in levels],
+        [row["cluster_ci_high"] for row in levels],
+        fmt="none",
+        ecolor="black",
+        capsize=3,
+    )
+    labels = {"no": "no", "sounds_familiar": "sounds familiar", "knows_it": "I know it"}
+    axes.set_yticks(positions, [f"{labels[row['level']]} ({row['n']})" for row in levels])
+    axes.set_xlim(0, 1)
+    axes.set_xlabel("share of a listener's answers, averaged over listeners")
+    axes.set_ylabel("(n) = answers", fontsize="small")
+    return _svg(figure, "familiarity")
+
+
+def hit_potential_plot(hit: HitPotential | None) -> str | None:
+    """Playlist and release rates per system (listener-averaged, cluster intervals) with the
+    threshold the AI systems are tested against."""
+    rows = [
+        (row, question, row[question])
+        for row in (hit or {}).get("systems", [])
+        for question in ("playlist", "release")
+        if row[question] and row[question]["rate"] is not None
+    ]
+    if not rows:
+        return None
+    figure = _figure(len(rows), row_height=0.4)
+    axes = figure.add_subplot()
+    positions = list(range(len(rows)))[::-1]
+    _intervals(
+        axes,
+        [rate["rate"] for _, _, rate in rows],
+        positions,
+        [rate["cluster_ci_low"] for _, _, rate in rows],
+        [rate["cluster_ci_high"] for _, _, rate in rows],
+        fmt="o",
+        color=_BLUE,
+        elinewidth=3,
+    )
+    axes.axvline(hit["threshold"], color=_ORANGE, linewidth=1, linestyle="--")
+    axes.set_yticks(
+        positions,
+        [f"{row['system']}: {question} ({rate['n_panelists']})" for row, question, rate in rows],
+        fontsize="small",
+    )
+    axes.set_xlim(0, 1)
+    axes.set_xlabel(
+        f"share answering yes, per listener, averaged (dashed: {percent(hit['threshold'])})"
+    )
+    axes.set_ylabel("(n) = listeners", fontsize="small")
+    return _svg(figure, "hit_potential")
+
+
+_DESIGN_FIGURES = {
+    "aspect_preference": (aspect_preference_plot, "aspects", "no aspect asked as A/B preference"),
+    "aspect_ratings": (aspect_ratings_plot, "aspects", "no aspect asked as a 1–5 rating"),
+    "weaker": (weaker_plot, "aspects", "no “liked, but … weaker” answer"),
+    "pool": (pool_plot, "pool", "no pool trial with a favourite"),
+    "calibration": (calibration_plot, "identification", "no stated confidence"),
+    "familiarity": (familiarity_plot, "familiarity", "no familiarity answer"),
+    "hit_potential": (hit_potential_plot, "hit_potential", "no playlist or release answer"),
+}
+"""Per design figure: the drawing function, the section it draws, and why it may be missing
+when the section is present."""
+
 _FIGURES = {
     "forest": (forest_plot, "pairs", "no preference votes yet"),
     "ranking": (ranking_plot, "systems", "needs votes on two systems"),
@@ -632,17 +1137,40 @@ _FIGURES = {
 """Per figure key: the drawing function, the summary key it draws, and why it may be missing."""
 
 
+def _design_figure_keys(summary: Summary) -> list[str]:
+    """Design figures whose section is present (a study without pool trials has no pool
+    figure to leave out); the calibration figure only for single-track trials."""
+    keys = []
+    for key, (_, source, _) in _DESIGN_FIGURES.items():
+        if not summary.get(source):
+            continue
+        if key == "calibration" and not (summary.get(source) or {}).get("calibration"):
+            continue
+        keys.append(key)
+    return keys
+
+
 def report_figures(summary: Summary) -> tuple[dict[str, str], list[dict[str, str]]]:
-    """All figures as ``{key: svg}`` (keys of :data:`FIGURE_TITLES`, in order) and the list
-    of ``{figure, reason}`` for those that could not be drawn."""
+    """All figures as ``{key: svg}`` (keys of :data:`FIGURE_TITLES`, then of
+    :data:`DESIGN_FIGURE_TITLES` whose section is present, in order) and the list of
+    ``{figure, reason}`` for those that could not be drawn."""
     drawn = {key: draw(summary.get(source)) for key, (draw, source, _) in _FIGURES.items()}
+    for key in _design_figure_keys(summary):
+        draw, source, _ = _DESIGN_FIGURES[key]
+        drawn[key] = draw(summary.get(source))
     figures = {key: svg for key, svg in drawn.items() if svg is not None}
     left_out = [
-        {"figure": FIGURE_TITLES[key], "reason": _FIGURES[key][2]}
-        for key, svg in drawn.items()
-        if svg is None
+        {"figure": _title(key), "reason": _reason(key)} for key, svg in drawn.items() if svg is None
     ]
     return figures, left_out
+
+
+def _title(key: str) -> str:
+    return FIGURE_TITLES.get(key) or DESIGN_FIGURE_TITLES[key]
+
+
+def _reason(key: str) -> str:
+    return (_FIGURES.get(key) or _DESIGN_FIGURES[key])[2]
 
 
 def report_figures_left_out(summary: Summary) -> list[dict[str, str]]:
@@ -659,8 +1187,45 @@ def report_figures_left_out(summary: Summary) -> list[dict[str, str]]:
         "ai_by_expertise": bool(ai.get("n_decided")),
         "progress": bool(summary.get("progress")),
     }
+    aspects = summary.get("aspects") or {}
+    design_data = {
+        "aspect_preference": any(
+            pair["panelist_rate_a"] is not None
+            for aspect in aspects.get("preference", [])
+            for pair in aspect["pairs"]
+        ),
+        "aspect_ratings": any(
+            row["mean"] is not None
+            for aspect in aspects.get("ratings", [])
+            for row in aspect["systems"]
+        ),
+        "weaker": any(
+            entry["share_of_liked"] is not None
+            for row in aspects.get("weaker", [])
+            for entry in row["aspects"]
+        ),
+        "pool": any(
+            row["pick_rate"] is not None for row in (summary.get("pool") or {}).get("systems", [])
+        ),  # fmt: skip
+        "calibration": any(
+            band["n"]
+            for band in ((summary.get("identification") or {}).get("calibration") or {}).get(
+                "bands", []
+            )
+        ),
+        "familiarity": any(
+            row["panelist_share"] is not None
+            for row in (summary.get("familiarity") or {}).get("levels", [])
+        ),
+        "hit_potential": any(
+            row[question] and row[question]["rate"] is not None
+            for row in (summary.get("hit_potential") or {}).get("systems", [])
+            for question in ("playlist", "release")
+        ),
+    }
+    has_data.update({key: design_data[key] for key in _design_figure_keys(summary)})
     return [
-        {"figure": FIGURE_TITLES[key], "reason": _FIGURES[key][2]}
+        {"figure": _title(key), "reason": _reason(key)}
         for key, present in has_data.items()
         if not present
     ]
@@ -695,9 +1260,7 @@ def report(
         "headlines": headlines(summary),
         "methods": methods_paragraph(summary, settings or {}),
         "anytime_note": anytime_note(summary),
-        "figures": [
-            {"key": key, "title": FIGURE_TITLES[key], "svg": svg} for key, svg in figures.items()
-        ],
+        "figures": [{"key": key, "title": _title(key), "svg": svg} for key, svg in figures.items()],
         "figures_left_out": left_out,
     }
 

@@ -12,7 +12,14 @@ After :func:`normalize_responses` a DataFrame holds:
 - flags (``is_catch``, ``simulated``, ``position_swapped``) as ``bool`` (missing = False);
 - yes/no answers (``liked_a``, ``liked_b``, ``catch_passed``) as ``float`` 1.0 / 0.0 / NaN;
 - ``listen_a_s``, ``listen_b_s`` as ``float`` seconds (NaN when missing);
-- ``started_at``, ``submitted_at`` as timezone-aware UTC timestamps (NaT when missing).
+- ``started_at``, ``submitted_at`` as timezone-aware UTC timestamps (NaT when missing);
+- the study-design columns (docs/data-dictionary.md, columns 41-82): ``trial_kind`` in
+  ``{"ab", "single", "pool", ""}`` (``""`` = an old file's row, read as ``ab``), ``familiar``
+  in ``{"no", "sounds_familiar", "knows_it", ""}``, ``guess_kind`` in ``{"human", "ai", ""}``;
+  ``playlist_a/b`` and ``release_a/b`` as yes/no floats; the integer answers (``rating_a/b``
+  and ``score_<aspect>_a/b`` 1-5, ``guess_confidence`` 50-100, ``pool_size`` 3-10,
+  ``pool_position`` 1-10, ``pick_rank`` 1-3) as ``float`` with NaN for empty or out of range;
+  ``weaker_a/b`` as text, the aspect names joined by ``;`` (:func:`split_weaker` lists them).
 """
 
 from __future__ import annotations
@@ -65,8 +72,85 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     "stimulus_a_sha256",
     "stimulus_b_sha256",
     "study_version",
+    "trial_kind",
+    "familiar",
+    "playlist_a",
+    "playlist_b",
+    "release_a",
+    "release_b",
+    "rating_a",
+    "rating_b",
+    "guess_kind",
+    "guess_confidence",
+    "pool_size",
+    "pool_position",
+    "pick_rank",
+    "weaker_a",
+    "weaker_b",
+    "aspect_melody",
+    "score_melody_a",
+    "score_melody_b",
+    "aspect_lyrics",
+    "score_lyrics_a",
+    "score_lyrics_b",
+    "aspect_vocals",
+    "score_vocals_a",
+    "score_vocals_b",
+    "aspect_arrangement",
+    "score_arrangement_a",
+    "score_arrangement_b",
+    "aspect_structure",
+    "score_structure_a",
+    "score_structure_b",
+    "aspect_emotion",
+    "score_emotion_a",
+    "score_emotion_b",
+    "aspect_production",
+    "score_production_a",
+    "score_production_b",
+    "aspect_originality",
+    "score_originality_a",
+    "score_originality_b",
+    "aspect_prompt_adherence",
+    "score_prompt_adherence_a",
+    "score_prompt_adherence_b",
+    "stratum",
+    "instrument_family",
+    "languages",
 )
 """The export's columns, in export order (``evaluation.exports`` writes exactly these)."""
+
+ASPECTS: tuple[str, ...] = (
+    "melody",
+    "lyrics",
+    "vocals",
+    "arrangement",
+    "structure",
+    "emotion",
+    "production",
+    "originality",
+    "prompt_adherence",
+)
+"""The aspect catalogue, in its fixed order (names are stable identifiers)."""
+
+TRIAL_KINDS: tuple[str, ...] = ("ab", "single", "pool")
+"""Trial designs of the ``trial_kind`` column (an empty cell is an old file's ``ab`` row)."""
+
+FAMILIAR_LEVELS: tuple[str, ...] = ("no", "sounds_familiar", "knows_it")
+"""Answers to "Do you know this piece?", from not at all to known."""
+
+INTEGER_RANGES: dict[str, tuple[int, int]] = {
+    "rating_a": (1, 5),
+    "rating_b": (1, 5),
+    "guess_confidence": (50, 100),
+    "pool_size": (3, 10),
+    "pool_position": (1, 10),
+    "pick_rank": (1, 3),
+}
+"""Integer answers and their allowed range (``score_<aspect>_a/b`` are 1-5 too)."""
+
+SCORE_PREFIX = "score_"
+"""Aspect ratings: ``score_<aspect>_a`` / ``score_<aspect>_b``, integers 1-5."""
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("panelist_id", "system_a", "system_b", "choice")
 """The least a CSV of pairwise votes must have to be summarised."""
@@ -75,7 +159,16 @@ SINGLE_TRACK_COLUMNS: tuple[str, ...] = ("panelist_id", "system", "is_ai", "gues
 """The least a CSV of single-track "human or AI?" judgments must have."""
 
 FLAG_COLUMNS = ("is_catch", "simulated", "position_swapped")
-ANSWER_COLUMNS = ("liked_a", "liked_b", "catch_passed", "is_ai")
+ANSWER_COLUMNS = (
+    "liked_a",
+    "liked_b",
+    "catch_passed",
+    "is_ai",
+    "playlist_a",
+    "playlist_b",
+    "release_a",
+    "release_b",
+)
 SECONDS_COLUMNS = ("listen_a_s", "listen_b_s")
 TIME_COLUMNS = ("started_at", "submitted_at")
 TEXT_COLUMNS = (
@@ -101,6 +194,11 @@ TEXT_COLUMNS = (
     "stimulus_a_sha256",
     "stimulus_b_sha256",
     "study_version",
+    "weaker_a",
+    "weaker_b",
+    "stratum",
+    "instrument_family",
+    "languages",
 )
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -127,7 +225,24 @@ _GUESSES = {
 }
 _SIDES = {"a": "a", "b": "b", "both": "both", "none": "none", "neither": "none"}
 _TURING_GUESSES = {"human": "human", "ai": "ai", "familiar": "familiar"}
-_CODES = {"choice": _CHOICES, "guess_ai": _GUESSES, "ai_side": _SIDES, "guess": _TURING_GUESSES}
+_TRIAL_KINDS = {"ab": "ab", "single": "single", "pool": "pool"}
+_FAMILIAR = {
+    "no": "no",
+    "sounds_familiar": "sounds_familiar",
+    "sounds familiar": "sounds_familiar",
+    "knows_it": "knows_it",
+    "i know it": "knows_it",
+}
+_GUESS_KINDS = {"human": "human", "ai": "ai"}
+_CODES = {
+    "choice": _CHOICES,
+    "guess_ai": _GUESSES,
+    "ai_side": _SIDES,
+    "guess": _TURING_GUESSES,
+    "trial_kind": _TRIAL_KINDS,
+    "familiar": _FAMILIAR,
+    "guess_kind": _GUESS_KINDS,
+}
 
 
 ASPECT_PREFIX = "aspect_"
@@ -138,6 +253,29 @@ ASPECT_PREFIX = "aspect_"
 def aspect_columns(frame: pd.DataFrame) -> list[str]:
     """The ``aspect_<name>`` columns of ``frame``, in frame order."""
     return [str(column) for column in frame.columns if str(column).startswith(ASPECT_PREFIX)]
+
+
+def split_weaker(cell: str) -> list[str]:
+    """The aspect names of one ``weaker_a`` / ``weaker_b`` cell (``"lyrics;vocals"`` ->
+    ``["lyrics", "vocals"]``; blanks and empty parts dropped)."""
+    return [part.strip() for part in str(cell).split(";") if part.strip()]
+
+
+def pairwise_mask(frame: pd.DataFrame) -> np.ndarray:
+    """``[n]`` bool: the rows pairwise statistics use (``trial_kind`` ``ab`` or empty; every
+    row of an old file without the column)."""
+    if "trial_kind" not in frame:
+        return np.ones(len(frame), dtype=bool)
+    return frame["trial_kind"].isin(["ab", ""]).to_numpy()
+
+
+def trial_kind_mask(frame: pd.DataFrame, kind: str) -> np.ndarray:
+    """``[n]`` bool: the rows of one design (``"ab"`` includes an empty ``trial_kind``)."""
+    if kind == "ab":
+        return pairwise_mask(frame)
+    if "trial_kind" not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return (frame["trial_kind"] == kind).to_numpy()
 
 
 _NORMALIZED = "earshot_normalized"
@@ -273,6 +411,10 @@ def normalize_column(name: str, values: pd.Series) -> pd.Series:
         return _yes_no(values)
     if name in SECONDS_COLUMNS:
         return pd.to_numeric(values, errors="coerce").astype(float)
+    if name in INTEGER_RANGES:
+        return _integers(values, *INTEGER_RANGES[name])
+    if name.startswith(SCORE_PREFIX):
+        return _integers(values, 1, 5)
     if name in TIME_COLUMNS:
         return pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
     return values
@@ -299,6 +441,12 @@ def _text(values: pd.Series) -> pd.Series:
         # Integer ids that pandas read as floats because of an empty cell: 7.0 -> "7".
         return values.map(_float_text).astype(object)
     return values.astype(str).mask(values.isna(), "")
+
+
+def _integers(values: pd.Series, low: int, high: int) -> pd.Series:
+    """Whole numbers in ``[low, high]`` as floats; empty, fractional or out of range -> NaN."""
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    return numbers.where((numbers >= low) & (numbers <= high) & (numbers == np.round(numbers)))
 
 
 def _float_text(value: float) -> str:

@@ -15,18 +15,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .aspects import aspects_summary, has_aspect_columns
+from .breakdowns import breakdowns
 from .clusters import CLUSTER_METHOD, cluster_estimate, cluster_share, grouped_shares
 from .comparisons import Comparisons, build_comparisons, pair_counts
 from .contract import Summary
 from .detection import d_prime_from_share
+from .familiarity import familiarity_summary, has_familiar_answers
+from .hit_potential import DEFAULT_HIT_THRESHOLD, has_hit_columns, hit_potential_summary
 from .identification import (
     IDENTIFICATION_COLUMNS,
+    SINGLE_TRIAL_COLUMNS,
     has_identification_columns,
+    has_single_trials,
     identification_summary,
+    single_judgments,
 )
 from .intervals import binomial_p_value, binomial_p_values_half, wilson_intervals
 from .multiplicity import benjamini_hochberg, holm
 from .planning import design_effect, exact_binomial_votes, panelists_needed, pilot_design
+from .pool import has_pool_rows, pool_summary
 from .ranking import system_ranking
 from .raters import rater_summary
 from .responses import (
@@ -37,11 +45,12 @@ from .responses import (
     aspect_columns,
     missing_columns,
     normalize_responses,
+    pairwise_mask,
 )
 from .sequential import monitor
 from .verdicts import DEFAULT_MIN_PANELISTS, VERDICT_METHOD, chance_verdict, pair_verdicts
 
-SUMMARY_VERSION = 3
+SUMMARY_VERSION = 4
 
 MUSHRA_MIN_CATCH_PASS_RATE = 0.85
 """ITU-R BS.1534-3 post-screening tolerates failing the hidden reference on up to 15% of items."""
@@ -60,6 +69,7 @@ def summarize(
     n_bootstrap: int = 1000,
     seed: int = 0,
     min_panelists: int = DEFAULT_MIN_PANELISTS,
+    hit_threshold: float = DEFAULT_HIT_THRESHOLD,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
     """Summarise a study's responses.
@@ -83,11 +93,19 @@ def summarize(
     ``n_bootstrap``: panelist-bootstrap rounds (0 = no bootstrap intervals); ``seed`` makes
     them reproducible; ``progress`` is called with the rounds finished after each chunk.
     ``min_panelists``: panelists a comparison needs before it gets a verdict (fewer give
-    ``too_little_data``; the study setting ``stats_min_panelists``).
+    ``too_little_data``; the study setting ``stats_min_panelists``). ``hit_threshold``: the
+    rate an AI system's playlist / release share is tested against (one-sided, default 5%).
+
+    Pairwise figures (pairs, systems, liked, ai_identification, raters, planning) use only
+    the rows whose ``trial_kind`` is ``ab`` or empty; the study-design sections ``aspects``,
+    ``pool``, ``identification`` (single-track trials), ``familiarity`` and ``hit_potential``
+    read their own rows and are None, with the reason in ``meta.figures_left_out``, when the
+    columns or rows they need are absent.
 
     Returns a :class:`evaluation.stats.contract.Summary` (a JSON-ready dict with the keys
     ``meta, pairs, systems, liked, ai_identification, identification, raters, panels,
-    planning, progress, without_exclusions``; docs/statistics.md, docs/summary.schema.json).
+    planning, progress, without_exclusions, aspects, pool, familiarity, hit_potential``;
+    docs/statistics.md, docs/summary.schema.json).
     """
     frame = normalize_responses(responses)
     _check_panelist_ids(frame)
@@ -109,6 +127,7 @@ def summarize(
         analysed = frame.copy(deep=False)
     else:
         analysed = frame[keep].reset_index(drop=True)
+    pairwise = _pairwise_rows(analysed)
     meta: dict[str, Any] = {
         "version": SUMMARY_VERSION,
         "n_responses": int(len(frame)),
@@ -131,6 +150,8 @@ def summarize(
         "figures_left_out": notes,
         "source_sha256": frame.attrs.get("sha256"),
         "ranking": None,
+        "n_by_trial_kind": trial_kind_counts(analysed),
+        "hit_threshold": float(hit_threshold),
     }
     summary: dict[str, Any] = {
         "meta": meta,
@@ -144,11 +165,15 @@ def summarize(
         "planning": None,
         "progress": progress_summary(frame, keep, notes=notes),
         "without_exclusions": None,
+        "aspects": None,
+        "pool": None,
+        "familiarity": None,
+        "hit_potential": None,
     }
     if has_votes:
-        comparisons = build_comparisons(analysed)
+        comparisons = build_comparisons(pairwise)
         meta["n_votes"] = comparisons.n_votes
-        meta["n_not_votes"] = int(len(analysed)) - comparisons.n_votes
+        meta["n_not_votes"] = int(len(pairwise)) - comparisons.n_votes
         systems, ranking_meta, _ = system_ranking(
             comparisons,
             ties=ties,
@@ -159,21 +184,21 @@ def summarize(
             progress=progress,
         )
         summary["pairs"] = pair_summary(
-            analysed, confidence=confidence, comparisons=comparisons, min_panelists=min_panelists
+            pairwise, confidence=confidence, comparisons=comparisons, min_panelists=min_panelists
         )
         summary["systems"] = systems
         meta["ranking"] = ranking_meta
         if comparisons.n_systems < 2:
             notes.append({"figure": "systems", "reason": "needs votes between two systems"})
-        summary["liked"] = liked_summary(analysed, confidence=confidence, notes=notes)
+        summary["liked"] = liked_summary(pairwise, confidence=confidence, notes=notes)
         summary["ai_identification"] = ai_identification_summary(
-            analysed, confidence=confidence, notes=notes, min_panelists=min_panelists
+            pairwise, confidence=confidence, notes=notes, min_panelists=min_panelists
         )
         # Rater quality is measured on catch trials too, but never on simulated panelists
         # unless they are analysed.
-        people = frame
-        if not include_simulated and "simulated" in frame:
-            people = frame[~frame["simulated"]].reset_index(drop=True)
+        people = _pairwise_rows(frame)
+        if not include_simulated and "simulated" in people:
+            people = people[~people["simulated"]].reset_index(drop=True)
         # The analysed rows are exactly the raters' votes unless a rule beyond catch trials
         # and simulated panelists removed some: then the votes are encoded once.
         same = exclude_catch and not any(
@@ -182,11 +207,14 @@ def summarize(
         summary["raters"] = rater_summary(
             people,
             confidence=confidence,
-            votes=analysed if same else None,
+            votes=pairwise if same else None,
             comparisons=comparisons if same else None,
         )
         summary["planning"] = planning_summary(
             comparisons, alpha=1.0 - confidence, min_panelists=min_panelists
+        )
+        summary["breakdowns"] = breakdowns(
+            pairwise, confidence=confidence, min_panelists=min_panelists
         )
         if any(
             item["rule"] not in ("catch_trials", "simulated") and item["n_responses"]
@@ -205,19 +233,151 @@ def summarize(
                 "reason": "need the columns " + ", ".join(REQUIRED_COLUMNS),
             }
         )
+    summary["identification"] = _identification(
+        analysed, confidence=confidence, min_panelists=min_panelists, notes=notes
+    )
+    _design_sections(
+        summary,
+        analysed,
+        confidence=confidence,
+        min_panelists=min_panelists,
+        hit_threshold=hit_threshold,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+        notes=notes,
+    )
+    return json_ready(summary)
+
+
+def _pairwise_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows pairwise figures use (``trial_kind`` ``ab`` or empty): the frame itself when
+    that is every row (no copy of a million rows), else a re-indexed subset."""
+    mask = pairwise_mask(frame)
+    if mask.all():
+        return frame
+    return frame[mask].reset_index(drop=True)
+
+
+def trial_kind_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Rows per design: ``{"ab", "single", "pool"}`` (an empty ``trial_kind`` counts as ab;
+    a pool trial has one row per candidate)."""
+    if "trial_kind" not in frame:
+        return {"ab": int(len(frame)), "single": 0, "pool": 0}
+    counts = frame["trial_kind"].value_counts()
+    return {
+        "ab": int(counts.get("ab", 0) + counts.get("", 0)),
+        "single": int(counts.get("single", 0)),
+        "pool": int(counts.get("pool", 0)),
+    }
+
+
+def _identification(
+    analysed: pd.DataFrame, *, confidence: float, min_panelists: int, notes: list | None
+) -> dict[str, Any] | None:
+    """Single-track "human or AI?" figures: from ``system, is_ai, guess`` columns, or from
+    the export's single-track trials (truth ``system_a_kind``, guess ``guess_kind``)."""
     if has_identification_columns(analysed):
-        summary["identification"] = identification_summary(
+        return identification_summary(analysed, confidence=confidence, min_panelists=min_panelists)
+    if has_single_trials(analysed):
+        return identification_summary(
+            single_judgments(analysed),
+            confidence=confidence,
+            min_panelists=min_panelists,
+            source="single_trials",
+        )
+    if notes is not None:
+        notes.append(
+            {
+                "figure": "identification",
+                "reason": "needs single-track trials (trial_kind single with "
+                + ", ".join(SINGLE_TRIAL_COLUMNS[1:])
+                + ") or one row per heard track with the columns "
+                + ", ".join(IDENTIFICATION_COLUMNS),
+            }
+        )
+    return None
+
+
+def _design_sections(
+    summary: dict[str, Any],
+    analysed: pd.DataFrame,
+    *,
+    confidence: float,
+    min_panelists: int,
+    hit_threshold: float,
+    n_bootstrap: int,
+    seed: int,
+    notes: list,
+) -> None:
+    """Fill ``aspects``, ``pool``, ``familiarity`` and ``hit_potential`` (or say why not)."""
+    if has_aspect_columns(analysed):
+        summary["aspects"] = aspects_summary(
             analysed, confidence=confidence, min_panelists=min_panelists
         )
     else:
         notes.append(
             {
-                "figure": "identification",
-                "reason": "needs one row per heard track with the columns "
-                + ", ".join(IDENTIFICATION_COLUMNS),
+                "figure": "aspects",
+                "reason": "needs aspect_<name>, score_<name>_a/_b, rating_a/_b or "
+                "weaker_a/_b columns",
             }
         )
-    return json_ready(summary)
+    if has_pool_rows(analysed):
+        summary["pool"] = pool_summary(
+            analysed,
+            confidence=confidence,
+            min_panelists=min_panelists,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+        )
+    else:
+        notes.append(
+            {
+                "figure": "pool",
+                "reason": "needs pool trials (trial_kind pool with system_a, system_a_kind, "
+                "pick_rank)",
+            }
+        )
+    if has_familiar_answers(analysed):
+        summary["familiarity"] = familiarity_summary(
+            analysed,
+            {key: summary[key] for key in ("pairs", "ai_identification", "identification")},
+            lambda rows: _headline_figures(rows, confidence, min_panelists),
+            confidence=confidence,
+        )
+    else:
+        notes.append({"figure": "familiarity", "reason": "needs answers in the column familiar"})
+    if has_hit_columns(analysed):
+        summary["hit_potential"] = hit_potential_summary(
+            analysed, threshold=hit_threshold, confidence=confidence, min_panelists=min_panelists
+        )
+    else:
+        notes.append(
+            {
+                "figure": "hit_potential",
+                "reason": "needs the columns playlist_a/_b or release_a/_b",
+            }
+        )
+
+
+def _headline_figures(rows: pd.DataFrame, confidence: float, min_panelists: int) -> dict[str, Any]:
+    """``pairs``, ``ai_identification`` and ``identification`` of ``rows``, by the functions
+    and rule the summary uses (for the familiarity section's "without familiar")."""
+    pairwise = _pairwise_rows(rows)
+    has_votes = set(REQUIRED_COLUMNS) <= set(rows.columns)
+    return {
+        "pairs": pair_summary(pairwise, confidence=confidence, min_panelists=min_panelists)
+        if has_votes
+        else [],
+        "ai_identification": ai_identification_summary(
+            pairwise, confidence=confidence, min_panelists=min_panelists
+        )
+        if has_votes
+        else None,
+        "identification": _identification(
+            rows, confidence=confidence, min_panelists=min_panelists, notes=None
+        ),
+    }
 
 
 def _check_panelist_ids(frame: pd.DataFrame) -> None:
@@ -242,7 +402,7 @@ def _without_exclusions(
     keep = ~frame["is_catch"] if exclude_catch and "is_catch" in frame else frame.index >= 0
     if "simulated" in frame:
         keep = keep & ~frame["simulated"]
-    analysed = frame[keep].reset_index(drop=True)
+    analysed = frame[keep & pairwise_mask(frame)].reset_index(drop=True)
     return {
         "n_analysed": int(len(analysed)),
         "pairs": pair_summary(analysed, confidence=confidence, min_panelists=min_panelists),
@@ -758,6 +918,10 @@ def progress_summary(
 
 EXPERTISE_WORDS = {
     "professional": ("professional musician", "professional musicians"),
+    "semi_professional": ("semi-professional musician", "semi-professional musicians"),
+    "amateur": ("amateur musician", "amateur musicians"),
+    "non_musician": ("non-musician", "non-musicians"),
+    # The values of exports made before the four strata (read as they were written).
     "student": ("music student", "music students"),
     "hobbyist": ("amateur musician", "amateur musicians"),
     "none": ("non-musician", "non-musicians"),
@@ -765,7 +929,7 @@ EXPERTISE_WORDS = {
 }
 """How each expertise answer is named in sentences (singular, plural)."""
 
-MUSICIAN_EXPERTISE = ("professional", "student", "hobbyist")
+MUSICIAN_EXPERTISE = ("professional", "semi_professional", "amateur", "student", "hobbyist")
 """Expertise answers that declare the listener a musician."""
 
 
@@ -774,7 +938,8 @@ def listener_summary(analysed: pd.DataFrame) -> dict[str, Any]:
     subject naming them ("12 listeners: 7 professional musicians, 5 amateur musicians").
 
     ``all_musicians`` is True only when every analysed panelist declared a musician
-    expertise (professional, student or hobbyist); only then may a sentence say "musicians".
+    expertise (professional, semi-professional or amateur; student or hobbyist in older
+    exports); only then may a sentence say "musicians".
     """
     panelists = analysed
     if "expertise" in panelists:

@@ -68,3 +68,39 @@ def chance_verdict(
     if p_value < alpha:
         return "better_than_chance" if rate > 0.5 else "worse_than_chance"
     return "not_distinguishable_from_chance"
+
+
+def section_verdicts(
+    effects: np.ndarray,
+    p_values: np.ndarray,
+    n_panelists: np.ndarray,
+    *,
+    labels: tuple[str, str, str],
+    min_panelists: int = DEFAULT_MIN_PANELISTS,
+    alpha: float = 0.05,
+) -> tuple[list[str], np.ndarray]:
+    """The verdict rule of :func:`pair_verdicts` for any family of tests (all the comparisons
+    of one summary section): Holm across the whole family, ``too_little_data`` below
+    ``min_panelists`` listeners.
+
+    ``effects``: ``[k]`` signed effect (difference from the null; NaN without data);
+    ``p_values``: ``[k]`` two-sided (or one-sided, for a one-sided family) panelist-level
+    p-values; ``labels``: the verdicts for (positive effect, negative effect, neither).
+    Returns ``(verdicts, holm_adjusted_p)``.
+    """
+    effects = np.asarray(effects, dtype=float)
+    p_values = np.asarray(p_values, dtype=float)
+    p_values = np.where(np.isfinite(p_values), p_values, 1.0)
+    adjusted = holm(p_values)
+    positive, negative, neither = labels
+    verdicts = []
+    for effect, p_adjusted, count in zip(effects, adjusted, n_panelists, strict=True):
+        if count < min_panelists or not np.isfinite(effect):
+            verdicts.append(TOO_LITTLE_DATA)
+        elif p_adjusted < alpha and effect > 0:
+            verdicts.append(positive)
+        elif p_adjusted < alpha and effect < 0:
+            verdicts.append(negative)
+        else:
+            verdicts.append(neither)
+    return verdicts, adjusted

@@ -6,6 +6,8 @@ quiet one lives only in the database, and answers are scored by services.headpho
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -20,26 +22,39 @@ from evaluation.services.headphones import headphone_attempt_score, headphone_at
 from evaluation.services.scheduling import trial_reserve
 from evaluation.stimuli.headphones import item_wav
 from evaluation.views.audio import audio_bytes_response
+from evaluation.views.screening import remember_screened_out
 from evaluation.views.session import current_panelist, invite_or_404
 
-TONES = ((1, "First"), (2, "Second"), (3, "Third"))
+TONES = (
+    (1, pgettext_lazy("tone", "First")),
+    (2, pgettext_lazy("tone", "Second")),
+    (3, pgettext_lazy("tone", "Third")),
+)
+
+
+def screened_out_page(request, invite: Invite):
+    """The polite "failed the check" message; the browser remembers it for this invite."""
+    response = render(
+        request,
+        "listener/message.html",
+        {
+            "study": invite.study,
+            "message": _(
+                "Thank you for your time. This study needs headphones that it could not "
+                "detect, so we can't ask you to continue. No answers are needed from you."
+            ),
+            "return_url": invite.screened_out_url,
+            "return_code": invite.screened_out_code,
+        },
+    )
+    return remember_screened_out(response, invite)
 
 
 def headphone_page(request, invite: Invite, panelist: Panelist, *, error: str = "", status=200):
     """The check in progress, the "failed" message, or (no attempt made yet, e.g. the study
     turned the check on after this panelist joined) a button that starts one by POST."""
     if panelist.headphone_passed is False:
-        return render(
-            request,
-            "listener/message.html",
-            {
-                "study": invite.study,
-                "message": (
-                    "Thank you for your time. This study needs headphones that it could not "
-                    "detect, so we can't ask you to continue. No answers are needed from you."
-                ),
-            },
-        )
+        return screened_out_page(request, invite)
     items = headphone_open_items(panelist=panelist)
     context = {
         "study": invite.study,
@@ -67,7 +82,7 @@ def _answers(post) -> dict[int, int]:
             answers[int(name.removeprefix("item-"))] = int(value)
         except ValueError as exc:
             raise ServiceError(
-                "each answer must be tone 1, 2 or 3 of one of the sounds on the page",
+                _("each answer must be tone 1, 2 or 3 of one of the sounds on the page"),
                 code="headphone_invalid",
             ) from exc
     return answers
@@ -101,7 +116,10 @@ def answer(request, token: str):
         trial_reserve(panelist=panelist)
     elif outcome.passed is None and headphone_attempts_left(panelist=panelist):
         headphone_attempt_start(panelist=panelist)
-    return redirect("listener:listen", token=token)
+    response = redirect("listener:listen", token=token)
+    if outcome.passed is False:
+        remember_screened_out(response, invite)
+    return response
 
 
 @never_cache

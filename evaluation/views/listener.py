@@ -7,6 +7,7 @@ import json
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,10 +20,12 @@ from evaluation.services import ServiceError
 from evaluation.services.headphones import headphone_attempt_start
 from evaluation.services.listening_evidence import response_record_heard, stimulus_fetch_record
 from evaluation.services.panelists import panelist_join
+from evaluation.services.reservations import trial_activity_record
 from evaluation.services.responses import Answer, required_listen_s
 from evaluation.services.scheduling import trial_reserve
 from evaluation.views import headphones
 from evaluation.views.audio import served_range, stimulus_response
+from evaluation.views.screening import screened_out_on_device
 from evaluation.views.session import current_panelist, invite_or_404, session_key
 
 
@@ -42,11 +45,16 @@ def listen(request, token: str):
         return _enrol(request, invite)
     if not invite.study.is_open:
         # Closed means closed, also for a trial reserved before closing: no player is shown
-        # and services.responses refuses any answer.
+        # and services.responses refuses any answer. No thanks for nothing answered.
+        message = (
+            _("This study has closed. Thank you for listening.")
+            if answered_count(panelist)
+            else _("This study has closed; no more answers are being collected.")
+        )
         return render(
             request,
             "listener/message.html",
-            {"study": invite.study, "message": "This study has closed. Thank you for listening."},
+            {"study": invite.study, "message": message},
             status=409 if request.method == "POST" else 200,
         )
     if request.method == "POST":
@@ -56,16 +64,30 @@ def listen(request, token: str):
         return headphones.headphone_page(request, invite, panelist)
     trial = panelist_open_trial(panelist=panelist)
     if trial is None:
+        answered = answered_count(panelist)
         if panelist_has_more_trials(panelist=panelist):
             return render(
                 request,
                 "listener/continue.html",
-                {"study": invite.study, "answered": answered_count(panelist), "panelist": panelist},
+                {"study": invite.study, "answered": answered, "panelist": panelist},
+            )
+        if answered == 0:
+            # Nothing answered: never "Thank you", but why, and a way to try again.
+            return render(
+                request,
+                "listener/unavailable.html",
+                {"study": invite.study, "panelist": panelist},
             )
         return render(
             request,
             "listener/done.html",
-            {"study": invite.study, "answered": answered_count(panelist), "panelist": panelist},
+            {
+                "study": invite.study,
+                "answered": answered,
+                "panelist": panelist,
+                "return_url": invite.completion_url,
+                "return_code": invite.completion_code,
+            },
         )
     context = {
         "study": invite.study,
@@ -90,6 +112,9 @@ def _advance(panelist: Panelist) -> None:
 
 
 def _enrol(request, invite: Invite):
+    if screened_out_on_device(request, invite):
+        # This browser failed the screening of this invite: no new pseudonym, no new check.
+        return headphones.screened_out_page(request, invite)
     refusal = invite.refusal()
     if refusal:
         return render(
@@ -98,17 +123,34 @@ def _enrol(request, invite: Invite):
             {"message": refusal, "study": invite.study},
             status=403,
         )
-    form = ProfileForm(request.POST or None)
+    form = ProfileForm(request.POST or None, member=invite.member)
     if request.method == "POST" and form.is_valid():
         try:
-            panelist = panelist_join(invite=invite, **form.profile())
+            panelist = panelist_join(
+                invite=invite, external_ids=_external_ids(request, invite), **form.profile()
+            )
         except ServiceError as exc:
+            if exc.code in ("stratum_closed", "study_full"):
+                screened_out = exc.code == "stratum_closed"
+                context = {"message": exc.message, "study": invite.study}
+                if screened_out:  # not needed in this study: the screened-out way back
+                    context["return_url"] = invite.screened_out_url
+                    context["return_code"] = invite.screened_out_code
+                return render(request, "listener/message.html", context, status=exc.status)
             form.add_error(None, exc.message)
         else:
             request.session[session_key(invite)] = panelist.pk
             _advance(panelist)
             return redirect("listener:listen", token=invite.token)
     return render(request, "listener/consent.html", {"form": form, "study": invite.study})
+
+
+def _external_ids(request, invite: Invite) -> dict[str, str]:
+    """The invite's external-id query parameters present in the link (e.g. PROLIFIC_PID),
+    hashed by the service before storing. The consent form posts back to the same URL, so
+    the link's query string is still there on the POST."""
+    names = [name.strip() for name in invite.external_id_params.split(",") if name.strip()]
+    return {name: request.GET[name] for name in names if request.GET.get(name)}
 
 
 def _owned_trial(request, token: str, trial_token: str) -> tuple[Panelist, Trial]:
@@ -135,6 +177,8 @@ def audio(request, token: str, trial_token: str, side: str):
         stimulus_fetch_record(
             trial=trial, panelist=panelist, side=side, first_byte=served[0], last_byte=served[1]
         )
+        # Real activity: the short first reservation grows to the full span.
+        trial_activity_record(trial=trial, panelist=panelist)
     return response
 
 
@@ -146,27 +190,32 @@ def _parse_answer(body: bytes) -> tuple[Answer, object]:
     """The answer and its raw listening log (checked by the service)."""
     if len(body) > MAX_ANSWER_BYTES:
         raise ServiceError(
-            f"the answer is {len(body)} bytes, more than the {MAX_ANSWER_BYTES} accepted",
+            _("the answer is %(size)s bytes, more than the %(limit)s accepted")
+            % {"size": len(body), "limit": MAX_ANSWER_BYTES},
             code="invalid_listening_log",
             status=413,
         )
     try:
         payload = json.loads(body or b"{}")
     except json.JSONDecodeError as exc:
-        raise ServiceError("the answer is not valid JSON", code="invalid_json") from exc
+        raise ServiceError(_("the answer is not valid JSON"), code="invalid_json") from exc
     if not isinstance(payload, dict):
-        raise ServiceError("the answer must be a JSON object", code="invalid_json")
+        raise ServiceError(_("the answer must be a JSON object"), code="invalid_json")
 
     def seconds(name):
         value = payload.get(name)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ServiceError(f"{name} must be a number of seconds", code="invalid_listen")
+            raise ServiceError(
+                _("%(name)s must be a number of seconds") % {"name": name}, code="invalid_listen"
+            )
         return float(value)
 
     def flag(name):
         value = payload.get(name)
         if value is not None and not isinstance(value, bool):
-            raise ServiceError(f"{name} must be true, false or null", code="invalid_liked")
+            raise ServiceError(
+                _("%(name)s must be true, false or null") % {"name": name}, code="invalid_liked"
+            )
         return value
 
     guess = payload.get("guess_ai") or ""
@@ -188,7 +237,10 @@ def answer(request, token: str, trial_token: str):
     panelist = current_panelist(request, invite)
     if panelist is None:
         return JsonResponse(
-            {"error": "no_session", "detail": "your session has ended; open the invite link again"},
+            {
+                "error": "no_session",
+                "detail": _("your session has ended; open the invite link again"),
+            },
             status=403,
         )
     try:
@@ -198,7 +250,10 @@ def answer(request, token: str, trial_token: str):
         )
     except ServiceError as exc:
         return JsonResponse({"error": exc.code, "detail": exc.message}, status=exc.status)
-    trial_reserve(panelist=panelist)
+    if created:
+        # Only the request that stored the answer reserves the next trial: a duplicate POST
+        # (a retry, a double click) reserves nothing more.
+        trial_reserve(panelist=panelist)
     return JsonResponse(
         {"stored": True, "created": created, "next": reverse("listener:listen", args=[token])},
         status=201 if created else 200,

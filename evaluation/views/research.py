@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 
 from evaluation.models import Stimulus, Study
 from evaluation.selectors.audit_log import study_audit_summary
+from evaluation.selectors.dashboard import study_dashboard
 from evaluation.selectors.results import study_report, wants_simulated
 from evaluation.services.roles import is_researcher
 from evaluation.views.audio import stimulus_response
@@ -28,6 +29,14 @@ def results(request, slug: str):
         "invites": study.invites.select_related("panel"),
     }
     return render(request, "research/results.html", context)
+
+
+@login_required
+def dashboard(request, slug: str):
+    """The live dashboard (researchers only): funnel, coverage heat map, rater flags, ETA.
+    The page reloads itself every 30 s (static/earshot/dashboard.js)."""
+    study = _researcher_study(request, slug)
+    return render(request, "research/dashboard.html", {"study": study, **study_dashboard(study)})
 
 
 @login_required

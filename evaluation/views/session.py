@@ -21,4 +21,4 @@ def current_panelist(request, invite: Invite) -> Panelist | None:
 
 
 def invite_or_404(token: str) -> Invite:
-    return get_object_or_404(Invite.objects.select_related("study", "panel"), token=token)
+    return get_object_or_404(Invite.objects.select_related("study", "panel", "member"), token=token)

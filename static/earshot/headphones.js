@@ -8,6 +8,17 @@
 (function () {
   "use strict";
 
+  // Django's JavaScript catalogue (/i18n/js/) translates; without it the page stays English.
+  // (var, not const: another part of this file may declare the same fallback.)
+  var gettext = window.gettext || function (s) { return s; };
+  var interpolate =
+    window.interpolate ||
+    function (fmt, obj) {
+      return fmt.replace(/%\((\w+)\)s/g, function (match, name) {
+        return String(obj[name]);
+      });
+    };
+
   var config = document.getElementById("earshot-headphones");
   var form = document.getElementById("headphone-form");
   if (!config || !form) {
@@ -44,24 +55,31 @@
       button.disabled = failed || played[index] || playing !== null;
       button.classList.toggle("is-playing", playing === index);
       button.querySelector(".play-label").textContent =
-        playing === index ? "Playing…" : played[index] ? "Played" : "Play";
+        playing === index ? gettext("Playing…") : played[index] ? gettext("Played") : gettext("Play");
     });
     var answered = urls.every(function (url, index) {
       return items[index].querySelector("input:checked") !== null;
     });
     submit.disabled = failed || playing !== null || !answered;
+    // The server's "answer every sound" goes away once every sound has an answer.
+    var error = document.getElementById("check-error");
+    if (error && answered) {
+      error.hidden = true;
+    }
   }
 
   function play(index) {
     var audio = context();
     if (!audio) {
-      status.textContent = "Your browser cannot play this test (no Web Audio). Please use a recent Chrome, Firefox or Safari.";
+      status.textContent = gettext(
+        "Your browser cannot play this test (no Web Audio). Please use a recent Chrome, Firefox or Safari."
+      );
       failed = true;
       refresh();
       return;
     }
     playing = index;
-    status.textContent = "Playing sound " + (index + 1) + "…";
+    status.textContent = interpolate(gettext("Playing sound %(number)s…"), { number: index + 1 }, true);
     refresh();
     audio
       .resume()
@@ -81,7 +99,11 @@
           Array.prototype.forEach.call(radios(index), function (input) {
             input.disabled = false;
           });
-          status.textContent = "Which tone of sound " + (index + 1) + " was the quietest?";
+          status.textContent = interpolate(
+            gettext("Which tone of sound %(number)s was the quietest?"),
+            { number: index + 1 },
+            true
+          );
           refresh();
           radios(index)[0].focus();
         };
@@ -90,7 +112,11 @@
       .catch(function () {
         // A sound that could not be loaded may be tried again: it was never heard.
         playing = null;
-        status.textContent = "Sound " + (index + 1) + " could not be played. Please check your connection and press Play again.";
+        status.textContent = interpolate(
+          gettext("Sound %(number)s could not be played. Please check your connection and press Play again."),
+          { number: index + 1 },
+          true
+        );
         refresh();
       });
   }

@@ -17,6 +17,17 @@
 (function () {
   "use strict";
 
+  // Django's JavaScript catalogue (/i18n/js/) translates; without it the page stays English.
+  // (var, not const: another part of this file may declare the same fallback.)
+  var gettext = window.gettext || function (s) { return s; };
+  var interpolate =
+    window.interpolate ||
+    function (fmt, obj) {
+      return fmt.replace(/%\((\w+)\)s/g, function (match, name) {
+        return String(obj[name]);
+      });
+    };
+
   // A 5 ms crossfade on switch: too short to hear as a fade, long enough to avoid a click.
   var SWITCH_RAMP_S = 0.005;
   // Both sources are scheduled slightly ahead so they start on exactly the same sample.
@@ -85,7 +96,7 @@
   function load() {
     ctx = webAudio.createContext();
     if (!ctx) {
-      fail("Your browser cannot play this test (no Web Audio). Please use a recent Chrome, Firefox or Safari.");
+      fail(gettext("Your browser cannot play this test (no Web Audio). Please use a recent Chrome, Firefox or Safari."));
       return;
     }
     ctx.onstatechange = function () {
@@ -118,11 +129,11 @@
         SIDES.forEach(function (side) {
           el.side[side].disabled = false;
         });
-        setStatus("Ready. Press Play, then switch between A and B.");
+        setStatus(gettext("Ready. Press Play, then switch between A and B."));
         render();
       },
       function () {
-        fail("The audio could not be loaded. Check your connection and reload the page.");
+        fail(gettext("The audio could not be loaded. Check your connection and reload the page."));
       }
     );
   }
@@ -135,7 +146,7 @@
     var reload = document.createElement("button");
     reload.type = "button";
     reload.className = "link-button";
-    reload.textContent = "Reload";
+    reload.textContent = gettext("Reload");
     reload.addEventListener("click", function () {
       window.location.reload();
     });
@@ -334,7 +345,7 @@
     resumed.then(render, function () {
       stopSources();
       logEvent("pause");
-      setStatus("Your browser blocked playback. Press Play again.");
+      setStatus(gettext("Your browser blocked playback. Press Play again."));
       render();
     });
   }
@@ -432,21 +443,25 @@
       var done = heardEnough(side);
       el.side[side].classList.toggle("is-heard", done);
       el.heard[side].textContent = done
-        ? "heard ✓"
-        : seconds(Math.min(distinct, needed())) + " of " + seconds(needed()) + " s";
+        ? gettext("heard ✓")
+        : interpolate(
+            gettext("%(heard)s of %(required)s s"),
+            { heard: seconds(Math.min(distinct, needed())), required: seconds(needed()) },
+            true
+          );
     });
     var both = heard.overlap >= needed();
     el.heardBoth.classList.toggle("is-heard", both);
     el.heardBoth.textContent = both
-      ? "Same passage heard on A and B ✓"
-      : "Same passage heard on A and B: " +
-        seconds(Math.min(heard.overlap, needed())) +
-        " of " +
-        seconds(needed()) +
-        " s";
+      ? gettext("Same passage heard on A and B ✓")
+      : interpolate(
+          gettext("Same passage heard on A and B: %(heard)s of %(required)s s"),
+          { heard: seconds(Math.min(heard.overlap, needed())), required: seconds(needed()) },
+          true
+        );
     el.play.setAttribute("aria-pressed", playing ? "true" : "false");
     el.play.classList.toggle("is-playing", playing);
-    el.playLabel.textContent = playing ? "Pause" : "Play";
+    el.playLabel.textContent = playing ? gettext("Pause") : gettext("Play");
     if (ready && !seeking && loopLength > 0) {
       el.seek.value = String(Math.round((position() / loopLength) * 1000));
     }
@@ -460,14 +475,21 @@
       if (playing) {
         setStatus(
           unlocked
-            ? "You can answer now, or keep listening as long as you like."
-            : "Playing. Switch between A and B at any time."
+            ? gettext("You can answer now, or keep listening as long as you like.")
+            : gettext("Playing. Switch between A and B at any time.")
         );
       } else if (startOffset > 0 || log.length > 0) {
-        setStatus("Paused.");
+        setStatus(gettext("Paused."));
       }
     }
     el.submit.disabled = !(unlocked && complete()) || submitting;
+    // An error the listener has since resolved goes away.
+    if (
+      (errorKind === "locked" && unlocked) ||
+      (errorKind === "incomplete" && unlocked && complete())
+    ) {
+      clearError();
+    }
   }
 
   function choose(name, value) {
@@ -481,13 +503,24 @@
     }
   }
 
-  function showError(text, offerReload) {
+  // What the error shown is about: "locked", "incomplete" (both clear themselves once
+  // resolved), "server" (clears on the next submit) or null when none is shown.
+  var errorKind = null;
+
+  function clearError() {
+    errorKind = null;
+    el.error.hidden = true;
+    el.error.textContent = "";
+  }
+
+  function showError(text, offerReload, kind) {
+    errorKind = kind || "server";
     el.error.textContent = text;
     if (offerReload) {
       var reload = document.createElement("button");
       reload.type = "button";
       reload.className = "link-button";
-      reload.textContent = "Reload the page";
+      reload.textContent = gettext("Reload the page");
       reload.addEventListener("click", function () {
         window.location.reload();
       });
@@ -507,11 +540,15 @@
       return;
     }
     if (!unlocked) {
-      showError("Listen to both A and B long enough first; the questions unlock then.", false);
+      showError(
+        gettext("Listen to both A and B long enough first; the questions unlock then."),
+        false,
+        "locked"
+      );
       return;
     }
     if (!complete()) {
-      showError("Please answer every question before submitting.", false);
+      showError(gettext("Please answer every question before submitting."), false, "incomplete");
       return;
     }
     // The submit event closes the log only in what is sent: if the answer does not go
@@ -528,7 +565,7 @@
       listening: { loop_s: loopLength, events: events },
     };
     submitting = true;
-    el.error.hidden = true;
+    clearError();
     el.submit.classList.add("is-busy");
     render();
     fetch(endpoints.answer, {
@@ -554,7 +591,7 @@
         function (result) {
           if (result.ok && result.payload.stored && result.payload.next) {
             pause();
-            setStatus("Saved. Loading the next question…");
+            setStatus(gettext("Saved. Loading the next question…"));
             window.location.href = result.payload.next;
             return;
           }
@@ -562,19 +599,27 @@
           el.submit.classList.remove("is-busy");
           var detail =
             result.payload.detail ||
-            "The server could not store your answer (error " + result.status + "). Please try again.";
+            interpolate(
+              gettext("The server could not store your answer (error %(status)s). Please try again."),
+              { status: result.status },
+              true
+            );
           var stale =
             result.status === 403 ||
             result.status === 409 ||
             result.payload.error === "foreign_trial";
-          showError(detail.charAt(0).toUpperCase() + detail.slice(1) + ".", stale);
+          // Server messages come translated; an English one is a sentence without its capital.
+          var sentence = detail.charAt(0).toUpperCase() + detail.slice(1);
+          showError(/[.。!！?？]$/.test(sentence) ? sentence : sentence + ".", stale);
           render();
         },
         function () {
           submitting = false;
           el.submit.classList.remove("is-busy");
           showError(
-            "Could not reach the server, so your answer is not saved yet. Check your connection and press Submit again.",
+            gettext(
+              "Could not reach the server, so your answer is not saved yet. Check your connection and press Submit again."
+            ),
             false
           );
           render();
@@ -627,18 +672,66 @@
     Enter: submit,
   };
 
+  // Single-key shortcuts can be turned off (WCAG 2.1.4); the choice is remembered here.
+  var SHORTCUTS_KEY = "earshot:shortcuts";
+  var shortcutsToggle = document.getElementById("shortcuts-on");
+  var shortcutsList = document.getElementById("shortcuts-list");
+
+  function remembered(key) {
+    try {
+      return window.localStorage.getItem(key);
+    } catch (ignored) {
+      return null; // storage blocked: shortcuts stay on for this page
+    }
+  }
+
+  function shortcutsOn() {
+    return !shortcutsToggle || shortcutsToggle.checked;
+  }
+
+  if (shortcutsToggle) {
+    shortcutsToggle.checked = remembered(SHORTCUTS_KEY) !== "off";
+    shortcutsList.hidden = !shortcutsToggle.checked;
+    shortcutsToggle.addEventListener("change", function () {
+      shortcutsList.hidden = !shortcutsToggle.checked;
+      try {
+        window.localStorage.setItem(SHORTCUTS_KEY, shortcutsToggle.checked ? "on" : "off");
+      } catch (ignored) {
+        /* not remembered */
+      }
+    });
+  }
+
+  // A control that has focus keeps its own keys (Space and Enter press a button, arrows move
+  // between radios): shortcuts only act when focus is on no control.
+  function onControl(target) {
+    return !!(
+      target &&
+      target.closest &&
+      (target.isContentEditable ||
+        target.closest("button, input, select, textarea, a[href], [role=button], [role=radio]"))
+    );
+  }
+
+  // A click with the mouse or a finger leaves no focus on the player's buttons, so the
+  // shortcuts go on working; keyboard presses (detail 0) keep focus where it is.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("#player button");
+    if (button && event.detail > 0) {
+      button.blur();
+    }
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) {
       return;
     }
     var target = event.target;
-    if (target && target.classList && target.classList.contains("link-button")) {
+    if (event.key === "Escape" && onControl(target) && target.blur) {
+      target.blur(); // back to the page, where shortcuts act
       return;
     }
-    if (target && (target.isContentEditable || /^(TEXTAREA|SELECT)$/.test(target.tagName))) {
-      return;
-    }
-    if (target && target.tagName === "INPUT" && /^(text|number|email|search)$/.test(target.type)) {
+    if (!shortcutsOn() || onControl(target)) {
       return;
     }
     var key = event.key && event.key.length === 1 ? event.key.toLowerCase() : event.key;
@@ -646,14 +739,14 @@
     if (!action) {
       return;
     }
-    // Space and Enter would also press whatever button has focus: the shortcut wins.
+    // Space would scroll the page.
     event.preventDefault();
     if (!event.repeat) {
       action();
     }
   });
   document.addEventListener("keyup", function (event) {
-    if (event.key === " " || event.key === "Spacebar") {
+    if ((event.key === " " || event.key === "Spacebar") && shortcutsOn() && !onControl(event.target)) {
       event.preventDefault();
     }
   });

@@ -186,7 +186,10 @@ def test_a_panelist_answers_every_trial_and_the_answers_reach_the_export(
             page.locator("#q-guess-ai label.option", has_text="B").click()
             assert page.is_checked("input[name=choice][value=a]")
             page.screenshot(path=SCREENSHOTS / "trial-desktop-answered.png", full_page=True)
-            page.keyboard.press("Space")  # pause: the focused option must not swallow it
+            # Focus is on the option just clicked, which keeps its own keys: Esc leaves it,
+            # then Space pauses and Enter submits (test_listener_i18n.py has the rest).
+            page.keyboard.press("Escape")
+            page.keyboard.press("Space")
             assert page.evaluate(STATE)["playing"] is False
             with page.expect_navigation():
                 page.keyboard.press("Enter")

@@ -97,3 +97,40 @@ def test_a_double_submit_stores_one_response(prepared_study, make_panelist):
     results = race([submit, submit])
     assert sorted(created for _, created in results) == [False, True]
     assert Response.objects.count() == 1
+
+
+def test_concurrent_reservations_for_one_panelist_hold_one_trial(prepared_study, make_panelist):
+    """Duplicate answer POSTs arriving together each ask for the next trial: one is
+    reserved, the others get that same one (never "Question 6 of 4")."""
+    from evaluation.services.scheduling import trial_reserve
+
+    panelist = make_panelist()
+    now = timezone.now()
+    first = trial_reserve(panelist=panelist, now=now)
+    response_record(
+        panelist=panelist, trial_token=first.token, answer=ANSWER, now=now + timedelta(seconds=9)
+    )
+    results = race([lambda: trial_reserve(panelist=panelist, now=now)] * 8)
+    assert all(isinstance(r, Trial) for r in results), results
+    assert len({r.pk for r in results}) == 1
+    assert Trial.objects.filter(panelist=panelist, response__isnull=True).count() == 1
+    assert Trial.objects.filter(panelist=panelist).count() == 2
+
+
+def test_newcomers_racing_for_one_idle_reservation_never_share_it(prepared_study, make_panelist):
+    """An idle reservation (no audio fetched past the grace) is claimable: of several
+    listeners claiming at the same moment exactly one gets it."""
+    from evaluation.services.scheduling import trial_reserve
+
+    last = Trial.objects.order_by("pk").first()
+    Trial.objects.exclude(pk=last.pk).delete()
+    idle = make_panelist()
+    then = timezone.now() - timedelta(minutes=1)
+    assert trial_reserve(panelist=idle, now=then).pk == last.pk  # never fetched its audio
+    newcomers = [make_panelist() for _ in range(4)]
+    now = timezone.now()
+    results = race([lambda p=p: trial_reserve(panelist=p, now=now) for p in newcomers])
+    won = [r for r in results if isinstance(r, Trial)]
+    assert len(won) == 1 and results.count(None) == 3, results
+    holder = Trial.objects.get(pk=last.pk).panelist_id
+    assert holder in {p.pk for p in newcomers} and holder != idle.pk

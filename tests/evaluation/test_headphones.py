@@ -169,7 +169,7 @@ def test_a_study_without_the_check_reserves_trials_at_once(prepared_study, make_
 
 def test_simulated_panelists_skip_the_check_and_are_marked_not_run(checked_study):
     summary = panel_simulate(study=checked_study, panelists=2, seed=1)
-    assert summary == {"panelists": 2, "responses": 6}
+    assert summary == {"panelists": 2, "responses": 6, "turned_away": 0}
     assert list(Panelist.objects.values_list("headphone_passed", "headphone_attempts_made")) == [
         (None, 0),
         (None, 0),

@@ -323,12 +323,14 @@ def test_a_listener_without_a_reserved_trial_gets_a_continue_button_that_posts(j
     assert "1 of 3" in joined.get(invite.path()).content.decode()
 
 
-def test_when_the_study_closes_a_waiting_listener_is_thanked(joined, invite):
+def test_when_the_study_closes_a_waiting_listener_is_told_so_without_thanks_for_nothing(
+    joined, invite
+):
     Trial.objects.filter(panelist__isnull=False).update(panelist=None, reserved_until=None)
     invite.study.status = "closed"
     invite.study.save()
     page = joined.get(invite.path())
-    assert b"Thank you" in page.content
+    assert b"This study has closed" in page.content and b"Thank you" not in page.content
 
 
 def test_closed_means_closed_for_a_trial_reserved_before_closing(joined, invite):
@@ -351,6 +353,7 @@ def test_closed_means_closed_for_a_trial_reserved_before_closing(joined, invite)
     assert Response.objects.count() == 0
     page = joined.get(invite.path())
     assert page.status_code == 200
-    assert "This study has closed. Thank you for listening." in page.content.decode()
+    # Nothing answered: told it closed, not thanked.
+    assert "This study has closed; no more answers" in page.content.decode()
     assert trial.token not in page.content.decode()  # no player, no audio URL
     assert joined.post(invite.path()).status_code == 409

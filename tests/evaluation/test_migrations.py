@@ -93,3 +93,48 @@ def test_responses_from_before_snapshots_get_one_from_their_rows():
         "Bach": "imported",
         "HumanLike": "imported",
     }
+
+
+PANELS_BEFORE = [("evaluation", "0011_hardening_job_heartbeat")]
+PANELS_AFTER = [("evaluation", "0013_panels_strata_reservations")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_old_expertise_values_become_the_four_strata_and_back():
+    executor = MigrationExecutor(connection)
+    executor.migrate(PANELS_BEFORE)
+    apps = executor.loader.project_state(PANELS_BEFORE).apps
+    Study, Panel = apps.get_model("evaluation", "Study"), apps.get_model("evaluation", "Panel")
+    Panelist = apps.get_model("evaluation", "Panelist")
+    now = timezone.now()
+    panel = Panel.objects.create(name="old panel")
+    studies = [Study.objects.create(slug=f"s{n}", title="s") for n in range(2)]
+    for value in ("none", "hobbyist", "student", "professional"):
+        Panelist.objects.create(study=studies[0], panel=panel, expertise=value, consent_at=now)
+    executor.loader.build_graph()
+    executor.migrate(PANELS_AFTER)
+    apps = executor.loader.project_state(PANELS_AFTER).apps
+    Panelist, Study = (
+        apps.get_model("evaluation", "Panelist"),
+        apps.get_model("evaluation", "Study"),
+    )
+    assert sorted(Panelist.objects.values_list("expertise", flat=True)) == [
+        "amateur",
+        "non_musician",
+        "professional",
+        "semi_professional",
+    ]
+    salts = set(Study.objects.values_list("external_id_salt", flat=True))
+    assert len(salts) == 2  # each study its own salt
+    executor.loader.build_graph()
+    executor.migrate(PANELS_BEFORE)
+    apps = executor.loader.project_state(PANELS_BEFORE).apps
+    Panelist = apps.get_model("evaluation", "Panelist")
+    assert sorted(Panelist.objects.values_list("expertise", flat=True)) == [
+        "hobbyist",
+        "none",
+        "professional",
+        "student",
+    ]
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

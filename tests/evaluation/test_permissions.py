@@ -311,7 +311,7 @@ def test_a_view_only_staff_user_is_offered_no_action_on_any_admin_list(
 ):
     client.force_login(view_only_staff)
     lists = evaluation_changelists()
-    assert len(lists) == 15
+    assert len(lists) == 16
     for url in lists:
         page = client.get(url)
         assert page.status_code == 200, url
@@ -340,6 +340,7 @@ def test_the_actions_a_researcher_is_offered_on_each_admin_list(client, research
         "pair": ["delete_selected"],
         "panel": ["delete_selected"],
         "panelist": [],
+        "panelmember": ["delete_selected", "send_invitations"],
         "prompt": ["delete_selected"],
         "response": [],
         "stimulus": ["delete_selected"],

@@ -135,7 +135,7 @@ def test_the_export_appends_the_snapshot_columns(prepared_study, make_panelist, 
     answer_all(make_panelist(), lambda trial: "tie")
     header, *_ = responses_csv(prepared_study).splitlines()
     # After the listening evidence (columns 29-33).
-    assert header.split(",")[33:] == [
+    assert header.split(",")[33:40] == [
         "system_a_kind",
         "system_b_kind",
         "stimulus_a_id",

@@ -239,3 +239,93 @@ def test_the_results_page_runs_under_the_content_security_policy(
     assert (
         "script-src 'self';" in policy and "unsafe-inline" not in policy.split("style-src-attr")[0]
     )
+
+
+def test_the_results_page_breaks_results_down_by_panel_and_stratum(
+    client, prepared_study, researcher
+):
+    panel_simulate(study=prepared_study, panelists=4, seed=11)
+    client.force_login(researcher)
+    html = client.get("/studies/pilot/results/?include_simulated=1").content.decode()
+    assert 'id="breakdowns"' in html
+    assert 'data-dimension="panel" data-group="simulated"' in html
+    assert 'data-dimension="expertise"' in html
+    # four listeners: too few for a verdict in any group
+    assert "4 — too little data" in html
+    assert 'data-verdict="too_little_data"' in html
+
+
+def test_the_results_page_and_report_file_show_every_study_design_section(
+    client, prepared_study, researcher, monkeypatch
+):
+    """A study with aspects, pool trials, single tracks, familiarity and hit-potential
+    answers (the issue-12 export columns): the page and the report file show each section,
+    its figure and its verdicts, equal to the stats summary of the same CSV."""
+    import csv
+    import io
+
+    from django.utils.html import escape
+
+    from evaluation.selectors import results
+    from evaluation.stats.responses import RESPONSE_COLUMNS
+    from tests.evaluation.stats.conftest import design_rows
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(RESPONSE_COLUMNS))
+    writer.writeheader()
+    writer.writerows(design_rows(n_panelists=10, trials_each=3, seed=1, ai_pick_boost=2.0))
+    monkeypatch.setattr(results, "responses_csv", lambda study: buffer.getvalue())
+    expected = results.study_report(prepared_study)
+    summary = expected["summary"]
+    client.force_login(researcher)
+
+    html = client.get("/studies/pilot/results/").content.decode()
+    download = client.get("/studies/pilot/report.html").content.decode()
+
+    for page in (html, download):
+        for heading in (
+            "Human or AI? (single tracks)",
+            "Aspects",
+            "Pool trials (pick 1 of N)",
+            "Do you know this piece?",
+            "Hit potential",
+        ):
+            assert f"<h2>{heading}</h2>" in page, heading
+        figures = re.findall(r'<figure id="figure-(\w+)">', page)
+        assert figures[-7:] == [
+            "aspect_preference",
+            "aspect_ratings",
+            "weaker",
+            "pool",
+            "calibration",
+            "familiarity",
+            "hit_potential",
+        ]
+    # Who answered, and the verdicts of each section, exactly as the summary has them.
+    assert "10 listeners judged 30 single tracks" in html
+    aspect_verdicts = [
+        pair["verdict"]
+        for group in ("preference", "ratings")
+        for aspect in summary["aspects"][group]
+        for pair in aspect["pairs"]
+    ]
+    pool_verdicts = [row["verdict"] for row in summary["pool"]["systems"]]
+    shown = re.findall(r'<tr data-design-verdict="(\w*)">', html)
+    identification = [row["verdict"] for row in summary["identification"]["by_system"]]
+    hit = [
+        (row[question]["verdict"] or "")
+        for row in summary["hit_potential"]["systems"]
+        for question in ("playlist", "release")
+        if row[question]
+    ]
+    assert shown == identification + aspect_verdicts + pool_verdicts + hit
+    assert f'verdict <span class="verdict">{summary["pool"]["ai_share"]["verdict"]}</span>' in html
+    assert summary["meta"]["min_panelists"] == prepared_study.stats_min_panelists
+    headlines = re.search(r'<ul class="headlines" id="headlines">(.*?)</ul>', html, re.S).group(1)
+    sentences = re.findall(r"<li>(.*?)</li>", headlines)
+    assert sentences == [escape(sentence) for sentence in expected["report"]["headlines"]]
+    # Comparisons below the study's minimum of listeners say so instead of giving a verdict.
+    if "too_little_data" in aspect_verdicts:
+        assert any("too little data for a verdict (fewer than" in s for s in sentences)
+    assert any(sentence.startswith("Pick 1 of N") for sentence in sentences)
+    assert any("would add" in sentence for sentence in sentences)

@@ -29,5 +29,10 @@ class Command(BaseCommand):
             outcome = panel_simulate(study=study, panelists=panelists, seed=seed, progress=progress)
         self.stdout.write(
             f"{outcome['panelists']} simulated panelist(s) gave {outcome['responses']} "
-            f"response(s) in '{study.slug}'."
+            f"response(s) in '{study.slug}'"
+            + (
+                f"; {outcome['turned_away']} turned away (stratum quota met or not needed)."
+                if outcome["turned_away"]
+                else "."
+            )
         )

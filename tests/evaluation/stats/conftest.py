@@ -124,3 +124,112 @@ def study_csv_full(responses_csv):
         return responses_csv(study_rows(**options), columns=ALL_COLUMNS)
 
     return write
+
+
+def design_rows(
+    *,
+    n_panelists: int = 12,
+    trials_each: int = 6,
+    seed: int = 0,
+    pool_size: int = 5,
+    ai_pick_boost: float = 0.0,
+    ai_systems=("model-x", "model-y"),
+    human_systems=("human",),
+) -> list[dict]:
+    """Export rows of a study with every design (issue 12 columns): ab trials with aspects,
+    ratings, weaker, playlist/release and familiarity; single-track trials with a guess and a
+    confidence; pool trials (``pool_size`` candidates, a favourite and a top 3).
+    ``ai_pick_boost``: added to an AI candidate's weight when the favourite is drawn (0 = no
+    preference)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    systems = (*human_systems, *ai_systems)
+    kind = {name: ("ai" if name in ai_systems else "human") for name in systems}
+    familiar_levels = ("no", "no", "no", "sounds_familiar", "knows_it")
+    rows = []
+    for panelist in range(n_panelists):
+        common = dict(panelist_id=f"p{panelist:02d}", expertise=EXPERTISE_CYCLE[panelist % 3])
+        for index in range(trials_each):
+            familiar = str(rng.choice(familiar_levels))
+            a, b = (str(name) for name in rng.choice(systems, 2, replace=False))
+            liked_a, liked_b = int(rng.random() < 0.6), int(rng.random() < 0.5)
+            rows.append(
+                response_row(
+                    **common,
+                    response_id=len(rows) + 1,
+                    trial_id=f"ab-{panelist}-{index}",
+                    trial_kind="ab",
+                    system_a=a,
+                    system_b=b,
+                    system_a_kind=kind[a],
+                    system_b_kind=kind[b],
+                    ai_side="a"
+                    if kind[a] == "ai" and kind[b] == "human"
+                    else ("b" if kind[b] == "ai" and kind[a] == "human" else "both"),  # fmt: skip
+                    choice=str(rng.choice(["a", "b", "tie"])),
+                    guess_ai=str(rng.choice(["a", "b"])),
+                    liked_a=liked_a,
+                    liked_b=liked_b,
+                    familiar=familiar,
+                    playlist_a=int(rng.random() < 0.3),
+                    playlist_b=int(rng.random() < 0.3),
+                    release_a=int(rng.random() < 0.2),
+                    release_b=int(rng.random() < 0.2),
+                    rating_a=int(rng.integers(1, 6)),
+                    rating_b=int(rng.integers(1, 6)),
+                    weaker_a="lyrics;vocals" if liked_a and rng.random() < 0.4 else "",
+                    weaker_b="lyrics" if liked_b and rng.random() < 0.3 else "",
+                    aspect_melody=str(rng.choice(["a", "b", "tie"])),
+                    aspect_structure=str(rng.choice(["a", "b", "tie"])),
+                    score_emotion_a=int(rng.integers(1, 6)),
+                    score_emotion_b=int(rng.integers(1, 6)),
+                )
+            )
+            track = str(rng.choice(systems))
+            rows.append(
+                response_row(
+                    **common,
+                    response_id=len(rows) + 1,
+                    trial_id=f"single-{panelist}-{index}",
+                    trial_kind="single",
+                    system_a=track,
+                    system_a_kind=kind[track],
+                    guess_kind=str(rng.choice(["human", "ai"])),
+                    guess_confidence=int(rng.integers(50, 101)),
+                    familiar=familiar,
+                    rating_a=int(rng.integers(1, 6)),
+                    playlist_a=int(rng.random() < 0.3),
+                    release_a=int(rng.random() < 0.2),
+                    score_emotion_a=int(rng.integers(1, 6)),
+                )
+            )
+            candidates = [str(name) for name in rng.choice(systems, pool_size, replace=True)]
+            weights = np.array([1.0 + ai_pick_boost * (kind[c] == "ai") for c in candidates])
+            order = rng.choice(pool_size, 3, replace=False, p=weights / weights.sum())
+            ranks = {int(position): rank + 1 for rank, position in enumerate(order)}
+            response_id = len(rows) + 1
+            for position, candidate in enumerate(candidates):
+                rows.append(
+                    response_row(
+                        **common,
+                        response_id=response_id,
+                        trial_id=f"pool-{panelist}-{index}",
+                        trial_kind="pool",
+                        system_a=candidate,
+                        system_a_kind=kind[candidate],
+                        pool_size=pool_size,
+                        pool_position=position + 1,
+                        pick_rank=ranks.get(position, ""),
+                        familiar=familiar,
+                        playlist_a=int(rng.random() < 0.3),
+                        release_a=int(rng.random() < 0.2),
+                    )
+                )
+    return rows
+
+
+@pytest.fixture(name="design_rows")
+def design_rows_fixture():
+    """The :func:`design_rows` builder."""
+    return design_rows

@@ -148,3 +148,29 @@ def test_cli_refuses_blank_panelist_ids_with_a_clear_error(responses_csv, respon
 
     error = capsys.readouterr().err
     assert error.startswith(f"error: {path}: 1 responses have no panelist_id (CSV lines 2);")
+
+
+def test_cli_prints_every_design_section_and_says_why_one_is_absent(
+    responses_csv, design_rows, capsys
+):
+    path = responses_csv(design_rows(n_panelists=9, trials_each=2, seed=8))
+    assert main([str(path), "--bootstrap", "20", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    for title in (
+        "Human or AI? (single tracks",
+        "Aspects (",
+        "Pool trials: 18 picks by 9 listeners",
+        "Familiarity (",
+        "Hit potential (AI systems tested to exceed 5.0%, one-sided)",
+    ):
+        assert title in text, title
+
+    ab_only = responses_csv(
+        [row for row in design_rows(n_panelists=3, trials_each=1) if row["trial_kind"] == "ab"]
+    )
+    assert main([str(ab_only), "--json", "--bootstrap", "0"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["pool"] is None and summary["identification"] is None
+    reasons = {note["figure"]: note["reason"] for note in summary["meta"]["figures_left_out"]}
+    assert reasons["pool"].startswith("needs pool trials")
+    assert reasons["identification"].startswith("needs single-track trials")

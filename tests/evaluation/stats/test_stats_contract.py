@@ -52,8 +52,22 @@ def test_a_full_study_from_the_cli_fits_the_schema_with_every_section(
         "panels",
         "planning",
         "progress",
+        "aspects",
+        "breakdowns",
     ]
     assert summary["liked"][0]["aspects"][0]["aspect"] == "melody"
+
+
+def test_every_study_design_from_the_cli_fits_the_schema_with_every_section(
+    validator, responses_csv, design_rows, capsys
+):
+    summary = cli_json(responses_csv(design_rows()), capsys, "--bootstrap", "50")
+
+    assert list(validator.iter_errors(summary)) == []
+    for section in ("aspects", "pool", "identification", "familiarity", "hit_potential"):
+        assert summary[section], section
+    assert summary["identification"]["source"] == "single_trials"
+    assert summary["identification"]["calibration"]["bands"]
 
 
 def test_a_header_only_csv_fits_the_schema_with_empty_sections(validator, responses_csv, capsys):

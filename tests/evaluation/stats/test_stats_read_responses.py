@@ -109,3 +109,82 @@ def test_read_responses_explains_a_file_that_is_not_utf8_text(tmp_path):
 
     with pytest.raises(ResponsesError, match="not a readable UTF-8 CSV"):
         read_responses(path)
+
+
+def test_the_contract_appends_the_42_design_columns_in_order():
+    from evaluation.stats.responses import ASPECTS, RESPONSE_COLUMNS
+
+    tail = RESPONSE_COLUMNS[40:82]
+    assert len(RESPONSE_COLUMNS) == 85 and len(tail) == 42
+    # ...then the panel attributes (docs/panels.md)
+    assert RESPONSE_COLUMNS[82:] == ("stratum", "instrument_family", "languages")
+    assert tail[:15] == (
+        "trial_kind", "familiar", "playlist_a", "playlist_b", "release_a", "release_b",
+        "rating_a", "rating_b", "guess_kind", "guess_confidence", "pool_size",
+        "pool_position", "pick_rank", "weaker_a", "weaker_b",
+    )  # fmt: skip
+    assert tail[15:] == tuple(
+        column
+        for aspect in ASPECTS
+        for column in (f"aspect_{aspect}", f"score_{aspect}_a", f"score_{aspect}_b")
+    )
+
+
+def test_read_responses_types_the_design_columns(responses_csv, response_row):
+    from evaluation.stats.responses import pairwise_mask, split_weaker, trial_kind_mask
+
+    path = responses_csv(
+        [
+            response_row(panelist_id="p1", system_a="x", system_b="y", choice="a",
+                         trial_kind="AB", familiar="sounds_familiar", playlist_a="yes",
+                         playlist_b="0", release_a="true", rating_a="4", rating_b="9",
+                         weaker_a="lyrics;vocals", aspect_melody="B", score_melody_a="2.5",
+                         score_melody_b="5"),
+            response_row(panelist_id="p1", system_a="x", trial_kind="single",
+                         guess_kind="AI", guess_confidence="75", familiar="knows_it"),
+            response_row(panelist_id="p2", system_a="x", trial_kind="pool", pool_size="5",
+                         pool_position="2", pick_rank="1", familiar="maybe"),
+            response_row(panelist_id="p2", system_a="x", system_b="y", choice="b"),  # old row
+        ]
+    )  # fmt: skip
+    frame = read_responses(path)
+    ab, single, pool, old = (frame.iloc[index] for index in range(4))
+    assert list(frame["trial_kind"]) == ["ab", "single", "pool", ""]
+    assert (ab["familiar"], single["familiar"], pool["familiar"]) == (
+        "sounds_familiar",
+        "knows_it",
+        "",  # not a level: empty
+    )
+    assert (ab["playlist_a"], ab["playlist_b"], ab["release_a"]) == (1.0, 0.0, 1.0)
+    assert math.isnan(ab["release_b"])
+    assert ab["rating_a"] == 4.0 and math.isnan(ab["rating_b"])  # 9 is off the 1-5 scale
+    assert ab["aspect_melody"] == "b"
+    assert math.isnan(ab["score_melody_a"]) and ab["score_melody_b"] == 5.0  # 2.5 not whole
+    assert split_weaker(ab["weaker_a"]) == ["lyrics", "vocals"] and split_weaker("") == []
+    assert (single["guess_kind"], single["guess_confidence"]) == ("ai", 75.0)
+    assert (pool["pool_size"], pool["pool_position"], pool["pick_rank"]) == (5.0, 2.0, 1.0)
+    assert list(pairwise_mask(frame)) == [True, False, False, True]
+    assert list(trial_kind_mask(frame, "pool")) == [False, False, True, False]
+    assert old["familiar"] == ""
+
+
+def test_pairwise_figures_ignore_single_and_pool_rows(responses_csv, response_row):
+    from evaluation.stats import summarize
+
+    votes = [
+        response_row(panelist_id=f"p{i}", system_a="x", system_b="y", choice="a", liked_a="1",
+                     trial_kind="ab" if i % 2 else "")
+        for i in range(6)
+    ]  # fmt: skip
+    other = [
+        response_row(panelist_id="p0", system_a="y", trial_kind="single", liked_a="0",
+                     guess_kind="ai", system_a_kind="ai"),
+        response_row(panelist_id="p0", system_a="z", system_b="x", choice="b",
+                     trial_kind="pool", pick_rank="1", liked_a="0"),
+    ]  # fmt: skip
+    plain = summarize(read_responses(responses_csv(votes)), n_bootstrap=0)
+    mixed = summarize(read_responses(responses_csv(votes + other)), n_bootstrap=0)
+    for key in ("pairs", "systems", "liked", "ai_identification"):
+        assert mixed[key] == plain[key], key
+    assert mixed["meta"]["n_votes"] == 6 and mixed["meta"]["n_not_votes"] == 0
+    assert mixed["meta"]["n_by_trial_kind"] == {"ab": 6, "single": 1, "pool": 1}

@@ -309,3 +309,167 @@ def test_no_caution_when_simulated_rows_are_left_out_as_by_default_or_absent():
     meta = {"n_simulated": 12, "n_responses": 30, "exclusions": [], "confidence": 0.95}
     assert headlines({"meta": {**meta, "include_simulated": False}}) == []
     assert headlines({"meta": {**meta, "n_simulated": 0, "include_simulated": True}}) == []
+
+
+# --- the study-design sections (issue 12) ---
+
+
+@pytest.fixture(scope="module")
+def design_summary():
+    from tests.evaluation.stats.conftest import design_rows
+
+    frame = pd.DataFrame(design_rows(n_panelists=12, trials_each=3, seed=2, ai_pick_boost=2.0))
+    return summarize(frame, n_bootstrap=50)
+
+
+def test_design_sections_get_their_figures_after_the_pairwise_ones(design_summary):
+    from evaluation.stats.report import DESIGN_FIGURE_TITLES
+
+    figures, left_out = report_figures(design_summary)
+    assert list(figures)[-len(DESIGN_FIGURE_TITLES) :] == list(DESIGN_FIGURE_TITLES)
+    assert [item["figure"] for item in left_out] == ["Progress over time"]
+    assert report_figures_left_out(design_summary) == left_out
+    ids = [name for svg in figures.values() for name in svg_ids(svg)]
+    assert len(ids) == len(set(ids))
+
+
+def test_a_study_without_a_design_has_no_design_figure_to_leave_out(summary):
+    _, left_out = report_figures(summary)
+    assert left_out == [] and summary["pool"] is None
+
+
+def test_pool_and_hit_headlines_say_who_answered_and_the_verdict(design_summary):
+    from evaluation.stats.report import hit_headlines, pool_headline
+
+    share = design_summary["pool"]["ai_share"]
+    sentence = pool_headline(design_summary["pool"])
+    assert sentence.startswith("Pick 1 of N (mean N = 5.0): AI tracks were ")
+    assert f"({share['n_panelists']} listeners, each weighted equally;" in sentence
+    assert f"across {design_summary['pool']['n_comparisons']} tests" in sentence
+    hit = hit_headlines(design_summary["hit_potential"])
+    assert len(hit) == 4  # two AI systems × playlist, release; the human one is not tested
+    assert all("12 listeners, each weighted equally" in line for line in hit)
+
+
+def test_too_little_data_is_said_not_turned_into_a_verdict():
+    from evaluation.stats.report import aspect_headlines, pool_headline
+
+    aspects = {
+        "n_comparisons": 2,
+        "min_panelists": 8,
+        "preference": [
+            {"aspect": "melody", "pairs": [{"verdict": "too_little_data", "n_panelists": 3}]}
+        ],
+        "ratings": [
+            {"aspect": "vocals", "pairs": [{"verdict": "too_little_data", "n_panelists": 3}]}
+        ],
+        "weaker": [],
+    }
+    assert aspect_headlines(aspects) == [
+        "Aspects: 2 of 2 comparisons have too little data for a verdict (fewer than 8 listeners)."
+    ]
+    pool = {
+        "min_panelists": 8,
+        "n_comparisons": 3,
+        "mean_pool_size": 4.0,
+        "ai_share": {
+            "ai_pick_rate": 0.5,
+            "expected_share": 0.5,
+            "n_panelists": 2,
+            "n_trials": 4,
+            "cluster_ci_low": 0.0,
+            "cluster_ci_high": 1.0,
+            "cluster_ci_bound": "none",
+            "verdict": "too_little_data",
+            "verdict_p": 1.0,
+        },
+    }
+    assert pool_headline(pool).endswith(
+        ": too little data for a verdict (a verdict needs 8 listeners)."
+    )
+
+
+def test_the_seed_example_reads_as_liked_but_lyrics_weaker():
+    from evaluation.stats.report import aspect_headlines
+
+    aspects = {
+        "n_comparisons": 0,
+        "min_panelists": 8,
+        "preference": [],
+        "ratings": [],
+        "weaker": [
+            {
+                "system": "song",
+                "liked_share": 0.5,
+                "aspects": [
+                    {
+                        "aspect": "lyrics",
+                        "count": 2,
+                        "share_of_liked": 0.4,
+                        "n_panelists_liked": 5,
+                        "liked_ci_low": 0.1,
+                        "liked_ci_high": 0.7,
+                        "liked_ci_bound": "two_sided",
+                    }
+                ],
+            }
+        ],
+    }
+    assert aspect_headlines(aspects) == [
+        "song: liked in 5 of 10 hearings per listener on average; of the liked ones, 4 in 10 "
+        "were “liked, but lyrics weaker” (2 answers, 5 listeners who liked it; 95% CI "
+        "10–70%)."
+    ]
+
+
+def test_familiarity_headline_names_the_verdicts_that_change():
+    from evaluation.stats.report import familiarity_headline
+
+    brief = {"verdict": "prefers_a"}
+    familiarity = {
+        "n_answers": 40,
+        "n_panelists": 10,
+        "levels": [
+            {"level": "no", "panelist_share": 0.6},
+            {"level": "sounds_familiar", "panelist_share": 0.25},
+            {"level": "knows_it", "panelist_share": 0.15},
+        ],
+        "pairs": [
+            {
+                "system_a": "bach",
+                "system_b": "model",
+                "with_familiar": brief,
+                "without_familiar": {"verdict": "no_clear_preference"},
+            }
+        ],
+    }
+    assert familiarity_headline(familiarity) == (
+        "Do you know this piece? Per listener, on average “sounds familiar” 25%, “I know it” "
+        "15% of 40 answers (10 listeners); without those answers these verdicts change: bach "
+        "vs model (prefers_a → no_clear_preference)."
+    )
+
+
+def test_too_little_data_before_and_after_is_not_a_changed_verdict():
+    from evaluation.stats.report import familiarity_headline
+
+    familiarity = {
+        "n_answers": 12,
+        "n_panelists": 4,
+        "levels": [
+            {"level": "no", "panelist_share": 0.5},
+            {"level": "sounds_familiar", "panelist_share": 0.25},
+            {"level": "knows_it", "panelist_share": 0.25},
+        ],
+        "pairs": [
+            {
+                "system_a": "x",
+                "system_b": "y",
+                "with_familiar": {"verdict": "too_little_data"},
+                "without_familiar": None,
+            }
+        ],
+    }
+    assert familiarity_headline(familiarity).endswith(
+        "; without those answers no pair verdict changes."
+    )
