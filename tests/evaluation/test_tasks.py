@@ -318,8 +318,7 @@ def test_a_job_whose_pool_process_is_killed_is_run_again_and_finishes_complete(
     assert (job.status, job.done, job.total, job.attempts) == ("done", 4, 4, 2)
     kept_before = int(job.message.split(", ")[1].split(" ")[0])
     assert job.message == (
-        f"4 prompt(s): {8 - 2 * kept_before} new track(s), {kept_before} prompt(s) already "
-        f"complete"
+        f"4 prompt(s): {8 - 2 * kept_before} new track(s), {kept_before} prompt(s) already complete"
     )
     assert 1 <= kept_before < 4
     assert Track.objects.filter(prompt__study=chorale_study).count() == 8
