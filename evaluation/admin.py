@@ -20,11 +20,13 @@ from evaluation.models import (
     PanelMember,
     Prompt,
     Response,
+    ResponseCandidate,
     Stimulus,
     Study,
     System,
     Track,
     Trial,
+    TrialCandidate,
 )
 from evaluation.models.evidence import ListeningEvidence, StimulusFetch
 from evaluation.selectors.jobs import job_display_status
@@ -576,11 +578,36 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class TrialCandidateInline(admin.TabularInline):
+    """A pool trial's candidates (screen position → stimulus), read-only."""
+
+    model = TrialCandidate
+    extra = 0
+    fields = ["position", "stimulus"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ResponseCandidateInline(TrialCandidateInline):
+    """A pool answer's candidates as snapshot when it was recorded, with their ranks."""
+
+    model = ResponseCandidate
+    fields = ["position", "system", "system_kind", "pick_rank", "listen_s", "heard_s"]
+    readonly_fields = fields
+
+
 @admin.register(Trial)
 class TrialAdmin(ReadOnlyAdmin):
     """Read-only: trials are made by opening a study and by scheduling; an edit of an
     answered trial (e.g. `swapped`) would change what its answer means."""
 
+    inlines = [TrialCandidateInline]
     list_display = ["pk", "pair", "round", "swapped", "panelist", "position", "reserved_until"]
     list_filter = ["pair__study", "swapped"]
     search_fields = ["panelist__pseudonym", "prompt__external_id"]
@@ -591,8 +618,19 @@ class ResponseAdmin(ReadOnlyAdmin):
     """Read-only: answers are recorded by the listener page only (validated, with their
     snapshot) and deleted only by the audited privacy request."""
 
-    list_display = ["pk", "panelist", "trial", "choice", "liked_a", "liked_b", "guess_ai"]
-    list_filter = ["trial__pair__study", "choice", "guess_ai", "panelist__simulated"]
+    inlines = [ResponseCandidateInline]
+    list_display = [
+        "pk",
+        "panelist",
+        "trial",
+        "trial_kind",
+        "choice",
+        "liked_a",
+        "liked_b",
+        "guess_ai",
+        "guess_kind",
+    ]
+    list_filter = ["trial__pair__study", "trial_kind", "choice", "guess_ai", "panelist__simulated"]
     search_fields = ["panelist__pseudonym"]
 
 

@@ -8,7 +8,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
-from evaluation.models import Response, Study
+from evaluation.models import ASPECTS, Response, Study
 from evaluation.selectors.listening_evidence import evidence_columns
 
 # One contract for writer and reader: the stats module (pure, no Django) reads these columns.
@@ -84,26 +84,101 @@ def response_row(response: Response, study: Study) -> dict:
         "stimulus_a_sha256": response.stimulus_a_sha256,
         "stimulus_b_sha256": response.stimulus_b_sha256,
         "study_version": response.study_version,
-        # Issue-12 design columns (41-82): empty until the designs branch records them
-        # (an empty trial_kind reads as an ab row).
-        **dict.fromkeys(RESPONSE_COLUMNS[40:82], ""),
         "stratum": panelist.stratum,
         "instrument_family": panelist.instrument_family,
         "languages": panelist.languages,
     }
 
 
+# The B side of a row: empty on single-track and pool rows (docs/data-dictionary.md).
+B_COLUMNS = (
+    "system_b",
+    "track_b",
+    "choice",
+    "preferred_system",
+    "liked_b",
+    "guess_ai",
+    "listen_b_s",
+    "ai_side",
+    "heard_b_s",
+    "heard_overlap_s",
+    "system_b_kind",
+    "stimulus_b_id",
+    "stimulus_b_sha256",
+)
+
+
+def design_columns(response: Response) -> dict:
+    """Columns 41-82 of a response (the questions of issue 12), for its A/B or single row, or
+    the trial-level cells of a pool's rows; empty where a question was not asked."""
+    aspects = response.aspects or {}
+    row = {
+        "trial_kind": response.trial_kind or "ab",
+        "familiar": response.familiar,
+        "playlist_a": _flag(response.playlist_a),
+        "playlist_b": _flag(response.playlist_b),
+        "release_a": _flag(response.release_a),
+        "release_b": _flag(response.release_b),
+        "rating_a": response.rating_a,
+        "rating_b": response.rating_b,
+        "guess_kind": response.guess_kind,
+        "guess_confidence": response.guess_confidence,
+        "pool_size": response.pool_size,
+        "pool_position": None,
+        "pick_rank": None,
+        "weaker_a": response.weaker_a,
+        "weaker_b": response.weaker_b,
+    }
+    for name in ASPECTS:
+        given = aspects.get(name) or {}
+        row[f"aspect_{name}"] = given.get("choice", "")
+        row[f"score_{name}_a"] = given.get("a")
+        row[f"score_{name}_b"] = given.get("b")
+    return row
+
+
+def _pool_rows(response: Response, base: dict) -> Iterator[dict]:
+    """One row per candidate of a pool answer: the candidate in the A columns, its screen
+    position and rank; the trial's cells (familiar, pool_size, ...) repeated."""
+    for candidate in response.candidates.all():
+        yield {
+            **base,
+            "system_a": candidate.system,
+            "system_a_kind": candidate.system_kind,
+            "track_a": candidate.track_sha256[:12],
+            "stimulus_a_id": candidate.stimulus_id,
+            "stimulus_a_sha256": candidate.stimulus_sha256,
+            "listen_a_s": candidate.listen_s,
+            "heard_a_s": candidate.heard_s,
+            "pool_position": candidate.position,
+            "pick_rank": candidate.pick_rank,
+        }
+
+
+def response_export_rows(response: Response, study: Study) -> list[dict]:
+    """The export rows of one response: one for A/B and single-track answers, one per
+    candidate for a pool answer; B columns empty unless A/B."""
+    row = {**response_row(response, study), **design_columns(response)}
+    if row["trial_kind"] == "ab":
+        return [row]
+    row.update(dict.fromkeys(B_COLUMNS))
+    if row["trial_kind"] == "pool":
+        return list(_pool_rows(response, row))
+    return [row]
+
+
 def study_responses(study: Study):
     return (
         Response.objects.filter(trial__pair__study=study)
         .select_related("panelist__panel", "evidence")
+        .prefetch_related("candidates")
         .order_by("submitted_at", "id")
     )
 
 
 def response_rows(study: Study) -> Iterator[dict]:
     for response in study_responses(study).iterator(chunk_size=2000):
-        yield response_row(response, study)
+        yield from response_export_rows(response, study)
 
 
 def write_csv(rows: Iterable[dict], columns: tuple[str, ...], handle) -> int:

@@ -94,10 +94,11 @@ def _number(value, where: str, name: str) -> float:
     return float(value)
 
 
-def parse_listening_log(raw) -> ListeningLog:
+def parse_listening_log(raw, sides: tuple[str, ...] | str = SIDES) -> ListeningLog:
     """Check the shape of a decoded JSON log and return it typed; raises ListeningLogError
-    naming the event and field at fault. Does not check it against the trial (see
-    `check_against_trial`)."""
+    naming the event and field at fault. ``sides``: the trial's sides (``a``, ``b`` for A/B;
+    ``a`` for a single track; ``a``.. for a pool's screen positions). Does not check it
+    against the trial (see `check_against_trial`)."""
     if not isinstance(raw, dict):
         raise ListeningLogError(
             "listening must be an object with loop_s and events (the trial page sends it)"
@@ -124,8 +125,9 @@ def parse_listening_log(raw) -> ListeningLog:
                 f"{where}: type must be one of {', '.join(EVENT_TYPES)}, got {kind!r}"
             )
         side = event.get("side")
-        if side not in SIDES:
-            raise ListeningLogError(f"{where}: side must be 'a' or 'b', got {side!r}")
+        if side not in sides:
+            allowed = " or ".join(repr(each) for each in sides)
+            raise ListeningLogError(f"{where}: side must be {allowed}, got {side!r}")
         t_ms = _number(event.get("t"), where, "t")
         position_s = _number(event.get("pos"), where, "pos")
         if t_ms < 0:
@@ -233,6 +235,32 @@ def summarize(log: ListeningLog) -> ListeningSummary:
         heard_overlap=intervals_intersection(heard_a, heard_b),
         switches=switches,
     )
+
+
+@dataclass(frozen=True)
+class SideHeard:
+    """What a log says of one side: wall time audible and the distinct passages heard."""
+
+    played_s: float
+    heard: tuple[Interval, ...]
+
+    @property
+    def heard_s(self) -> float:
+        return intervals_length(self.heard)
+
+
+def heard_by_side(log: ListeningLog, sides: tuple[str, ...] | str) -> dict[str, SideHeard]:
+    """Per side (any number: a single track's ``a``, a pool's ``a``..), played seconds and
+    distinct passages heard; the same segment rule as `summarize`."""
+    played = dict.fromkeys(sides, 0.0)
+    positions: dict[str, list[Interval]] = {side: [] for side in sides}
+    for segment in play_segments(log.events):
+        played[segment.side] += segment.duration_s
+        positions[segment.side] += segment_positions(segment, log.loop_s)
+    return {
+        side: SideHeard(played_s=played[side], heard=intervals_union(positions[side]))
+        for side in sides
+    }
 
 
 def to_json(log: ListeningLog) -> dict:

@@ -9,7 +9,7 @@ listener_patterns = (
         path("<str:token>/headphones", headphones.answer, name="headphones"),
         path("<str:token>/h/<str:item_token>", headphones.audio, name="headphones-audio"),
         re_path(
-            r"^(?P<token>[\w-]+)/t/(?P<trial_token>[\w-]+)/(?P<side>[ab])$",
+            r"^(?P<token>[\w-]+)/t/(?P<trial_token>[\w-]+)/(?P<side>[a-j])$",
             listener.audio,
             name="audio",
         ),

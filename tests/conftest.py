@@ -419,3 +419,51 @@ def uses_a_service(item) -> bool:
     if any(item.get_closest_marker(name) for name in ("django_db", "worker", "browser")):
         return True
     return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+DESIGN_RATE = 8000
+DESIGN_SYSTEMS = (
+    ("human reference", "human", 220),
+    ("human b", "human", 247),
+    ("model-x", "ai", 262),
+    ("model-y", "ai", 294),
+)
+
+
+@pytest.fixture
+def design_study(db, media_root, tmp_path, panel):
+    """A factory: an opened study of `design` (3 prompts × 4 systems, 2 human and 2 AI,
+    4 s tracks at 8 kHz, min_listen_s 1, K=4) with the given design settings, and its invite."""
+
+    from evaluation.models import Study
+    from evaluation.services.panelists import invite_create
+    from evaluation.services.stimuli import stimuli_prepare
+    from evaluation.services.studies import study_design_set, study_open
+    from evaluation.services.tracks import tracks_import
+
+    def build(design: str, slug: str | None = None, **settings):
+        slug = slug or f"d-{design}"
+        folder = tmp_path / slug
+        folder.mkdir()
+        rows = []
+        for prompt in range(3):
+            for name, kind, frequency in DESIGN_SYSTEMS:
+                file = f"p{prompt}_{name.replace(' ', '_')}.wav"
+                soundfile.write(
+                    folder / file,
+                    tone(4.0, frequency * (prompt + 1), rate=DESIGN_RATE),
+                    DESIGN_RATE,
+                )
+                rows.append({"prompt_id": f"p{prompt}", "system": name, "kind": kind, "file": file})
+        tracks_import(study_slug=slug, manifest=write_manifest(folder, rows))
+        Study.objects.filter(slug=slug).update(
+            min_listen_s=1.0, excerpt_s=3.0, excerpt_start_s=0.0, ratings_per_pair=4,
+            trials_per_panelist=3, seed=11, headphone_check=False, sample_rate=DESIGN_RATE,
+        )  # fmt: skip
+        study = Study.objects.get(slug=slug)
+        study = study_design_set(study=study, design=design, **settings)
+        stimuli_prepare(study=study)
+        study = study_open(study=Study.objects.get(pk=study.pk))
+        return study, invite_create(study=study, panel=panel)
+
+    return build

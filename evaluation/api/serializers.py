@@ -41,10 +41,35 @@ class StudySerializer(serializers.ModelSerializer):
             "headphone_attempts",
             "version",
             "previous_version",
+            *Study.DESIGN_FIELDS,
             "listener_texts",
             "default_language",
         ]
         read_only_fields = fields
+
+
+class StudyDesignSerializer(serializers.Serializer):
+    """Body of PATCH /api/studies/<slug>/design/: any of the design settings (docs/architecture.md,
+    "Study designs"); the combination is checked by the service (Study.design_errors)."""
+
+    design = serializers.ChoiceField(choices=Study.Design.choices, required=False)
+    aspects = serializers.JSONField(
+        required=False,
+        help_text='{name: "preference" | "rating"}, names from melody, lyrics, vocals, '
+        "arrangement, structure, emotion, production, originality, prompt_adherence",
+    )
+    ask_rating = serializers.BooleanField(required=False)
+    ask_weaker = serializers.BooleanField(required=False)
+    ask_familiar = serializers.BooleanField(required=False)
+    ask_hit = serializers.BooleanField(required=False)
+    pool_size = serializers.IntegerField(required=False, min_value=3, max_value=10)
+    pool_rank_top3 = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: "not a design setting" for name in unknown})
+        return attrs
 
 
 class ListenerTextsSerializer(serializers.Serializer):

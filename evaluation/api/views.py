@@ -13,6 +13,7 @@ from evaluation.api.serializers import (
     GenerateTracksSerializer,
     JobSerializer,
     ListenerTextsSerializer,
+    StudyDesignSerializer,
     StudySerializer,
 )
 from evaluation.models import Job, Study
@@ -24,6 +25,7 @@ from evaluation.services.jobs import job_cancel
 from evaluation.services.stimuli import stimuli_prepare_queue
 from evaluation.services.studies import (
     study_close,
+    study_design_set,
     study_export,
     study_listener_texts_set,
     study_new_version,
@@ -91,6 +93,20 @@ class StudyViewSet(ReadOnlyModelViewSet):
         except ServiceError as exc:
             return _error(exc)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=StudyDesignSerializer, responses={200: StudySerializer})
+    @action(detail=True, methods=["patch"])
+    def design(self, request, slug=None):
+        """Set the design and its questions of a draft study (409 once it has opened)."""
+        body = StudyDesignSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            study = study_design_set(
+                study=self.get_object(), user=request.user, **body.validated_data
+            )
+        except ServiceError as exc:
+            return _error(exc)
+        return Response(StudySerializer(study).data)
 
     @extend_schema(request=None, responses={200: StudySerializer})
     @action(detail=True, methods=["post"])

@@ -32,7 +32,7 @@ def salts_distinct(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("evaluation", "0011_hardening_job_heartbeat"),
+        ("evaluation", "0012_designs_study_designs"),
     ]
 
     operations = [

@@ -11,14 +11,28 @@ from evaluation.models.panel import (
     Panelist,
     PanelMember,
 )
-from evaluation.models.study import Pair, Prompt, Stimulus, Study, System, Track
-from evaluation.models.trial import Choice, GuessAI, Response, Trial
+from evaluation.models.study import ASPECTS, Pair, Prompt, Stimulus, Study, System, Track
+from evaluation.models.trial import (
+    POOL_SIDES,
+    Choice,
+    Familiar,
+    GuessAI,
+    GuessKind,
+    Response,
+    ResponseCandidate,
+    Trial,
+    TrialCandidate,
+)
 
 __all__ = [
+    "ASPECTS",
+    "POOL_SIDES",
     "AuditEntry",
     "Choice",
     "Expertise",
+    "Familiar",
     "GuessAI",
+    "GuessKind",
     "HeadphoneItem",
     "InstrumentFamily",
     "LEGACY_EXPERTISE",
@@ -31,10 +45,12 @@ __all__ = [
     "Panelist",
     "Prompt",
     "Response",
+    "ResponseCandidate",
     "Stimulus",
     "StimulusFetch",
     "Study",
     "System",
     "Track",
     "Trial",
+    "TrialCandidate",
 ]

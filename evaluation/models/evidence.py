@@ -4,7 +4,7 @@ trial, and the listening log that came with the answer (docs/data-dictionary.md)
 from django.db import models
 
 from evaluation.models.panel import Panelist
-from evaluation.models.trial import Response, Trial
+from evaluation.models.trial import POOL_SIDES, Response, Trial
 
 
 class StimulusFetch(models.Model):
@@ -16,7 +16,11 @@ class StimulusFetch(models.Model):
 
     trial = models.ForeignKey(Trial, related_name="fetches", on_delete=models.CASCADE)
     panelist = models.ForeignKey(Panelist, related_name="+", on_delete=models.CASCADE)
-    side = models.CharField(max_length=1, choices=[("a", "A"), ("b", "B")])
+    side = models.CharField(
+        max_length=1,
+        choices=[(side, side.upper()) for side in POOL_SIDES],
+        help_text="a or b; a pool trial's screen position n is the n-th letter",
+    )
     first_byte = models.PositiveBigIntegerField()
     last_byte = models.PositiveBigIntegerField(help_text="Inclusive, as in HTTP Range.")
     first_at = models.DateTimeField(help_text="When a byte of this range was first served.")

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from evaluation.models.listener_texts import (
     DEFAULT_CONSENT_TEXT,
@@ -64,8 +65,46 @@ class System(models.Model):
         return self.kind == self.Kind.HUMAN
 
 
+ASPECTS = (
+    "melody",
+    "lyrics",
+    "vocals",
+    "arrangement",
+    "structure",
+    "emotion",
+    "production",
+    "originality",
+    "prompt_adherence",
+)
+"""The aspect catalogue, in its fixed order (export columns and "what is weaker?" follow it).
+Names are stable identifiers; vocals include diction, production includes the mix."""
+
+ASPECT_LABELS = {
+    "melody": _("Melody"),
+    "lyrics": _("Lyrics"),
+    "vocals": _("Vocals (incl. diction)"),
+    "arrangement": _("Arrangement"),
+    "structure": _("Structure"),
+    "emotion": _("Emotion"),
+    "production": _("Production / mix"),
+    "originality": _("Originality"),
+    "prompt_adherence": _("Fits the brief"),
+}
+"""What a listener reads for each aspect (translatable)."""
+
+ASPECT_MODES = ("preference", "rating")
+"""How an aspect is asked: ``preference`` (A, B or tie; A/B design only) or ``rating`` (1-5
+per track)."""
+
+
 class Study(models.Model):
-    """A blind A/B protocol: which systems, which questions, quotas, seed; draft → open → closed."""
+    """A blind listening protocol: which systems, which design and questions, quotas, seed;
+    draft → open → closed."""
+
+    class Design(models.TextChoices):
+        AB = "ab", "A/B: two tracks of one prompt"
+        SINGLE = "single", "single track: liked, human or AI?"
+        POOL = "pool", "pool: pick 1 of N tracks of one prompt"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "draft"
@@ -146,6 +185,47 @@ class Study(models.Model):
     )
     ask_liked = models.BooleanField(default=True)
     ask_ai = models.BooleanField(default=True)
+    design = models.CharField(
+        max_length=8,
+        choices=Design.choices,
+        default=Design.AB,
+        help_text=(
+            "ab: pairs of tracks; single: one track per trial (liked 1-5, human or AI? with "
+            "confidence); pool: pick a favourite among N tracks of one prompt."
+        ),
+    )
+    aspects = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            'Aspects asked, {name: "preference" | "rating"}, names from the catalogue: '
+            + ", ".join(ASPECTS)
+            + ". preference (A/B/tie) only on the A/B design; rating is 1-5 per track."
+        ),
+    )
+    ask_rating = models.BooleanField(
+        default=False,
+        help_text="A/B: also ask 'How much do you like it?' (1-5) for A and B (single always asks).",
+    )
+    ask_weaker = models.BooleanField(
+        default=False,
+        help_text="For a liked track, ask which of the study's aspects are weaker (needs aspects).",
+    )
+    ask_familiar = models.BooleanField(
+        default=False, help_text="Ask 'Do you know this piece?' (no / sounds familiar / I know it)."
+    )
+    ask_hit = models.BooleanField(
+        default=False,
+        help_text="Hit potential: per track 'Would you add it to a playlist?' and 'Would you release it?'.",
+    )
+    pool_size = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MinValueValidator(3), MaxValueValidator(10)],
+        help_text="Pool design: candidates per trial (3-10), all of one prompt.",
+    )
+    pool_rank_top3 = models.BooleanField(
+        default=False, help_text="Pool design: also let the listener rank a second and third."
+    )
     headphone_check = models.BooleanField(
         default=True,
         help_text=(
@@ -231,6 +311,18 @@ class Study(models.Model):
     def __str__(self) -> str:
         return self.slug
 
+    DESIGN_FIELDS = (
+        "design",
+        "aspects",
+        "ask_rating",
+        "ask_weaker",
+        "ask_familiar",
+        "ask_hit",
+        "pool_size",
+        "pool_rank_top3",
+    )
+    """The design and its questions (issue 12): part of the protocol, frozen once open."""
+
     PROTOCOL_FIELDS = (
         "seed",
         "ratings_per_pair",
@@ -250,11 +342,21 @@ class Study(models.Model):
         "headphone_items",
         "headphone_pass_min",
         "headphone_attempts",
+        *DESIGN_FIELDS,
     )
 
     def protocol(self) -> dict:
-        """The settings that define how responses were collected (hashed into every export row)."""
-        return {field: getattr(self, field) for field in self.PROTOCOL_FIELDS}
+        """The settings that define how responses were collected (hashed into every export row).
+
+        A design setting (``DESIGN_FIELDS``) enters only when it differs from its default, so
+        the hash of a study that uses none of them is the one it had before they existed."""
+        protocol = {}
+        for field in self.PROTOCOL_FIELDS:
+            value = getattr(self, field)
+            if field in self.DESIGN_FIELDS and value == self._meta.get_field(field).get_default():
+                continue
+            protocol[field] = value
+        return protocol
 
     FROZEN_FIELDS = ("slug", *PROTOCOL_FIELDS)
     """What can no longer change once the study has opened (its answers depend on it)."""
@@ -293,6 +395,9 @@ class Study(models.Model):
             raise ValidationError({"codec": "Opus stimuli need a sample rate of 48000 Hz."})
         if self.codec == self.Codec.MP3 and self.sample_rate not in (32000, 44100, 48000):
             raise ValidationError({"codec": "MP3 stimuli need 32000, 44100 or 48000 Hz."})
+        design_errors = self.design_errors()
+        if design_errors:
+            raise ValidationError(design_errors)
         quota_error = stratum_quotas_error(self.stratum_quotas)
         if quota_error:
             raise ValidationError({"stratum_quotas": quota_error})
@@ -305,6 +410,73 @@ class Study(models.Model):
                     )
                 }
             )
+
+    def design_errors(self) -> dict[str, str]:
+        """What is wrong with the design and its questions, {field: sentence}; empty if fine."""
+        errors = {}
+        aspects = self.aspects
+        if not isinstance(aspects, dict):
+            errors["aspects"] = (
+                'aspects must be an object {name: "preference" | "rating"}, e.g. '
+                '{"melody": "rating", "lyrics": "preference"}'
+            )
+            aspects = {}
+        unknown = [name for name in aspects if name not in ASPECTS]
+        if unknown:
+            errors["aspects"] = (
+                f"unknown aspect(s) {', '.join(map(repr, unknown))}; choose from "
+                + ", ".join(ASPECTS)
+            )
+        bad_modes = [
+            f"{name}={mode!r}" for name, mode in aspects.items() if mode not in ASPECT_MODES
+        ]
+        if bad_modes and "aspects" not in errors:
+            errors["aspects"] = (
+                f"each aspect is asked as 'preference' or 'rating', not {', '.join(bad_modes)}"
+            )
+        if "aspects" not in errors and self.design != self.Design.AB:
+            preferences = [name for name, mode in aspects.items() if mode == "preference"]
+            if preferences:
+                errors["aspects"] = (
+                    f"{', '.join(preferences)}: a preference (A or B?) needs two tracks; the "
+                    f"{self.design} design asks aspects as a rating"
+                )
+        if "aspects" not in errors and self.design == self.Design.POOL and aspects:
+            errors["aspects"] = "the pool design asks no aspects (only a favourite and a top 3)"
+        if self.ask_weaker and not aspects:
+            errors["ask_weaker"] = "'what is weaker?' offers the study's aspects: choose some first"
+        elif self.ask_weaker and self.design == self.Design.POOL:
+            errors["ask_weaker"] = "the pool design does not ask 'what is weaker?'"
+        elif (
+            self.ask_weaker
+            and self.design == self.Design.AB
+            and not (self.ask_liked or self.ask_rating)
+        ):
+            errors["ask_weaker"] = (
+                "'what is weaker?' is asked of a liked track: ask liked or a rating"
+            )
+        if self.ask_rating and self.design != self.Design.AB:
+            errors["ask_rating"] = (
+                "ask_rating is the A/B design's 1-5 rating; the single design always asks it and "
+                "the pool design does not"
+            )
+        if self.ask_hit and self.design == self.Design.POOL:
+            errors["ask_hit"] = "the pool design does not ask playlist/release questions"
+        if self.pool_size is not None and not 3 <= self.pool_size <= 10:
+            errors["pool_size"] = f"a pool has 3 to 10 candidates, not {self.pool_size}"
+        if self.design != self.Design.AB and self.catch_rate:
+            errors["catch_rate"] = (
+                "catch trials are A/B comparisons; set the catch rate to 0 for the "
+                f"{self.design} design"
+            )
+        if self.design != self.Design.POOL and self.pool_rank_top3:
+            errors["pool_rank_top3"] = "a top-3 ranking needs the pool design"
+        return errors
+
+    def aspect_names(self, mode: str | None = None) -> list[str]:
+        """The study's aspects in catalogue order (only those asked as ``mode`` if given)."""
+        aspects = self.aspects if isinstance(self.aspects, dict) else {}
+        return [n for n in ASPECTS if n in aspects and (mode is None or aspects[n] == mode)]
 
     def config_hash(self) -> str:
         """First 16 hex digits of the SHA-256 of the protocol, stable across runs."""
@@ -468,9 +640,22 @@ class Stimulus(models.Model):
 
 
 class Pair(models.Model):
-    """Two stimuli answering the same prompt; `first`/`second` are in system-name order."""
+    """What a trial plays, by the study's design (``kind``):
+
+    - ``ab``: two stimuli answering the same prompt; `first`/`second` in system-name order
+      (or a catch pair);
+    - ``single``: one stimulus, rated alone: `first` and `second` are that stimulus;
+    - ``pool``: a prompt's pool; `first` and `second` are the prompt's first stimulus (in
+      system-name order) and mean nothing else: each trial's candidates, their subset and
+      screen order, are its ``TrialCandidate`` rows."""
+
+    class Kind(models.TextChoices):
+        AB = "ab", "A/B pair"
+        SINGLE = "single", "single track"
+        POOL = "pool", "pool of one prompt"
 
     study = models.ForeignKey(Study, related_name="pairs", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.AB)
     prompt = models.ForeignKey(Prompt, related_name="pairs", on_delete=models.CASCADE)
     first = models.ForeignKey(Stimulus, related_name="+", on_delete=models.PROTECT)
     second = models.ForeignKey(Stimulus, related_name="+", on_delete=models.PROTECT)

@@ -6,6 +6,20 @@ from django.db.models import Q
 from evaluation.models.panel import Panelist
 from evaluation.models.study import Pair, Prompt, opaque_token
 
+POOL_SIDES = "abcdefghij"
+"""A pool trial's sides: screen position n (1-based) is ``POOL_SIDES[n - 1]``."""
+
+
+class Familiar(models.TextChoices):
+    NO = "no", "no"
+    SOUNDS_FAMILIAR = "sounds_familiar", "sounds familiar"
+    KNOWS_IT = "knows_it", "I know it"
+
+
+class GuessKind(models.TextChoices):
+    HUMAN = "human", "made by a human"
+    AI = "ai", "made by AI"
+
 
 class Choice(models.TextChoices):
     A = "a", "A"
@@ -76,14 +90,60 @@ class Trial(models.Model):
             return None
         return choice == self.pair.catch_expected_choice(swapped=self.swapped)
 
+    @property
+    def kind(self) -> str:
+        """The trial's design: ab, single or pool (its pair's kind)."""
+        return self.pair.kind
+
+    def sides(self) -> tuple[str, ...]:
+        """The trial's audio sides as the page and its URLs name them: ('a', 'b') for A/B,
+        ('a',) for a single track, 'a', 'b', 'c', ... (screen positions 1..N) for a pool."""
+        if self.pair.kind == "single":
+            return ("a",)
+        if self.pair.kind == "pool":
+            return tuple(POOL_SIDES[: self.candidates.count()])
+        return ("a", "b")
+
     def stimulus_at(self, side: str):
-        """The stimulus that plays at position 'a' or 'b' (server-side only)."""
+        """The stimulus that plays at position 'a' or 'b' (server-side only); for a pool, at
+        screen position ``POOL_SIDES.index(side) + 1``. ValueError for any other side."""
+        if self.pair.kind == "single":
+            if side != "a":
+                raise ValueError(f"a single-track trial has only side 'a', not {side!r}")
+            return self.pair.first
+        if self.pair.kind == "pool":
+            position = POOL_SIDES.index(side) + 1 if side in POOL_SIDES else 0
+            candidate = self.candidates.select_related("stimulus__track__system")
+            candidate = candidate.filter(position=position).first()
+            if candidate is None:
+                raise ValueError(f"no candidate at side {side!r} of this pool trial")
+            return candidate.stimulus
         first_plays_a = not self.swapped
         if side == "a":
             return self.pair.first if first_plays_a else self.pair.second
         if side == "b":
             return self.pair.second if first_plays_a else self.pair.first
         raise ValueError(f"side must be 'a' or 'b', not {side!r}")
+
+
+class TrialCandidate(models.Model):
+    """One candidate of a pool trial: which stimulus shows at which screen position. Made
+    with the slot (services.studies.slots_ensure), so the subset and order are fixed per slot
+    and balanced across the K slots of a pool."""
+
+    trial = models.ForeignKey(Trial, related_name="candidates", on_delete=models.CASCADE)
+    position = models.PositiveSmallIntegerField(help_text="1-based screen position")
+    stimulus = models.ForeignKey("evaluation.Stimulus", related_name="+", on_delete=models.PROTECT)
+
+    class Meta:
+        ordering = ["trial", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["trial", "position"], name="unique_candidate_position"),
+            models.UniqueConstraint(fields=["trial", "stimulus"], name="unique_candidate_stimulus"),
+        ]
+
+    def __str__(self) -> str:
+        return f"trial {self.trial_id} #{self.position}"
 
 
 class Response(models.Model):
@@ -96,12 +156,38 @@ class Response(models.Model):
 
     trial = models.OneToOneField(Trial, related_name="response", on_delete=models.PROTECT)
     panelist = models.ForeignKey(Panelist, related_name="responses", on_delete=models.PROTECT)
-    choice = models.CharField(max_length=8, choices=Choice.choices)
+    trial_kind = models.CharField(
+        max_length=8, default="ab", help_text="the trial's design: ab, single or pool"
+    )
+    choice = models.CharField(
+        max_length=8, choices=Choice.choices, blank=True, help_text="A/B only; empty otherwise"
+    )
     liked_a = models.BooleanField(null=True, blank=True)
     liked_b = models.BooleanField(null=True, blank=True)
     guess_ai = models.CharField(max_length=8, choices=GuessAI.choices, blank=True)
     listen_a_s = models.FloatField()
-    listen_b_s = models.FloatField()
+    listen_b_s = models.FloatField(help_text="0 for single and pool answers (no B)")
+    familiar = models.CharField(max_length=16, choices=Familiar.choices, blank=True)
+    playlist_a = models.BooleanField(null=True, blank=True)
+    playlist_b = models.BooleanField(null=True, blank=True)
+    release_a = models.BooleanField(null=True, blank=True)
+    release_b = models.BooleanField(null=True, blank=True)
+    rating_a = models.PositiveSmallIntegerField(null=True, blank=True, help_text="liked, 1-5")
+    rating_b = models.PositiveSmallIntegerField(null=True, blank=True, help_text="liked, 1-5")
+    guess_kind = models.CharField(max_length=8, choices=GuessKind.choices, blank=True)
+    guess_confidence = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="percent, 50-100"
+    )
+    weaker_a = models.CharField(
+        max_length=200, blank=True, help_text="aspects weaker, ';'-joined, catalogue order"
+    )
+    weaker_b = models.CharField(max_length=200, blank=True)
+    aspects = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='{name: {"choice": "a"|"b"|"tie"}} or {name: {"a": 1-5, "b": 1-5}}',
+    )
+    pool_size = models.PositiveSmallIntegerField(null=True, blank=True)
     started_at = models.DateTimeField()
     submitted_at = models.DateTimeField()
 
@@ -110,12 +196,19 @@ class Response(models.Model):
     system_a = models.CharField(max_length=100, help_text="system heard as A")
     system_b = models.CharField(max_length=100, help_text="system heard as B")
     system_a_kind = models.CharField(max_length=8, help_text="human or ai: system A's kind")
-    system_b_kind = models.CharField(max_length=8, help_text="human or ai: system B's kind")
+    system_b_kind = models.CharField(
+        max_length=8, blank=True, help_text="human or ai: system B's kind"
+    )
     stimulus_a = models.ForeignKey(
         "evaluation.Stimulus", related_name="+", on_delete=models.PROTECT, help_text="heard as A"
     )
     stimulus_b = models.ForeignKey(
-        "evaluation.Stimulus", related_name="+", on_delete=models.PROTECT, help_text="heard as B"
+        "evaluation.Stimulus",
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text="heard as B (A/B only)",
     )
     stimulus_a_sha256 = models.CharField(max_length=64, help_text="SHA-256 of A's audio file")
     stimulus_b_sha256 = models.CharField(max_length=64, help_text="SHA-256 of B's audio file")
@@ -135,7 +228,8 @@ class Response(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["panelist", "trial"], name="one_response_per_trial"),
             models.CheckConstraint(
-                condition=Q(choice__in=["a", "b", "tie"]), name="response_choice_valid"
+                condition=Q(choice__in=["a", "b", "tie"]) | Q(trial_kind__in=["single", "pool"]),
+                name="response_choice_valid",
             ),
         ]
 
@@ -153,3 +247,30 @@ class Response(models.Model):
     @property
     def preferred_system(self) -> str:
         return {"a": self.system_a, "b": self.system_b}.get(self.choice, "")
+
+
+class ResponseCandidate(models.Model):
+    """A pool answer's view of one candidate, snapshot at record time: what was shown where,
+    what it was, how long it was heard, and its rank (1 = favourite, 2/3 = the optional top 3)."""
+
+    response = models.ForeignKey(Response, related_name="candidates", on_delete=models.CASCADE)
+    position = models.PositiveSmallIntegerField(help_text="1-based screen position")
+    stimulus = models.ForeignKey("evaluation.Stimulus", related_name="+", on_delete=models.PROTECT)
+    system = models.CharField(max_length=100)
+    system_kind = models.CharField(max_length=8)
+    stimulus_sha256 = models.CharField(max_length=64)
+    track_sha256 = models.CharField(max_length=64)
+    listen_s = models.FloatField(help_text="seconds this candidate was audible")
+    heard_s = models.FloatField(null=True, blank=True, help_text="distinct seconds heard")
+    pick_rank = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["response", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "position"], name="unique_response_candidate"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"response {self.response_id} #{self.position}"

@@ -1,6 +1,8 @@
 """The blindness audit of a study: every pair's stored files measured as they are served."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import combinations
 
 from evaluation.models import Pair, Stimulus, Study
 from evaluation.stimuli.audio import AudioError
@@ -29,8 +31,12 @@ def study_audit(*, study: Study, progress: Callable[[int, int], None] | None = N
         )
         .order_by("prompt__external_id", "id")
     )
+    served = [s for pair in pairs for s in (pair.first, pair.second)]
+    if study.design != Study.Design.AB:
+        pairs = _design_comparisons(pairs)
     measured: dict[int, FileMeasurement | str] = {}
-    stimuli = {s.pk: s for pair in pairs for s in (pair.first, pair.second)}
+    # Every file served, also a single-track prompt's lone stimulus (in no comparison).
+    stimuli = {s.pk: s for s in [*served, *(s for p in pairs for s in (p.first, p.second))]}
     for done, stimulus in enumerate(stimuli.values(), start=1):
         measured[stimulus.pk] = _measure(stimulus)
         if progress:
@@ -77,6 +83,51 @@ def study_audit(*, study: Study, progress: Callable[[int, int], None] | None = N
     report.collisions = hash_collisions(hashed)
     report.files_checked = len(hashed)
     return report
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    """Two stimuli of one prompt a single-track or pool listener may compare (across trials
+    or within a pool), audited as an A/B pair would be; ``pk`` is the pair (or pool) that
+    holds ``first``."""
+
+    pk: int
+    prompt: object
+    first: Stimulus
+    second: Stimulus
+    is_catch: bool = False
+    catch_kind: str = ""
+
+    @property
+    def first_id(self) -> int:
+        return self.first.pk
+
+    @property
+    def second_id(self) -> int:
+        return self.second.pk
+
+
+def _design_comparisons(pairs: list[Pair]) -> list[_Comparison]:
+    """Single-track and pool studies: every two regular stimuli of each prompt (a single
+    pair holds one stimulus, a pool pair names one of many)."""
+    by_prompt: dict[int, tuple[object, dict[int, int]]] = {}
+    for pair in pairs:
+        by_prompt.setdefault(pair.prompt_id, (pair.prompt, {}))[1][pair.first_id] = pair.pk
+    comparisons = []
+    for prompt_id, (prompt, holders) in by_prompt.items():
+        stimuli = list(
+            Stimulus.objects.filter(track__prompt_id=prompt_id, kind=Stimulus.Kind.REGULAR)
+            .select_related("track__system", "track__prompt")
+            .order_by("track__system__name")
+        )
+        pool_pk = next(iter(holders.values()))
+        for first, second in combinations(stimuli, 2):
+            comparisons.append(
+                _Comparison(
+                    pk=holders.get(first.pk, pool_pk), prompt=prompt, first=first, second=second
+                )
+            )
+    return comparisons
 
 
 def _label(stimulus: Stimulus) -> str:

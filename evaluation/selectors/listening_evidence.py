@@ -16,13 +16,16 @@ class SideFetched:
     first_at: datetime | None
 
 
-def trial_fetched(*, trial: Trial, panelist: Panelist, now: datetime) -> dict[str, SideFetched]:
-    """Per side ('a', 'b'), the bytes served to `panelist` for `trial` in [served_at, now]."""
+def trial_fetched(
+    *, trial: Trial, panelist: Panelist, now: datetime, sides: tuple[str, ...] = ("a", "b")
+) -> dict[str, SideFetched]:
+    """Per side (``sides``: 'a', 'b'; a pool's 'a'..), the bytes served to `panelist` for
+    `trial` in [served_at, now]."""
     rows = StimulusFetch.objects.filter(trial=trial, panelist=panelist, first_at__lte=now)
     if trial.served_at is not None:
         rows = rows.filter(last_at__gte=trial.served_at)
     fetched = {}
-    for side in ("a", "b"):
+    for side in sides:
         ranges = sorted(
             (row.first_byte, row.last_byte + 1, row.first_at) for row in rows if row.side == side
         )

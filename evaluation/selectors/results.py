@@ -38,6 +38,7 @@ def study_settings(study: Study) -> dict:
         "n_pairs": pairs["total"],
         "n_catch_pairs": pairs["catch"],
         **study.protocol(),
+        "design": study.design,  # also for an A/B study, whose protocol omits the default
         "opened_at": study.opened_at.date().isoformat() if study.opened_at else None,
         "closed_at": study.closed_at.date().isoformat() if study.closed_at else None,
     }

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from evaluation.listening_log import (
     ListeningLogError,
     ListeningSummary,
+    SideHeard,
+    heard_by_side,
     parse_listening_log,
     summarize,
     to_json,
@@ -95,9 +97,11 @@ class Evidence:
     """A listening log that passed every check, with its summary and the fetches."""
 
     log: dict
-    summary: ListeningSummary
+    summary: ListeningSummary | None  # A/B only
     fetched: dict[str, SideFetched]
     audio_fetched: float
+    # Single-track and pool trials: per side ('a'.. = screen positions), what was heard.
+    sides: dict[str, SideHeard] | None = None
 
 
 def listening_evidence_check(
@@ -105,6 +109,8 @@ def listening_evidence_check(
 ) -> Evidence:
     """Check an answer's listening log against what the server served; raises ServiceError
     (code `audio_not_fetched`, `invalid_listening_log` or `too_short_listening`)."""
+    if trial.pair.kind != "ab":
+        return _sides_evidence_check(trial=trial, panelist=panelist, listening=listening, now=now)
     fetched = trial_fetched(trial=trial, panelist=panelist, now=now)
     missing = [side.upper() for side in ("a", "b") if fetched[side].bytes == 0]
     if missing:
@@ -162,6 +168,113 @@ def listening_evidence_check(
     return Evidence(log=to_json(log), summary=summary, fetched=fetched, audio_fetched=min(shares))
 
 
+def _sides_evidence_check(
+    *, trial: Trial, panelist: Panelist, listening, now: datetime
+) -> Evidence:
+    """The same checks for a single track (side a) or a pool (sides a.. = positions 1..N):
+    every side's audio served, a possible log, and **each** side heard (distinct passages)
+    for the required time."""
+    sides = trial.sides()
+    label = (
+        (lambda side: "the track")
+        if len(sides) == 1
+        else (lambda side: f"candidate {sides.index(side) + 1}")
+    )
+    fetched = trial_fetched(trial=trial, panelist=panelist, now=now, sides=sides)
+    missing = [label(side) for side in sides if fetched[side].bytes == 0]
+    if missing:
+        raise ServiceError(
+            f"the audio of {', '.join(missing)} was never downloaded for this trial, so it "
+            "cannot have been heard; reload the page, listen, then answer",
+            code="audio_not_fetched",
+        )
+    try:
+        log = parse_listening_log(listening, sides=sides)
+    except ListeningLogError as exc:
+        raise _impossible(str(exc)) from exc
+    stimuli = {side: trial.stimulus_at(side) for side in sides}
+    excerpt_s = min(stimulus.duration_s for stimulus in stimuli.values())
+    if abs(log.loop_s - excerpt_s) > LOOP_TOLERANCE_S:
+        raise _impossible(
+            f"listening: loop_s {log.loop_s} s does not match the excerpt ({excerpt_s:.3f} s)"
+        )
+    window_s = (now - (trial.served_at or now)).total_seconds()
+    span_s = (log.events[-1].t_ms - log.events[0].t_ms) / 1000 if log.events else 0.0
+    if span_s > window_s + TRIAL_WINDOW_TOLERANCE_S:
+        raise _impossible(
+            f"listening: the events span {span_s:.1f} s, but the trial has been open for only "
+            f"{window_s:.1f} s"
+        )
+    heard = heard_by_side(log, sides)
+    played_s = sum(side.played_s for side in heard.values())
+    audio_since = max(fetched[side].first_at for side in sides)
+    wall_s = (now - audio_since).total_seconds()
+    if played_s > wall_s + WALL_TIME_TOLERANCE_S:
+        raise _impossible(
+            f"listening: the log plays {played_s:.1f} s of audio, but the files have been "
+            f"here for only {wall_s:.1f} s"
+        )
+    required = min(required_listen_s(trial), log.loop_s)
+    short = [label(side) for side in sides if heard[side].heard_s + OVERLAP_TOLERANCE_S < required]
+    if short:
+        raise ServiceError(
+            f"listen to {', '.join(short)} for at least {required:g} s before answering",
+            code="too_short_listening",
+        )
+    shares = [
+        min(fetched[side].bytes / stimuli[side].size_bytes, 1.0)
+        if stimuli[side].size_bytes
+        else 0.0
+        for side in sides
+    ]
+    return Evidence(
+        log=to_json(log), summary=None, fetched=fetched, audio_fetched=min(shares), sides=heard
+    )
+
+
+def _record_sides_heard(
+    panelist: Panelist, trial_token: str, answer: Answer, evidence: Evidence, now: datetime
+) -> tuple[Response, bool]:
+    """Store a single-track or pool answer with its evidence: listen times are the log's
+    played seconds; heard_a_s is the track's (the favourite's) distinct seconds heard, the
+    B columns are 0 (each pool candidate's own are on its ResponseCandidate row)."""
+    sides = list(evidence.sides)
+    played = [round(evidence.sides[side].played_s, 3) for side in sides]
+    heard = [round(evidence.sides[side].heard_s, 3) for side in sides]
+    if len(sides) == 1:
+        answer = replace(answer, listen_a_s=played[0], listen_b_s=0.0)
+    else:
+        answer = replace(answer, listen_pool_s=tuple(played), listen_a_s=0.0, listen_b_s=0.0)
+    shown = 1 if len(sides) == 1 else (answer.ranking[0] if answer.ranking else 1)
+    with transaction.atomic():
+        response, created = response_record(
+            panelist=panelist,
+            trial_token=trial_token,
+            answer=answer,
+            now=now,
+            pool_heard_s=heard if len(sides) > 1 else None,
+        )
+        if created:
+            ListeningEvidence.objects.create(
+                response=response,
+                log=evidence.log,
+                heard_a_s=heard[shown - 1] if 0 < shown <= len(heard) else heard[0],
+                heard_b_s=0.0,
+                heard_overlap_s=0.0,
+                switches=sum(
+                    1
+                    for before, after in zip(
+                        evidence.log["events"], evidence.log["events"][1:], strict=False
+                    )
+                    if after["side"] != before["side"]
+                ),
+                fetched_a_bytes=evidence.fetched["a"].bytes,
+                fetched_b_bytes=sum(evidence.fetched[side].bytes for side in sides[1:]),
+                audio_fetched=round(evidence.audio_fetched, 4),
+            )
+    return response, created
+
+
 def _impossible(detail: str) -> ServiceError:
     return ServiceError(
         _("the listening log is not possible (%(detail)s); reload the page and listen again")
@@ -195,6 +308,8 @@ def response_record_heard(
     evidence = listening_evidence_check(
         trial=trial, panelist=panelist, listening=listening, now=now
     )
+    if evidence.sides is not None:
+        return _record_sides_heard(panelist, trial_token, answer, evidence, now)
     answer = replace(
         answer,
         listen_a_s=round(evidence.summary.played_a_s, 3),

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from evaluation.models import Panelist, Trial
 from evaluation.models.study import opaque_token
+from evaluation.selectors.designs import pair_kinds, single_kind_counts
 from evaluation.selectors.headphones import headphone_check_pending
 from evaluation.selectors.listening import panelist_open_trial
 from evaluation.selectors.reservations import claimable, first_reservation_span
@@ -64,6 +65,15 @@ def _catch_trial_create(panelist: Panelist, now: datetime, position: int) -> Tri
     return None
 
 
+def _kind_balance(panelist: Panelist, pair_ids: list[int]) -> dict[int, int]:
+    """Single-track design: per candidate pair, how many trials of its track's kind (human
+    or AI) the panelist has had, so that the next slot evens out their mix; {} otherwise."""
+    if panelist.study.design != "single":
+        return {}
+    counts = single_kind_counts(panelist)
+    return {pk: counts.get(kind, 0) for pk, kind in pair_kinds(pair_ids).items()}
+
+
 def _slot_claim(panelist: Panelist, now: datetime) -> Trial | None:
     """Claim the first free slot of the lowest round in the panelist's order, or None."""
     with transaction.atomic():
@@ -78,7 +88,10 @@ def _slot_claim(panelist: Panelist, now: datetime) -> Trial | None:
         if not rows:
             return None
         seed = panelist.study.seed
-        pk, _, previous_until = min(rows, key=lambda row: order_key(seed, panelist.pk, row[1]))
+        balance = _kind_balance(panelist, [row[1] for row in rows])
+        pk, _, previous_until = min(
+            rows, key=lambda row: (balance.get(row[1], 0), order_key(seed, panelist.pk, row[1]))
+        )
         position = answered_count(panelist) + 1
         claimed = (
             Trial.objects.filter(pk=pk, response__isnull=True)

@@ -132,7 +132,16 @@ def prompt_prepare(
 
 
 def pairs_build(*, study: Study) -> int:
-    """One pair per prompt and pair of systems that both have a stimulus; returns new pairs."""
+    """The study's pairs for its design; returns how many were new.
+
+    - ab: one pair per prompt and pair of systems that both have a stimulus;
+    - single: one pair per stimulus (first = second = the stimulus);
+    - pool: one pair per prompt with at least ``pool_size`` stimuli (its trials' candidates
+      are made with the slots, services.studies.slots_ensure).
+
+    Pairs of another design (left from before the design changed in the draft) are removed:
+    a draft has no trials yet."""
+    Pair.objects.filter(study=study, is_catch=False).exclude(kind=study.design).delete()
     created = 0
     stimuli = (
         Stimulus.objects.filter(track__prompt__study=study, kind=Stimulus.Kind.REGULAR)
@@ -143,6 +152,19 @@ def pairs_build(*, study: Study) -> int:
     for stimulus in stimuli:
         by_prompt.setdefault(stimulus.track.prompt_id, []).append(stimulus)
     for prompt_id, group in by_prompt.items():
+        if study.design != Study.Design.AB:
+            singles = group if study.design == Study.Design.SINGLE else group[:1]
+            if study.design == Study.Design.POOL and len(group) < study.pool_size:
+                continue  # too few tracks for a pool: study_open says which prompts
+            for stimulus in singles:
+                _, was_created = Pair.objects.get_or_create(
+                    study=study,
+                    first=stimulus,
+                    second=stimulus,
+                    defaults={"prompt_id": prompt_id, "kind": study.design},
+                )
+                created += was_created
+            continue
         for first, second in combinations(group, 2):
             _, was_created = Pair.objects.get_or_create(
                 study=study, first=first, second=second, defaults={"prompt_id": prompt_id}
@@ -155,6 +177,8 @@ def catch_pairs_build(*, study: Study) -> int:
     """Catch pairs of every prompt prepared with catch stimuli: the unfiltered copy against
     the anchor, and the two identical-pair copies. Returns how many were new."""
     created = 0
+    if study.design != Study.Design.AB:
+        return 0  # catch trials are A/B trials (Study.design_errors refuses a catch rate)
     catch_kinds = (
         Stimulus.Kind.ANCHOR,
         Stimulus.Kind.CATCH_FULL,
@@ -191,7 +215,8 @@ def stimuli_prepare(*, study: Study, progress: Progress | None = None) -> dict:
     prompts = [
         prompt
         for prompt in study.prompts.order_by("external_id")
-        if prompt.tracks.count() >= 2
+        # A single-track study rates tracks alone: a prompt with one track is enough.
+        if prompt.tracks.count() >= (1 if study.design == Study.Design.SINGLE else 2)
         and not Stimulus.objects.filter(track__prompt=prompt, kind=Stimulus.Kind.REGULAR).exists()
     ]
     failures = []

@@ -8,9 +8,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from evaluation.exports import responses_csv
-from evaluation.models import AuditEntry, Pair, Prompt, Response, Study, System, Track, Trial
+from evaluation.models import (
+    AuditEntry,
+    Pair,
+    Prompt,
+    Response,
+    Study,
+    System,
+    Track,
+    Trial,
+    TrialCandidate,
+)
 from evaluation.models.listener_texts import language_codes, listener_texts_problems
 from evaluation.selectors.blindness import study_audit
+from evaluation.selectors.designs import pool_plan, pool_stimuli_by_pair
 from evaluation.services import ServiceError
 from evaluation.services.audit_log import audit_record
 
@@ -68,6 +79,41 @@ def study_save(*, study: Study, user=None, changed: list[str] | tuple[str, ...] 
     return study
 
 
+def study_design_set(*, study: Study, user=None, **settings) -> Study:
+    """Change the study's design and questions (``Study.DESIGN_FIELDS`` only). Refused with
+    nothing changed: an opened study (409, ``study_frozen``), an unknown setting, or a design
+    that ``Study.design_errors`` rejects (``invalid_design``, one sentence per field)."""
+    unknown = sorted(set(settings) - set(Study.DESIGN_FIELDS))
+    if unknown:
+        raise ServiceError(
+            f"not a design setting: {', '.join(unknown)} (settable: "
+            f"{', '.join(Study.DESIGN_FIELDS)})",
+            code="invalid_design",
+        )
+    with transaction.atomic():
+        study = Study.objects.select_for_update().get(pk=study.pk)
+        study_unfrozen_require(study)
+        changed = [name for name, value in settings.items() if getattr(study, name) != value]
+        for name, value in settings.items():
+            setattr(study, name, value)
+        errors = study.design_errors()
+        if errors:
+            raise ServiceError(
+                "the study's design is not valid: "
+                + "; ".join(f"{name}: {text}" for name, text in errors.items()),
+                code="invalid_design",
+            )
+        study.save(update_fields=list(settings) or None)
+        if changed:
+            audit_record(
+                study=study,
+                action=AuditEntry.Action.EDIT,
+                user=user,
+                detail={"changed": sorted(changed), "values": {n: settings[n] for n in changed}},
+            )
+    return study
+
+
 def system_get_or_create(*, name: str, kind: str, source: str = System.Source.IMPORTED) -> System:
     """The system called ``name``; a new one is made with ``kind`` (``human`` or ``ai``).
 
@@ -105,7 +151,9 @@ def slots_ensure(*, study: Study) -> int:
 
     Within a pair, A/B positions alternate by round, so each pair is heard equally often
     each way round (counterbalancing) within each stratum, and a pair-dependent offset
-    balances across pairs.
+    balances across pairs. A single-track pair's slots are never swapped; a pool's slots get
+    their candidates (``selectors.designs.pool_plan``: balanced subsets and screen order,
+    the same plan in every stratum).
     """
     existing = set(
         Trial.objects.filter(pair__study=study, is_catch=False).values_list(
@@ -113,13 +161,15 @@ def slots_ensure(*, study: Study) -> int:
         )
     )
     strata = sorted(study.stratum_quotas) or [""]
+    if study.design == Study.Design.POOL:
+        return _pool_slots_ensure(study, existing, strata)
     new_slots = [
         Trial(
             pair=pair,
             prompt_id=pair.prompt_id,
             round=k,
             stratum=stratum,
-            swapped=bool((k + pair.pk) % 2),
+            swapped=bool((k + pair.pk) % 2) if pair.kind == Pair.Kind.AB else False,
         )
         # Catch pairs have no slots: scheduling makes their trials per panelist.
         for pair in Pair.objects.filter(study=study, is_catch=False)
@@ -131,6 +181,61 @@ def slots_ensure(*, study: Study) -> int:
     return len(new_slots)
 
 
+def _pool_slots_ensure(study: Study, existing: set[tuple[int, str, int]], strata: list[str]) -> int:
+    """The K slots of every pool pair (per stratum), each with its candidates; returns how
+    many were added."""
+    added = 0
+    for pair_id, stimuli in pool_stimuli_by_pair(study).items():
+        plan = pool_plan(
+            stimuli, pool_size=study.pool_size, rounds=study.ratings_per_pair, seed=study.seed
+        )
+        prompt_id = Pair.objects.values_list("prompt_id", flat=True).get(pk=pair_id)
+        for stratum in strata:
+            for k, shown in enumerate(plan):
+                if (pair_id, stratum, k) in existing:
+                    continue
+                trial = Trial.objects.create(
+                    pair_id=pair_id, prompt_id=prompt_id, round=k, stratum=stratum, swapped=False
+                )
+                TrialCandidate.objects.bulk_create(
+                    TrialCandidate(trial=trial, position=n, stimulus_id=pk)
+                    for n, pk in enumerate(shown, start=1)
+                )
+                added += 1
+    return added
+
+
+def study_design_require(study: Study) -> None:
+    """ServiceError (``invalid_design``) when the study's design settings are inconsistent,
+    or its prepared pairs do not match the design (prepare again after changing it)."""
+    errors = study.design_errors()
+    if errors:
+        raise ServiceError(
+            "the study's design is not valid: "
+            + "; ".join(f"{name}: {text}" for name, text in errors.items()),
+            code="invalid_design",
+        )
+    other = Pair.objects.filter(study=study, is_catch=False).exclude(kind=study.design)
+    if other.exists():
+        raise ServiceError(
+            f"study '{study.slug}' is a {study.design} study but its pairs were prepared for "
+            f"another design; run `python manage.py prepare_stimuli {study.slug}` again",
+            code="invalid_design",
+        )
+    if study.design == Study.Design.POOL:
+        short = [
+            prompt.external_id
+            for prompt in study.prompts.all()
+            if prompt.tracks.count() >= 2 and not prompt.pairs.filter(kind=Pair.Kind.POOL).exists()
+        ]
+        if short:
+            raise ServiceError(
+                f"a pool of {study.pool_size} needs {study.pool_size} prepared tracks per "
+                f"prompt; too few for: {', '.join(short)} (lower pool_size or add tracks)",
+                code="invalid_design",
+            )
+
+
 def study_open(*, study: Study, user=None) -> Study:
     """Open a study for listening: it needs prepared pairs that pass the blindness audit
     (measured before the transaction, so the database is not held while files are read);
@@ -138,11 +243,14 @@ def study_open(*, study: Study, user=None) -> Study:
     if study.status == Study.Status.OPEN:
         return study
     if not Pair.objects.filter(study=study).exists():
+        if study.design == Study.Design.POOL:
+            study_design_require(study)  # says which prompts have too few tracks for a pool
         raise ServiceError(
             f"Study '{study.slug}' has no prepared pairs: import tracks, then run "
             f"`python manage.py prepare_stimuli {study.slug}`.",
             code="not_prepared",
         )
+    study_design_require(study)
     report = study_audit(study=study)
     if not report.passed:
         listing = "\n".join(f"  - {line}" for line in report.failure_lines())

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from evaluation.forms import ProfileForm
 from evaluation.models import Invite, Panelist, Trial
+from evaluation.selectors.designs import trial_questions
 from evaluation.selectors.headphones import headphone_check_pending
 from evaluation.selectors.listening import panelist_has_more_trials, panelist_open_trial
 from evaluation.selectors.scheduling import answered_count
@@ -21,7 +22,7 @@ from evaluation.services.headphones import headphone_attempt_start
 from evaluation.services.listening_evidence import response_record_heard, stimulus_fetch_record
 from evaluation.services.panelists import panelist_join
 from evaluation.services.reservations import trial_activity_record
-from evaluation.services.responses import Answer, required_listen_s
+from evaluation.services.responses import Answer, answer_questions, required_listen_s
 from evaluation.services.scheduling import trial_reserve
 from evaluation.views import headphones
 from evaluation.views.audio import served_range, stimulus_response
@@ -89,8 +90,11 @@ def listen(request, token: str):
                 "return_code": invite.completion_code,
             },
         )
+    if trial.pair.kind != "ab":
+        return _design_trial_page(request, invite, panelist, trial)
     context = {
         "study": invite.study,
+        "questions": trial_questions(study=invite.study, kind="ab"),
         "position": answered_count(panelist) + 1,
         "planned": panelist.planned_trials,
         "audio_a_url": reverse("listener:audio", args=[token, trial.token, "a"]),
@@ -101,6 +105,36 @@ def listen(request, token: str):
         "ask_ai": invite.study.ask_ai,
     }
     return render(request, "listener/trial.html", context)
+
+
+def _design_trial_page(request, invite: Invite, panelist: Panelist, trial: Trial):
+    """A single-track or pool trial: one opaque audio URL per side (a pool's screen
+    positions are the letters a, b, c, ...; nothing else about a candidate reaches the page)."""
+    token = invite.token
+    sides = trial.sides()
+    context = {
+        "study": invite.study,
+        "questions": trial_questions(study=invite.study, kind=trial.pair.kind),
+        "position": answered_count(panelist) + 1,
+        "planned": panelist.planned_trials,
+        "candidates": [
+            {
+                "number": n,
+                "side": side,
+                "url": reverse("listener:audio", args=[token, trial.token, side]),
+            }
+            for n, side in enumerate(sides, start=1)
+        ],
+        "audio_urls": ",".join(
+            reverse("listener:audio", args=[token, trial.token, side]) for side in sides
+        ),
+        "answer_url": reverse("listener:answer", args=[token, trial.token]),
+        "required_listen_s": round(required_listen_s(trial), 2),
+    }
+    template = (
+        "listener/trial_single.html" if trial.pair.kind == "single" else "listener/trial_pool.html"
+    )
+    return render(request, template, context)
 
 
 def _advance(panelist: Panelist) -> None:
@@ -170,7 +204,11 @@ def _owned_trial(request, token: str, trial_token: str) -> tuple[Panelist, Trial
 @require_http_methods(["GET", "HEAD"])
 def audio(request, token: str, trial_token: str, side: str):
     panelist, trial = _owned_trial(request, token, trial_token)
-    response = stimulus_response(trial.stimulus_at(side), request)
+    try:
+        stimulus = trial.stimulus_at(side)
+    except ValueError:
+        raise Http404("No such side for this trial.") from None
+    response = stimulus_response(stimulus, request)
     served = served_range(response)
     if served is not None:
         # Evidence for the answer check; nothing of it goes back to the page.
@@ -220,12 +258,13 @@ def _parse_answer(body: bytes) -> tuple[Answer, object]:
 
     guess = payload.get("guess_ai") or ""
     answer = Answer(
-        choice=str(payload.get("choice", "")),
+        choice=str(payload.get("choice") or ""),
         listen_a_s=seconds("listen_a_s"),
         listen_b_s=seconds("listen_b_s"),
         liked_a=flag("liked_a"),
         liked_b=flag("liked_b"),
         guess_ai=str(guess),
+        **answer_questions(payload),
     )
     return answer, payload.get("listening")
 

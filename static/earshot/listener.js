@@ -426,7 +426,8 @@
     return (
       selected("choice") !== null &&
       (!asks.liked || (selected("liked_a") !== null && selected("liked_b") !== null)) &&
-      (!asks.ai || selected("guess_ai") !== null)
+      (!asks.ai || selected("guess_ai") !== null) &&
+      (!window.earshotQuestions || window.earshotQuestions.complete(el.form))
     );
   }
 
@@ -564,6 +565,10 @@
       listen_b_s: Math.round(sent.playedB * 100) / 100,
       listening: { loop_s: loopLength, events: events },
     };
+    if (window.earshotQuestions) {
+      // The study's extra questions (aspects, rating, playlist/release, weaker, familiar).
+      Object.assign(answer, window.earshotQuestions.collect(el.form));
+    }
     submitting = true;
     clearError();
     el.submit.classList.add("is-busy");
@@ -645,7 +650,12 @@
     seeking = false;
     render();
   });
-  el.form.addEventListener("change", render);
+  el.form.addEventListener("change", function () {
+    if (window.earshotQuestions) {
+      window.earshotQuestions.refresh(el.form);
+    }
+    render();
+  });
   el.form.addEventListener("submit", function (event) {
     event.preventDefault();
     submit();

@@ -36,3 +36,29 @@ def test_running_demo_again_reuses_the_study(media_root, capsys):
     assert Track.objects.count() == 2
     invite = re.search(r"panelist link:  (\S+)", first).group(1)
     assert invite in second
+
+
+@pytest.mark.parametrize(
+    "design, slug, pairs, tracks",
+    [("single", "demo-single", 2, 2), ("pool", "demo-pool", 1, 3)],
+)
+def test_demo_builds_a_study_of_each_design(media_root, capsys, design, slug, pairs, tracks):
+    from evaluation.models import Trial
+
+    call_command("demo", "--prompts", "1", "--design", design, "--admin-password", "pw-demo-1")
+    out = capsys.readouterr().out
+    study = Study.objects.get(slug=slug)
+    assert study.status == Study.Status.OPEN and study.design == design
+    assert f"design:         {design}" in out
+    assert study.pairs.count() == pairs and set(study.pairs.values_list("kind", flat=True)) == {
+        design
+    }
+    assert Track.objects.filter(prompt__study=study).count() == tracks
+    kinds = {track.system.kind for track in Track.objects.filter(prompt__study=study)}
+    assert kinds == {"human", "ai"}
+    if design == "pool":
+        trial = Trial.objects.filter(pair__study=study).first()
+        assert trial.candidates.count() == 3
+    else:
+        assert study.aspect_names() == ["melody", "structure", "emotion"]
+    assert re.search(r"panelist link:  http://127\.0\.0\.1:8000/p/[\w-]{20,}/", out)

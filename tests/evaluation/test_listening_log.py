@@ -206,3 +206,38 @@ def test_the_trial_page_computes_exactly_what_the_server_computes(tmp_path):
             }
         )
     assert page == server
+
+
+def test_a_log_may_use_only_the_trials_sides():
+    from evaluation.listening_log import ListeningLogError, parse_listening_log
+
+    raw = {"loop_s": 3.0, "events": [{"t": 0, "type": "play", "side": "c", "pos": 0.0}]}
+    assert parse_listening_log(raw, sides="abc").events[0].side == "c"
+    with pytest.raises(ListeningLogError, match="side must be 'a' or 'b', got 'c'"):
+        parse_listening_log(raw)
+    with pytest.raises(ListeningLogError, match="side must be 'a', got 'c'"):
+        parse_listening_log(raw, sides=("a",))
+
+
+def test_heard_by_side_counts_each_of_n_sides_with_wrapping():
+    from evaluation.listening_log import heard_by_side, parse_listening_log
+
+    log = parse_listening_log(
+        {
+            "loop_s": 3.0,
+            "events": [
+                {"t": 0, "type": "play", "side": "a", "pos": 2.0},
+                {"t": 2000, "type": "switch", "side": "b", "pos": 1.0},  # a wrapped: 2-3, 0-1
+                {"t": 2500, "type": "switch", "side": "c", "pos": 1.5},
+                {"t": 2500, "type": "pause", "side": "c", "pos": 1.5},
+                {"t": 9000, "type": "submit", "side": "c", "pos": 1.5},
+            ],
+        },
+        sides="abc",
+    )
+    heard = heard_by_side(log, "abc")
+    assert heard["a"].played_s == pytest.approx(2.0) and heard["a"].heard == (
+        (0.0, 1.0),
+        (2.0, 3.0),
+    )
+    assert heard["b"].heard_s == pytest.approx(0.5) and heard["c"].played_s == 0.0

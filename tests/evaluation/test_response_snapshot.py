@@ -134,7 +134,7 @@ def test_ai_side_and_preferred_system_come_from_the_snapshot(
 def test_the_export_appends_the_snapshot_columns(prepared_study, make_panelist, answer_all):
     answer_all(make_panelist(), lambda trial: "tie")
     header, *_ = responses_csv(prepared_study).splitlines()
-    # After the listening evidence (columns 29-33).
+    # After the listening evidence (columns 29-33); issue 12's columns follow from 41.
     assert header.split(",")[33:40] == [
         "system_a_kind",
         "system_b_kind",

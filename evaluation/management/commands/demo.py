@@ -19,9 +19,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--admin-password", default=None, help="default: a new random password each run"
         )
+        parser.add_argument(
+            "--design",
+            choices=["ab", "single", "pool"],
+            default="ab",
+            help="ab (study 'demo'), single ('demo-single': one track, human or AI?) or pool "
+            "('demo-pool': pick 1 of 3)",
+        )
 
-    def handle(self, *args, prompts, seed, admin_password, **options):
-        self.stdout.write(f"Building the demo study ({prompts} prompts)...")
+    def handle(self, *args, prompts, seed, admin_password, design, **options):
+        self.stdout.write(f"Building the {design} demo study ({prompts} prompts)...")
         with ExitStack() as bars:
             current = {"stage": None, "update": None}
 
@@ -34,11 +41,16 @@ class Command(BaseCommand):
                 current["update"](done, total)
 
             result = demo_build(
-                prompts=prompts, seed=seed, admin_password=admin_password, progress=progress
+                prompts=prompts,
+                seed=seed,
+                admin_password=admin_password,
+                progress=progress,
+                design=design,
             )
         base = settings.EARSHOT["PUBLIC_URL"]
         study = result.study
         self.stdout.write(self.style.SUCCESS(f"Demo study '{study.slug}' is {study.status}."))
+        self.stdout.write(f"  design:         {study.design}")
         self.stdout.write(f"  pairs:          {study.pairs.count()}")
         self.stdout.write(
             f"  admin login:    {base}/admin/  user '{result.admin_username}'"
