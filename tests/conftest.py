@@ -414,9 +414,10 @@ DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server"}
 
 def uses_a_service(item) -> bool:
     """Whether a test touches what .ci/run's second pass swaps in (a database, a broker with a
-    real worker, a browser over a live server): a django_db, worker or browser marker, or a
-    database fixture among the fixtures it uses, directly or through other fixtures."""
-    if any(item.get_closest_marker(name) for name in ("django_db", "worker", "browser")):
+    real worker, a browser over a live server, an S3 server): a django_db, worker, browser or
+    s3 marker, or a database fixture among the fixtures it uses, directly or through other
+    fixtures."""
+    if any(item.get_closest_marker(name) for name in ("django_db", "worker", "browser", "s3")):
         return True
     return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
 
