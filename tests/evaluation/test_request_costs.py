@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 # (services/scheduling.py) and the served-at stamp.
 TRIAL_PAGE_QUERIES = 6
 AUDIO_QUERIES = 10
-ANSWER_QUERIES = 28
+ANSWER_QUERIES = 26
 
 
 def queries(call) -> tuple[object, list[str]]:
