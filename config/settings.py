@@ -97,10 +97,17 @@ TEMPLATES = [
 ]
 
 _SQLITE_PATH = VAR_DIR / "earshot.sqlite3"
+_DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{_SQLITE_PATH}")
+# Seconds a web or worker thread keeps its database connection: on a server database 60 by
+# default (a new PostgreSQL backend per request burnt more CPU than the app under load:
+# docs/benchmarks.md), with a health check before reuse so a database restart costs one
+# reconnect, not a failed request; 0 (a connection per request) for the SQLite file.
+_DEFAULT_CONN_MAX_AGE = 0 if _DATABASE_URL.startswith("sqlite") else 60
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{_SQLITE_PATH}"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+        _DATABASE_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", _DEFAULT_CONN_MAX_AGE),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -135,6 +142,34 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # Media is never served by URL: stimuli go through a view that checks the panelist's trial.
 MEDIA_URL = None
+
+# Media storage: local disk under MEDIA_ROOT, or, when AWS_STORAGE_BUCKET_NAME is set, an
+# S3-compatible bucket through django-storages (docs/deploy.md). The bucket stays private:
+# listeners get audio only through the checking view, which streams it from storage.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # Empty: AWS itself; else e.g. https://minio.internal:9000.
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME", "") or None,
+            # Empty: boto3's own chain (instance role, ~/.aws, AWS_* variables).
+            "access_key": env_str("AWS_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY", "") or None,
+            # A key prefix inside the bucket, e.g. "earshot/media".
+            "location": env_str("AWS_LOCATION", ""),
+            "default_acl": None,  # the bucket's own (private) policy
+            "querystring_auth": True,  # no URL of an object works unsigned
+            "file_overwrite": False,  # a name in use gets a suffix, as on local disk
+            "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE", "") or None,
+        },
+    }
 
 LOGIN_URL = "admin:login"
 
@@ -277,7 +312,7 @@ EARSHOT = {
     "IDLE_GRACE_S": env_int("EARSHOT_IDLE_GRACE_S", 30),
     # Trials reserved at once by one invite's listeners (Invite.max_open_reservations wins);
     # past it, the oldest reservation that never saw activity is released.
-    "INVITE_OPEN_RESERVATIONS": env_int("EARSHOT_INVITE_OPEN_RESERVATIONS", 20),
+    "INVITE_OPEN_RESERVATIONS": env_int("EARSHOT_INVITE_OPEN_RESERVATIONS", 200),
     # A failed screening is remembered in a signed cookie for this long (seconds).
     "SCREENED_OUT_COOKIE_S": env_int("EARSHOT_SCREENED_OUT_COOKIE_S", 60 * 60 * 24 * 90),
     "PUBLIC_URL": env_str("EARSHOT_PUBLIC_URL", "http://127.0.0.1:8000"),

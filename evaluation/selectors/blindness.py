@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from evaluation.models import Pair, Stimulus, Study
+from evaluation.selectors.media import media_local_path
 from evaluation.stimuli.audio import AudioError
 from evaluation.stimuli.audit import (
     AuditReport,
@@ -137,7 +138,8 @@ def _label(stimulus: Stimulus) -> str:
 def _measure(stimulus: Stimulus) -> FileMeasurement | str:
     """The file's measurement, or why it could not be measured."""
     try:
-        return measure_file(stimulus.file.path)
+        with media_local_path(stimulus.file) as path:
+            return measure_file(path)
     except FileNotFoundError:
         return "file is missing from storage"
     except AudioError as exc:

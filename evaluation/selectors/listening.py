@@ -14,7 +14,7 @@ def panelist_open_trial(*, panelist: Panelist) -> Trial | None:
     """The trial reserved for the panelist and not yet answered, if any."""
     return (
         Trial.objects.filter(panelist=panelist, response__isnull=True)
-        .select_related("pair__first", "pair__second")
+        .select_related("pair__first", "pair__second", "pair__study")
         .first()
     )
 

@@ -53,7 +53,12 @@ def headphone_attempt_start(*, panelist: Panelist) -> list[HeadphoneItem]:
     """Make the items of the panelist's next attempt; idempotent: an attempt in progress is
     returned as it is. Returns [] when there is nothing to start (check not pending, or no
     attempt left)."""
-    panelist = Panelist.objects.select_for_update().select_related("study").get(pk=panelist.pk)
+    panelist = (
+        # of=("self",): lock the panelist's row only. Without it PostgreSQL locks the joined
+        # study row too (FOR UPDATE covers every joined table), serialising every headphone
+        # check and join of the study behind one lock.
+        Panelist.objects.select_for_update(of=("self",)).select_related("study").get(pk=panelist.pk)
+    )
     if not headphone_check_pending(panelist=panelist) or panelist.headphone_passed is False:
         return []
     existing = headphone_open_items(panelist=panelist)
@@ -95,7 +100,9 @@ def headphone_attempt_score(
     last attempt is marked failed and gets no trials."""
     now = now or timezone.now()
     caller_copy = panelist
-    panelist = Panelist.objects.select_for_update().select_related("study").get(pk=panelist.pk)
+    panelist = (
+        Panelist.objects.select_for_update(of=("self",)).select_related("study").get(pk=panelist.pk)
+    )
     study = panelist.study
     items = headphone_open_items(panelist=panelist)
     if not items or (attempt is not None and attempt != items[0].attempt):

@@ -27,6 +27,7 @@ from evaluation.models import ListeningEvidence, Panelist, Response, StimulusFet
 from evaluation.selectors.listening_evidence import SideFetched, trial_fetched
 from evaluation.services import ServiceError
 from evaluation.services.responses import (
+    TRIAL_FOR_ANSWER,
     Answer,
     required_listen_s,
     response_record,
@@ -296,7 +297,7 @@ def response_record_heard(
     answer is answered as `response_record` answers it. Returns (response, created)."""
     now = now or timezone.now()
     trial = (
-        Trial.objects.select_related("pair__study", "pair__first", "pair__second")
+        Trial.objects.select_related(*TRIAL_FOR_ANSWER)
         .filter(token=trial_token, panelist=panelist, response__isnull=True)
         .first()
     )
@@ -317,7 +318,7 @@ def response_record_heard(
     )
     with transaction.atomic():
         response, created = response_record(
-            panelist=panelist, trial_token=trial_token, answer=answer, now=now
+            panelist=panelist, trial_token=trial_token, answer=answer, now=now, trial=trial
         )
         if created:
             ListeningEvidence.objects.create(

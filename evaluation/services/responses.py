@@ -460,6 +460,15 @@ def _candidates_store(response: Response, trial: Trial, answer: Answer, heard=No
     ResponseCandidate.objects.bulk_create(rows)
 
 
+# What storing an answer reads of its trial (validation and the snapshot), in one query.
+TRIAL_FOR_ANSWER = (
+    "prompt",
+    "pair__study",
+    "pair__first__track__system",
+    "pair__second__track__system",
+)
+
+
 def response_record(
     *,
     panelist: Panelist,
@@ -467,21 +476,19 @@ def response_record(
     answer: Answer,
     now: datetime | None = None,
     pool_heard_s: list[float] | None = None,
+    trial: Trial | None = None,
 ) -> tuple[Response, bool]:
     """Store the answer; returns (response, created). A retry with the same answer returns the
     stored response with created=False; a different answer to an answered trial is refused.
-    ``pool_heard_s``: a pool answer's distinct seconds heard per candidate (evidence), if any."""
+    ``pool_heard_s``: a pool answer's distinct seconds heard per candidate (evidence), if any.
+
+    `trial`, when the caller has just read it (with TRIAL_FOR_ANSWER related, the panelist's
+    and unanswered at that read), saves reading it again and looking for its answer: a
+    concurrent answer stored since then is caught by the unique constraint below."""
     now = now or timezone.now()
-    trial = (
-        Trial.objects.select_related(
-            "prompt",
-            "pair__study",
-            "pair__first__track__system",
-            "pair__second__track__system",
-        )
-        .filter(token=trial_token)
-        .first()
-    )
+    known_unanswered = trial is not None and trial.token == trial_token
+    if not known_unanswered:
+        trial = Trial.objects.select_related(*TRIAL_FOR_ANSWER).filter(token=trial_token).first()
     if trial is None or trial.panelist_id != panelist.pk:
         raise ServiceError(
             _(
@@ -490,7 +497,7 @@ def response_record(
             ),
             code="foreign_trial",
         )
-    existing = Response.objects.filter(trial=trial).first()
+    existing = None if known_unanswered else Response.objects.filter(trial=trial).first()
     if existing is not None:
         if _same_answer(existing, answer):
             return existing, False

@@ -4,11 +4,11 @@ rest on are in ``selectors.scheduling``."""
 
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from evaluation.models import Panelist, Trial
+from evaluation.models import Panelist, Response, Trial
 from evaluation.models.study import opaque_token
 from evaluation.selectors.designs import pair_kinds, single_kind_counts
 from evaluation.selectors.headphones import headphone_check_pending
@@ -74,40 +74,50 @@ def _kind_balance(panelist: Panelist, pair_ids: list[int]) -> dict[int, int]:
     return {pk: counts.get(kind, 0) for pk, kind in pair_kinds(pair_ids).items()}
 
 
+# Rounds a claim moves on to when every slot of the lowest one was taken meanwhile.
+CLAIM_ROUNDS_TRIED = 3
+
+
 def _slot_claim(panelist: Panelist, now: datetime) -> Trial | None:
-    """Claim the first free slot of the lowest round in the panelist's order, or None."""
-    with transaction.atomic():
-        free = free_slots(panelist, now)
+    """Claim the first free slot of the lowest round in the panelist's order, or None.
+
+    Optimistic: the candidates are read without locks and tried in the panelist's order, each
+    with one conditional UPDATE (still free, still claimable), so concurrent claimers never
+    lock each other's candidates and a slot taken meanwhile just moves this claim to the next
+    one (locking every candidate of the round made racing listeners skip them all and see a
+    spurious "Continue" page). A round whose slots were all taken meanwhile gives way to the
+    next round, a few times at most."""
+    taken: list[int] = []
+    for _ in range(CLAIM_ROUNDS_TRIED):
+        free = free_slots(panelist, now).exclude(pk__in=taken)
         lowest = free.order_by("round").values_list("round", flat=True).first()
         if lowest is None:
             return None
-        candidates = free.filter(round=lowest)
-        if connection.features.has_select_for_update_skip_locked:
-            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
-        rows = list(candidates.values_list("pk", "pair_id", "reserved_until"))
-        if not rows:
-            return None
+        rows = list(free.filter(round=lowest).values_list("pk", "pair_id"))
         seed = panelist.study.seed
-        balance = _kind_balance(panelist, [row[1] for row in rows])
-        pk, _, previous_until = min(
-            rows, key=lambda row: (balance.get(row[1], 0), order_key(seed, panelist.pk, row[1]))
-        )
+        balance = _kind_balance(panelist, [pair_id for _, pair_id in rows])
+        rows.sort(key=lambda row: (balance.get(row[1], 0), order_key(seed, panelist.pk, row[1])))
         position = answered_count(panelist) + 1
-        claimed = (
-            Trial.objects.filter(pk=pk, response__isnull=True)
-            .filter(claimable(now))
-            .update(
-                panelist=panelist,
-                token=opaque_token(),
-                position=position,
-                reserved_until=now + first_reservation_span(),
-                served_at=None,
-                active_at=None,
+        for pk, _ in rows:
+            # One table in the UPDATE (no join, so no pk__in subquery): PostgreSQL re-checks
+            # the whole condition on the row a concurrent claimer has just written.
+            claimed = (
+                Trial.objects.filter(pk=pk)
+                .filter(~Exists(Response.objects.filter(trial_id=OuterRef("pk"))))
+                .filter(claimable(now))
+                .update(
+                    panelist=panelist,
+                    token=opaque_token(),
+                    position=position,
+                    reserved_until=now + first_reservation_span(),
+                    served_at=None,
+                    active_at=None,
+                )
             )
-        )
-        if not claimed:
-            return None
-        return Trial.objects.select_related("pair__first", "pair__second").get(pk=pk)
+            if claimed:
+                return Trial.objects.select_related("pair__first", "pair__second").get(pk=pk)
+            taken.append(pk)
+    return None
 
 
 def _room_for_one_more(panelist: Panelist, now: datetime) -> bool:

@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from evaluation.models import AuditEntry, Job, Pair, Prompt, Stimulus, Study, Track
+from evaluation.selectors.media import media_local_path
 from evaluation.services import ServiceError
 from evaluation.services.audit_log import audit_record
 from evaluation.services.jobs import job_queue
@@ -96,9 +97,12 @@ def prompt_prepare(
     decoded = []
     for track in tracks:
         try:
-            decoded.append(decode(track.file.path))
+            with media_local_path(track.file) as path:
+                decoded.append(decode(path))
         except AudioError as exc:
             raise _track_error(track, exc) from exc
+        except FileNotFoundError as exc:
+            raise _track_error(track, "is missing from storage") from exc
     catch_files = {}
     try:
         if with_catch:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.http import HttpResponse
 
 from evaluation.models import Stimulus
+from evaluation.selectors.media import media_read_range, media_size
 from evaluation.stimuli.audio import CODEC_CONTENT_TYPES
 
 RANGE_PATTERN = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -32,15 +33,15 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None | bool:
 
 def stimulus_response(stimulus: Stimulus, request) -> HttpResponse:
     """A 200 with the whole file, a 206 for one satisfiable byte range, else a 416; reads
-    only the requested bytes from storage."""
+    only the requested bytes from storage (local disk or, a ranged GET, an S3 bucket): the
+    listener never gets a storage URL."""
     content_type = CODEC_CONTENT_TYPES.get(stimulus.codec, "application/octet-stream")
-    with stimulus.file.open("rb") as handle:
-
-        def read(start: int, length: int) -> bytes:
-            handle.seek(start)
-            return handle.read(length)
-
-        return ranged_response(stimulus.file.size, read, content_type, request)
+    return ranged_response(
+        media_size(stimulus.file),
+        lambda start, length: media_read_range(stimulus.file, start, length),
+        content_type,
+        request,
+    )
 
 
 def audio_bytes_response(body: bytes, content_type: str, request) -> HttpResponse:
