@@ -977,7 +977,9 @@ def listener_summary(analysed: pd.DataFrame) -> dict[str, Any]:
         parts.append(f"{group['n']} {singular if group['n'] == 1 else plural}")
     noun = "listener" if total == 1 else "listeners"
     subject = f"{total} {noun}" + (f": {', '.join(parts)}" if parts and total else "")
-    all_musicians = bool(total) and all(
+    # Nobody declared anything (no expertise column) is not "all musicians".
+    declared = sum(group["n"] for group in groups)
+    all_musicians = bool(total) and declared == total and all(
         group["expertise"] in MUSICIAN_EXPERTISE for group in groups
     )
     return {"n": total, "by_expertise": groups, "all_musicians": all_musicians, "subject": subject}
