@@ -979,8 +979,10 @@ def listener_summary(analysed: pd.DataFrame) -> dict[str, Any]:
     subject = f"{total} {noun}" + (f": {', '.join(parts)}" if parts and total else "")
     # Nobody declared anything (no expertise column) is not "all musicians".
     declared = sum(group["n"] for group in groups)
-    all_musicians = bool(total) and declared == total and all(
-        group["expertise"] in MUSICIAN_EXPERTISE for group in groups
+    all_musicians = (
+        bool(total)
+        and declared == total
+        and all(group["expertise"] in MUSICIAN_EXPERTISE for group in groups)
     )
     return {"n": total, "by_expertise": groups, "all_musicians": all_musicians, "subject": subject}
 
