@@ -60,7 +60,7 @@ test: install-test
 	$(VENV)/bin/lint-imports
 	$(PY) -m config.local_setup
 	$(LOCAL) $(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # Speed checks: each benchmark times its own baseline in the same run (docs/benchmarks.md).
 bench: install-test

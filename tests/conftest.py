@@ -335,18 +335,91 @@ def answer_all():
     return walk
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        help="also run the tests marked slow: whole checks whose fixed sample the default run "
+        "checks (make test leaves them out; .ci/run runs them)",
+    )
+    parser.addoption(
+        "--services-pass",
+        action="store_true",
+        help="run only the tests that touch a database, a Celery worker or a browser "
+        "(.ci/run's second pass, on PostgreSQL, Redis and real workers)",
+    )
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items):
-    """Under `pytest -n 2 --dist loadgroup` (make test), keep two kinds of test on one process
-    each: the real Celery worker tests (a worker consumes whatever job the broker holds, and
-    purges it first, so two at once would take each other's jobs) and the browser tests (one
-    Chromium, started once). Without xdist the marker does nothing."""
-    browser_tests = Path(__file__).parent / "browser"
+def pytest_collection_modifyitems(config, items):
+    """Leave out the slow tests unless `--slow` is given, and the tests that touch no service
+    under `--services-pass`; put every test in a pytest-xdist group (`make test` runs
+    `pytest -n 2 --dist loadgroup`; without xdist the groups do nothing):
+
+    - a test that names its group keeps it;
+    - every other test is grouped with its module, so a module's expensive module-scoped
+      fixtures (a generator's settings, an evaluation table, a Celery worker) are built once,
+      in one process, instead of once in each.
+
+    Real Celery worker tests may run in both processes at once: each process has its own queue
+    (config/settings_test.py), so a worker takes only its own process's jobs. Browser tests
+    may too: each process that runs one starts its own Chromium."""
+    if not config.getoption("--slow"):
+        slow = [item for item in items if item.get_closest_marker("slow")]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in items if not item.get_closest_marker("slow")]
+    if config.getoption("--services-pass"):
+        pure = [item for item in items if not uses_a_service(item)]
+        if pure:
+            config.hook.pytest_deselected(items=pure)
+            items[:] = [item for item in items if uses_a_service(item)]
+    root = Path(config.rootpath)
     for item in items:
-        if browser_tests in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.xdist_group("browser"))
-        elif item.get_closest_marker("worker"):
-            item.add_marker(pytest.mark.xdist_group("worker"))
+        if item.get_closest_marker("xdist_group") is None:
+            name = Path(item.fspath).relative_to(root).as_posix()
+            item.add_marker(pytest.mark.xdist_group(name))
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist sends the collection to the controller
+def pytest_collection_finish(session):
+    """Under `--dist loadgroup`, hand out the longest groups first (`make test` passes
+    --no-loadscope-reorder, so xdist takes the groups in the order of this list): groups with a
+    browser or a real worker spend tens of seconds in real time (sounds played out, jobs run by
+    another process), so they should start at once, beside the short groups, not last and
+    alone; the rest by size. This runs after every reordering hook (pytest-django's too), and
+    keeps each group's tests in their order. Serial runs keep the usual order."""
+    if not session.config.getoption("loadgroup", default=False):
+        return
+    items = session.items
+    groups: dict[str, list] = {}
+    for item in items:
+        marker = item.get_closest_marker("xdist_group")
+        groups.setdefault(marker.args[0] if marker.args else "", []).append(item)
+    browser_tests = Path(__file__).parent / "browser"
+
+    def long_first(group: list) -> tuple[int, int]:
+        waits = any(
+            item.get_closest_marker("worker") or browser_tests in Path(item.fspath).parents
+            for item in group
+        )
+        return (0 if waits else 1, -len(group))
+
+    # sorted() is stable: each group keeps its tests' order.
+    items[:] = [item for group in sorted(groups.values(), key=long_first) for item in group]
+
+
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server"}
+
+
+def uses_a_service(item) -> bool:
+    """Whether a test touches what .ci/run's second pass swaps in (a database, a broker with a
+    real worker, a browser over a live server, an S3 server): a django_db, worker, browser or
+    s3 marker, or a database fixture among the fixtures it uses, directly or through other
+    fixtures."""
+    if any(item.get_closest_marker(name) for name in ("django_db", "worker", "browser", "s3")):
+        return True
+    return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
 DESIGN_RATE = 8000

@@ -147,7 +147,11 @@ def _preference(analysed: pd.DataFrame, confidence: float) -> list[dict[str, Any
             continue
         counts = pair_counts(comparisons)
         shares = grouped_shares(
-            comparisons.first_score, comparisons.panelist, comparisons.pair, comparisons.n_pairs
+            comparisons.first_score,
+            comparisons.panelist,
+            comparisons.pair,
+            comparisons.n_pairs,
+            cells=comparisons.panelist_pair_cells,
         )
         pairs = []
         for k in range(comparisons.n_pairs):
@@ -285,7 +289,16 @@ def hearings(analysed: pd.DataFrame) -> pd.DataFrame:
     for side in ("a", "b"):
         if f"system_{side}" not in analysed:
             continue
-        rows = analysed if side == "a" else analysed[ab]
+        if side == "a":
+            rows = analysed
+        else:
+            # Only the columns read below: filtering all ~85 export columns costs more than
+            # the whole section.
+            needed = [
+                "panelist_id",
+                *(f"{name}_b" for name in ("system", "liked", "rating", "weaker")),
+            ]
+            rows = analysed.loc[ab, [column for column in needed if column in analysed]]
         n = len(rows)
         liked = np.full(n, np.nan)
         if f"liked_{side}" in rows:
@@ -293,11 +306,17 @@ def hearings(analysed: pd.DataFrame) -> pd.DataFrame:
         if f"rating_{side}" in rows:
             rating = rows[f"rating_{side}"].to_numpy(dtype=float)
             liked = np.where(np.isnan(liked) & ~np.isnan(rating), rating >= LIKED_RATING, liked)
-        weaker = (
-            rows[f"weaker_{side}"].map(split_weaker)
-            if f"weaker_{side}" in rows
-            else pd.Series([[]] * n, index=rows.index, dtype=object)
-        )
+        if f"weaker_{side}" in rows:
+            # Split each distinct cell once (few: "", "lyrics", "lyrics;vocals", ...), not
+            # each of up to a million rows; rows with the same cell share its (read-only) list.
+            codes, cells = pd.factorize(rows[f"weaker_{side}"].to_numpy(dtype=object))
+            split = np.empty(len(cells) + 1, dtype=object)
+            for index, cell in enumerate(cells):
+                split[index] = split_weaker(cell)
+            split[-1] = []  # code -1: a missing cell
+            weaker = pd.Series(split[codes], index=rows.index, dtype=object)
+        else:
+            weaker = pd.Series([[]] * n, index=rows.index, dtype=object)
         named = weaker.map(bool).to_numpy(dtype=bool)
         liked = np.where(named, 1.0, liked)
         keep = ~np.isnan(liked) & (rows[f"system_{side}"] != "").to_numpy()

@@ -35,6 +35,8 @@ from .comparisons import Comparisons, panelist_pair_counts
 _CELLS_PER_CHUNK = 8_000_000
 _FLOAT32_EXACT = 2**23
 """float32 adds whole and half counts exactly while every total stays below this."""
+_FLOAT32_WHOLE = 2**24
+"""float32 holds every whole number below this exactly."""
 
 
 @dataclass(frozen=True)
@@ -58,29 +60,37 @@ class BootstrapResult:
         return int(self.scores.shape[0])
 
 
-def resampling_weights(n_units: int, n_rounds: int, rng: np.random.Generator) -> np.ndarray:
+def resampling_weights(
+    n_units: int, n_rounds: int, rng: np.random.Generator, dtype: type = float
+) -> np.ndarray:
     """Multiplicities of ``n_units`` units drawn ``n_units`` times with replacement, per round.
 
-    Returns a float array ``[n_rounds, n_units]`` whose rows each sum to ``n_units`` (one
-    multinomial draw per round: the ordinary nonparametric bootstrap).
+    Returns an array ``[n_rounds, n_units]`` of ``dtype`` (float64 by default; float32 is
+    exact for fewer than 2**24 units) whose rows each sum to ``n_units`` (one multinomial
+    draw per round: the ordinary nonparametric bootstrap). The draws are the same whatever
+    ``dtype``.
     """
     draws = rng.integers(0, n_units, size=(n_rounds, n_units))
-    draws += (np.arange(n_rounds) * n_units)[:, None]
-    counts = np.bincount(draws.ravel(), minlength=n_rounds * n_units)
-    return counts.reshape(n_rounds, n_units).astype(float)
+    weights = np.empty((n_rounds, n_units), dtype=dtype)
+    # One count per round straight into the result: no offset copy of the draws and no
+    # int64 table converted afterwards (each is as large as the draws themselves).
+    for index in range(n_rounds):
+        weights[index] = np.bincount(draws[index], minlength=n_units)
+    return weights
 
 
 def reweighted_counts(table: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Per-round totals ``weights @ table``: ``[rounds, units] @ [units, c] -> [rounds, c]``.
 
     Uses float32 (twice as fast) when the result is still exact: counts are whole or half
-    numbers and each total is below 2**23.
+    numbers and each total is below 2**23. ``weights`` (whole numbers) may be float32
+    already; the result is float64 either way and the same.
     """
     largest_total = float(table.sum(axis=0).max(initial=0.0)) * float(weights.max(initial=0.0))
     if largest_total < _FLOAT32_EXACT:
-        product = weights.astype(np.float32) @ table.astype(np.float32)
+        product = weights.astype(np.float32, copy=False) @ table.astype(np.float32)
         return product.astype(float)
-    return weights @ table
+    return weights.astype(float, copy=False) @ table
 
 
 def panelist_bootstrap(
@@ -139,7 +149,9 @@ def panelist_bootstrap(
                 columns,
             )
         else:
-            totals = reweighted_counts(table, resampling_weights(n_units, rounds, rng))
+            # float32 holds every multiplicity exactly below 2**24 units (half the memory).
+            dtype = np.float32 if n_units < _FLOAT32_WHOLE else float
+            totals = reweighted_counts(table, resampling_weights(n_units, rounds, rng, dtype))
         if columns == 2:
             wins_first, n = totals[:, :n_pairs], totals[:, n_pairs:]
             wins_second, ties = n - wins_first, np.zeros_like(wins_first)

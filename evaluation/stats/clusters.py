@@ -103,19 +103,24 @@ def grouped_shares(
     group: np.ndarray,
     n_groups: int,
     order: np.ndarray | None = None,
+    cells: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per group, each panelist's share and answer count: ``[(shares [G_k], counts [G_k])]``.
 
     ``values``: ``[n]`` per answer in [0, 1] (1 win / 0.5 tie / 0 loss, 1 liked, ...);
     ``panelist``, ``group``: ``[n]`` integer codes; ``order``: optional ``[n]`` arrival key,
     the panelists of a group are then listed by their first answer in it (else by code).
+    ``cells``: ``dense_codes(panelist * n_groups + group)`` when the caller has it already
+    (``Comparisons.panelist_pair_cells``).
     """
     values = np.asarray(values, dtype=float)
     if values.size == 0:
         return [(np.zeros(0), np.zeros(0)) for _ in range(n_groups)]
-    panelist = np.asarray(panelist, dtype=np.int64)
-    cell = panelist * max(n_groups, 1) + np.asarray(group)
-    cells, inverse = dense_codes(cell, (int(panelist.max()) + 1) * max(n_groups, 1))
+    if cells is None:
+        panelist = np.asarray(panelist, dtype=np.int64)
+        cell = panelist * max(n_groups, 1) + np.asarray(group)
+        cells = dense_codes(cell, (int(panelist.max()) + 1) * max(n_groups, 1))
+    cells, inverse = cells
     totals = np.bincount(inverse, weights=values)
     counts = np.bincount(inverse).astype(float)
     cell_group = cells % max(n_groups, 1)

@@ -73,9 +73,15 @@ def answers(analysed: pd.DataFrame, question: str) -> pd.DataFrame:
         column = f"{question}_{side}"
         if column not in analysed:
             continue
-        rows = analysed if side == "a" else analysed[ab]
-        rows = rows[rows[column].notna() & (rows[f"system_{side}"] != "")]
         kind = f"system_{side}_kind"
+        # Only the columns read below: filtering all ~85 export columns costs more than the
+        # whole section.
+        rows = analysed[
+            [name for name in ("panelist_id", f"system_{side}", kind, column) if name in analysed]
+        ]
+        if side == "b":
+            rows = rows[ab]
+        rows = rows[rows[column].notna() & (rows[f"system_{side}"] != "")]
         parts.append(
             pd.DataFrame(
                 {

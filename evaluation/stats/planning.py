@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .clusters import dense_codes
 from .comparisons import Comparisons
 from .distributions import binom_cdf, binom_sf, nct_cdf, norm_ppf, t_ppf
 
@@ -194,8 +193,7 @@ def pilot_design(comparisons: Comparisons) -> dict[str, Any]:
     scores = comparisons.first_score
     if comparisons.n_votes == 0:
         return {"icc": None, "votes_per_panelist_per_pair": 1.0, "vote_counts": np.ones(1)}
-    cell = comparisons.panelist * k + comparisons.pair
-    cells, inverse = dense_codes(cell, comparisons.n_panelists * k)
+    cells, inverse = comparisons.panelist_pair_cells
     sizes = np.bincount(inverse).astype(float)
     sums = np.bincount(inverse, weights=scores)
     squares = np.bincount(inverse, weights=scores**2)

@@ -45,6 +45,18 @@ RANKING_DATA = (
 )
 
 
+POOL_COLUMNS = (
+    "trial_kind",
+    "panelist_id",
+    "response_id",
+    "trial_id",
+    "system_a",
+    "system_a_kind",
+    "pick_rank",
+)
+"""The columns the pool section reads."""
+
+
 def pool_rows(analysed: pd.DataFrame) -> pd.DataFrame:
     """The pool candidates (``trial_kind == "pool"``) with a ``trial`` key column."""
     rows = analysed[trial_kind_mask(analysed, "pool")]
@@ -70,7 +82,9 @@ def pool_summary(
 ) -> dict[str, Any]:
     """The ``pool`` section (docs/statistics.md, "Pool trials"): ``ai_share``, ``systems``
     (pick rate per time shown), ``ranking`` with ``ranking_meta``, and the counts."""
-    rows = pool_rows(analysed)
+    # Only the columns this section reads: filtering all ~85 export columns costs more than
+    # the section's own figures.
+    rows = pool_rows(analysed[[column for column in POOL_COLUMNS if column in analysed]])
     rows = rows[rows["system_a"] != ""]
     favourite = rows["pick_rank"].to_numpy() == 1.0
     picked_trials = set(rows["trial"].to_numpy()[favourite])

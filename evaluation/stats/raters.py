@@ -14,6 +14,7 @@ import pandas as pd
 from .clusters import first_occurrences
 from .comparisons import FIRST_WINS, TIE, build_comparisons
 from .intervals import binomial_p_values_half, wilson_interval
+from .responses import reader_codes, sorted_codes
 
 
 def krippendorff_alpha_nominal(value_counts: np.ndarray) -> float | None:
@@ -61,7 +62,11 @@ def rater_summary(
     """
     result: dict[str, Any] = {}
     # Integer codes once: grouping a million text ids repeatedly would dominate the summary.
-    codes, names = pd.factorize(frame["panelist_id"].to_numpy(), sort=True)
+    read = reader_codes(frame["panelist_id"])
+    if read is not None:
+        codes, names = sorted_codes(*read)
+    else:
+        codes, names = pd.factorize(frame["panelist_id"].to_numpy(), sort=True)
     names = np.asarray(names, dtype=object)
     named = names != ""
     per_panelist = pd.DataFrame(index=pd.Index(names[named]))
@@ -89,7 +94,9 @@ def rater_summary(
     if comparisons is None or votes is None:
         votes = frame[~frame["is_catch"]].reset_index(drop=True) if "is_catch" in frame else frame
         comparisons = build_comparisons(votes)
-    votes = votes.iloc[comparisons.row].reset_index(drop=True)
+    if comparisons.n_votes != len(votes) or not votes.index.equals(pd.RangeIndex(len(votes))):
+        votes = votes.iloc[comparisons.row].reset_index(drop=True)
+    # else every row is a vote (comparisons.row is 0..n-1): read the rows without a copy.
 
     repeats = _repeat_agreements(votes, comparisons)
     if repeats is not None:

@@ -20,6 +20,10 @@ After :func:`normalize_responses` a DataFrame holds:
   and ``score_<aspect>_a/b`` 1-5, ``guess_confidence`` 50-100, ``pool_size`` 3-10,
   ``pool_position`` 1-10, ``pick_rank`` 1-3) as ``float`` with NaN for empty or out of range;
   ``weaker_a/b`` as text, the aspect names joined by ``;`` (:func:`split_weaker` lists them).
+
+:func:`read_responses` also keeps the CSV reader's integer codes of the text columns in
+``frame.attrs[READER_CODES]`` (:class:`ReaderCodes`); :func:`reader_codes` gives them to the
+vote encoding and the rater figures while the frame still holds those very columns.
 """
 
 from __future__ import annotations
@@ -278,6 +282,81 @@ def trial_kind_mask(frame: pd.DataFrame, kind: str) -> np.ndarray:
     return (frame["trial_kind"] == kind).to_numpy()
 
 
+READER_CODES = "earshot_reader_codes"
+"""``DataFrame.attrs`` key of the :class:`ReaderCodes` that :func:`read_responses` records."""
+
+
+class ReaderCodes:
+    """The integer codes the CSV reader gave each text column, kept beside the frame.
+
+    The C parser reads every column as a categorical: integer codes per row and the few
+    distinct cells. :func:`read_responses` types the distinct cells and spreads them over the
+    rows as ``str``; the codes are kept here so that the vote encoding, the rater figures
+    and the panelist counts need not hash a million strings again (:func:`reader_codes`).
+
+    A column's codes are used only while the frame still holds the very array they describe
+    (the same buffer, length and strides: the column itself or a shallow copy); a filtered,
+    sorted or rebuilt column falls back to factorising. The summary never writes into a
+    frame; code that writes cells in place must drop ``frame.attrs[READER_CODES]`` first.
+    """
+
+    def __init__(self) -> None:
+        self._columns: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def __deepcopy__(self, memo: dict) -> ReaderCodes:
+        # pandas deep-copies ``attrs`` into every frame or column derived from this one; the
+        # codes are immutable and checked against the column they describe, so share them.
+        return self
+
+    def record(self, name: str, values: np.ndarray, codes: np.ndarray, uniques: np.ndarray):
+        """Keep ``codes`` (``[n]``) and ``uniques`` (``[k]`` distinct, every one used) of the
+        object array ``values`` (``[n]``, ``values[i] == uniques[codes[i]]``). The reference
+        to ``values`` keeps its buffer from being reused by another array."""
+        self._columns[name] = (values, codes, uniques)
+
+    def lookup(self, name: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(codes, uniques)`` of column ``name`` if ``values`` is the array they describe."""
+        entry = self._columns.get(name)
+        if entry is None:
+            return None
+        recorded, codes, uniques = entry
+        if values is not recorded and not (
+            values.dtype == recorded.dtype
+            and values.shape == recorded.shape
+            and values.strides == recorded.strides
+            and values.__array_interface__["data"][0] == recorded.__array_interface__["data"][0]
+        ):
+            return None
+        return codes, uniques
+
+
+def reader_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(codes [n], uniques [k])`` of a text column as :func:`read_responses` read it, or
+    None when ``values`` is not (or no longer) that column. ``uniques`` are the distinct
+    typed cells (unsorted, each used at least once): ``values[i] == uniques[codes[i]]``."""
+    codes = values.attrs.get(READER_CODES)
+    if not isinstance(codes, ReaderCodes) or values.name is None:
+        return None
+    return codes.lookup(str(values.name), values.to_numpy())
+
+
+def sorted_codes(
+    codes: np.ndarray, uniques: np.ndarray, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values[rows], sort=True)`` from the codes of ``values`` (see
+    :func:`reader_codes`): int64 codes ``[len(rows)]`` into the sorted distinct values
+    ``[m]`` that occur in those rows, without hashing a string per row."""
+    if rows is not None:
+        codes = codes[rows]
+    uniques = np.asarray(uniques, dtype=object)
+    order = np.argsort(uniques, kind="stable")
+    present = np.bincount(codes, minlength=uniques.size)[order] > 0
+    kept = order[present]
+    renumber = np.full(uniques.size, -1, dtype=np.int64)
+    renumber[kept] = np.arange(kept.size)
+    return renumber[codes], uniques[kept]
+
+
 _NORMALIZED = "earshot_normalized"
 """``DataFrame.attrs`` flag set by :func:`normalize_responses` (so that a frame read by
 :func:`read_responses` is not typed a second time by :func:`summarize`)."""
@@ -340,6 +419,7 @@ def read_responses(path: str | Path) -> pd.DataFrame:
         ) from error
     frame.columns = [str(column).strip() for column in frame.columns]
     _check_required(frame)
+    kept = ReaderCodes()
     # Each column once: type its distinct cells (few: systems, choices, panelists) and spread
     # them back over the rows; typing a million cells one by one would dominate the command.
     for column in frame.columns:
@@ -350,7 +430,14 @@ def read_responses(path: str | Path) -> pd.DataFrame:
         typed = normalize_column(str(column), cells)
         # take() keeps the typed dtype (tz-aware times, floats); code -1 picks the "" cell.
         frame[column] = typed.take(codes).set_axis(frame.index)
+        if typed.dtype == object and codes.size and codes.min() >= 0:
+            # Two raw cells may type alike (" a" and "a"): number the typed cells afresh.
+            merged, distinct = pd.factorize(typed.to_numpy()[:-1])
+            if distinct.size < uniques.size:
+                codes = merged.astype(codes.dtype)[codes]
+            kept.record(str(column), frame[column].to_numpy(), codes, np.asarray(distinct))
     frame.attrs[_NORMALIZED] = True
+    frame.attrs[READER_CODES] = kept
     frame.attrs["sha256"] = file_sha256(path)
     frame.attrs["source"] = str(path)
     return frame

@@ -46,6 +46,7 @@ from .responses import (
     missing_columns,
     normalize_responses,
     pairwise_mask,
+    reader_codes,
 )
 from .sequential import monitor
 from .verdicts import DEFAULT_MIN_PANELISTS, VERDICT_METHOD, chance_verdict, pair_verdicts
@@ -383,7 +384,13 @@ def _headline_figures(rows: pd.DataFrame, confidence: float, min_panelists: int)
 def _check_panelist_ids(frame: pd.DataFrame) -> None:
     """Refuse responses without a panelist id: listeners, not votes, are the unit of every
     figure, so a row that cannot be given to a listener cannot be counted honestly."""
-    blank = np.flatnonzero((frame["panelist_id"] == "").to_numpy())
+    read = reader_codes(frame["panelist_id"])
+    if read is not None:
+        codes, uniques = read
+        blank_code = np.flatnonzero(np.asarray(uniques, dtype=object) == "")
+        blank = np.flatnonzero(codes == blank_code[0]) if blank_code.size else blank_code
+    else:
+        blank = np.flatnonzero((frame["panelist_id"] == "").to_numpy())
     if blank.size:
         # CSV line numbers: the header is line 1.
         lines = ", ".join(str(index + 2) for index in blank[:10])
@@ -463,6 +470,9 @@ def planning_summary(
 
 def _n_distinct(values: pd.Series) -> int:
     """Distinct panelist ids (blank ids are refused before any figure is computed)."""
+    read = reader_codes(values)
+    if read is not None:
+        return int(read[1].size)  # every distinct cell the reader kept occurs in the column
     return int(values.nunique())
 
 
@@ -579,7 +589,12 @@ def pair_summary(
     p_holm, p_bh = holm(p_values), benjamini_hochberg(p_values)
     order = _arrival_order(analysed, comparisons)
     shares = grouped_shares(
-        comparisons.first_score, comparisons.panelist, comparisons.pair, comparisons.n_pairs, order
+        comparisons.first_score,
+        comparisons.panelist,
+        comparisons.pair,
+        comparisons.n_pairs,
+        order,
+        cells=comparisons.panelist_pair_cells,
     )
     estimates = [cluster_estimate(rates, votes, confidence=confidence) for rates, votes in shares]
     cluster_rates = np.array([np.nan if e["rate"] is None else e["rate"] for e in estimates])
@@ -743,7 +758,7 @@ def _liked_but_other_on_aspect(
             if f"liked_{side}" not in analysed:
                 continue
             answered = (analysed[f"liked_{side}"] == 1.0) & analysed[column].isin(["a", "b", "tie"])
-            rows = analysed[answered]
+            rows = analysed.loc[answered, [f"system_{side}", column]]  # only what is read
             parts.append(
                 pd.DataFrame({"system": rows[f"system_{side}"], "other": rows[column] == other})
             )
@@ -803,7 +818,11 @@ def ai_identification_summary(
     scorable_mask = analysed["ai_side"].isin(["a", "b"]) & analysed["guess_ai"].isin(
         ["a", "b", "unsure"]
     )
-    scorable = analysed[scorable_mask]
+    # Only the columns read below: filtering every export column costs more than the figures.
+    read = [
+        name for name in ("panelist_id", "guess_ai", "ai_side", "expertise") if name in analysed
+    ]
+    scorable = analysed.loc[scorable_mask, read]
     figures = _identification_figures(scorable, confidence, min_panelists)
     figures["n_unscorable"] = int((~scorable_mask).sum())
     figures["unscorable_reason"] = (
@@ -947,7 +966,7 @@ def listener_summary(analysed: pd.DataFrame) -> dict[str, Any]:
         counts = first.value_counts()
     else:
         counts = pd.Series(dtype=int)
-    total = int(panelists["panelist_id"].nunique())
+    total = _n_distinct(panelists["panelist_id"])
     groups = [
         {"expertise": str(group), "n": int(count)}
         for group, count in sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
@@ -958,8 +977,12 @@ def listener_summary(analysed: pd.DataFrame) -> dict[str, Any]:
         parts.append(f"{group['n']} {singular if group['n'] == 1 else plural}")
     noun = "listener" if total == 1 else "listeners"
     subject = f"{total} {noun}" + (f": {', '.join(parts)}" if parts and total else "")
-    all_musicians = bool(total) and all(
-        group["expertise"] in MUSICIAN_EXPERTISE for group in groups
+    # Nobody declared anything (no expertise column) is not "all musicians".
+    declared = sum(group["n"] for group in groups)
+    all_musicians = (
+        bool(total)
+        and declared == total
+        and all(group["expertise"] in MUSICIAN_EXPERTISE for group in groups)
     )
     return {"n": total, "by_expertise": groups, "all_musicians": all_musicians, "subject": subject}
 
@@ -988,6 +1011,19 @@ def panel_summary(
 
 def json_ready(value: Any) -> Any:
     """Convert numpy scalars and arrays to Python values and NaN/inf to ``None``, recursively."""
+    # The plain Python types first (a million responses give tens of thousands of values,
+    # most of them in the rater rows); then the general cases below.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {
+            key if type(key) is str else str(key): json_ready(item) for key, item in value.items()
+        }
+    if kind is list:
+        return [json_ready(item) for item in value]
     if isinstance(value, dict):
         return {str(key): json_ready(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

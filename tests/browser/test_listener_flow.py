@@ -64,7 +64,14 @@ def pass_headphone_check(page, screenshot: str | None = None, tap: bool = False)
     panelist = Panelist.objects.latest("created_at")
     items = list(panelist.headphone_items.filter(answer__isnull=True).order_by("index"))
     state = page.evaluate(HEADPHONES)
-    assert state == {"sounds": 6, "played": [False] * 6, "playing": None, "contextState": "none"}
+    sounds = len(items)
+    assert sounds == panelist.study.headphone_items
+    assert state == {
+        "sounds": sounds,
+        "played": [False] * sounds,
+        "playing": None,
+        "contextState": "none",
+    }
     assert page.is_disabled("input[name=item-1][value='1']")
     assert page.is_disabled("#check-submit")
     if screenshot:
@@ -94,7 +101,7 @@ def pass_headphone_check(page, screenshot: str | None = None, tap: bool = False)
     with page.expect_navigation():
         page.tap("#check-submit") if tap else page.click("#check-submit")
     panelist.refresh_from_db()
-    assert (panelist.headphone_passed, panelist.headphone_correct) == (True, 6)
+    assert (panelist.headphone_passed, panelist.headphone_correct) == (True, sounds)
     return panelist
 
 
@@ -153,6 +160,7 @@ def test_a_panelist_answers_every_trial_and_the_answers_reach_the_export(
     browser, live_server, listening_study
 ):
     study, invite = listening_study
+    assert study.headphone_items == 6  # the whole default check, every sound played
     errors: list[str] = []
     context, page = open_page(browser, errors, viewport={"width": 1100, "height": 900})
     enrol(page, live_server.url + invite.path(), screenshot="consent-desktop.png")
@@ -294,6 +302,10 @@ def test_a_phone_shows_the_answer_buttons_without_horizontal_scroll(
     browser, live_server, listening_study
 ):
     study, invite = listening_study
+    # Three items instead of the default six: each sound plays in real time (4.25 s), and the
+    # desktop walk above already plays a whole default check; this test is about the layout
+    # and touch, which three items show as well as six.
+    Study.objects.filter(pk=study.pk).update(headphone_items=3, headphone_pass_min=3)
     errors: list[str] = []
     phone = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "has_touch": True}
     context, page = open_page(browser, errors, **phone)
@@ -301,7 +313,7 @@ def test_a_phone_shows_the_answer_buttons_without_horizontal_scroll(
     page.wait_for_selector("h1 >> text=Please put on your headphones")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
     check_targets = page.locator("#headphone-form label.option, .hp-play, #check-submit")
-    assert check_targets.count() == 6 * 3 + 6 + 1
+    assert check_targets.count() == 3 * 3 + 3 + 1  # three options and a play button per item
     for index in range(check_targets.count()):
         box = check_targets.nth(index).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360

@@ -241,9 +241,11 @@ def test_single_scheduling_never_repeats_a_prompt_and_balances_human_and_ai(desi
             )
         assert len(prompts) == len(set(prompts)) == 2
         assert sorted(kinds) == ["ai", "human"]
-    # K balance: no stimulus has two answers before every stimulus has one.
+    # K balance: round 1 before round 2. The last listener may already have heard the prompt
+    # of the one slot left in round 1 (a prompt is never heard twice), so it takes a round-2
+    # slot instead: at most one stimulus waits, none has more than two answers.
     counts = Counter(Response.objects.values_list("stimulus_a_id", flat=True))
-    assert len(counts) == 12 and set(counts.values()) == {1}
+    assert sum(counts.values()) == 12 and len(counts) >= 11 and max(counts.values()) <= 2
 
 
 def test_a_single_answer_is_stored_with_its_snapshot_and_exported_in_the_a_columns(design_study):

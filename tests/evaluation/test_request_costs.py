@@ -27,8 +27,9 @@ pytestmark = pytest.mark.django_db
 # its evidence (savepoints), the answered count, then the next trial's reservation
 # (services/scheduling.py: the panelist's lock, the open trial, the answered count, the
 # invite's cap, the lowest free round, its candidates, one conditional UPDATE, the claimed
-# trial) and the served-at stamp. 25, not 28: the optimistic claim takes no row locks, and
-# the claim is given the position its caller computed instead of counting the answers again.
+# trial) and the served-at stamp. 25, not 28: the optimistic claim takes no row locks (26),
+# and the claim is given the position its caller computed instead of counting the answers
+# again (25).
 TRIAL_PAGE_QUERIES = 6
 AUDIO_QUERIES = 10
 ANSWER_QUERIES = 25

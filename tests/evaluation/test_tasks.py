@@ -1,6 +1,7 @@
 """Background jobs through a real Celery worker process sharing the test database."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,8 +29,12 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(media_root, *, pool: str = "solo", **extra_env: str) -> subprocess.Popen:
-    """A Celery worker process on this test's database, broker and media folder."""
+def start_worker(
+    media_root, *, pool: str = "solo", log: Path | None = None, **extra_env: str
+) -> subprocess.Popen:
+    """A Celery worker process on this test's database, broker and media folder; its output
+    goes to a pipe, or to `log` for a worker that outlives one test (a pipe nobody reads
+    would fill up and stop it)."""
     # Purge before the worker starts: its own --purge would run after start-up and could
     # delete the message a test has queued meanwhile.
     from config.celery_app import app
@@ -59,7 +64,7 @@ def start_worker(media_root, *, pool: str = "solo", **extra_env: str) -> subproc
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log.open("ab") if log else subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
 
@@ -74,11 +79,81 @@ def stop_worker(process: subprocess.Popen) -> None:
             process.wait(timeout=20)
 
 
+@pytest.fixture(scope="module")
+def worker_media(tmp_path_factory) -> Path:
+    """The media folder of the module's shared worker (emptied before each test)."""
+    return tmp_path_factory.mktemp("worker-media")
+
+
+def worker_output(process: subprocess.Popen) -> str:
+    """The last of what a worker printed (from its pipe or its log file)."""
+    log = getattr(process, "log", None)
+    return (log.read_text() if log else process.stdout.read().decode())[-2000:]
+
+
+class SharedWorker:
+    """One real Celery worker process (solo pool) for the module's ordinary job tests, as in
+    production, where one worker runs job after job: starting a worker costs seconds of CPU
+    (Django, Celery, the generators' imports) and stopping it seconds more. It runs on the test
+    database, which every test empties (transactional), and on one media folder. The tests that
+    kill a worker stop it first (`no_shared_worker`) and start their own: two workers on one
+    broker would take each other's jobs."""
+
+    def __init__(self, media: Path):
+        self.media, self.log = media, media.parent / "worker.log"
+        self.process: subprocess.Popen | None = None
+
+    def running(self) -> subprocess.Popen:
+        if self.process is None:
+            self.process = start_worker(self.media, log=self.log)
+            self.process.log = self.log
+        if self.process.poll() is not None:
+            raise AssertionError(f"worker exited: {worker_output(self.process)}")
+        return self.process
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_worker(self.process)
+            self.process = None
+
+
+@pytest.fixture(scope="module")
+def shared_worker(worker_media, django_db_setup):
+    """The module's SharedWorker (the test database is set up first: the worker is given its
+    name)."""
+    shared = SharedWorker(worker_media)
+    yield shared
+    shared.stop()
+
+
 @pytest.fixture
-def worker(media_root):
-    process = start_worker(media_root)
-    yield process
-    stop_worker(process)
+def no_shared_worker(shared_worker):
+    """For a test that starts (and kills) a worker of its own."""
+    shared_worker.stop()
+
+
+@pytest.fixture
+def worker(shared_worker, worker_media, settings):
+    """The shared worker, alive and idle, with this test's media on the worker's folder.
+    (`media_root` would give each test its own folder, which a running worker cannot follow.)"""
+    from config.celery_app import app
+
+    process = shared_worker.running()
+    app.control.purge()  # nothing left from an earlier test may reach this one's database
+    for child in worker_media.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    settings.MEDIA_ROOT = worker_media
+    return process
+
+
+@pytest.fixture
+def media_root(request, tmp_path, settings):
+    """Tests with the shared worker store media where the worker reads it."""
+    if "worker" in request.fixturenames:
+        request.getfixturevalue("worker")  # points MEDIA_ROOT at the worker's folder
+        return settings.MEDIA_ROOT
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 def wait_for(job: Job, worker, seconds: float = 90.0) -> Job:
@@ -88,7 +163,7 @@ def wait_for(job: Job, worker, seconds: float = 90.0) -> Job:
         if job.status in (Job.Status.DONE, Job.Status.FAILED, Job.Status.CANCELLED):
             return job
         if worker.poll() is not None:
-            raise AssertionError(f"worker exited: {worker.stdout.read().decode()[-2000:]}")
+            raise AssertionError(f"worker exited: {worker_output(worker)}")
         time.sleep(0.2)
     raise AssertionError(f"job still {job.status} after {seconds} s")
 
@@ -201,6 +276,11 @@ def test_generating_with_an_unknown_system_is_refused_before_queueing(
 # cancel ends.
 
 
+# Each starts a worker of its own: a group apart from the shared worker's tests, so that under
+# pytest-xdist the two halves of this module can run in two processes at once.
+WORKER_FAULTS = pytest.mark.xdist_group("tests/evaluation/test_tasks.py::worker-faults")
+
+
 def child_pids(pid: int) -> list[int]:
     """The direct children of a process (Linux /proc)."""
     path = Path(f"/proc/{pid}/task/{pid}/children")
@@ -218,13 +298,14 @@ def wait_until_done_at_least(job: Job, done: int, seconds: float = 120.0) -> Job
     raise AssertionError(f"job still at {job.done}/{job.total} after {seconds} s")
 
 
+@WORKER_FAULTS
 def test_a_job_whose_pool_process_is_killed_is_run_again_and_finishes_complete(
-    client, researcher, chorale_study, media_root
+    client, researcher, chorale_study, media_root, no_shared_worker
 ):
     process = start_worker(media_root, pool="prefork", EARSHOT_JOB_HEARTBEAT_S="1")
     try:
         client.force_login(researcher)
-        body = {"prompts": 6, "system": "markov"}
+        body = {"prompts": 4, "system": "markov"}  # killed after the first: three remain
         job_id = client.post(
             "/api/studies/chorales/generate/", body, content_type="application/json"
         ).json()["id"]
@@ -234,18 +315,18 @@ def test_a_job_whose_pool_process_is_killed_is_run_again_and_finishes_complete(
         job = wait_for(job, process, seconds=180)
     finally:
         stop_worker(process)
-    assert (job.status, job.done, job.total, job.attempts) == ("done", 6, 6, 2)
+    assert (job.status, job.done, job.total, job.attempts) == ("done", 4, 4, 2)
     kept_before = int(job.message.split(", ")[1].split(" ")[0])
     assert job.message == (
-        f"6 prompt(s): {12 - 2 * kept_before} new track(s), {kept_before} prompt(s) already "
-        f"complete"
+        f"4 prompt(s): {8 - 2 * kept_before} new track(s), {kept_before} prompt(s) already complete"
     )
-    assert 1 <= kept_before < 6
-    assert Track.objects.filter(prompt__study=chorale_study).count() == 12
+    assert 1 <= kept_before < 4
+    assert Track.objects.filter(prompt__study=chorale_study).count() == 8
 
 
+@WORKER_FAULTS
 def test_a_job_whose_whole_worker_died_shows_as_stale_and_cancel_ends_it(
-    client, researcher, chorale_study, media_root, settings
+    client, researcher, chorale_study, media_root, settings, no_shared_worker
 ):
     settings.EARSHOT = {**settings.EARSHOT, "JOB_STALE_S": 3}
     process = start_worker(media_root, EARSHOT_JOB_HEARTBEAT_S="1")

@@ -46,12 +46,32 @@ def test_resampling_weights_draw_every_round_to_the_same_total():
     assert weights.mean() == pytest.approx(1.0, abs=0.05)
 
 
+def test_resampling_weights_draw_the_same_multiplicities_in_float32():
+    wide = resampling_weights(40, 30, np.random.default_rng(5))
+    narrow = resampling_weights(40, 30, np.random.default_rng(5), np.float32)
+    # The multiplicities of one multinomial draw per round, counted the textbook way.
+    draws = np.random.default_rng(5).integers(0, 40, size=(30, 40))
+    counted = np.stack([np.bincount(row, minlength=40) for row in draws])
+
+    assert wide.dtype == np.float64 and narrow.dtype == np.float32
+    np.testing.assert_array_equal(wide, counted)
+    np.testing.assert_array_equal(narrow, counted)
+
+
 def test_reweighted_counts_in_float32_equal_the_float64_product():
     rng = np.random.default_rng(1)
     table = rng.integers(0, 40, size=(300, 12)) / 2.0
     weights = resampling_weights(300, 50, rng)
 
     np.testing.assert_array_equal(reweighted_counts(table, weights), weights @ table)
+    np.testing.assert_array_equal(
+        reweighted_counts(table, weights.astype(np.float32)), weights @ table
+    )
+    # Totals past float32's exact range take the float64 product, whatever the weights' type.
+    large = table * 2.0**20
+    np.testing.assert_array_equal(
+        reweighted_counts(large, weights.astype(np.float32)), weights @ large
+    )
 
 
 def test_panelists_with_one_vote_each_make_the_panelist_bootstrap_a_row_bootstrap():

@@ -79,3 +79,19 @@ def test_a_frame_without_votes_encodes_to_nothing():
 
     assert comparisons.n_votes == 0 and comparisons.n_pairs == 0 and comparisons.systems == ()
     assert pair_counts(comparisons)["n"].tolist() == []
+
+
+def test_panelist_pair_cells_and_scores_are_computed_once_and_read_only():
+    comparisons = build_comparisons(FRAME)
+    cells, inverse = comparisons.panelist_pair_cells
+    expected_cells, expected_inverse = np.unique(
+        comparisons.panelist * comparisons.n_pairs + comparisons.pair, return_inverse=True
+    )
+
+    assert cells.tolist() == expected_cells.tolist()
+    assert inverse.tolist() == expected_inverse.tolist()
+    assert comparisons.first_score.tolist() == [0.0, 1.0, 0.5, 1.0, 1.0]
+    assert comparisons.panelist_pair_cells[0] is cells  # cached on the encoding
+    assert comparisons.first_score is comparisons.first_score
+    for shared in (cells, inverse, comparisons.first_score):
+        assert not shared.flags.writeable

@@ -1,10 +1,19 @@
+import dataclasses
+import json
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.stats import ResponsesError, read_responses, unescape_cell
-from evaluation.stats.responses import normalize_responses
+from evaluation.stats import ResponsesError, read_responses, summarize, unescape_cell
+from evaluation.stats.comparisons import build_comparisons
+from evaluation.stats.responses import (
+    READER_CODES,
+    normalize_responses,
+    reader_codes,
+    sorted_codes,
+)
 
 
 def test_unescape_cell_removes_only_the_formula_quote():
@@ -188,3 +197,75 @@ def test_pairwise_figures_ignore_single_and_pool_rows(responses_csv, response_ro
         assert mixed[key] == plain[key], key
     assert mixed["meta"]["n_votes"] == 6 and mixed["meta"]["n_not_votes"] == 0
     assert mixed["meta"]["n_by_trial_kind"] == {"ab": 6, "single": 1, "pool": 1}
+
+
+def _messy_votes(response_row):
+    """Votes whose raw cells type alike (blanks around names, upper-case choices), with a
+    blank system and a choice that is not a vote."""
+    cells = [
+        ("p2", " model-x", "human", "A"),
+        ("p1", "model-x", "human ", "b"),
+        ("p3", "human", "model-x", "tie"),
+        ("p1", "", "human", "a"),
+        ("p2", "human", "model-y", "maybe"),
+        ("p10", "model-y", " model-x ", " B"),
+        ("p2", "model-y", "human", "draw"),
+    ]
+    return [
+        response_row(panelist_id=panelist, system_a=a, system_b=b, choice=choice)
+        for panelist, a, b, choice in cells
+    ]
+
+
+def test_reader_codes_number_the_typed_cells(responses_csv, response_row):
+    frame = read_responses(responses_csv(_messy_votes(response_row)))
+
+    for column in ("panelist_id", "system_a", "system_b", "choice", "panel"):
+        codes, uniques = reader_codes(frame[column])
+        assert list(uniques[codes]) == list(frame[column])
+        assert len(set(uniques)) == len(uniques)  # " model-x" and "model-x" are one cell
+        assert set(uniques) == set(frame[column])
+    # A shallow copy holds the same column; a filtered, sorted or rebuilt one does not.
+    assert reader_codes(frame.copy(deep=False)["system_a"]) is not None
+    assert reader_codes(frame[frame["choice"] != ""]["system_a"]) is None
+    assert reader_codes(frame.sort_values("panelist_id")["system_a"]) is None
+    assert reader_codes(frame.iloc[::-1]["system_a"]) is None
+    rebuilt = frame.copy()
+    assert reader_codes(rebuilt["system_a"]) is None
+    frame["system_a"] = frame["system_a"].str.upper()
+    assert reader_codes(frame["system_a"]) is None
+    in_memory = normalize_responses(
+        pd.DataFrame({"panelist_id": ["p1"], "system_a": ["x"], "system_b": ["y"], "choice": ["a"]})
+    )
+    assert reader_codes(in_memory["panelist_id"]) is None
+
+
+def test_sorted_codes_equal_a_sorted_factorize():
+    values = np.array(["b", "", "a", "c", "b", "a"], dtype=object)
+    codes, uniques = pd.factorize(values)
+    for rows in (None, np.array([0, 2, 4]), np.array([5, 1]), np.array([], dtype=np.int64)):
+        expected_codes, expected_names = pd.factorize(
+            values if rows is None else values[rows], sort=True
+        )
+        got_codes, got_names = sorted_codes(codes, np.asarray(uniques), rows=rows)
+        assert got_codes.tolist() == expected_codes.tolist()
+        assert list(got_names) == list(expected_names)
+
+
+def test_the_reader_codes_give_the_same_votes_and_figures_as_factorising(
+    responses_csv, response_row
+):
+    frame = read_responses(responses_csv(_messy_votes(response_row)))
+    # The same rows without the reader's codes: every text column is factorised again.
+    plain = frame.copy()
+    plain.attrs = {key: value for key, value in frame.attrs.items() if key != READER_CODES}
+
+    fast, slow = build_comparisons(frame), build_comparisons(plain)
+    for field in dataclasses.fields(fast):
+        assert np.array_equal(getattr(fast, field.name), getattr(slow, field.name)), field.name
+    assert fast.systems == ("human", "model-x", "model-y")
+    assert fast.panelists == ("p1", "p10", "p2", "p3")
+    fast_summary = summarize(frame, n_bootstrap=20)
+    slow_summary = summarize(plain, n_bootstrap=20)
+    assert json.dumps(fast_summary) == json.dumps(slow_summary)
+    assert fast_summary["meta"]["n_panelists"] == 4

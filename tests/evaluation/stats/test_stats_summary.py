@@ -430,3 +430,13 @@ def test_the_headline_subject_names_who_answered_and_says_musicians_only_when_al
     assert clear[1].startswith("Musicians clearly preferred x over y:")
     clear_mixed = headlines(summarize(mixed.assign(choice="a"), n_bootstrap=0))
     assert clear_mixed[1].startswith("Listeners clearly preferred x over y:")
+
+
+def test_a_csv_without_expertise_never_says_musicians():
+    from evaluation.stats.report import headlines
+
+    rows = votes([(f"p{i}", "x", "y", "a") for i in range(12)])
+    summary = summarize(rows, n_bootstrap=0)
+
+    assert summary["meta"]["listeners"]["all_musicians"] is False
+    assert headlines(summary)[1].startswith("Listeners clearly preferred x over y:")
