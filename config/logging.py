@@ -1,7 +1,8 @@
 """Structured logs: one JSON object per line, with the listener's secrets scrubbed.
 
-Invite, trial and headphone-item tokens travel in listener URLs (``/p/<invite>/t/<trial>/a``);
-whoever holds one can answer as that listener, so no log line may carry one. The filter
+Invite, trial and headphone-item tokens and resume codes travel in listener URLs
+(``/p/<invite>/t/<trial>/a``, ``/p/<invite>/r/<code>``); whoever holds one can answer as that
+listener, so no log line may carry one. The filter
 rewrites every record's message (Django's ``django.request`` "Bad Request: /p/…" lines,
 ``django.server`` and gunicorn access lines) before any handler writes it.
 
@@ -13,8 +14,8 @@ import logging
 import re
 from datetime import UTC, datetime
 
-# /p/<invite>, then /t/<trial> or /h/<item>: each path segment after them is a secret.
-_LISTENER_PATH = re.compile(r"/p/[^/\s\"'?#]+(?:/([th])/[^/\s\"'?#]+)?")
+# /p/<invite>, then /t/<trial>, /h/<item> or /r/<resume code>: each segment after them is a secret.
+_LISTENER_PATH = re.compile(r"/p/[^/\s\"'?#]+(?:/([thr])/[^/\s\"'?#]+)?")
 REDACTED = "<redacted>"
 
 

@@ -231,6 +231,7 @@ EARSHOT_RATE_LIMITS = {
     "listener:listen": env_str("RATE_LIMIT_JOIN", "30/m"),
     "listener:headphones": env_str("RATE_LIMIT_HEADPHONES", "30/m"),
     "listener:answer": env_str("RATE_LIMIT_ANSWERS", "120/m"),
+    "listener:resume": env_str("RATE_LIMIT_RESUME", "10/m"),
 }
 # Admin login lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
 # username, or from one address, further logins are refused (429) for the cool-off time.
@@ -325,6 +326,12 @@ EARSHOT = {
     # cancelled.
     "JOB_HEARTBEAT_S": env_int("EARSHOT_JOB_HEARTBEAT_S", 10),
     "JOB_STALE_S": env_int("EARSHOT_JOB_STALE_S", 120),
+    # The trial page reserves the next trial once the current one may be answered and
+    # downloads and decodes its audio ahead, so the next trial plays at once after submit.
+    "LISTENER_PREFETCH": env_bool("EARSHOT_LISTENER_PREFETCH", True),
+    # How long the browser may keep a trial's (or a check sound's) audio: a reload within a
+    # trial does not download it again. Private: the URLs are per-listener and unguessable.
+    "LISTENER_AUDIO_MAX_AGE_S": env_int("EARSHOT_LISTENER_AUDIO_MAX_AGE_S", 60 * 60 * 24),
 }
 
 # JSON lines on stderr (LOG_FORMAT=plain for people), listener tokens scrubbed from paths.

@@ -10,25 +10,30 @@ A log is ``{"loop_s": L, "events": [{"t": ms, "type": ..., "side": "a"|"b", "pos
 - ``t``: milliseconds on the trial page's monotonic clock (``performance.now()``), never
   decreasing; only differences between events carry meaning;
 - ``type``: ``play``, ``pause``, ``switch`` (``side`` is the side now audible), ``seek``
-  (``pos`` is the new position) or ``submit`` (the last event, when the answer was sent);
+  (``pos`` is the new position), ``loop`` (a loop region set or cleared: the event carries
+  ``from`` and ``to``, in seconds, and ``pos`` inside them; ``from`` 0 and ``to`` L clear it)
+  or ``submit`` (the last event, when the answer was sent);
 - ``side``: the side audible after the event; ``pos``: the position in the excerpt, in
   seconds, after the event (0 ≤ pos ≤ L);
 - ``loop_s``: the length in seconds of the loop the page plays (the shorter decoded excerpt).
 
 Between an event that leaves the player playing and the next event, the audible side is taken
-to advance from ``pos`` by the wall time between the two events, wrapping at ``loop_s`` (the
-excerpts loop; no event marks a wrap).
+to advance from ``pos`` by the wall time between the two events, wrapping at the end of the
+loop region back to its start (the whole excerpt, ``[0, loop_s]``, until a ``loop`` event sets
+one; no event marks a wrap). While a region is set every event's ``pos`` lies inside it.
 """
 
 import math
 from dataclasses import dataclass
 
-EVENT_TYPES = ("play", "pause", "switch", "seek", "submit")
+EVENT_TYPES = ("play", "pause", "switch", "seek", "loop", "submit")
 SIDES = ("a", "b")
 # Enough for a switch every 100 ms for a quarter of an hour; a bigger log is refused.
 MAX_EVENTS = 10_000
 # Positions are rounded to 0.1 ms by the page; this allows for that rounding at the loop end.
 POSITION_TOLERANCE_S = 0.001
+# The shortest loop region the page lets a listener drag.
+MIN_REGION_S = 0.25
 
 Interval = tuple[float, float]
 
@@ -43,6 +48,7 @@ class ListeningEvent:
     type: str
     side: str
     position_s: float
+    region: Interval | None = None  # only on ``loop`` events: the region from here on
 
 
 @dataclass(frozen=True)
@@ -53,11 +59,13 @@ class ListeningLog:
 
 @dataclass(frozen=True)
 class PlaySegment:
-    """A stretch of playback of one side: from `start_s` in the excerpt for `duration_s`."""
+    """A stretch of playback of one side: from `start_s` in the excerpt for `duration_s`,
+    wrapping inside `region` (None: the whole excerpt)."""
 
     side: str
     start_s: float
     duration_s: float
+    region: Interval | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ def parse_listening_log(raw, sides: tuple[str, ...] | str = SIDES) -> ListeningL
         )
     parsed = []
     previous_t = 0.0
+    region: Interval | None = None
     for index, event in enumerate(events):
         where = f"listening event {index + 1}"
         if not isinstance(event, dict):
@@ -142,9 +151,41 @@ def parse_listening_log(raw, sides: tuple[str, ...] | str = SIDES) -> ListeningL
             )
         if parsed and parsed[-1].type == "submit":
             raise ListeningLogError(f"{where}: nothing may follow the submit event")
+        event_region = None
+        if kind == "loop":
+            region = event_region = _region(event, where, loop_s)
+        if region is not None and not (
+            region[0] - POSITION_TOLERANCE_S <= position_s <= region[1] + POSITION_TOLERANCE_S
+        ):
+            raise ListeningLogError(
+                f"{where}: position {position_s} s is outside the loop region "
+                f"({region[0]} to {region[1]} s)"
+            )
         previous_t = t_ms
-        parsed.append(ListeningEvent(t_ms=t_ms, type=kind, side=side, position_s=position_s))
+        parsed.append(
+            ListeningEvent(
+                t_ms=t_ms, type=kind, side=side, position_s=position_s, region=event_region
+            )
+        )
     return ListeningLog(loop_s=loop_s, events=tuple(parsed))
+
+
+def _region(event: dict, where: str, loop_s: float) -> Interval | None:
+    """The loop region a ``loop`` event sets; None when it covers the whole excerpt."""
+    start = _number(event.get("from"), where, "from")
+    end = _number(event.get("to"), where, "to")
+    if not 0 <= start < end <= loop_s + POSITION_TOLERANCE_S:
+        raise ListeningLogError(
+            f"{where}: the loop region {start} to {end} s is not inside the excerpt "
+            f"(0 to {loop_s} s)"
+        )
+    if end - start < MIN_REGION_S - POSITION_TOLERANCE_S:
+        raise ListeningLogError(
+            f"{where}: the loop region is {end - start:.3f} s, shorter than {MIN_REGION_S} s"
+        )
+    if start <= POSITION_TOLERANCE_S and end >= loop_s - POSITION_TOLERANCE_S:
+        return None
+    return (start, min(end, loop_s))
 
 
 def play_segments(events: tuple[ListeningEvent, ...] | list[ListeningEvent]) -> list[PlaySegment]:
@@ -152,26 +193,32 @@ def play_segments(events: tuple[ListeningEvent, ...] | list[ListeningEvent]) -> 
     segments = []
     playing = False
     side, position_s, t_ms = "a", 0.0, 0.0
+    region: Interval | None = None
     for event in events:
         if playing and event.t_ms > t_ms:
-            segments.append(PlaySegment(side, position_s, (event.t_ms - t_ms) / 1000))
+            segments.append(PlaySegment(side, position_s, (event.t_ms - t_ms) / 1000, region))
         if event.type == "play":
             playing = True
         elif event.type == "pause":
             playing = False
+        elif event.type == "loop":
+            region = event.region
         side, position_s, t_ms = event.side, event.position_s, event.t_ms
     return segments
 
 
 def segment_positions(segment: PlaySegment, loop_s: float) -> list[Interval]:
-    """The excerpt positions a segment covers, wrapping at `loop_s`."""
-    if segment.duration_s >= loop_s:
-        return [(0.0, loop_s)]
-    start = min(segment.start_s, loop_s)
+    """The excerpt positions a segment covers, wrapping at the end of its region (the whole
+    excerpt, ``[0, loop_s]``, when it has none) back to the region's start."""
+    low, high = segment.region or (0.0, loop_s)
+    span = high - low
+    if segment.duration_s >= span:
+        return [(low, high)]
+    start = min(max(segment.start_s, low), high)
     end = start + segment.duration_s
-    if end <= loop_s:
+    if end <= high:
         return [(start, end)]
-    return [(start, loop_s), (0.0, end - loop_s)]
+    return [(start, high), (low, low + end - high)]
 
 
 def intervals_union(intervals: list[Interval]) -> tuple[Interval, ...]:
@@ -265,9 +312,11 @@ def heard_by_side(log: ListeningLog, sides: tuple[str, ...] | str) -> dict[str, 
 
 def to_json(log: ListeningLog) -> dict:
     """The log as stored: the same keys the page sends."""
-    return {
-        "loop_s": log.loop_s,
-        "events": [
-            {"t": e.t_ms, "type": e.type, "side": e.side, "pos": e.position_s} for e in log.events
-        ],
-    }
+    return {"loop_s": log.loop_s, "events": [_event_json(e, log.loop_s) for e in log.events]}
+
+
+def _event_json(event: ListeningEvent, loop_s: float) -> dict:
+    out = {"t": event.t_ms, "type": event.type, "side": event.side, "pos": event.position_s}
+    if event.type == "loop":
+        out["from"], out["to"] = event.region or (0.0, loop_s)
+    return out

@@ -6,6 +6,10 @@ listener_patterns = (
     [
         path("<str:token>/", listener.listen, name="listen"),
         path("<str:token>/t/<str:trial_token>/answer", listener.answer, name="answer"),
+        path("<str:token>/t/<str:trial_token>/ahead", listener.ahead, name="ahead"),
+        path("<str:token>/resume", listener.resume, name="resume"),
+        path("<str:token>/r/<str:code>", listener.resume_link, name="resume-link"),
+        path("<str:token>/pause", listener.pause, name="pause"),
         path("<str:token>/headphones", headphones.answer, name="headphones"),
         path("<str:token>/h/<str:item_token>", headphones.audio, name="headphones-audio"),
         re_path(

@@ -6,8 +6,11 @@ import re
 from html.parser import HTMLParser
 
 # Text a Chinese page may show as is: no letters at all (numbers, "·", "✓", "—", "/"), the
-# two excerpt letters, key names in <kbd>, a pseudonymous participant code.
-UNTRANSLATED_OK = re.compile(r"^(?:[\W\d_]*|[AB]|Space|Enter|Esc|P-[2-9A-Z]{8})$")
+# two excerpt letters, key names in <kbd>, a pseudonymous participant code, a resume code (or
+# its XXXX-XXXX-XXXX-XXXX placeholder).
+UNTRANSLATED_OK = re.compile(
+    r"^(?:[\W\d_]*|[AB]|Space|Enter|Esc|P-[2-9A-Z]{8}|[2-9A-Z]{4}(?:-[2-9A-Z]{4}){3})$"
+)
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 LABEL_ATTRIBUTES = ("aria-label", "title", "placeholder", "alt")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}

@@ -219,10 +219,33 @@ class Panelist(models.Model):
         default=0, help_text="Headphone-check attempts scored so far."
     )
     finished_at = models.DateTimeField(null=True, blank=True)
+    resume_code_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text="SHA-256 (hex) of the panelist's resume code; the code itself is never stored.",
+    )
+    enrolment_key_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=(
+            "SHA-256 (hex) of the one-time key of the consent form that enrolled the panelist: "
+            "a retried enrolment POST resumes this panelist instead of enrolling another."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["study", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "enrolment_key_hash"],
+                condition=~models.Q(enrolment_key_hash=""),
+                name="unique_panelist_enrolment_key",
+            )
+        ]
         permissions = [
             (
                 "delete_panelist_data",

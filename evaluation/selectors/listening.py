@@ -10,13 +10,25 @@ from evaluation.selectors.headphones import headphone_check_pending
 from evaluation.selectors.scheduling import answered_count, free_slots
 
 
-def panelist_open_trial(*, panelist: Panelist) -> Trial | None:
-    """The trial reserved for the panelist and not yet answered, if any."""
+def panelist_open_trials(*, panelist: Panelist):
+    """The panelist's reserved, unanswered trials, first to answer first: the current one and,
+    while it is being answered, at most one reserved ahead (``trial_reserve_ahead``)."""
     return (
         Trial.objects.filter(panelist=panelist, response__isnull=True)
         .select_related("pair__first", "pair__second", "pair__study")
-        .first()
+        .order_by("position", "pk")
     )
+
+
+def panelist_open_trial(*, panelist: Panelist) -> Trial | None:
+    """The trial reserved for the panelist and not yet answered (the one to show), if any."""
+    return panelist_open_trials(panelist=panelist).first()
+
+
+def panelist_ahead_trial(*, panelist: Panelist, current: Trial) -> Trial | None:
+    """The trial reserved ahead of `current` (its audio prefetched while `current` is
+    answered), if any."""
+    return panelist_open_trials(panelist=panelist).exclude(pk=current.pk).first()
 
 
 def panelist_has_more_trials(*, panelist: Panelist) -> bool:

@@ -12,7 +12,7 @@ from evaluation.models import Panelist, Response, Trial
 from evaluation.models.study import opaque_token
 from evaluation.selectors.designs import pair_kinds, single_kind_counts
 from evaluation.selectors.headphones import headphone_check_pending
-from evaluation.selectors.listening import panelist_open_trial
+from evaluation.selectors.listening import panelist_ahead_trial, panelist_open_trial
 from evaluation.selectors.reservations import claimable, first_reservation_span
 from evaluation.selectors.scheduling import (
     answered_count,
@@ -78,8 +78,9 @@ def _kind_balance(panelist: Panelist, pair_ids: list[int]) -> dict[int, int]:
 CLAIM_ROUNDS_TRIED = 3
 
 
-def _slot_claim(panelist: Panelist, now: datetime) -> Trial | None:
-    """Claim the first free slot of the lowest round in the panelist's order, or None.
+def _slot_claim(panelist: Panelist, now: datetime, position: int | None = None) -> Trial | None:
+    """Claim the first free slot of the lowest round in the panelist's order for `position`
+    (default: the next unanswered one), or None.
 
     Optimistic: the candidates are read without locks and tried in the panelist's order, each
     with one conditional UPDATE (still free, still claimable), so concurrent claimers never
@@ -87,6 +88,7 @@ def _slot_claim(panelist: Panelist, now: datetime) -> Trial | None:
     one (locking every candidate of the round made racing listeners skip them all and see a
     spurious "Continue" page). A round whose slots were all taken meanwhile gives way to the
     next round, a few times at most."""
+    position = position or answered_count(panelist) + 1
     taken: list[int] = []
     for _ in range(CLAIM_ROUNDS_TRIED):
         free = free_slots(panelist, now).exclude(pk__in=taken)
@@ -97,7 +99,6 @@ def _slot_claim(panelist: Panelist, now: datetime) -> Trial | None:
         seed = panelist.study.seed
         balance = _kind_balance(panelist, [pair_id for _, pair_id in rows])
         rows.sort(key=lambda row: (balance.get(row[1], 0), order_key(seed, panelist.pk, row[1])))
-        position = answered_count(panelist) + 1
         for pk, _ in rows:
             # One table in the UPDATE (no join, so no pk__in subquery): PostgreSQL re-checks
             # the whole condition on the row a concurrent claimer has just written.
@@ -139,7 +140,13 @@ def trial_next(*, panelist: Panelist, now: datetime | None = None) -> Trial | No
     trial = _open_trial_renew(panelist, now)
     if trial is not None:
         return trial
-    position = answered_count(panelist) + 1
+    return _trial_new(panelist, now, answered_count(panelist) + 1)
+
+
+def _trial_new(panelist: Panelist, now: datetime, position: int) -> Trial | None:
+    """A newly reserved trial at `position` of the panelist's sequence: a catch trial at a
+    catch position, else a claimed slot (room under the invite's cap permitting); None past
+    the plan, when closed or when none is free."""
     if position > panelist.planned_trials or not panelist.study.is_open:
         return None
     planned, catch = panelist.planned_trials, panelist.planned_catch_trials
@@ -151,13 +158,43 @@ def trial_next(*, panelist: Panelist, now: datetime | None = None) -> Trial | No
         return None
     for _ in range(MAX_CLAIM_ATTEMPTS):
         try:
-            trial = _slot_claim(panelist, now)
+            trial = _slot_claim(panelist, now, position)
         except IntegrityError:
             # Lost a race for a prompt constraint; the next attempt sees fresh state.
             continue
         if trial is not None or not free_slots(panelist, now).exists():
             return trial
     return None
+
+
+def trial_reserve_ahead(*, panelist: Panelist, current: Trial, now: datetime | None = None):
+    """Reserve the trial after `current` while `current` is being answered, so the page can
+    prefetch its audio; idempotent (the one already reserved ahead is returned as it is).
+
+    The trial ahead takes the next position of the same seeded sequence (a catch trial where
+    a catch position falls), so the order is the one it would have been. It starts with the
+    short first reservation like any other, grown to the full span when its audio is fetched
+    (services.reservations.trial_activity_record), and counts under the invite's cap. Its
+    clock starts now, when its audio is first offered to the page (``served_at``: the answer
+    checks count from there and the prefetched downloads fall inside its window). Returns
+    None when `current` is not the panelist's open trial, or nothing comes after it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # One reservation at a time per panelist, as in trial_reserve.
+        locked = Panelist.objects.select_for_update(of=("self",)).filter(pk=panelist.pk)
+        list(locked.values_list("pk", flat=True))
+        if headphone_check_pending(panelist=panelist):
+            return None
+        if panelist_open_trial(panelist=panelist) != current:
+            return None
+        ahead = panelist_ahead_trial(panelist=panelist, current=current)
+        if ahead is not None:
+            return ahead
+        ahead = _trial_new(panelist, now, answered_count(panelist) + 2)
+        if ahead is not None:
+            trial_mark_served(trial=ahead, now=now)
+            ahead.served_at = ahead.served_at or now
+    return ahead
 
 
 def trial_mark_served(*, trial: Trial, now: datetime | None = None) -> None:

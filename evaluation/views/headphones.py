@@ -3,6 +3,7 @@
 The page lists one opaque audio URL per item and three choices per item; which tone is the
 quiet one lives only in the database, and answers are scored by services.headphones."""
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,10 +21,10 @@ from evaluation.selectors.headphones import (
 from evaluation.services import ServiceError
 from evaluation.services.headphones import headphone_attempt_score, headphone_attempt_start
 from evaluation.services.scheduling import trial_reserve
-from evaluation.stimuli.headphones import item_wav
+from evaluation.stimuli.headphones import ITEM_CONTENT_TYPE, item_audio_file
 from evaluation.views.audio import audio_bytes_response
 from evaluation.views.screening import remember_screened_out
-from evaluation.views.session import current_panelist, invite_or_404
+from evaluation.views.session import current_panelist, invite_or_404, resume_context
 
 TONES = (
     (1, pgettext_lazy("tone", "First")),
@@ -69,6 +70,7 @@ def headphone_page(request, invite: Invite, panelist: Panelist, *, error: str = 
         "attempts": invite.study.headphone_attempts,
         "retrying": panelist.headphone_attempts_made > 0,
         "error": error,
+        "resume": resume_context(request, invite, panelist),
     }
     return render(request, "listener/headphones.html", context, status=status)
 
@@ -122,7 +124,6 @@ def answer(request, token: str):
     return response
 
 
-@never_cache
 @require_http_methods(["GET", "HEAD"])
 def audio(request, token: str, item_token: str):
     invite = invite_or_404(token)
@@ -130,4 +131,9 @@ def audio(request, token: str, item_token: str):
     item = HeadphoneItem.objects.filter(token=item_token).first()
     if panelist is None or item is None or item.panelist_id != panelist.pk:
         raise Http404("No such sound for this listener.")
-    return audio_bytes_response(item_wav(headphone_item_order(item=item)), "audio/wav", request)
+    return audio_bytes_response(
+        item_audio_file(headphone_item_order(item=item)),
+        ITEM_CONTENT_TYPE,
+        request,
+        max_age_s=settings.EARSHOT["LISTENER_AUDIO_MAX_AGE_S"],
+    )

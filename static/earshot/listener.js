@@ -12,9 +12,20 @@
  * so an answer this page allows is never refused for it. A context that stops running (a
  * suspended or interrupted device) pauses playback and so the count.
  *
+ * The player also has a time readout, a restart button and a loop region (drag on the
+ * timeline, or the loop button at two moments); a `loop` event in the log says which region
+ * playback wraps in, and "heard" counts the same passage (overlapping positions) on A and B.
+ *
+ * Instant trials: once the questions unlock, the page asks the server to reserve the next trial
+ * (`data-ahead`) and downloads and decodes its two excerpts while the listener answers; after
+ * the answer is stored, the next trial's page replaces this one in place and plays from the
+ * decoded buffers at once. Audio comes through the HTTP cache (private, immutable per-listener
+ * URLs), and the log of a trial is kept in sessionStorage, so a reload neither downloads the
+ * audio again nor loses what was heard.
+ *
  * Nothing in this file, the page or window.earshotPlayer tells A from B beyond the letter.
  */
-(function () {
+window.earshotTrialPage = function (preloaded) {
   "use strict";
 
   // Django's JavaScript catalogue (/i18n/js/) translates; without it the page stays English.
@@ -35,12 +46,21 @@
   var SIDES = ["a", "b"];
   // The server accepts at most this many events (evaluation/listening_log.py, MAX_EVENTS).
   var MAX_EVENTS = 10000;
+  // The shortest loop region (evaluation/listening_log.py, MIN_REGION_S).
+  var MIN_REGION_S = 0.25;
+  // A pointer that moves more than this on the timeline drags a loop region.
+  var DRAG_PX = 6;
 
   var config = document.getElementById("earshot-trial");
   if (!config) {
     return;
   }
-  var endpoints = { a: config.dataset.a, b: config.dataset.b, answer: config.dataset.answer };
+  var endpoints = {
+    a: config.dataset.a,
+    b: config.dataset.b,
+    answer: config.dataset.answer,
+    ahead: config.dataset.ahead || "",
+  };
   var required = Math.max(0, parseFloat(config.dataset.required) || 0);
   // The endpoints live in this closure only; drop them from the live DOM.
   config.parentNode.removeChild(config);
@@ -51,6 +71,13 @@
     play: document.getElementById("play"),
     playLabel: document.querySelector("#play .play-label"),
     seek: document.getElementById("seek"),
+    timeFill: document.getElementById("timeline-fill"),
+    timeHead: document.getElementById("timeline-head"),
+    regionBox: document.getElementById("timeline-region"),
+    time: document.getElementById("time"),
+    restart: document.getElementById("restart"),
+    loop: document.getElementById("loop"),
+    loopLabel: document.querySelector("#loop .loop-label"),
     side: { a: document.getElementById("side-a"), b: document.getElementById("side-b") },
     meter: { a: document.getElementById("meter-a"), b: document.getElementById("meter-b") },
     heard: { a: document.getElementById("heard-a"), b: document.getElementById("heard-b") },
@@ -66,7 +93,8 @@
     ai: !!el.form.querySelector("input[name=guess_ai]"),
   };
 
-  var ctx = null;
+  var webAudio = window.earshotWebAudio;
+  var ctx = preloaded ? preloaded.ctx : null;
   var buffers = { a: null, b: null };
   var gains = { a: null, b: null };
   var sources = null;
@@ -75,26 +103,30 @@
   var failed = false;
   var playing = false;
   var active = "a";
-  var log = []; // {t: ms since the page's time origin, type, side: audible side, pos: s}
+  var log = []; // {t: ms since the trial was first shown, type, side: audible side, pos: s}
   var heard = { playedA: 0, playedB: 0, heardA: 0, heardB: 0, overlap: 0, switches: 0 };
   var startedAt = 0; // audio-clock time at which startOffset plays
   var startOffset = 0; // seconds into the excerpt
   var wasRunning = false;
   var unlocked = false;
   var submitting = false;
-  var seeking = false;
+  var region = null; // [from, to] seconds: the loop region, or null for the whole excerpt
+  var mark = null; // seconds: a loop start set with the loop button, waiting for its end
+  var drag = null; // a pointer on the timeline: {id, x, from}
+  var ahead = null; // the next trial, prefetched: {urls: [a, b], buffers: Promise}
+  var alive = true; // false once the next trial's page has replaced this one
+  var readyClock = 0; // when this trial became playable (webAudio.clock(), ms)
+  var aheadReady = 0; // when the next trial's audio was decoded ahead (ms; 0: not yet)
+  // This trial's log survives a reload of the tab (sessionStorage), on a clock that starts
+  // when the trial was first shown and goes on across reloads.
+  var saved = webAudio.store("earshot:trial:" + endpoints.answer);
+  var origin = webAudio.clock();
+  var savedAt = 0;
 
   /* ---------- audio ---------- */
 
-  var webAudio = window.earshotWebAudio;
-  var fetchBytes = webAudio.fetchBytes;
-
-  function decode(bytes) {
-    return webAudio.decode(ctx, bytes);
-  }
-
   function load() {
-    ctx = webAudio.createContext();
+    ctx = ctx || webAudio.createContext();
     if (!ctx) {
       fail(gettext("Your browser cannot play this test (no Web Audio). Please use a recent Chrome, Firefox or Safari."));
       return;
@@ -113,19 +145,29 @@
       gains[side].gain.value = side === active ? 1 : 0;
       gains[side].connect(ctx.destination);
     });
-    Promise.all(
-      SIDES.map(function (side) {
-        return fetchBytes(endpoints[side]).then(decode);
-      })
-    ).then(
+    var decoded = preloaded && preloaded.buffers
+      ? Promise.resolve(preloaded.buffers)
+      : Promise.all(
+          SIDES.map(function (side) {
+            return webAudio.load(ctx, endpoints[side]);
+          })
+        );
+    decoded.then(
       function (decoded) {
+        if (!alive) {
+          return;
+        }
         buffers.a = decoded[0];
         buffers.b = decoded[1];
         loopLength = Math.min(buffers.a.duration, buffers.b.duration);
+        restore();
         ready = true;
+        readyClock = webAudio.clock();
         el.player.dataset.state = "ready";
         el.play.disabled = false;
-        el.seek.disabled = false;
+        el.seek.setAttribute("aria-disabled", "false");
+        el.restart.disabled = false;
+        el.loop.disabled = false;
         SIDES.forEach(function (side) {
           el.side[side].disabled = false;
         });
@@ -153,40 +195,107 @@
     el.status.appendChild(reload);
   }
 
+  function bounds() {
+    return region || [0, loopLength];
+  }
+
+  // Where playback from `start` is after `elapsed` seconds, wrapping inside the region.
+  function advance(start, elapsed) {
+    var low = bounds()[0];
+    var high = bounds()[1];
+    var at = start + elapsed;
+    return at < high ? at : low + ((at - high) % (high - low));
+  }
+
   function position() {
     if (!playing || !ctx) {
       return startOffset;
     }
-    var elapsed = Math.max(0, ctx.currentTime - startedAt);
-    return (startOffset + elapsed) % loopLength;
+    return advance(startOffset, Math.max(0, ctx.currentTime - startedAt));
   }
 
   /* ---------- the listening log (mirrors evaluation/listening_log.py) ---------- */
+
+  function now() {
+    // Never before the last event: the server refuses a log whose time goes backwards.
+    var t = Math.round((webAudio.clock() - origin) * 10) / 10;
+    var last = log[log.length - 1];
+    return Math.max(t, last ? last.t : 0);
+  }
+
+  function eventNow(type) {
+    var event = { t: now(), type: type, side: active, pos: Math.round(position() * 10000) / 10000 };
+    if (type === "loop") {
+      event.from = bounds()[0];
+      event.to = bounds()[1];
+    }
+    return event;
+  }
 
   function logEvent(type) {
     if (log.length >= MAX_EVENTS - 1) {
       return; // keep one place for the submit event
     }
-    log.push({
-      t: Math.round(performance.now() * 10) / 10,
-      type: type,
-      side: active,
-      pos: Math.round(position() * 10000) / 10000,
+    log.push(eventNow(type));
+    persist(true);
+  }
+
+  function persist(force) {
+    var clock = webAudio.clock();
+    if (!ready || (!force && clock - savedAt < 1000)) {
+      return;
+    }
+    savedAt = clock;
+    saved.set({ origin: origin, loop: loopLength, events: log, alive: clock });
+  }
+
+  // A reload of the same trial: its log, side, position and region come back, and what was
+  // heard counts on. Playing when the tab went away: a pause is added where it stopped.
+  function restore() {
+    var record = saved.get();
+    if (!record || !Array.isArray(record.events) || Math.abs(record.loop - loopLength) > 0.01) {
+      return;
+    }
+    origin = record.origin;
+    log = record.events.slice(0, MAX_EVENTS - 2);
+    var last = log[log.length - 1];
+    if (!last) {
+      return;
+    }
+    var wasPlaying = false;
+    log.forEach(function (event) {
+      if (event.type === "play") {
+        wasPlaying = true;
+      } else if (event.type === "pause") {
+        wasPlaying = false;
+      } else if (event.type === "loop") {
+        region = event.from > 0 || event.to < loopLength ? [event.from, event.to] : null;
+      }
+    });
+    active = last.side;
+    startOffset = last.pos;
+    if (wasPlaying) {
+      var t = Math.max(last.t, Math.round((record.alive - origin) * 10) / 10);
+      startOffset = Math.round(advance(last.pos, (t - last.t) / 1000) * 10000) / 10000;
+      log.push({ t: t, type: "pause", side: active, pos: startOffset });
+    }
+    SIDES.forEach(function (side) {
+      gains[side].gain.value = side === active ? 1 : 0;
     });
   }
 
-  function segmentPositions(start, duration, loopS) {
-    if (duration >= loopS) {
-      return [[0, loopS]];
+  function segmentPositions(start, duration, low, high) {
+    if (duration >= high - low) {
+      return [[low, high]];
     }
-    start = Math.min(start, loopS);
+    start = Math.min(Math.max(start, low), high);
     var end = start + duration;
-    if (end <= loopS) {
+    if (end <= high) {
       return [[start, end]];
     }
     return [
-      [start, loopS],
-      [0, end - loopS],
+      [start, high],
+      [low, low + end - high],
     ];
   }
 
@@ -244,16 +353,23 @@
     var pos = 0;
     var t = 0;
     var switches = 0;
+    var low = 0;
+    var high = loopS;
     events.forEach(function (event, index) {
       if (isPlaying && event.t > t) {
         var duration = (event.t - t) / 1000;
         played[side] += duration;
-        positions[side] = positions[side].concat(segmentPositions(pos, duration, loopS));
+        positions[side] = positions[side].concat(segmentPositions(pos, duration, low, high));
       }
       if (event.type === "play") {
         isPlaying = true;
       } else if (event.type === "pause") {
         isPlaying = false;
+      } else if (event.type === "loop") {
+        // A region covering the whole excerpt (within 1 ms) clears it, as on the server.
+        var whole = event.from <= 0.001 && event.to >= loopS - 0.001;
+        low = whole ? 0 : event.from;
+        high = whole ? loopS : Math.min(event.to, loopS);
       }
       if (index > 0 && event.side !== side) {
         switches += 1;
@@ -277,14 +393,7 @@
   // The log so far, closed by an event of `type` now (what the server would see if the
   // answer went now).
   function logUntilNow(type) {
-    return log.concat([
-      {
-        t: Math.round(performance.now() * 10) / 10,
-        type: type,
-        side: active,
-        pos: Math.round(position() * 10000) / 10000,
-      },
-    ]);
+    return log.concat([eventNow(type)]);
   }
 
   function accrue() {
@@ -305,8 +414,8 @@
       var node = ctx.createBufferSource();
       node.buffer = buffers[side];
       node.loop = true;
-      node.loopStart = 0;
-      node.loopEnd = loopLength;
+      node.loopStart = bounds()[0];
+      node.loopEnd = bounds()[1];
       node.connect(gains[side]);
       node.start(when, offset);
       sources[side] = node;
@@ -383,18 +492,176 @@
     render();
   }
 
-  function seekTo(fraction) {
-    if (!ready) {
-      return;
-    }
-    var offset = Math.min(Math.max(fraction, 0), 0.999) * loopLength;
+  function moveTo(offset) {
     if (playing) {
       stopSources();
       startSources(offset);
     } else {
       startOffset = offset;
     }
+  }
+
+  function seekTo(fraction) {
+    if (!ready) {
+      return;
+    }
+    var offset = Math.min(Math.max(fraction, 0), 0.999) * loopLength;
+    if (region && (offset < region[0] || offset > region[1])) {
+      setRegion(null); // a seek outside the loop region ends the loop
+    }
+    moveTo(offset);
     logEvent("seek");
+    render();
+  }
+
+  function restart() {
+    if (!ready) {
+      return;
+    }
+    moveTo(bounds()[0]);
+    logEvent("seek");
+    if (!playing) {
+      play();
+    }
+    render();
+  }
+
+  // Loop between `from` and `to` seconds (null: the whole excerpt again). Playback moves to
+  // the region's start unless it is inside the region already.
+  function setRegion(span) {
+    if (!ready) {
+      return;
+    }
+    var next = null;
+    if (span) {
+      var from = Math.max(0, Math.min(span[0], span[1]));
+      var to = Math.min(loopLength, Math.max(span[0], span[1]));
+      if (to - from < MIN_REGION_S) {
+        setStatus(gettext("That loop is too short: make it at least a quarter of a second."));
+        return;
+      }
+      if (from > 0 || to < loopLength) {
+        next = [Math.round(from * 10000) / 10000, Math.round(to * 10000) / 10000];
+      }
+    }
+    var at = position();
+    var inside = next ? at >= next[0] && at <= next[1] : true;
+    var offset = inside ? at : next[0];
+    if (playing) {
+      stopSources();
+      region = next;
+      startSources(offset);
+    } else {
+      region = next;
+      startOffset = offset;
+    }
+    mark = null;
+    logEvent("loop");
+    render();
+  }
+
+  function loopButton() {
+    if (!ready) {
+      return;
+    }
+    if (region) {
+      setRegion(null);
+    } else if (mark === null) {
+      mark = position();
+      render();
+    } else {
+      setRegion([mark, position()]);
+    }
+  }
+
+  /* ---------- the timeline: click to seek, drag to loop a passage, keys to step ---------- */
+
+  function fractionAt(clientX) {
+    var box = el.seek.getBoundingClientRect();
+    return box.width > 0 ? Math.min(Math.max((clientX - box.left) / box.width, 0), 1) : 0;
+  }
+
+  function onPointerDown(event) {
+    if (!ready || event.button !== 0) {
+      return;
+    }
+    event.preventDefault();
+    el.seek.focus();
+    drag = { id: event.pointerId, x: event.clientX, from: fractionAt(event.clientX), moved: false };
+    if (el.seek.setPointerCapture) {
+      el.seek.setPointerCapture(event.pointerId);
+    }
+  }
+
+  function onPointerMove(event) {
+    if (!drag || event.pointerId !== drag.id) {
+      return;
+    }
+    if (Math.abs(event.clientX - drag.x) > DRAG_PX) {
+      drag.moved = true;
+    }
+    if (drag.moved) {
+      var f = fractionAt(event.clientX);
+      showRegion([Math.min(drag.from, f) * loopLength, Math.max(drag.from, f) * loopLength]);
+    }
+  }
+
+  function onPointerUp(event) {
+    if (!drag || event.pointerId !== drag.id) {
+      return;
+    }
+    var from = drag.from;
+    var moved = drag.moved;
+    drag = null;
+    var to = fractionAt(event.clientX);
+    if (moved) {
+      setRegion([from * loopLength, to * loopLength]);
+    } else {
+      seekTo(to);
+    }
+    render();
+  }
+
+  function onTimelineKey(event) {
+    if (!ready) {
+      return;
+    }
+    var step = event.shiftKey ? 5 : 1;
+    var at = position();
+    var target = null;
+    if (event.key === "ArrowLeft" || event.key === "ArrowDown") {
+      target = at - step;
+    } else if (event.key === "ArrowRight" || event.key === "ArrowUp") {
+      target = at + step;
+    } else if (event.key === "PageDown") {
+      target = at - 5;
+    } else if (event.key === "PageUp") {
+      target = at + 5;
+    } else if (event.key === "Home") {
+      target = bounds()[0];
+    } else if (event.key === "End") {
+      target = bounds()[1] - 1;
+    }
+    if (target === null) {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    var low = bounds()[0];
+    var high = bounds()[1];
+    moveTo(Math.min(Math.max(target, low), high - 0.001));
+    logEvent("seek");
+    render();
+  }
+
+  function showRegion(span) {
+    if (!span || loopLength <= 0) {
+      el.regionBox.hidden = true;
+      return;
+    }
+    el.regionBox.hidden = false;
+    el.regionBox.style.left = ((span[0] / loopLength) * 100).toFixed(2) + "%";
+    el.regionBox.style.width = (((span[1] - span[0]) / loopLength) * 100).toFixed(2) + "%";
   }
 
   /* ---------- page ---------- */
@@ -463,14 +730,36 @@
     el.play.setAttribute("aria-pressed", playing ? "true" : "false");
     el.play.classList.toggle("is-playing", playing);
     el.playLabel.textContent = playing ? gettext("Pause") : gettext("Play");
-    if (ready && !seeking && loopLength > 0) {
-      el.seek.value = String(Math.round((position() / loopLength) * 1000));
+    if (ready && loopLength > 0) {
+      var at = position();
+      var share = ((at / loopLength) * 100).toFixed(2) + "%";
+      el.timeFill.style.width = share;
+      el.timeHead.style.left = share;
+      var readout = webAudio.formatTime(at) + " / " + webAudio.formatTime(loopLength);
+      el.time.textContent = readout;
+      el.seek.setAttribute("aria-valuemax", String(Math.round(loopLength)));
+      el.seek.setAttribute("aria-valuenow", String(Math.floor(at)));
+      el.seek.setAttribute(
+        "aria-valuetext",
+        webAudio.formatTime(at) + " " + gettext("of") + " " + webAudio.formatTime(loopLength)
+      );
+      if (!drag || !drag.moved) {
+        showRegion(region);
+      }
+      el.loop.setAttribute("aria-pressed", region ? "true" : "false");
+      el.loop.classList.toggle("is-marked", mark !== null);
+      el.loopLabel.textContent = region
+        ? gettext("Stop looping")
+        : mark === null
+          ? gettext("Loop from here")
+          : gettext("Loop to here");
     }
     if (!unlocked && ready && heard.overlap >= needed()) {
       unlocked = true;
       el.questions.disabled = false;
       el.lockedNote.hidden = true;
       el.form.classList.add("is-unlocked");
+      prefetchAhead();
     }
     if (ready && !failed) {
       if (playing) {
@@ -596,8 +885,9 @@
         function (result) {
           if (result.ok && result.payload.stored && result.payload.next) {
             pause();
+            saved.clear();
             setStatus(gettext("Saved. Loading the next question…"));
-            window.location.href = result.payload.next;
+            next(result.payload.next);
             return;
           }
           submitting = false;
@@ -632,24 +922,139 @@
       );
   }
 
+  /* ---------- the next trial: reserved, downloaded and decoded while this one is answered ---------- */
+
+  function prefetchAhead() {
+    if (!endpoints.ahead || ahead) {
+      return;
+    }
+    ahead = { urls: [], buffers: Promise.reject(new Error("no trial ahead")) };
+    ahead.buffers.catch(function () {});
+    fetch(endpoints.ahead, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": el.form.querySelector("input[name=csrfmiddlewaretoken]").value },
+    })
+      .then(function (response) {
+        return response.ok ? response.json() : { audio: [] };
+      })
+      .then(function (payload) {
+        var urls = payload && Array.isArray(payload.audio) ? payload.audio : [];
+        if (urls.length !== 2 || !alive) {
+          return;
+        }
+        var buffers = Promise.all(
+          urls.map(function (url) {
+            return webAudio.load(ctx, url);
+          })
+        );
+        buffers.then(
+          function () {
+            aheadReady = webAudio.clock();
+          },
+          function () {}
+        );
+        ahead = { urls: urls, buffers: buffers };
+      })
+      .catch(function () {
+        /* no prefetch: the next trial loads after submit, as without it */
+      });
+  }
+
+  function go(url) {
+    window.location.href = url;
+  }
+
+  // After the answer is stored: the next trial's page replaces this one in place when its
+  // audio is the one decoded ahead; anything else (done, continue, no prefetch) is a normal
+  // page load.
+  function next(url) {
+    if (!ahead || ahead.urls.length !== 2) {
+      go(url);
+      return;
+    }
+    var expected = ahead.urls;
+    Promise.all([
+      ahead.buffers,
+      fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok || response.redirected) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.text();
+      }),
+    ]).then(
+      function (results) {
+        var doc = new DOMParser().parseFromString(results[1], "text/html");
+        var nextConfig = doc.getElementById("earshot-trial");
+        var main = doc.querySelector("main");
+        if (
+          !nextConfig ||
+          !main ||
+          nextConfig.dataset.a !== expected[0] ||
+          nextConfig.dataset.b !== expected[1]
+        ) {
+          go(url);
+          return;
+        }
+        destroy();
+        document.title = doc.title;
+        document.querySelector("main").replaceWith(document.adoptNode(main));
+        document.body.appendChild(document.adoptNode(nextConfig));
+        window.scrollTo(0, 0);
+        window.earshotTrialPage({ ctx: ctx, buffers: results[0] });
+        var heading = document.getElementById("player-title");
+        if (heading) {
+          heading.setAttribute("tabindex", "-1");
+          heading.focus({ preventScroll: true });
+        }
+      },
+      function () {
+        go(url);
+      }
+    );
+  }
+
+  function destroy() {
+    alive = false;
+    stopSources();
+    window.clearInterval(ticker);
+    document.removeEventListener("keydown", onKeyDown);
+    document.removeEventListener("keyup", onKeyUp);
+    document.removeEventListener("click", onClickBlur);
+    window.removeEventListener("pagehide", onPageHide);
+    SIDES.forEach(function (side) {
+      if (gains[side]) {
+        gains[side].disconnect();
+      }
+    });
+  }
+
+  function onPageHide() {
+    // Leaving or reloading: close the log where playback stops, so the count resumes right.
+    if (playing) {
+      pause();
+    }
+    persist(true);
+  }
+
   /* ---------- events ---------- */
 
   el.play.addEventListener("click", toggle);
+  el.restart.addEventListener("click", restart);
+  el.loop.addEventListener("click", loopButton);
   SIDES.forEach(function (side) {
     el.side[side].addEventListener("click", function () {
       select(side);
     });
   });
-  el.seek.addEventListener("pointerdown", function () {
-    seeking = true;
-  });
-  el.seek.addEventListener("input", function () {
-    seekTo(Number(el.seek.value) / 1000);
-  });
-  el.seek.addEventListener("change", function () {
-    seeking = false;
+  el.seek.addEventListener("pointerdown", onPointerDown);
+  el.seek.addEventListener("pointermove", onPointerMove);
+  el.seek.addEventListener("pointerup", onPointerUp);
+  el.seek.addEventListener("pointercancel", function () {
+    drag = null;
     render();
   });
+  el.seek.addEventListener("keydown", onTimelineKey);
   el.form.addEventListener("change", function () {
     if (window.earshotQuestions) {
       window.earshotQuestions.refresh(el.form);
@@ -725,14 +1130,15 @@
 
   // A click with the mouse or a finger leaves no focus on the player's buttons, so the
   // shortcuts go on working; keyboard presses (detail 0) keep focus where it is.
-  document.addEventListener("click", function (event) {
+  function onClickBlur(event) {
     var button = event.target.closest && event.target.closest("#player button");
     if (button && event.detail > 0) {
       button.blur();
     }
-  });
+  }
+  document.addEventListener("click", onClickBlur);
 
-  document.addEventListener("keydown", function (event) {
+  function onKeyDown(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) {
       return;
     }
@@ -754,14 +1160,20 @@
     if (!event.repeat) {
       action();
     }
-  });
-  document.addEventListener("keyup", function (event) {
+  }
+  function onKeyUp(event) {
     if ((event.key === " " || event.key === "Spacebar") && shortcutsOn() && !onControl(event.target)) {
       event.preventDefault();
     }
-  });
+  }
+  document.addEventListener("keydown", onKeyDown);
+  document.addEventListener("keyup", onKeyUp);
+  window.addEventListener("pagehide", onPageHide);
 
-  window.setInterval(render, 100);
+  var ticker = window.setInterval(function () {
+    render();
+    persist(false);
+  }, 100);
 
   // Read-only status for tests and support: no URLs, nothing that tells A from B.
   window.earshotPlayer = Object.freeze({
@@ -776,14 +1188,25 @@
         heardA: heard.playedA,
         heardB: heard.playedB,
         heardOverlap: heard.overlap,
+        // Distinct excerpt positions heard per side (heardA/heardB above are played time).
+        passageA: heard.heardA,
+        passageB: heard.heardB,
         switches: heard.switches,
         events: log.length,
         required: required,
         unlocked: unlocked,
         position: loopLength > 0 ? position() / loopLength : 0,
+        seconds: position(),
+        length: loopLength,
+        region: region ? region.slice() : null,
+        readyClock: readyClock,
+        prefetched: !!(ahead && ahead.urls.length === 2),
+        aheadReady: aheadReady,
       };
     },
   });
 
   load();
-})();
+};
+
+window.earshotTrialPage(null);

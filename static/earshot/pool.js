@@ -15,6 +15,9 @@
   "use strict";
 
   const gettext = window.gettext || ((s) => s);
+  const interpolate =
+    window.interpolate ||
+    ((fmt, obj) => fmt.replace(/%\((\w+)\)s/g, (match, name) => String(obj[name])));
   var SWITCH_RAMP_S = 0.005;
   var START_LEAD_S = 0.04;
   var MAX_EVENTS = 10000;
@@ -404,7 +407,11 @@
       el.side[side].classList.toggle("is-heard", done);
       el.heard[side].textContent = done
         ? gettext("heard ✓")
-        : seconds(Math.min(distinct, needed())) + " / " + seconds(needed()) + " s";
+        : interpolate(
+            gettext("%(heard)s of %(required)s s"),
+            { heard: seconds(Math.min(distinct, needed())), required: seconds(needed()) },
+            true
+          );
     });
     el.play.setAttribute("aria-pressed", playing ? "true" : "false");
     el.play.classList.toggle("is-playing", playing);

@@ -1,5 +1,6 @@
-"""Fixtures for the browser tests: Debian's Chromium through Playwright, and a small study of
-synthetic tones built through the real services."""
+"""Fixtures for the browser tests: Debian's Chromium through Playwright, a small A/B study of
+synthetic tones and a factory of single-track and pool studies (three systems), built through
+the real services."""
 
 import csv
 import os
@@ -14,7 +15,7 @@ from django.test.utils import override_settings
 from evaluation.models import Panel
 from evaluation.services.panelists import invite_create
 from evaluation.services.stimuli import stimuli_prepare
-from evaluation.services.studies import study_get_or_create_draft, study_open
+from evaluation.services.studies import study_design_set, study_get_or_create_draft, study_open
 from evaluation.services.tracks import manifest_read, tracks_store
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -101,6 +102,60 @@ def listening_study(transactional_db, settings, tmp_path, tone_manifest, stimulu
     panel = Panel.objects.create(name="browser testers")
     invite = invite_create(study=study, panel=panel, label="browser test")
     return study, invite
+
+
+THIRD_SYSTEM = "Harmonix 3"
+SYSTEMS = (
+    (HUMAN_SYSTEM, "human", (1.0, 1.25, 1.5), "major"),
+    (AI_SYSTEM, "ai", (1.0, 1.2, 1.5, 1.8), "minor"),
+    (THIRD_SYSTEM, "ai", (1.0, 1.335, 1.5), "sus"),
+)
+
+
+def three_system_manifest(folder: Path) -> Path:
+    rows = []
+    for prompt_id, root_hz in (("p1", 220.0), ("p2", 261.63)):
+        for system, kind, ratios, stem in SYSTEMS:
+            name = f"{prompt_id}_{stem}.wav"
+            sf.write(folder / name, chord(root_hz, ratios), SAMPLE_RATE)
+            rows.append({"prompt_id": prompt_id, "system": system, "kind": kind, "file": name})
+    manifest = folder / "manifest.csv"
+    with manifest.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["prompt_id", "system", "kind", "file"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return manifest
+
+
+@pytest.fixture
+def design_listening(transactional_db, settings, tmp_path, stimulus_cache):
+    """A factory: an open study of `design` over 2 prompts × 3 systems of 4 s chords (no
+    headphone check), and a multi-use invite."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    inputs = manifest_read(three_system_manifest(tmp_path))
+
+    def build(design: str, **questions):
+        with transaction.atomic():
+            study = study_get_or_create_draft(
+                slug=f"browser-{design}",
+                title=f"Browser {design}",
+                min_listen_s=MIN_LISTEN_S,
+                excerpt_s=EXCERPT_S,
+                sample_rate=SAMPLE_RATE,
+                ratings_per_pair=2,
+                trials_per_panelist=2,
+                seed=7,
+                headphone_check=False,
+            )
+            tracks_store(study=study, inputs=inputs, written=[])
+            study = study_design_set(study=study, design=design, **questions)
+        with stimulus_cache.active():
+            assert stimuli_prepare(study=study)["failures"] == []
+            study = study_open(study=study)
+        invite = invite_create(study=study, panel=Panel.objects.create(name=f"b-{design}"))
+        return study, invite
+
+    return build
 
 
 @pytest.fixture(scope="session")

@@ -3,89 +3,27 @@ really plays on the audio clock, every track must be heard before the questions 
 answer is stored with its listening evidence, and nothing in the page, its state or its URLs
 names a system (or a file that would)."""
 
-import csv
 import re
-from pathlib import Path
 
 import pytest
-import soundfile as sf
-from django.db import transaction
 
-from evaluation.models import Panel, Response, ResponseCandidate
-from evaluation.services.panelists import invite_create
-from evaluation.services.stimuli import stimuli_prepare
-from evaluation.services.studies import study_design_set, study_get_or_create_draft, study_open
-from evaluation.services.tracks import manifest_read, tracks_store
+from evaluation.models import Response, ResponseCandidate
 from tests.browser.conftest import (
     AI_SYSTEM,
-    EXCERPT_S,
     HUMAN_SYSTEM,
     MIN_LISTEN_S,
-    SAMPLE_RATE,
     SCREENSHOTS,
-    chord,
+    THIRD_SYSTEM,
 )
 from tests.browser.test_listener_flow import enrol, open_page, wait_for_player
 
 pytestmark = pytest.mark.browser
 
 STATE = "() => window.earshotPlayer.state()"
-THIRD_SYSTEM = "Harmonix 3"
-SYSTEMS = (
-    (HUMAN_SYSTEM, "human", (1.0, 1.25, 1.5), "major"),
-    (AI_SYSTEM, "ai", (1.0, 1.2, 1.5, 1.8), "minor"),
-    (THIRD_SYSTEM, "ai", (1.0, 1.335, 1.5), "sus"),
-)
 FORBIDDEN = [HUMAN_SYSTEM, AI_SYSTEM, THIRD_SYSTEM, "chordsmith", "harmonix", ".wav", "major",
              "minor", "sus4", "stimuli/", "tracks/"]  # fmt: skip
 DESKTOP = {"viewport": {"width": 1100, "height": 900}}
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "has_touch": True}
-
-
-def three_system_manifest(folder: Path) -> Path:
-    rows = []
-    for prompt_id, root_hz in (("p1", 220.0), ("p2", 261.63)):
-        for system, kind, ratios, stem in SYSTEMS:
-            name = f"{prompt_id}_{stem}.wav"
-            sf.write(folder / name, chord(root_hz, ratios), SAMPLE_RATE)
-            rows.append({"prompt_id": prompt_id, "system": system, "kind": kind, "file": name})
-    manifest = folder / "manifest.csv"
-    with manifest.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["prompt_id", "system", "kind", "file"])
-        writer.writeheader()
-        writer.writerows(rows)
-    return manifest
-
-
-@pytest.fixture
-def design_listening(transactional_db, settings, tmp_path, stimulus_cache):
-    """A factory: an open study of `design` over 2 prompts × 3 systems of 4 s chords (no
-    headphone check), and a multi-use invite."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    inputs = manifest_read(three_system_manifest(tmp_path))
-
-    def build(design: str, **questions):
-        with transaction.atomic():
-            study = study_get_or_create_draft(
-                slug=f"browser-{design}",
-                title=f"Browser {design}",
-                min_listen_s=MIN_LISTEN_S,
-                excerpt_s=EXCERPT_S,
-                sample_rate=SAMPLE_RATE,
-                ratings_per_pair=2,
-                trials_per_panelist=2,
-                seed=7,
-                headphone_check=False,
-            )
-            tracks_store(study=study, inputs=inputs, written=[])
-            study = study_design_set(study=study, design=design, **questions)
-        with stimulus_cache.active():
-            assert stimuli_prepare(study=study)["failures"] == []
-            study = study_open(study=study)
-        invite = invite_create(study=study, panel=Panel.objects.create(name=f"b-{design}"))
-        return study, invite
-
-    return build
 
 
 def assert_blind(page, served: str) -> None:
@@ -234,6 +172,9 @@ def test_a_pool_trial_switches_on_one_clock_and_stores_the_ranking(
 def test_an_ab_trial_with_the_studys_extra_questions_stores_them(
     browser, live_server, design_listening
 ):
+    """The extra questions (static/earshot/questions.js) on the A/B page, also on the second
+    trial, which was prefetched and replaced the first one in place (no page load): the
+    hooks keep the submit locked, show "what is weaker?" and collect the answers there too."""
     from tests.browser.test_listener_flow import answer_by_clicks, play_and_hear_both
 
     study, invite = design_listening(
@@ -246,25 +187,42 @@ def test_an_ab_trial_with_the_studys_extra_questions_stores_them(
     errors: list[str] = []
     context, page = open_page(browser, errors, **DESKTOP)
     enrol(page, live_server.url + invite.path())
-    wait_for_player(page)
-    play_and_hear_both(page)
-    answer_by_clicks(page, "a", "Yes", "No", "b")
-    assert page.is_disabled("#submit")  # the extra questions are required too
-    assert page.is_hidden("#q-weaker-b") and page.is_visible("#q-weaker-a")
-    page.locator("#q-weaker-a label.option").filter(has_text="Structure").click()
-    pick(page, "q-aspect-structure", "A", False)
-    for side, score in (("a", "4"), ("b", "2")):
-        pick(page, f"q-score-emotion-{side}", score, False)
-        pick(page, f"q-playlist-{side}", "Yes" if side == "a" else "No", False)
-        pick(page, f"q-release-{side}", "No", False)
-    pick(page, "q-familiar", "I know it", False)
-    page.screenshot(path=SCREENSHOTS / "ab-extras-answered.png", full_page=True)
-    with page.expect_navigation():
+    page.evaluate("() => { window.sameDocument = true; }")  # gone after a page load
+    # (choice, liked A, liked B, guess, liked side, weaker aspect, structure, emotion A/B)
+    plan = [("a", "Yes", "No", "b", "a", "Structure", "A", ("4", "2")),
+            ("b", "No", "Yes", "a", "b", "Emotion", "B", ("1", "5"))]  # fmt: skip
+    for position, (choice, liked_a, liked_b, guess, liked, weaker, better, scores) in enumerate(
+        plan, start=1
+    ):
+        page.wait_for_selector(f"#progress >> text=Question {position} of 2")
+        # Trial 2 was prefetched and replaced trial 1 in place: the same document.
+        assert page.evaluate("() => window.sameDocument === true")
+        wait_for_player(page)
+        play_and_hear_both(page)
+        answer_by_clicks(page, choice, liked_a, liked_b, guess)
+        assert page.is_disabled("#submit")  # the extra questions are required too
+        other = "b" if liked == "a" else "a"
+        assert page.is_hidden(f"#q-weaker-{other}") and page.is_visible(f"#q-weaker-{liked}")
+        page.locator(f"#q-weaker-{liked} label.option").filter(has_text=weaker).click()
+        pick(page, "q-aspect-structure", better, False)
+        for side, score in zip("ab", scores, strict=True):
+            pick(page, f"q-score-emotion-{side}", score, False)
+            pick(page, f"q-playlist-{side}", "Yes" if side == liked else "No", False)
+            pick(page, f"q-release-{side}", "No", False)
+        pick(page, "q-familiar", "I know it" if position == 1 else "No", False)
+        assert page.is_enabled("#submit")
+        if position == 1:
+            page.screenshot(path=SCREENSHOTS / "ab-extras-answered.png", full_page=True)
         page.click("#submit")
+    page.wait_for_selector("h1 >> text=Thank you!")
     context.close()
     assert errors == []
-    response = Response.objects.get(trial__pair__study=study)
-    assert (response.choice, response.liked_a, response.familiar) == ("a", True, "knows_it")
-    assert response.aspects == {"structure": {"choice": "a"}, "emotion": {"a": 4, "b": 2}}
-    assert (response.weaker_a, response.weaker_b) == ("structure", "")
-    assert (response.playlist_a, response.playlist_b, response.release_a) == (True, False, False)
+    first, second = Response.objects.filter(trial__pair__study=study).order_by("trial__position")
+    assert (first.choice, first.liked_a, first.familiar) == ("a", True, "knows_it")
+    assert first.aspects == {"structure": {"choice": "a"}, "emotion": {"a": 4, "b": 2}}
+    assert (first.weaker_a, first.weaker_b) == ("structure", "")
+    assert (first.playlist_a, first.playlist_b, first.release_a) == (True, False, False)
+    assert (second.choice, second.liked_b, second.familiar) == ("b", True, "no")
+    assert second.aspects == {"structure": {"choice": "b"}, "emotion": {"a": 1, "b": 5}}
+    assert (second.weaker_a, second.weaker_b) == ("", "emotion")
+    assert (second.playlist_a, second.playlist_b, second.release_b) == (False, True, False)

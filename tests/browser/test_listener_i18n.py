@@ -1,5 +1,7 @@
 """Every listener page in Chromium, in English and Simplified Chinese, on a desktop and a
-phone: nothing left untranslated once the scripts have run (window.gettext), axe-core finds
+phone (consent, headphone check, the A/B trial, pause, resume, continue, done, the single-track
+and pool trials, bad and expired links): nothing left untranslated once the scripts have run
+(window.gettext), axe-core finds
 no serious or critical accessibility violation, and the keyboard works as WCAG 2.1.4 asks
 (shortcuts only off form controls, and a remembered switch to turn them off).
 
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from evaluation.models import Invite, Panelist, Response, Study, Trial
@@ -150,8 +153,11 @@ def answer(page) -> None:
         ("guess_ai", "b"),
     ):
         page.locator(f"label.option:has(input[name={question}][value={value}])").click()
-    with page.expect_navigation():
-        page.click("#submit")
+    # The next trial, prefetched, replaces the page in place (no navigation); the last one
+    # leads to another page. Either way this page's <main> goes.
+    page.evaluate("() => { document.querySelector('main').dataset.old = '1'; }")
+    page.click("#submit")
+    page.wait_for_selector("main:not([data-old])", state="attached")
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
@@ -189,6 +195,26 @@ def test_every_listener_page_is_translated_and_accessible(
     check(page, axe_source, language, "trial, unlocked", f"{shot}-trial-unlocked.png")
     answer(page)
 
+    # Pause (the resume code and link), then back to the trial.
+    page.wait_for_function("() => window.earshotPlayer && window.earshotPlayer.state().ready")
+    with page.expect_navigation():
+        page.click("#pause")
+    page.wait_for_selector("#resume-code")
+    check(page, axe_source, language, "pause", f"{shot}-pause.png")
+    page.goto(live_server.url + invite.path())
+    # Resuming on another device: the form, then a code that matches no one.
+    other_errors: list[str] = []  # the wrong code's page comes with a 400, as it should
+    elsewhere, other = open_page(browser, other_errors, language, device)
+    other.goto(live_server.url + reverse("listener:resume", args=[invite.token]))
+    check(other, axe_source, language, "resume", f"{shot}-resume.png")
+    other.fill("input[name=code]", "2222-3333-4444-5555")
+    with other.expect_navigation():
+        other.click("#resume-submit")
+    other.wait_for_selector(".error")
+    check(other, axe_source, language, "resume, wrong code", f"{shot}-resume-wrong.png")
+    elsewhere.close()
+    assert [error for error in other_errors if "status of 400" not in error] == []
+
     # A reservation that lapsed and went back to the pool: the page offers to continue.
     page.wait_for_function("() => window.earshotPlayer && window.earshotPlayer.state().ready")
     Trial.objects.filter(panelist=panelist, response__isnull=True).update(
@@ -211,6 +237,45 @@ def test_every_listener_page_is_translated_and_accessible(
     Invite.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(hours=1))
     page.goto(live_server.url + expired.path())
     check(page, axe_source, language, "expired link", f"{shot}-expired-link.png")
+    context.close()
+    assert errors == []
+
+
+DESIGNS = {
+    "single": {"aspects": {"melody": "rating", "emotion": "rating"}, "ask_weaker": True,
+               "ask_familiar": True, "ask_hit": True},
+    "pool": {"pool_size": 3, "pool_rank_top3": True, "ask_familiar": True},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("design", sorted(DESIGNS))
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_single_track_and_pool_trial_pages_are_translated_and_accessible(
+    browser, live_server, design_listening, axe_source, language, design
+):
+    """Their own player (static/earshot/pool.js): ready, then every track heard (the counters
+    and the unlocked questions); the single track on a desktop, the pool on a phone."""
+    study, invite = design_listening(design, **DESIGNS[design])
+    Study.objects.filter(pk=study.pk).update(title=INTERNAL_TITLE, listener_texts=TEXTS)
+    device = "phone" if design == "pool" else "desktop"
+    errors: list[str] = []
+    context, page = open_page(browser, errors, language, device)
+    shot = f"i18n-{language}-{design}"
+    enrol(page, live_server.url + invite.path())
+    page.wait_for_function("() => window.earshotPlayer && window.earshotPlayer.state().ready")
+    assert page.locator("#resume-code").is_visible()  # the first trial shows the code
+    check(page, axe_source, language, f"{design} trial, ready", f"{shot}-trial.png")
+    page.click("#play")
+    tracks = page.evaluate(STATE)["tracks"]
+    for number in range(1, tracks + 1):
+        page.click(f"#track-{number}")
+        page.wait_for_function(
+            f"() => {{ const s = window.earshotPlayer.state(); "
+            f"return s.heard[{number - 1}] >= s.required; }}"
+        )
+    page.wait_for_function("() => window.earshotPlayer.state().unlocked")
+    page.click("#play")  # pause
+    check(page, axe_source, language, f"{design} trial, unlocked", f"{shot}-unlocked.png")
     context.close()
     assert errors == []
 

@@ -19,6 +19,7 @@ def test_invite_trial_and_headphone_item_tokens_are_redacted_from_paths():
         '"GET /p/<redacted>/h/<redacted> HTTP/1.1" 200 17'
     )
     assert scrub("Not Found: /p/inv123/") == "Not Found: /p/<redacted>/"
+    assert scrub("GET /p/inv123/r/7F3K2QXAM9RTWC4D") == "GET /p/<redacted>/r/<redacted>"
     assert scrub("POST /p/inv123/headphones") == "POST /p/<redacted>/headphones"
     assert scrub("GET /api/jobs/3/ and /studies/pilot/results/") == (
         "GET /api/jobs/3/ and /studies/pilot/results/"

@@ -57,10 +57,13 @@ def post(client, invite, trial, body):
 
 
 def blind(html: str, trial: Trial) -> str:
-    """The page with its per-trial tokens blanked, so two trials' pages can be compared."""
+    """The page with its per-trial tokens and per-panelist resume code blanked, so two
+    trials' pages can be compared."""
     html = html.replace(trial.token, "TOKEN")
-    # Per-request values: the CSRF token and the CSP nonce.
+    # Per-request values: the CSRF token and the CSP nonce; per-panelist: the resume code.
     html = re.sub(r'(name="csrfmiddlewaretoken" value=")[^"]+', r"\1CSRF", html)
+    html = re.sub(r"\b[2-9A-Z]{4}(?:-[2-9A-Z]{4}){3}\b", "CODE", html)
+    html = re.sub(r"/r/[2-9A-Z]{16}\b", "/r/CODE", html)
     return re.sub(r'nonce="[^"]+"', 'nonce="N"', html)
 
 
@@ -142,6 +145,24 @@ def test_the_pool_page_shows_n_numbered_tracks_and_stores_a_ranking(client, desi
     assert stored.status_code == 201, stored.json()
     ranks = list(ResponseCandidate.objects.values_list("position", "pick_rank"))
     assert ranks == [(1, 2), (2, None), (3, 1)]
+
+
+@pytest.mark.parametrize("design, options", [("single", {}), ("pool", {"pool_size": 3})])
+def test_the_single_and_pool_pages_reserve_nothing_ahead_and_cache_their_audio_privately(
+    client, design_study, design, options
+):
+    """Prefetching the next trial is the A/B page's (static/earshot/listener.js); these pages
+    have their own player and load only their own audio, from the private HTTP cache."""
+    study, invite = design_study(design, **options)
+    trial = joined(client, invite)
+    html = client.get(invite.path()).content.decode()
+    assert "data-ahead" not in html and "listener.js" not in html and "pool.js" in html
+    reply = client.post(reverse("listener:ahead", args=[invite.token, trial.token]))
+    assert reply.json() == {"audio": []}
+    assert Trial.objects.filter(panelist=trial.panelist, response__isnull=True).count() == 1
+    audio = client.get(audio_url(invite, trial, "a"))
+    assert audio["Cache-Control"].startswith("private, max-age=")
+    assert "immutable" in audio["Cache-Control"]
 
 
 def test_the_ab_page_asks_the_studys_extra_questions_and_stores_them(client, design_study):

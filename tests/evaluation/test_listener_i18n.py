@@ -1,6 +1,8 @@
 """Every listener page in English and Simplified Chinese, over HTTP: nothing untranslated
 in zh-hans, nothing Chinese in en, the public title and never the internal one, friendly
-pages for a bad, expired or used-up link, translated errors."""
+pages for a bad, expired or used-up link, translated errors. The walk covers consent, the
+headphone check, the A/B, single-track and pool trial pages, pause and resume, continue and
+done."""
 
 import json
 from datetime import timedelta
@@ -91,7 +93,18 @@ def test_every_listener_page_is_in_the_listeners_language(language, study, invit
     assert 'class="error"' in retry
     answer_check(client, invite, panelist, right=True)
     trial = check_page(client.get(invite.path()), language, "trial")
-    assert TEXTS[language]["title"] in trial
+    assert TEXTS[language]["title"] in trial and 'id="resume-code"' in trial
+    pause = check_page(
+        client.get(reverse("listener:pause", args=[invite.token])), language, "pause"
+    )
+    assert 'id="resume-code"' in pause
+    elsewhere = client_in(language)
+    resume_url = reverse("listener:resume", args=[invite.token])
+    form = check_page(elsewhere.get(resume_url), language, "resume")
+    assert 'name="code"' in form
+    wrong = elsewhere.post(resume_url, {"code": "2222-3333-4444-5555"})
+    assert wrong.status_code == 400
+    assert 'class="error"' in check_page(wrong, language, "resume, wrong code")
     answer_open_trial(panelist)
     check_page(client.get(invite.path()), language, "continue")
     # Continue (a POST reserves the next trial) and answer until the last one.
@@ -101,6 +114,28 @@ def test_every_listener_page_is_in_the_listeners_language(language, study, invit
         answer_open_trial(panelist)
     done = check_page(client.get(invite.path()), language, "done")
     assert panelist.pseudonym in done
+
+
+DESIGNS = {
+    "single": {"aspects": {"melody": "rating", "vocals": "rating"}, "ask_weaker": True,
+               "ask_familiar": True, "ask_hit": True},
+    "pool": {"pool_size": 3, "pool_rank_top3": True, "ask_familiar": True},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("design", sorted(DESIGNS))
+def test_the_single_track_and_pool_trial_pages_are_in_the_listeners_language(
+    language, design, design_study
+):
+    study, invite = design_study(design, **DESIGNS[design])
+    Study.objects.filter(pk=study.pk).update(title=INTERNAL_TITLE, listener_texts=TEXTS)
+    client = client_in(language)
+    join(client, invite)
+    html = check_page(client.get(invite.path()), language, f"{design} trial")
+    assert f'data-kind="{design}"' in html and TEXTS[language]["title"] in html
+    # The first trial, like the A/B one, links the pause page and shows the resume code.
+    assert 'id="pause"' in html and 'id="resume-code"' in html
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
@@ -125,7 +160,8 @@ def test_bad_expired_used_up_and_closed_links_get_friendly_pages(language, study
     used = invite_create(study=study, panel=panel, max_uses=1)
     Invite.objects.filter(pk=used.pk).update(uses=1)
     page = client.get(used.path())
-    assert page.status_code == 403
+    # Not a dead end: why, and the resume form for whoever started (tests/test_resume.py).
+    assert page.status_code == 200 and 'name="code"' in page.content.decode()
     check_page(page, language, "used up")
     joined = client_in(language)
     join(joined, invite)

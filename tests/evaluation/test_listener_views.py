@@ -79,7 +79,8 @@ def test_audio_for_a_and_b_has_identical_headers_and_bodies_of_equal_size(joined
         assert response["Accept-Ranges"] == "bytes"
         assert "Content-Disposition" not in response
         assert "ETag" not in response and "Last-Modified" not in response
-        assert "no-store" in response["Cache-Control"]
+        # Kept privately by the browser: a reload of the trial does not download it again.
+        assert response["Cache-Control"] == "private, max-age=86400, immutable"
         assert response.content[:4] == b"fLaC"
 
 
@@ -270,9 +271,14 @@ def test_a_single_use_invite_admits_one_listener(client, prepared_study, panel):
 
     single = invite_create(study=prepared_study, panel=panel, max_uses=1)
     assert client.post(single.path(), PROFILE).status_code == 302
-    refused = Client().get(single.path())
-    assert refused.status_code == 403
+    other = Client()
+    refused = other.get(single.path())
+    # Not a dead end: the page says why and offers resuming with a code (tests/test_resume.py).
+    assert refused.status_code == 200
     assert b"already been used" in refused.content
+    assert b'name="code"' in refused.content
+    assert other.post(single.path(), PROFILE).status_code == 200
+    assert Panelist.objects.count() == 1
 
 
 def test_a_draft_study_is_not_open_for_listening(client, invite):
@@ -357,3 +363,66 @@ def test_closed_means_closed_for_a_trial_reserved_before_closing(joined, invite)
     assert "This study has closed; no more answers" in page.content.decode()
     assert trial.token not in page.content.decode()  # no player, no audio URL
     assert joined.post(invite.path()).status_code == 409
+
+
+def ahead_url(invite, trial):
+    return reverse("listener:ahead", args=[invite.token, trial.token])
+
+
+def test_the_next_trial_is_reserved_ahead_and_its_prefetched_audio_counts(joined, invite):
+    from datetime import timedelta
+
+    joined.get(invite.path())
+    first = Trial.objects.get(panelist__isnull=False)
+    page = joined.get(invite.path()).content.decode()
+    assert f'data-ahead="{ahead_url(invite, first)}"' in page
+    reply = joined.post(ahead_url(invite, first))
+    assert reply.status_code == 200 and reply["Cache-Control"].startswith("max-age=0")
+    urls = reply.json()["audio"]
+    second = Trial.objects.get(panelist__isnull=False, position=2)
+    assert urls == [reverse("listener:audio", args=[invite.token, second.token, s]) for s in "ab"]
+    # Opaque URLs only, and the same ones again (idempotent): nothing new is reserved.
+    assert joined.post(ahead_url(invite, first)).json()["audio"] == urls
+    assert Trial.objects.filter(panelist__isnull=False).count() == 2
+    assert first.token in joined.get(invite.path()).content.decode()  # still trial 1
+    # The page downloads the next trial's audio while trial 1 is answered ...
+    for url in urls:
+        assert joined.get(url).status_code == 200
+    download_both(joined, invite, first)
+    assert post_answer(joined, invite, first).status_code == 201
+    # ... shows it next, and its answer is accepted without downloading it again.
+    assert second.token in joined.get(invite.path()).content.decode()
+    minute = timedelta(minutes=1)
+    second.refresh_from_db()
+    Trial.objects.filter(pk=second.pk).update(served_at=second.served_at - minute)
+    StimulusFetch.objects.filter(trial=second).update(first_at=second.served_at - minute)
+    fetched = StimulusFetch.objects.filter(trial=second).count()
+    assert post_answer(joined, invite, second).status_code == 201
+    assert StimulusFetch.objects.filter(trial=second).count() == fetched
+
+
+def test_nothing_is_reserved_ahead_of_the_last_trial_or_with_prefetch_off(joined, invite, settings):
+    for _ in range(2):
+        joined.get(invite.path())
+        trial = Trial.objects.get(panelist__isnull=False, response__isnull=True)
+        download_both(joined, invite, trial)
+        assert post_answer(joined, invite, trial).status_code == 201
+    last = Trial.objects.get(panelist__isnull=False, response__isnull=True)
+    assert last.position == 3
+    assert joined.post(ahead_url(invite, last)).json() == {"audio": []}
+    settings.EARSHOT = {**settings.EARSHOT, "LISTENER_PREFETCH": False}
+    assert 'data-ahead=""' in joined.get(invite.path()).content.decode()
+    assert joined.post(ahead_url(invite, last)).json() == {"audio": []}
+    assert Trial.objects.filter(panelist__isnull=False).count() == 3
+
+
+def test_only_the_panelist_may_reserve_ahead_of_their_trial_and_only_by_post(joined, invite):
+    from django.test import Client
+
+    joined.get(invite.path())
+    trial = Trial.objects.get(panelist__isnull=False)
+    assert joined.get(ahead_url(invite, trial)).status_code == 405
+    other = Client()
+    other.post(invite.path(), PROFILE)
+    assert other.post(ahead_url(invite, trial)).status_code == 404
+    assert Trial.objects.filter(position=2).count() == 0

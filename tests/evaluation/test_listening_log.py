@@ -84,6 +84,46 @@ def test_a_segment_longer_than_the_loop_covers_the_whole_excerpt():
     assert summarize(log).heard_b == ((0.0, 3.0),)
 
 
+def loop(t, side, pos, start, end):
+    return {**event(t, "loop", side, pos), "from": start, "to": end}
+
+
+def test_a_loop_region_wraps_inside_itself_and_clearing_it_wraps_at_the_excerpt():
+    """A 1.0-1.5 s region played for 2 s on A hears only that half second; B played from
+    1.2 s for 0.4 s wraps to 1.0 s. Cleared, B plays on from 2.8 s and wraps at 3 s."""
+    summary = summarize(
+        parse_listening_log(
+            {
+                "loop_s": 3.0,
+                "events": [
+                    loop(0, "a", 1.0, 1.0, 1.5),
+                    event(0, "play", "a", 1.0),
+                    event(2000, "switch", "b", 1.2),
+                    event(2400, "pause", "b", 1.1),
+                    loop(2400, "b", 2.8, 0.0, 3.0),
+                    event(2400, "play", "b", 2.8),
+                    event(2800, "submit", "b", 0.2),
+                ],
+            }
+        )
+    )
+
+    def rounded(intervals):
+        return [(round(start, 6), round(end, 6)) for start, end in intervals]
+
+    assert rounded(summary.heard_a) == [(1.0, 1.5)]
+    assert rounded(summary.heard_b) == [(0.0, 0.2), (1.0, 1.1), (1.2, 1.5), (2.8, 3.0)]
+    assert rounded(summary.heard_overlap) == [(1.0, 1.1), (1.2, 1.5)]
+    assert summary.played_a_s == 2.0 and summary.played_b_s == pytest.approx(0.8)
+
+
+def test_a_loop_event_is_stored_with_its_region():
+    from evaluation.listening_log import to_json
+
+    raw = {"loop_s": 3.0, "events": [loop(0, "a", 1.0, 1.0, 1.5), event(5, "submit", "a", 1.0)]}
+    assert to_json(parse_listening_log(raw)) == raw
+
+
 def test_paused_time_and_switches_while_paused_hear_nothing():
     log = parse_listening_log(
         {
@@ -121,7 +161,7 @@ def test_intervals_merge_and_intersect():
         ({"loop_s": 3, "events": {}}, "listening: events must be a list"),
         (
             {"loop_s": 3, "events": [event(0, "rewind", "a", 0)]},
-            "listening event 1: type must be one of play, pause, switch, seek, submit, "
+            "listening event 1: type must be one of play, pause, switch, seek, loop, submit, "
             "got 'rewind'",
         ),
         (
@@ -152,6 +192,33 @@ def test_intervals_merge_and_intersect():
             {"loop_s": 3, "events": ["play"]},
             "listening event 1: must be an object with t, type, side and pos",
         ),
+        (
+            {"loop_s": 3, "events": [{**event(0, "loop", "a", 1), "from": 1}]},
+            "listening event 1: to must be a finite number, got None",
+        ),
+        (
+            {"loop_s": 3, "events": [{**event(0, "loop", "a", 1), "from": 2, "to": 1}]},
+            "listening event 1: the loop region 2.0 to 1.0 s is not inside the excerpt "
+            "(0 to 3.0 s)",
+        ),
+        (
+            {"loop_s": 3, "events": [{**event(0, "loop", "a", 1), "from": 1, "to": 1.1}]},
+            "listening event 1: the loop region is 0.100 s, shorter than 0.25 s",
+        ),
+        (
+            {"loop_s": 3, "events": [{**event(0, "loop", "a", 0.5), "from": 1, "to": 2}]},
+            "listening event 1: position 0.5 s is outside the loop region (1.0 to 2.0 s)",
+        ),
+        (
+            {
+                "loop_s": 3,
+                "events": [
+                    {**event(0, "loop", "a", 1), "from": 1, "to": 2},
+                    event(10, "seek", "a", 2.5),
+                ],
+            },
+            "listening event 2: position 2.5 s is outside the loop region (1.0 to 2.0 s)",
+        ),
     ],
 )
 def test_a_malformed_log_is_refused_with_the_place_and_reason(raw, message):
@@ -176,10 +243,20 @@ def test_the_trial_page_computes_exactly_what_the_server_computes(tmp_path):
     for _ in range(200):
         loop_s = round(rng.uniform(1, 20), 4)
         t_ms, events = 0.0, []
+        region = (0.0, loop_s)
         for _ in range(rng.randint(1, 40)):
             t_ms = round(t_ms + rng.uniform(0, 4000), 1)
-            kind = rng.choice(["play", "pause", "switch", "seek", "play"])
-            events.append(event(t_ms, kind, rng.choice("ab"), round(rng.uniform(0, loop_s), 4)))
+            kind = rng.choice(["play", "pause", "switch", "seek", "play", "loop"])
+            if kind == "loop":
+                start = round(rng.uniform(0, loop_s - 0.5), 4)
+                region = rng.choice(
+                    [(0.0, loop_s), (start, round(rng.uniform(start + 0.3, loop_s), 4))]
+                )
+            pos = round(rng.uniform(*region), 4)
+            item = event(t_ms, kind, rng.choice("ab"), pos)
+            if kind == "loop":
+                item["from"], item["to"] = region
+            events.append(item)
         logs.append({"loop_s": loop_s, "events": events})
     source = LISTENER_JS.read_text()
     rule = source[source.index("function segmentPositions") : source.index("// The log so far")]

@@ -162,3 +162,36 @@ def test_catch_trials_are_mixed_in_at_the_study_rate_and_never_first(catch_study
         assert catch[0].position != 1
         regular_prompts = [t.prompt_id for t in served if not t.is_catch]
         assert len(set(regular_prompts)) == 3
+
+
+def test_reserving_ahead_keeps_the_planned_sequence_catch_positions_included(catch_study):
+    """The same panelist walked twice (rolled back in between): taking each trial as usual,
+    and with the next one reserved ahead while each is answered. Same pairs, same positions."""
+    from evaluation.services.panelists import invite_create, panelist_join
+    from evaluation.services.scheduling import trial_reserve_ahead
+
+    invite = invite_create(study=catch_study, panel=Panel.objects.create(name="ahead"))
+    panelist = panelist_join(invite=invite, expertise="hobbyist")
+    now = timezone.now()
+
+    def walk(reserve_ahead: bool):
+        served = []
+        with transaction.atomic():
+            while (trial := trial_next(panelist=panelist, now=now)) is not None:
+                if reserve_ahead:
+                    ahead = trial_reserve_ahead(panelist=panelist, current=trial, now=now)
+                    again = trial_reserve_ahead(panelist=panelist, current=trial, now=now)
+                    assert ahead == again  # idempotent
+                    if ahead is not None:
+                        assert ahead.position == trial.position + 1 and ahead.served_at == now
+                        # Not ahead of a trial that is not the current one.
+                        assert trial_reserve_ahead(panelist=panelist, current=ahead) is None
+                served.append((trial.pair_id, trial.is_catch, trial.position))
+                answer(panelist, trial, now)
+            transaction.set_rollback(True)
+        return served
+
+    plain = walk(False)
+    assert [position for *_, position in plain] == [1, 2, 3, 4]
+    assert sum(is_catch for _, is_catch, _ in plain) == 1
+    assert walk(True) == plain

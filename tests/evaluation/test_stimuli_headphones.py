@@ -8,12 +8,16 @@ import pytest
 import soundfile
 
 from evaluation.stimuli.headphones import (
+    FLAC_PADDING,
     ORDERS,
     QUIET_DB,
     REFERENCE_DBFS,
     SAMPLE_RATE,
     TONE_HZ,
+    _flac_blocks,
     item_audio,
+    item_flac,
+    item_flac_size,
     item_tone,
     item_wav,
     tone_spans,
@@ -83,6 +87,27 @@ def test_every_order_gives_a_file_of_the_same_size_and_length():
     assert len(sizes) == 1 and len(lengths) == 1
     # 2 × 5512 lead samples (0.25 s, rounded) + 3 tones of 1 s + 2 gaps of 0.5 s, at 22050 Hz
     assert lengths == {(99224, 2)}
+
+
+def test_the_flac_the_page_gets_is_lossless_small_and_alike_for_every_order():
+    files = {order: item_flac(order) for order in ORDERS}
+    # One size for all six orders, about a sixteenth of the WAV.
+    assert {len(data) for data in files.values()} == {item_flac_size()}
+    assert item_flac_size() * 10 < len(item_wav(ORDERS[0]))
+    # STREAMINFO and the comment block are byte-identical: no frame sizes, no MD5. (Only the
+    # padding block's length, inside the file, balances the frames: reading it means parsing
+    # the file, no less than decoding the sound.)
+    heads = {
+        tuple(block for block in _flac_blocks(data)[0] if block[0] != FLAC_PADDING)
+        for data in files.values()
+    }
+    assert len(heads) == 1 and len(next(iter(heads))) == 2
+    for order, data in files.items():
+        flac, _ = soundfile.read(io.BytesIO(data), dtype="int16")
+        wav, _ = soundfile.read(io.BytesIO(item_wav(order)), dtype="int16")
+        assert np.array_equal(flac, wav)
+    with pytest.raises(ValueError, match="order must be a permutation"):
+        item_flac(("quiet", "quiet", "reference"))
 
 
 def test_an_unknown_role_or_order_is_refused():
