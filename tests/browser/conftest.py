@@ -4,11 +4,14 @@ the real services."""
 
 import csv
 import os
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.test.utils import override_settings
 
@@ -46,6 +49,38 @@ def chord(root_hz: float, ratios: tuple[float, ...], seconds: float = TRACK_S) -
     tone = sum(np.sin(2 * np.pi * root_hz * ratio * t) for ratio in ratios) / len(ratios)
     tone *= 0.5 * (1 + 0.2 * np.sin(2 * np.pi * 3 * t))
     return np.stack([tone, tone], axis=1).astype(np.float32) * 0.5
+
+
+@pytest.fixture(autouse=True)
+def live_requests_drained(request):
+    """Teardown waits (10 s at most) until the live server has answered every request in
+    flight before the database is flushed: a page closed right after an action (e.g. the
+    trial page's reserve-ahead POST) leaves its request running in the server thread, and a
+    flush under it deadlocks on PostgreSQL and leaves the next test a dirty database."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # so it is torn down after this fixture
+    lock, in_flight = threading.Lock(), [0]
+
+    def started(**_):
+        with lock:
+            in_flight[0] += 1
+
+    def finished(**_):
+        with lock:
+            in_flight[0] -= 1
+
+    request_started.connect(started, weak=False, dispatch_uid="browser-tests-started")
+    request_finished.connect(finished, weak=False, dispatch_uid="browser-tests-finished")
+    try:
+        yield
+        deadline = time.monotonic() + 10
+        while in_flight[0] > 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        request_started.disconnect(dispatch_uid="browser-tests-started")
+        request_finished.disconnect(dispatch_uid="browser-tests-finished")
 
 
 @pytest.fixture(scope="session", autouse=True)
