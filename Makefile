@@ -17,8 +17,14 @@ AXE_VERSION := 4.14.1
 AXE := $(VAR_DIR)/npm/node_modules/axe-core/axe.min.js
 # pytest-xdist processes for `make test` (2 fits the 2-core reference machine; docs/benchmarks.md).
 TEST_WORKERS ?= 2
+# `make test` runs every test but the CI-only parts: the Chromium walks (tests/browser, which
+# play audio in real time) and the tests that kill a real Celery worker mid-job. `.ci/run` runs
+# those in its second pass, on PostgreSQL, Redis, real workers and Chromium; `make test-all`
+# runs the whole suite here (Debian's chromium installed).
+TEST_SELECT ?= not browser and not faults
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
-.PHONY: demo test install install-test lint serve bench train clean messages
+.PHONY: demo test test-all install install-test lint serve bench train clean messages
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,7 +66,11 @@ test: install-test
 	$(VENV)/bin/lint-imports
 	$(PY) -m config.local_setup
 	$(LOCAL) $(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(PYTEST) -m "$(TEST_SELECT)"
+
+# The whole suite on this machine, browser walks and worker faults included.
+test-all: install-test
+	$(MAKE) test TEST_SELECT="not slow"
 
 # Speed checks: each benchmark times its own baseline in the same run (docs/benchmarks.md).
 bench: install-test
