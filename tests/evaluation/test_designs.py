@@ -592,9 +592,9 @@ def test_a_pool_ranking_beyond_the_favourite_needs_the_top3_setting(design_study
 
 
 def test_the_aspect_catalogue_is_the_contracts():
-    from evaluation.stats.responses import ASPECTS as STATS_ASPECTS
+    from evaluation.stats.aspects import ASPECTS as STATS_ASPECTS
 
-    assert ASPECTS == STATS_ASPECTS  # the models' and the statistics' catalogues agree
+    assert ASPECTS is STATS_ASPECTS  # one catalogue (evaluation.catalogue) for models and stats
     assert ASPECTS == (
         "melody", "lyrics", "vocals", "arrangement", "structure", "emotion", "production",
         "originality", "prompt_adherence",
