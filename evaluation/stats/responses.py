@@ -124,19 +124,6 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
 )
 """The export's columns, in export order (``evaluation.exports`` writes exactly these)."""
 
-ASPECTS: tuple[str, ...] = (
-    "melody",
-    "lyrics",
-    "vocals",
-    "arrangement",
-    "structure",
-    "emotion",
-    "production",
-    "originality",
-    "prompt_adherence",
-)
-"""The aspect catalogue, in its fixed order (names are stable identifiers)."""
-
 TRIAL_KINDS: tuple[str, ...] = ("ab", "single", "pool")
 """Trial designs of the ``trial_kind`` column (an empty cell is an old file's ``ab`` row)."""
 

@@ -121,7 +121,8 @@ def test_read_responses_explains_a_file_that_is_not_utf8_text(tmp_path):
 
 
 def test_the_contract_appends_the_42_design_columns_in_order():
-    from evaluation.stats.responses import ASPECTS, RESPONSE_COLUMNS
+    from evaluation.catalogue import ASPECTS
+    from evaluation.stats.responses import RESPONSE_COLUMNS
 
     tail = RESPONSE_COLUMNS[40:82]
     assert len(RESPONSE_COLUMNS) == 85 and len(tail) == 42
