@@ -12,7 +12,10 @@ The CSVs: the 1M-response benchmark study of ``benchmarks/stats.py`` (``--benchm
 reuses one already written; ``--quick`` leaves it out), studies with every optional column
 and with every study design (aspects, pool, single-track identification, familiarity, hit
 potential, panels and strata), the same with catch trials, simulated panelists and an
-exclusion rule, a header-only file, one panelist, and blank panelist ids (an error).
+exclusion rule, a header-only file, one panelist, blank panelist ids (an error), only the four
+required columns with many ties and other spellings of a choice, single-track judgments,
+quoted cells with a byte-order mark, and two 150,000-response files (5.5 MB: read through the
+path that hashes the bytes on a thread), one with a byte-order mark and CRLF line ends.
 """
 
 from __future__ import annotations
@@ -43,7 +46,11 @@ BENCHMARK_OPTIONS: tuple[tuple[str, ...], ...] = (("--json", "--bootstrap", "100
 def write_inputs(folder: Path, benchmark_csv: Path | None, quick: bool) -> list[Path]:
     """The CSVs both checkouts summarise (written into ``folder``)."""
     from conftest import ALL_COLUMNS, design_rows, response_row, study_rows, write_csv
-    from evaluation.stats.responses import RESPONSE_COLUMNS
+    from evaluation.stats.responses import (
+        REQUIRED_COLUMNS,
+        RESPONSE_COLUMNS,
+        SINGLE_TRACK_COLUMNS,
+    )
 
     paths = []
 
@@ -80,10 +87,41 @@ def write_inputs(folder: Path, benchmark_csv: Path | None, quick: bool) -> list[
             response_row(panelist_id="", system_a="x", system_b="y", choice="b"),
         ],
     )
+    # Only the four required columns (every optional figure left out), many ties and the
+    # other spellings of a choice, blanks around cells.
+    ties = study_rows(n_panelists=16, votes_each=12, seed=7)
+    for index, row in enumerate(ties):
+        row["choice"] = ("tie", " draw", "no preference", "a ", "b")[index % 5]
+    add("required-only-ties.csv", ties, REQUIRED_COLUMNS)
+    add(
+        "single-track.csv",
+        [
+            {
+                "panelist_id": f"p{index % 11:02d}",
+                "system": ("human", "model-x", "model-y")[index % 3],
+                "is_ai": "0" if index % 3 == 0 else "1",
+                "guess": ("human", "ai", "familiar")[(index * 7) % 3],
+            }
+            for index in range(132)
+        ],
+        SINGLE_TRACK_COLUMNS,
+    )
+    # Quoted cells (a comma, a doubled quote), a byte-order mark and CRLF line ends.
+    quoted = study_rows(n_panelists=12, votes_each=10, seed=8, systems=("a, b", 'say "hi"', "c"))
+    paths.append(write_csv(folder / "quoted.csv", quoted, RESPONSE_COLUMNS))
+    paths[-1].write_bytes(b"\xef\xbb\xbf" + paths[-1].read_bytes())
+    # Above the size from which the reader hashes the bytes on a thread (4 MiB): plain, and
+    # with a byte-order mark and CRLF line ends.
+    from stats import simulate_responses
+
+    middle, _ = simulate_responses(n_responses=150_000, n_systems=6, n_panelists=400, seed=9)
+    middle.to_csv(folder / "middle.csv", index=False)
+    middle.to_csv(
+        folder / "middle-bom-crlf.csv", index=False, lineterminator="\r\n", encoding="utf-8-sig"
+    )
+    paths += [folder / "middle.csv", folder / "middle-bom-crlf.csv"]
     if not quick:
         if benchmark_csv is None:
-            from stats import simulate_responses
-
             benchmark_csv = folder / "benchmark.csv"
             frame, _ = simulate_responses(
                 n_responses=1_000_000, n_systems=20, n_panelists=5000, seed=0
@@ -125,7 +163,7 @@ def main(argv=None) -> int:
         inputs.mkdir()
         compared = 0
         for csv in write_inputs(inputs, args.benchmark_csv, args.quick):
-            big = csv.stat().st_size > 10_000_000
+            big = csv.stat().st_size > 20_000_000
             for options in BENCHMARK_OPTIONS if big else OPTION_SETS:
                 ours, theirs = run(ROOT, csv, options), run(other, csv, options)
                 compared += 1
