@@ -213,19 +213,14 @@ def _one_blas_thread() -> None:
 
 
 def _without_huge_pages() -> None:
-    """Ask numpy not to back large arrays with transparent huge pages (unless the user set
-    ``NUMPY_MADVISE_HUGEPAGE``). The command's arrays live for a fraction of a second; on
-    Linux with THP "madvise" each fresh huge page is zeroed (and possibly compacted) in the
-    kernel, which cost 0.2-0.3 s of system time per run on the benchmark CSV (measured with
-    ``/usr/bin/time``). Memory layout only: no result changes."""
-    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
-        return
-    import numpy as np
-
-    setter = getattr(getattr(np, "_core", None), "multiarray", None)
-    setter = getattr(setter, "_set_madvise_hugepage", None)
-    if setter is not None:
-        setter(False)
+    """Ask numpy not to back large arrays with transparent huge pages (numpy's documented
+    ``NUMPY_MADVISE_HUGEPAGE=0``, read when numpy is first imported; unless the user set it).
+    The command's arrays live for a fraction of a second; on Linux with THP "madvise" each
+    fresh huge page is zeroed (and possibly compacted) in the kernel, which cost 0.2-0.3 s of
+    system time per run on the benchmark CSV (measured with ``/usr/bin/time``). Memory layout
+    only: no result changes."""
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 
 def _progress_bar(total: int, hidden: bool):
