@@ -11,12 +11,16 @@ network *and* the rules like multiply. At the end one particle is drawn by weigh
 is a sample from ``p_network(setting) * exp(-sum of penalties)``, not the greedy filter's
 distorted one; with ``particles=1`` it reduces to sampling under soft rules.
 
-Penalties are in nats (a penalty of 1 makes a choice e ≈ 2.7 times less likely) and calibrated
-to Bach's own rates, not to a textbook: parallels are all but forbidden (Bach: 0.2-0.5 per 100
-beats), crossings and wide spacing cost little (Bach: 8 and 4 per 100 beats), a new note a
-semitone from another voice costs something (the network wrote 2.7 times Bach's clashes), so do
-hidden fifths and octaves between the outer voices and a phrase end (fermata) that is not a
-plain triad in root position. Two rules are hard: every voice stays in ``VOICE_RANGES``, and
+Penalties are in nats (a penalty of 1 makes a choice e ≈ 2.7 times less likely). Each soft rule
+tilts the network's distribution along one audible feature (a factor ``exp(-weight * count)``),
+and the weights were set on the validation split so that the samples' rates come close to
+Bach's own, not to a textbook (docs/generation.md lists them with the rates): parallels are all
+but forbidden (Bach: 0.2-0.5 per 100 beats), crossings and wide spacing cost nothing (any cost
+made the samples cross less than half as often as Bach), a new note a semitone from another
+voice costs something, more on the beat than off it (the network wrote about twice Bach's
+clashes), so do non-chords, hidden fifths and octaves between the outer voices, a phrase end
+(fermata) that is not a plain triad in root position, notes on odd 16ths, neighbour notes and
+a voice widening its range; passing notes earn a bonus. Two rules are hard: every voice stays in ``VOICE_RANGES``, and
 under the melody's last note the chord is the tonic triad over the tonic in the bass, with a
 major third (in minor, the Picardy third Bach writes in nearly all minor chorales).
 """
