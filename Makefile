@@ -79,8 +79,10 @@ bench: install-test
 	$(PY) benchmarks/generation.py
 
 # Retrain the shipped neural harmonizer (about 20 min on a 2-core CPU; docs/generation.md).
+# The shipped recipe (docs/generation.md, Training): 700 steps, then 2000 more from those weights.
 train: install
-	$(PY) -m generation.train --steps 2000 --threads 1 --out var/train/neural --ship
+	$(PY) -m generation.train --steps 700 --batch 16 --crop 128 --width 96 --hidden 160 --lr 3e-3 --warmup 50 --dropout 0.2 --eval-every 100 --threads 1 --out var/train/clean
+	$(PY) -m generation.train --steps 2000 --batch 16 --crop 128 --width 96 --hidden 160 --lr 1.5e-3 --warmup 50 --dropout 0.2 --eval-every 200 --threads 1 --init var/train/clean/builtin.pt --out var/train/warm --ship
 
 # Translators: refresh the catalogues from the code, then compile them (needs GNU gettext;
 # the compiled .mo files are committed, so demo and test never need it). docs/i18n.md.
