@@ -862,25 +862,7 @@ window.earshotTrialPage = function (preloaded) {
     clearError();
     el.submit.classList.add("is-busy");
     render();
-    fetch(endpoints.answer, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        "X-CSRFToken": el.form.querySelector("input[name=csrfmiddlewaretoken]").value,
-      },
-      body: JSON.stringify(answer),
-    })
-      .then(function (response) {
-        return response
-          .json()
-          .catch(function () {
-            return {};
-          })
-          .then(function (payload) {
-            return { status: response.status, ok: response.ok, payload: payload };
-          });
-      })
+    sendAnswer(JSON.stringify(answer), 0)
       .then(
         function (result) {
           if (result.ok && result.payload.stored && result.payload.next) {
@@ -920,6 +902,60 @@ window.earshotTrialPage = function (preloaded) {
           render();
         }
       );
+  }
+
+  // A lost connection or a server error (5xx: a restarting worker, the database away for a
+  // moment) is retried by the page itself, the same answer each time: the server stores an
+  // answer once and answers a repeat of it as stored (201, then 200), so the listener never
+  // sees these and nothing is stored twice. After the last retry the error is shown.
+  var ANSWER_RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 8000];
+
+  function sendAnswer(body, attempt) {
+    function again(failure) {
+      if (attempt >= ANSWER_RETRY_DELAYS_MS.length) {
+        return failure();
+      }
+      var delay = ANSWER_RETRY_DELAYS_MS[attempt] * (0.75 + 0.5 * Math.random());
+      return new Promise(function (resolve) {
+        window.setTimeout(resolve, delay);
+      }).then(function () {
+        return sendAnswer(body, attempt + 1);
+      });
+    }
+    return fetch(endpoints.answer, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "X-CSRFToken": el.form.querySelector("input[name=csrfmiddlewaretoken]").value,
+      },
+      body: body,
+    }).then(
+      function (response) {
+        if (response.status >= 500) {
+          return again(function () {
+            return answerResult(response);
+          });
+        }
+        return answerResult(response);
+      },
+      function (error) {
+        return again(function () {
+          throw error;
+        });
+      }
+    );
+  }
+
+  function answerResult(response) {
+    return response
+      .json()
+      .catch(function () {
+        return {};
+      })
+      .then(function (payload) {
+        return { status: response.status, ok: response.ok, payload: payload };
+      });
   }
 
   /* ---------- the next trial: reserved, downloaded and decoded while this one is answered ---------- */
