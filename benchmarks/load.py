@@ -40,6 +40,7 @@ import json
 import os
 import random
 import re
+import resource
 import secrets
 import signal
 import socket
@@ -205,6 +206,7 @@ class Stats:
         self.finished = 0
         self.audio_cached = 0  # audio the page already had (prefetched ahead)
         self.faults: list[str] = []
+        self.answered_at: list[float] = []  # perf_counter() of each acknowledged answer
         # endpoint -> app / cpu / db ms and queries, from each response's Server-Timing
         self.server_timing: dict[str, dict[str, list[float]]] = defaultdict(
             lambda: defaultdict(list)
@@ -333,6 +335,7 @@ async def panelist(number: int, base: str, invite: str, args, stats: Stats) -> N
             )
             if sent.status_code in (200, 201) and sent.json().get("stored"):
                 stats.acknowledged[trial_token] += 1
+                stats.answered_at.append(time.perf_counter())
             else:
                 raise RuntimeError(f"answer refused: {sent.status_code} {sent.text[:200]}")
         raise RuntimeError("no done page after the spare rounds (Continue pages all along)")
@@ -390,9 +393,7 @@ async def faults(args, server, stats: Stats) -> None:
     """At --kill-worker-at seconds: SIGKILL one gunicorn worker (the master starts another);
     at --stop-postgres-at: stop the PostgreSQL cluster for --stop-postgres-s, then start it
     and wait until it accepts connections. Each is logged in ``stats.faults``."""
-    events = []
-    if args.kill_worker_at is not None:
-        events.append((args.kill_worker_at, "kill worker"))
+    events = [(float(at), "kill worker") for at in args.kill_worker_at.split(",") if at.strip()]
     if args.stop_postgres_at is not None:
         events.append((args.stop_postgres_at, "stop postgres"))
     clock = 0.0
@@ -401,8 +402,9 @@ async def faults(args, server, stats: Stats) -> None:
         clock = at
         if what == "kill worker":
             workers = [pid for pid in process_tree(server.pid) if pid != server.pid]
-            os.kill(workers[0], signal.SIGKILL)
-            stats.faults.append(f"{at:.0f} s: SIGKILL to gunicorn worker {workers[0]}")
+            victim = random.Random(at).choice(workers)
+            os.kill(victim, signal.SIGKILL)
+            stats.faults.append(f"{at:.0f} s: SIGKILL to gunicorn worker {victim}")
         else:
             cluster = postgres_cluster()
             stopped = time.perf_counter()
@@ -476,6 +478,17 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
 def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU seconds spent between two readings (a process new since `before` counts whole)."""
     return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+
+
+def busiest_rate(times: list[float], window_s: float) -> float:
+    """The most events per second in any `window_s` window (times in seconds)."""
+    ordered = sorted(times)
+    most, start = 0, 0
+    for end, at in enumerate(ordered):
+        while at - ordered[start] > window_s:
+            start += 1
+        most = max(most, end - start + 1)
+    return most / window_s
 
 
 def uptime() -> str:
@@ -567,14 +580,20 @@ def main() -> int:
         help="gunicorn threads per worker (default: config/gunicorn.py's)",
     )  # fmt: skip
     parser.add_argument(
-        "--kill-worker-at", type=float, default=None,
-        help="fault: SIGKILL one gunicorn worker this many seconds into the run",
+        "--kill-worker-at", default="",
+        help="fault: SIGKILL one gunicorn worker at each of these seconds into the run "
+        "(comma-separated, e.g. 30,45,60); the master starts a new one each time",
     )  # fmt: skip
     parser.add_argument(
         "--stop-postgres-at", type=float, default=None,
         help="fault: stop the local PostgreSQL cluster (pg_ctlcluster) this many seconds in",
     )  # fmt: skip
     parser.add_argument("--stop-postgres-s", type=float, default=10.0)
+    parser.add_argument(
+        "--server-nice", type=int, default=None,
+        help="run gunicorn at this niceness (default: this process's); e.g. 0 while the "
+        "load generator itself runs under nice -n 10",
+    )  # fmt: skip
     parser.add_argument("--conn-max-age", default=None, help="DB_CONN_MAX_AGE (default: unset)")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument(
@@ -628,9 +647,14 @@ def main() -> int:
         connections.close_all()
         print(f"database {database}, study built in {time.perf_counter() - built:.1f} s")
         with log.open("w") as handle:
+            niceness = args.server_nice
             server = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
                 cwd=ROOT, env={**os.environ, **env}, stdout=handle, stderr=subprocess.STDOUT,
+                preexec_fn=(
+                    None if niceness is None
+                    else lambda: os.setpriority(os.PRIO_PROCESS, 0, niceness)
+                ),
             )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         warm_up(base, invite, requests=64)
@@ -640,6 +664,8 @@ def main() -> int:
         cpu_before = cpu_seconds(gunicorn_pids)
         pg_before = cpu_seconds(postgres_backends(database))
         stats = Stats()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        generator_cpu = usage.ru_utime + usage.ru_stime
         elapsed = asyncio.run(drive(base, invite, args, stats, server))
         gunicorn_cpu = cpu_used(cpu_before, cpu_seconds(process_tree(server.pid)))
         pg_cpu = cpu_used(pg_before, cpu_seconds(postgres_backends(database)))
@@ -654,7 +680,8 @@ def main() -> int:
             f"\n{args.panelists} panelists × {args.trials} trials, listening {args.listen_s} s "
             f"per side + {args.think_s} s answering (±{100 * args.jitter:.0f}%), "
             f"{'no ahead' if args.no_ahead else 'next trial reserved ahead'}; gunicorn {workers} "
-            f"workers × {threads} threads, DB_CONN_MAX_AGE="
+            f"workers × {threads} threads at nice {os.getpriority(os.PRIO_PROCESS, server.pid)} "
+            f"(load generator at nice {os.getpriority(os.PRIO_PROCESS, 0)}), DB_CONN_MAX_AGE="
             f"{env.get('DB_CONN_MAX_AGE', 'default')}, CACHE_URL={env.get('CACHE_URL', 'locmem://')}"
             f", sessions {settings.SESSION_ENGINE.rsplit('.', 1)[-1]}, {os.cpu_count()} CPUs, load average "
             f"{load_before[0]:.1f} before, {load_after[0]:.1f} after"
@@ -683,10 +710,16 @@ def main() -> int:
         answers = sum(stats.acknowledged.values())
         print(
             f"\n{answers} answers acknowledged in {elapsed:.1f} s: {answers / elapsed:.2f} "
-            f"answers/s; {stats.finished} of {args.panelists} panelists reached the done page; "
+            f"answers/s on average, {busiest_rate(stats.answered_at, 30.0):.2f} in the busiest "
+            f"30 s; {stats.finished} of {args.panelists} panelists reached the done page; "
             f"{stats.continue_pages} spurious Continue pages; {stats.retries} retries"
         )
         served = sum(len(times) for times in server_times.values())
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        print(
+            f"load generator (this process, {args.panelists} asyncio clients): "
+            f"{own.ru_utime + own.ru_stime - generator_cpu:.1f} s CPU"
+        )
         print(
             f"server CPU: gunicorn {gunicorn_cpu:.1f} s ({1000 * gunicorn_cpu / max(served, 1):.1f} "
             f"ms per request, {served} requests), PostgreSQL backends of this database "

@@ -18,12 +18,8 @@ from config.logging import logging_config  # noqa: E402
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
-# One process per core and a few threads each: a listener request is mostly Python (CPU, under
-# the GIL) with short database waits, so more requests in flight than that only share the
-# cores and each takes longer; the rest wait in the listen queue, not half-served
-# (docs/benchmarks.md, "Load": 4 × 8 against 2 × 4 on 2 cores).
-workers = int(os.environ.get("GUNICORN_WORKERS", str(os.cpu_count() or 1)))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+workers = int(os.environ.get("GUNICORN_WORKERS", str(min(4, 2 * (os.cpu_count() or 1) + 1))))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Seconds a worker may take for one request before it is killed and replaced; an export of a
 # large study is the slowest request.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
