@@ -2,7 +2,9 @@
 (config/gunicorn.py) and PostgreSQL, with per-endpoint latencies and a lost/duplicate audit.
 
     .venv/bin/python benchmarks/load.py --panelists 50
-    .venv/bin/python benchmarks/load.py --panelists 200 --trials 4 --workers 4 --threads 4
+    nice -n 10 .venv/bin/python benchmarks/load.py --panelists 200 --trials 4 \\
+        --listen-s 10 --think-s 4 --jitter 0.25 --ramp-s 30    # paced: ~7 answers/s at peak
+    ... --kill-worker-at 40,50,60 | --stop-postgres-at 60 --stop-postgres-s 10   # faults
 
 What it does (loopback only, bounded by --deadline-s):
 
@@ -13,17 +15,25 @@ What it does (loopback only, bounded by --deadline-s):
    the flow measured is consent, then trials (the check's POST is a separate figure; see
    docs/benchmarks.md);
 2. starts gunicorn with config/gunicorn.py on a free loopback port (access log on, so each
-   request's server-side duration, ``%(M)s`` ms, is recorded) with ``CLIENT_IP_HEADER`` set
+   request's server-side duration, ``%(M)s`` ms, is recorded; ``EARSHOT_SERVER_TIMING`` on,
+   so each response says its own wall, CPU and database ms) with ``CLIENT_IP_HEADER`` set
    and a distinct ``X-Real-IP`` per simulated panelist, as a reverse proxy would send: the
    listener rate limits stay on and count per listener;
 3. runs N asyncio panelists (httpx, one cookie jar each), all starting within
    ``--ramp-s``: the invite page (GET), consent (POST with the form's CSRF token), then for
-   each trial: the trial page, both audio files in full, ``--listen-s`` of "listening"
-   (sleep), the answer with a listening log that hears the same passage on A and B (as
-   tests/evaluation/test_listener_views.py builds it), until the done page. A 5xx or a
-   connection error is retried after a pause (as the page does), at most --retries times;
-4. prints per-endpoint p50/p95/p99 server-side (gunicorn) and client-side (includes queueing
-   in the client and the listen socket), answers/s, the spurious "Continue" pages, and the
+   each trial what static/earshot/listener.js does: the trial page, both audio files in full
+   (unless prefetched), ``--listen-s`` (up to +2 × ``--jitter``) of "listening" on each side
+   (sleep), the ``ahead`` POST that reserves the next trial and its two audio files (unless
+   ``--no-ahead``), ``--think-s`` (± jitter) of answering, the answer with a listening log
+   that hears the same passage on A and B (as tests/evaluation/test_listener_views.py builds
+   it), until the done page. A 5xx or a connection error is retried after a pause (as the
+   page does), at most --retries times. Faults, when asked: gunicorn workers killed
+   (``--kill-worker-at``), the local PostgreSQL cluster stopped for ``--stop-postgres-s``
+   (``--stop-postgres-at``; always started again);
+4. prints per-endpoint p50/p95/p99 server-side (gunicorn, and the responses' Server-Timing:
+   app, cpu, db and queries) and client-side (includes queueing in the client and the listen
+   socket), the CPU gunicorn and the database's backends used, answers/s (on average and in
+   the busiest 30 s), the spurious "Continue" pages, and the
    audit: acknowledged answers (201/200 with ``stored: true``, per trial token) = Response
    rows = rows of the responses CSV export, with no trial answered twice and no row that no
    client was told was stored;
