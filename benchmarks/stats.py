@@ -15,7 +15,9 @@ run and from the same in-memory DataFrame:
 (c) Earshot's whole command line, as a researcher runs it: the responses written to a CSV,
     then ``python -m evaluation.stats responses.csv --bootstrap ROUNDS --json`` in a fresh
     process (start-up, reading, every figure, verdicts, monitor, planner, JSON output);
-    median of three runs. The speed-up is (a) over (c).
+    median of three runs. The speed-up is (a) over (c). Each is also given in CPU seconds
+    (user + system; the arena's per round, the CLI's from ``getrusage`` of the child), which
+    the other jobs on a shared machine change less than wall time, with the load average.
 
 The arena function reimplements ``compute_mle_elo`` / ``get_bootstrap_result`` of the
 LMSYS Chatbot Arena notebook (ties as half a win each way; ``C=inf`` is the current spelling
@@ -29,6 +31,7 @@ import json
 import math
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -198,9 +201,11 @@ def main(argv=None) -> int:
     print(f"generated {args.responses:,} responses in {generate_s:.1f} s", file=sys.stderr)
     battles = arena_battles(responses)
     compute_mle_elo(battles)  # warm-up: imports scikit-learn outside the timed region
-    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    started, started_cpu = time.perf_counter(), time.process_time()
     arena = arena_bootstrap(battles, args.arena_rounds, args.seed)
     arena_round_s = (time.perf_counter() - started) / args.arena_rounds
+    arena_round_cpu_s = (time.process_time() - started_cpu) / args.arena_rounds
     arena_total_s = arena_round_s * args.rounds
     print(f"arena: {arena_round_s:.2f} s per round", file=sys.stderr)
 
@@ -215,7 +220,7 @@ def main(argv=None) -> int:
     print(f"earshot: {', '.join(f'{run:.2f}' for run in earshot_runs)} s", file=sys.stderr)
 
     # (c) The whole command line in a fresh process, on the same responses as a CSV.
-    cli_runs = []
+    cli_runs, cli_cpu_runs = [], []
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "responses.csv"
         responses.to_csv(path, index=False)
@@ -235,12 +240,19 @@ def main(argv=None) -> int:
         environment = {**os.environ, "PYTHONPATH": str(root)}
         for _ in range(3):
             started = time.perf_counter()
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
             finished = subprocess.run(
                 command, cwd=root, env=environment, capture_output=True, check=True
             )
             cli_runs.append(time.perf_counter() - started)
+            done = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cli_cpu_runs.append(
+                done.ru_utime - children.ru_utime + done.ru_stime - children.ru_stime
+            )
         cli_summary = json.loads(finished.stdout)
     cli_s = float(np.median(cli_runs))
+    cli_cpu_s = float(np.median(cli_cpu_runs))
+    load_after = os.getloadavg()[0]
     print(f"cli: {', '.join(f'{run:.2f}' for run in cli_runs)} s", file=sys.stderr)
 
     # How much narrower the row bootstrap is on the same data (same code, votes as units).
@@ -265,12 +277,17 @@ def main(argv=None) -> int:
         "arena_rounds_timed": args.arena_rounds,
         "generate_s": generate_s,
         "arena_round_s": arena_round_s,
+        "arena_round_cpu_s": arena_round_cpu_s,
         "arena_extrapolated_s": arena_total_s,
         "earshot_s": earshot_s,
         "earshot_runs_s": earshot_runs,
         "speedup_fit": arena_total_s / earshot_s,
         "cli_s": cli_s,
         "cli_runs_s": cli_runs,
+        "cli_cpu_s": cli_cpu_s,
+        "cli_cpu_runs_s": cli_cpu_runs,
+        "speedup_cpu": arena_round_cpu_s * args.rounds / cli_cpu_s,
+        "load_average_1min": [load_before, load_after],
         "speedup": arena_total_s / cli_s,
         "cli_pairs_with_a_verdict": sum(
             pair["verdict"] != "too_little_data" for pair in cli_summary["pairs"]
@@ -297,6 +314,9 @@ def main(argv=None) -> int:
             f"(c) whole CLI (python -m evaluation.stats responses.csv --bootstrap "
             f"{args.rounds} --json, fresh process): {cli_s:.2f} s (median of 3 runs)\n"
             f"speed-up, arena recipe over the whole CLI: {arena_total_s / cli_s:.0f}x\n"
+            f"CPU (user + system): arena {arena_round_cpu_s:.3f} s/round, whole CLI "
+            f"{cli_cpu_s:.2f} s ({arena_round_cpu_s * args.rounds / cli_cpu_s:.0f}x); "
+            f"load average {load_before:.1f} -> {load_after:.1f}\n"
             f"point estimates, arena vs Earshot: max |Elo difference| {agreement:.2e}\n"
             f"mean 95% interval width (log-strength): row bootstrap {widths['vote']:.4f}, "
             f"panelist bootstrap {widths['panelist']:.4f} "

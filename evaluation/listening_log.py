@@ -1,9 +1,9 @@
 """The trial page's listening log: what it may contain, and which passages it says were heard.
 
 Pure (no Django): a parsed log in, intervals and seconds out. The same rule runs in the browser
-(static/earshot/listener.js, `summarize`) to unlock the questions, so an honest listener whom
-the page lets answer is never refused here. The format is documented in
-docs/data-dictionary.md ("The listening log").
+(static/earshot/webaudio.js, `heardBySide`, under listener.js's and pool.js's `summarize`) to
+unlock the questions, so an honest listener whom the page lets answer is never refused here.
+The format is documented in docs/data-dictionary.md ("The listening log").
 
 A log is ``{"loop_s": L, "events": [{"t": ms, "type": ..., "side": "a"|"b", "pos": s}, ...]}``:
 

@@ -484,6 +484,8 @@ class NeuralHarmonizer:
         last_slice = np.full((count, 4), REST, dtype=np.int64)
         before_held = np.full((count, 4), REST, dtype=np.int64)
         stepped_off_beat = np.zeros((count, 4), dtype=bool)
+        lowest = np.full((count, 4), REST, dtype=np.int64)
+        highest = np.full((count, 4), REST, dtype=np.int64)
         log_weights = np.zeros(count)
         decoder = self.decoder
         context = decoder.prepare(soprano)
@@ -509,6 +511,8 @@ class NeuralHarmonizer:
                         last_slice=last_slice,
                         before_held=before_held,
                         stepped_off_beat=stepped_off_beat,
+                        lowest=lowest,
+                        highest=highest,
                         step=plan[t],
                         penalties=self.penalties,
                     )
@@ -533,6 +537,9 @@ class NeuralHarmonizer:
             stepwise = (held != REST) & (sounding != REST) & (distance >= 1) & (distance <= 2)
             stepped_off_beat = np.where(struck, stepwise & (not plan[t].on_beat), stepped_off_beat)
             before_held = np.where(struck, held, before_held)
+            notes = sounding != REST
+            lowest = np.where(notes & ((lowest == REST) | (sounding < lowest)), sounding, lowest)
+            highest = np.where(notes & (sounding > highest), sounding, highest)
             held, previous = sounding, current
             if count > 1 and effective_sample_size(log_weights) < count / 2:
                 ancestors = systematic_resample(log_weights, rng)
@@ -541,6 +548,7 @@ class NeuralHarmonizer:
                 held, last_slice = held[ancestors], last_slice[ancestors]
                 before_held = before_held[ancestors]
                 stepped_off_beat = stepped_off_beat[ancestors]
+                lowest, highest = lowest[ancestors], highest[ancestors]
                 log_weights = np.zeros(count)
         chosen = int(draw_rows(log_weights[None, :], rng)[0]) if count > 1 else int(rows[0])
         return Voices(pitches=pitches[chosen].astype(np.int16), onsets=onsets[chosen])

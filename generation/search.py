@@ -11,12 +11,16 @@ network *and* the rules like multiply. At the end one particle is drawn by weigh
 is a sample from ``p_network(setting) * exp(-sum of penalties)``, not the greedy filter's
 distorted one; with ``particles=1`` it reduces to sampling under soft rules.
 
-Penalties are in nats (a penalty of 1 makes a choice e ≈ 2.7 times less likely) and calibrated
-to Bach's own rates, not to a textbook: parallels are all but forbidden (Bach: 0.2-0.5 per 100
-beats), crossings and wide spacing cost little (Bach: 8 and 4 per 100 beats), a new note a
-semitone from another voice costs something (the network wrote 2.7 times Bach's clashes), so do
-hidden fifths and octaves between the outer voices and a phrase end (fermata) that is not a
-plain triad in root position. Two rules are hard: every voice stays in ``VOICE_RANGES``, and
+Penalties are in nats (a penalty of 1 makes a choice e ≈ 2.7 times less likely). Each soft rule
+tilts the network's distribution along one audible feature (a factor ``exp(-weight * count)``),
+and the weights were set on the validation split so that the samples' rates come close to
+Bach's own, not to a textbook (docs/generation.md lists them with the rates): parallels are all
+but forbidden (Bach: 0.2-0.5 per 100 beats), crossings and wide spacing cost nothing (any cost
+made the samples cross less than half as often as Bach), a new note a semitone from another
+voice costs something, more on the beat than off it (the network wrote about twice Bach's
+clashes), so do non-chords, hidden fifths and octaves between the outer voices, a phrase end
+(fermata) that is not a plain triad in root position, notes on odd 16ths, neighbour notes and
+a voice widening its range; passing notes earn a bonus. Two rules are hard: every voice stays in ``VOICE_RANGES``, and
 under the melody's last note the chord is the tonic triad over the tonic in the bass, with a
 major third (in minor, the Picardy third Bach writes in nearly all minor chorales).
 """
@@ -40,8 +44,8 @@ class Penalties:
     """Nats subtracted from a token's log-probability per rule it breaks (see module doc)."""
 
     parallel: float = 6.0
-    crossing: float = 0.2
-    spacing: float = 0.2
+    crossing: float = 0.0
+    spacing: float = 0.0
     clash: float = 1.0
     hidden_outer: float = 1.0
     fermata_chord: float = 1.5
@@ -49,17 +53,31 @@ class Penalties:
     # it in the same direction that makes it a passing note. Bach's lower voices pass about
     # twice as often as the network's samples under the other rules.
     step_off_beat: float = 0.5
-    passing: tuple[float, float, float] = (0.8, 1.0, 1.0)  # alto, tenor, bass
+    passing: tuple[float, float, float] = (0.4, 1.0, 0.6)  # alto, tenor, bass
     # On the beat, a vertical that is no triad or seventh chord (the network writes 1.7 times
     # Bach's rate of them), and a note re-struck at the same pitch (1.3 times Bach's rate).
     beat_chord: float = 1.5
     repeat: float = 0.3
     # An alto or tenor leap wider than a major third (the network leaps more than Bach).
-    inner_leap: float = 0.4
+    inner_leap: float = 0.0
     # A note struck on an odd 16th (Bach's lower voices move in 16ths rarely: 4 % of onsets).
-    sixteenth: float = 0.0
+    sixteenth: float = 0.5
     # On the beat, a chord that is not a root-position triad (Bach: 55 % of his chords are).
-    beat_root_position: float = 0.4
+    beat_root_position: float = 0.7
+    # Off the beat, where a voice strikes a new note: a semitone (7th, 9th) between the new
+    # note and another voice, and a vertical that is no triad or seventh chord. Bach's passing
+    # notes make some, the network's samples twice as many.
+    offbeat_clash: float = 0.4
+    offbeat_chord: float = 0.4
+    # Every note struck, per voice (alto, tenor, bass): a tilt of the notes per beat towards
+    # Bach's rate (the network's samples move more than Bach's voices do).
+    note: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # Returning to the note before an off-beat step (making it a neighbour note): the
+    # network's samples write about 1.6 times Bach's neighbour notes.
+    neighbour: float = 0.5
+    # Per semitone a note widens its voice's range so far (alto, tenor, bass): a tilt of each
+    # voice's span towards Bach's (the samples roam wider, the bass most).
+    widen: tuple[float, float, float] = (0.05, 0.05, 0.05)
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -97,6 +115,8 @@ def log_potentials(
     stepped_off_beat: np.ndarray,
     step: StepContext,
     penalties: Penalties,
+    lowest: np.ndarray | None = None,
+    highest: np.ndarray | None = None,
 ) -> np.ndarray:
     """float [P, TOKENS]: minus the penalty of each token of lower voice ``voice`` (0 alto,
     1 tenor, 2 bass) for each of P particles, ``-inf`` where a hard rule forbids it.
@@ -107,7 +127,9 @@ def log_potentials(
     ``last_slice``: int [P, 4] pitches at the last step where any voice attacked;
     ``before_held``: int [P, 4] each voice's note before the one it holds now;
     ``stepped_off_beat``: bool [P, 4] whether the note held now was attacked off the beat a
-    step (1-2 semitones) from ``before_held``.
+    step (1-2 semitones) from ``before_held``; ``lowest``, ``highest``: int [P, 4] the lowest
+    and highest pitch each voice has sounded so far (``REST`` before its first note), which
+    the ``widen`` rule needs (omitted: no widening cost).
     """
     index = voice + 1
     particles = sounding.shape[0]
@@ -127,6 +149,12 @@ def log_potentials(
     penalty = np.zeros(pitch.shape)
 
     moves = pitch != last_slice[:, index : index + 1]
+    penalty += penalties.note[voice] * (attacks & ~rests)
+    if lowest is not None and highest is not None and penalties.widen[voice]:
+        low_so_far, high_so_far = lowest[:, index][:, None], highest[:, index][:, None]
+        widening = np.maximum(low_so_far - pitch, 0) + np.maximum(pitch - high_so_far, 0)
+        started = (low_so_far != REST) & ~rests
+        penalty += penalties.widen[voice] * np.where(started, widening, 0)
     for upper in range(index):
         other, before_other = sounding[:, upper], last_slice[:, upper]
         before = last_slice[:, index]
@@ -148,6 +176,12 @@ def log_potentials(
         # neighbour notes do, and Bach writes plenty of them.
         if step.on_beat:
             penalty += penalties.clash * ((other != REST)[:, None] & clash & attacks & ~rests)
+        elif penalties.offbeat_clash:
+            # A new note here, or a new note above that this one (held) now meets.
+            struck = attacks | (other != held[:, upper])[:, None]
+            penalty += penalties.offbeat_clash * (
+                (other != REST)[:, None] & clash & struck & ~rests
+            )
 
     current = held[:, index][:, None]
     move = pitch - current
@@ -159,6 +193,8 @@ def log_potentials(
         stepped_off_beat[:, index][:, None] & step_move & (np.sign(move) == np.sign(approach))
     )
     penalty -= penalties.passing[voice] * completes
+    returns = stepped_off_beat[:, index][:, None] & step_move & (move == -approach)
+    penalty += penalties.neighbour * returns
     penalty += penalties.repeat * (attacks & ~rests & (move == 0))
     if step.on_sixteenth:
         penalty += penalties.sixteenth * (attacks & ~rests & (move != 0))
@@ -177,6 +213,9 @@ def log_potentials(
         if step.on_beat:
             penalty += penalties.beat_chord * ~_chord_on_beat(pitch, sounding)
             penalty += penalties.beat_root_position * ~_root_position_triad(pitch, sounding)
+        elif penalties.offbeat_chord:
+            struck = attacks | (sounding[:, :3] != held[:, :3]).any(axis=1)[:, None]
+            penalty += penalties.offbeat_chord * (struck & ~_chord_on_beat(pitch, sounding))
         if step.fermata_onset:
             penalty += penalties.fermata_chord * ~_root_position_triad(pitch, sounding)
 

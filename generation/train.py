@@ -243,6 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("var/train/neural"))
     parser.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="start from the weights of this exported checkpoint (e.g. the shipped "
+        "generation/checkpoints/builtin.pt; its width/hidden/layers must match) with a fresh "
+        "optimizer and schedule; ignored when OUT/state.pt exists (that resumes)",
+    )
+    parser.add_argument(
         "--ship", action="store_true", help="copy the best checkpoint to generation/checkpoints"
     )
     args = parser.parse_args(argv)
@@ -257,10 +265,15 @@ def main(argv: list[str] | None = None) -> int:
     model = ChoraleNet(
         width=args.width, hidden=args.hidden, layers=args.layers, dropout=args.dropout
     ).to(device)
+    out: Path = args.out
+    init_note = ""
+    if args.init is not None:
+        init_note = f"warm-started from {args.init} (sha256 {file_sha256(args.init)})"
+        if not (out / "state.pt").exists():
+            warm_start(model, args.init)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     parameters = sum(p.numel() for p in model.parameters())
 
-    out: Path = args.out
     print(f"ChoraleNet: {parameters:,} parameters on {device}; {len(train)} train chorales")
 
     encoded: dict = {}
@@ -289,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_loss=batch_loss,
         validation_bits=validation_bits,
         on_best=lambda step, history: export(
-            model, args, out, history=history, parameters=parameters, step=step
+            model, args, out, history=history, parameters=parameters, step=step, note=init_note
         ),
         unit="voice_step",
         description="training",
@@ -300,8 +313,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def export(model: ChoraleNet, args, out: Path, *, history, parameters: int, step: int) -> None:
-    """Write the weights (float32, CPU) and their metadata JSON."""
+def warm_start(model: ChoraleNet, path: Path) -> None:
+    """Load the weights exported at ``path`` into ``model`` (same architecture, else
+    ``ValueError``)."""
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    mine = {k: v for k, v in model.config.items() if k != "dropout"}
+    theirs = {k: v for k, v in payload["config"].items() if k != "dropout"}
+    if mine != theirs:
+        raise ValueError(f"--init {path}: architecture {theirs} differs from {mine}")
+    model.load_state_dict(payload["state_dict"])
+    print(f"warm start from {path} (sha256 {file_sha256(path)[:12]})")
+
+
+def export(
+    model: ChoraleNet, args, out: Path, *, history, parameters: int, step: int, note: str = ""
+) -> None:
+    """Write the weights (float32, CPU) and their metadata JSON; ``note`` (if any) is stored
+    under the key ``note``."""
     weights = out / "builtin.pt"
     state = {k: v.detach().to("cpu") for k, v in model.state_dict().items()}
     torch.save({"config": model.config, "state_dict": state}, weights)
@@ -333,6 +361,8 @@ def export(model: ChoraleNet, args, out: Path, *, history, parameters: int, step
         "torch_version": torch.__version__,
         "sha256": file_sha256(weights),
     }
+    if note:
+        metadata["note"] = note
     (out / "builtin.json").write_text(json.dumps(metadata, indent=2) + "\n")
 
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from evaluation.catalogue import ASPECTS
 from evaluation.models.listener_texts import (
     DEFAULT_CONSENT_TEXT,
     listener_text,
@@ -64,20 +65,6 @@ class System(models.Model):
     def is_human(self) -> bool:
         return self.kind == self.Kind.HUMAN
 
-
-ASPECTS = (
-    "melody",
-    "lyrics",
-    "vocals",
-    "arrangement",
-    "structure",
-    "emotion",
-    "production",
-    "originality",
-    "prompt_adherence",
-)
-"""The aspect catalogue, in its fixed order (export columns and "what is weaker?" follow it).
-Names are stable identifiers; vocals include diction, production includes the mix."""
 
 ASPECT_LABELS = {
     "melody": _("Melody"),

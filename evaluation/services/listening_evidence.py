@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from evaluation.listening_log import (
+    SIDES,
+    ListeningLog,
     ListeningLogError,
     ListeningSummary,
     SideHeard,
@@ -123,34 +125,10 @@ def listening_evidence_check(
             % {"sides": _(" and ").join(missing)},
             code="audio_not_fetched",
         )
-    try:
-        log = parse_listening_log(listening)
-    except ListeningLogError as exc:
-        raise _impossible(str(exc)) from exc
-    durations = (trial.stimulus_at("a").duration_s, trial.stimulus_at("b").duration_s)
-    excerpt_s = min(durations)
-    if abs(log.loop_s - excerpt_s) > LOOP_TOLERANCE_S:
-        raise _impossible(
-            f"listening: loop_s {log.loop_s} s does not match the excerpt ({excerpt_s:.3f} s)"
-        )
-    # The page's clock has its own origin (it starts before served_at is stamped when the
-    # page was opened by the POST that reserved the trial), so only its differences are
-    # compared: every event lies between the page showing the trial and the answer arriving.
-    window_s = (now - (trial.served_at or now)).total_seconds()
-    span_s = (log.events[-1].t_ms - log.events[0].t_ms) / 1000 if log.events else 0.0
-    if span_s > window_s + TRIAL_WINDOW_TOLERANCE_S:
-        raise _impossible(
-            f"listening: the events span {span_s:.1f} s, but the trial has been open for only "
-            f"{window_s:.1f} s"
-        )
+    excerpt_s = min(trial.stimulus_at("a").duration_s, trial.stimulus_at("b").duration_s)
+    log = _possible_log(listening, sides=SIDES, excerpt_s=excerpt_s, trial=trial, now=now)
     summary = summarize(log)
-    audio_since = max(fetched["a"].first_at, fetched["b"].first_at)
-    wall_s = (now - audio_since).total_seconds()
-    if summary.played_s > wall_s + WALL_TIME_TOLERANCE_S:
-        raise _impossible(
-            f"listening: the log plays {summary.played_s:.1f} s of audio, but both files have "
-            f"been here for only {wall_s:.1f} s"
-        )
+    _check_played(summary.played_s, fetched, now=now, files="both files")
     required = min(required_listen_s(trial), log.loop_s)
     if summary.heard_overlap_s + OVERLAP_TOLERANCE_S < required:
         raise ServiceError(
@@ -189,32 +167,13 @@ def _sides_evidence_check(
             "cannot have been heard; reload the page, listen, then answer",
             code="audio_not_fetched",
         )
-    try:
-        log = parse_listening_log(listening, sides=sides)
-    except ListeningLogError as exc:
-        raise _impossible(str(exc)) from exc
     stimuli = {side: trial.stimulus_at(side) for side in sides}
     excerpt_s = min(stimulus.duration_s for stimulus in stimuli.values())
-    if abs(log.loop_s - excerpt_s) > LOOP_TOLERANCE_S:
-        raise _impossible(
-            f"listening: loop_s {log.loop_s} s does not match the excerpt ({excerpt_s:.3f} s)"
-        )
-    window_s = (now - (trial.served_at or now)).total_seconds()
-    span_s = (log.events[-1].t_ms - log.events[0].t_ms) / 1000 if log.events else 0.0
-    if span_s > window_s + TRIAL_WINDOW_TOLERANCE_S:
-        raise _impossible(
-            f"listening: the events span {span_s:.1f} s, but the trial has been open for only "
-            f"{window_s:.1f} s"
-        )
+    log = _possible_log(listening, sides=sides, excerpt_s=excerpt_s, trial=trial, now=now)
     heard = heard_by_side(log, sides)
-    played_s = sum(side.played_s for side in heard.values())
-    audio_since = max(fetched[side].first_at for side in sides)
-    wall_s = (now - audio_since).total_seconds()
-    if played_s > wall_s + WALL_TIME_TOLERANCE_S:
-        raise _impossible(
-            f"listening: the log plays {played_s:.1f} s of audio, but the files have been "
-            f"here for only {wall_s:.1f} s"
-        )
+    _check_played(
+        sum(side.played_s for side in heard.values()), fetched, now=now, files="the files"
+    )
     required = min(required_listen_s(trial), log.loop_s)
     short = [label(side) for side in sides if heard[side].heard_s + OVERLAP_TOLERANCE_S < required]
     if short:
@@ -275,6 +234,47 @@ def _record_sides_heard(
         pool_heard_s=heard if len(sides) > 1 else None,
         with_response=evidence_store,
     )
+
+
+def _possible_log(
+    listening, *, sides: tuple[str, ...], excerpt_s: float, trial: Trial, now: datetime
+) -> ListeningLog:
+    """The answer's listening log, parsed for the trial's ``sides``; refused (an impossible
+    log) when malformed, when its loop is not the excerpt (``excerpt_s``, the shortest of
+    the trial's, in seconds) or when its events span longer than the trial has been open."""
+    try:
+        log = parse_listening_log(listening, sides=sides)
+    except ListeningLogError as exc:
+        raise _impossible(str(exc)) from exc
+    if abs(log.loop_s - excerpt_s) > LOOP_TOLERANCE_S:
+        raise _impossible(
+            f"listening: loop_s {log.loop_s} s does not match the excerpt ({excerpt_s:.3f} s)"
+        )
+    # The page's clock has its own origin (it starts before served_at is stamped when the
+    # page was opened by the POST that reserved the trial), so only its differences are
+    # compared: every event lies between the page showing the trial and the answer arriving.
+    window_s = (now - (trial.served_at or now)).total_seconds()
+    span_s = (log.events[-1].t_ms - log.events[0].t_ms) / 1000 if log.events else 0.0
+    if span_s > window_s + TRIAL_WINDOW_TOLERANCE_S:
+        raise _impossible(
+            f"listening: the events span {span_s:.1f} s, but the trial has been open for only "
+            f"{window_s:.1f} s"
+        )
+    return log
+
+
+def _check_played(
+    played_s: float, fetched: dict[str, SideFetched], *, now: datetime, files: str
+) -> None:
+    """Refuse a log that plays more seconds (``played_s``, all sides) than the wall time
+    since the last of the ``fetched`` sides' audio first arrived; ``files`` names them in
+    the message ("both files", "the files")."""
+    wall_s = (now - max(side.first_at for side in fetched.values())).total_seconds()
+    if played_s > wall_s + WALL_TIME_TOLERANCE_S:
+        raise _impossible(
+            f"listening: the log plays {played_s:.1f} s of audio, but {files} have been "
+            f"here for only {wall_s:.1f} s"
+        )
 
 
 def _impossible(detail: str) -> ServiceError:

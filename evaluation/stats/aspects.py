@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaluation.catalogue import ASPECTS
+
 from .clusters import (
     CLUSTER_METHOD,
     cluster_estimate,
@@ -31,7 +33,7 @@ from .clusters import (
     within_variance,
 )
 from .comparisons import build_comparisons, pair_counts
-from .responses import ASPECT_PREFIX, ASPECTS, SCORE_PREFIX, pairwise_mask, split_weaker
+from .responses import ASPECT_PREFIX, SCORE_PREFIX, pairwise_mask, split_weaker
 from .verdicts import (
     DEFAULT_MIN_PANELISTS,
     NO_CLEAR_PREFERENCE,

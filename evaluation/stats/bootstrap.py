@@ -33,6 +33,8 @@ from .bradley_terry import BOOTSTRAP_RIDGE, fit_bradley_terry
 from .comparisons import Comparisons, panelist_pair_counts
 
 _CELLS_PER_CHUNK = 8_000_000
+_DRAWS_PER_BLOCK = 1 << 18
+"""Bootstrap draws generated at a time (int64: 2 MB)."""
 _FLOAT32_EXACT = 2**23
 """float32 adds whole and half counts exactly while every total stays below this."""
 _FLOAT32_WHOLE = 2**24
@@ -70,12 +72,16 @@ def resampling_weights(
     draw per round: the ordinary nonparametric bootstrap). The draws are the same whatever
     ``dtype``.
     """
-    draws = rng.integers(0, n_units, size=(n_rounds, n_units))
     weights = np.empty((n_rounds, n_units), dtype=dtype)
-    # One count per round straight into the result: no offset copy of the draws and no
-    # int64 table converted afterwards (each is as large as the draws themselves).
-    for index in range(n_rounds):
-        weights[index] = np.bincount(draws[index], minlength=n_units)
+    # The draws a few rounds at a time (about 2 MB, reused while in cache, instead of one
+    # [n_rounds, n_units] int64 block of fresh pages): numpy's bounded integers below 2**32
+    # come from the bit generator's 32-bit stream, so consecutive blocks are exactly the
+    # draws of one call. One count per round straight into the result.
+    block = max(1, _DRAWS_PER_BLOCK // max(n_units, 1))
+    for start in range(0, n_rounds, block):
+        draws = rng.integers(0, n_units, size=(min(block, n_rounds - start), n_units))
+        for offset, row in enumerate(draws):
+            weights[start + offset] = np.bincount(row, minlength=n_units)
     return weights
 
 

@@ -144,7 +144,8 @@ def build_comparisons(responses: pd.DataFrame) -> Comparisons:
 
     n_systems = len(systems)
     pair_key = first.astype(np.int64) * max(n_systems, 1) + second
-    pair, pair_keys = pd.factorize(pair_key, sort=True)
+    # pd.factorize(pair_key, sort=True) by counting: the keys are below n_systems².
+    pair_keys, pair = dense_codes(pair_key, max(n_systems, 1) ** 2)
     read = reader_codes(responses["panelist_id"])
     if read is not None:
         panelist, panelists = sorted_codes(*read, rows=rows)

@@ -23,12 +23,10 @@ import numpy as np
 import pandas as pd
 
 from .clusters import CLUSTER_METHOD, cluster_estimate, grouped_shares
+from .defaults import DEFAULT_HIT_THRESHOLD
 from .distributions import t_sf
 from .responses import pairwise_mask
 from .verdicts import DEFAULT_MIN_PANELISTS, section_verdicts
-
-DEFAULT_HIT_THRESHOLD = 0.05
-"""The rate an AI system's playlist / release share is tested against (one-sided)."""
 
 QUESTIONS = ("playlist", "release")
 EXCEEDS, NOT_SHOWN = "exceeds_threshold", "not_shown_to_exceed"

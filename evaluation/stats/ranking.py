@@ -11,9 +11,8 @@ from .bootstrap import BootstrapResult, panelist_bootstrap, percentile_interval
 from .bradley_terry import BOOTSTRAP_RIDGE, ELO_ORIGIN, ELO_SCALE, fit_bradley_terry
 from .clusters import cluster_estimate, grouped_shares
 from .comparisons import FIRST_WINS, SECOND_WINS, TIE, Comparisons, pair_counts
+from .defaults import TIES_MODELS
 from .verdicts import DEFAULT_MIN_PANELISTS
-
-TIES_MODELS = ("half", "davidson")
 
 
 def ranks(scores: np.ndarray) -> np.ndarray:

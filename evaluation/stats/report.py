@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib
@@ -719,6 +719,54 @@ def _intervals(axes, values, positions, lows, highs, **style) -> None:
     axes.errorbar(values, positions, xerr=_interval_errors(values, lows, highs), **style)
 
 
+def _interval_rows_plot(
+    rows: Sequence[Mapping[str, Any]],
+    labels: Sequence[str],
+    *,
+    value: str,
+    low: str = "cluster_ci_low",
+    high: str = "cluster_ci_high",
+    xlim: tuple[float, float] = (0, 1),
+    xlabel: str,
+    ylabel: str | None = "(n) = listeners",
+    reference: float | None = None,
+    reference_label: str | None = None,
+    bars: bool = False,
+    interval_label: str | None = None,
+    row_height: float = 0.38,
+    label_size: str | None = None,
+) -> tuple[Figure, Any]:
+    """The scaffolding of the interval figures: one row per item of ``rows`` (first at the
+    top), its ``row[value]`` drawn as a blue dot (``bars``: a bar) with the interval from
+    ``row[low]`` to ``row[high]``, labelled ``labels[i]`` on the y axis, and a dashed orange
+    line at ``reference`` (50%, a threshold; None: none).
+
+    Returns the figure and its axes, for what a figure adds (markers, a legend); ``_svg``
+    then makes it the page's SVG."""
+    figure = _figure(len(rows), row_height=row_height)
+    axes = figure.add_subplot()
+    positions = list(range(len(rows)))[::-1]
+    values = [row[value] for row in rows]
+    lows, highs = [row[low] for row in rows], [row[high] for row in rows]
+    if bars:
+        axes.barh(positions, values, color=_BLUE, alpha=0.8)
+        _intervals(axes, values, positions, lows, highs, fmt="none", ecolor="black", capsize=3)
+    else:
+        style = {"label": interval_label} if interval_label else {}
+        _intervals(
+            axes, values, positions, lows, highs, fmt="o", color=_BLUE, elinewidth=3, **style
+        )
+    if reference is not None:
+        style = {"label": reference_label} if reference_label else {}
+        axes.axvline(reference, color=_ORANGE, linewidth=1, linestyle="--", **style)
+    axes.set_yticks(positions, labels, **({"fontsize": label_size} if label_size else {}))
+    axes.set_xlim(*xlim)
+    axes.set_xlabel(xlabel)
+    if ylabel:
+        axes.set_ylabel(ylabel, fontsize="small")
+    return figure, axes
+
+
 def forest_plot(pairs: Sequence[Pair]) -> str | None:
     """Panelist-averaged win rate of each pair's first system with the listener-cluster
     interval the verdict uses (thick) and the vote-level Wilson interval (thin, reference),
@@ -805,18 +853,17 @@ def liked_plot(liked: Sequence[Liked]) -> str | None:
     listener-cluster interval."""
     if not liked:
         return None
-    figure = _figure(len(liked))
-    axes = figure.add_subplot()
-    positions = list(range(len(liked)))[::-1]
-    values = [row["of_10"] for row in liked]
-    axes.barh(positions, values, color=_BLUE, alpha=0.8)
-    lows, highs = [row["of_10_low"] for row in liked], [row["of_10_high"] for row in liked]
-    _intervals(axes, values, positions, lows, highs, fmt="none", ecolor="black", capsize=3)
-    axes.set_yticks(
-        positions, [f"{row['system']} ({row['n_panelists']} listeners)" for row in liked]
+    figure, _ = _interval_rows_plot(
+        liked,
+        [f"{row['system']} ({row['n_panelists']} listeners)" for row in liked],
+        value="of_10",
+        low="of_10_low",
+        high="of_10_high",
+        bars=True,
+        xlim=(0, 10),
+        xlabel="liked it, out of 10 listeners (each listener weighted equally)",
+        ylabel=None,
     )
-    axes.set_xlim(0, 10)
-    axes.set_xlabel("liked it, out of 10 listeners (each listener weighted equally)")
     return _svg(figure, "liked")
 
 
@@ -828,19 +875,17 @@ def ai_by_expertise_plot(ai: AiIdentification | None) -> str | None:
     groups = [("all listeners", ai)] + [
         (group["expertise"], group) for group in ai.get("by_expertise", []) if group["n_decided"]
     ]
-    figure = _figure(len(groups))
-    axes = figure.add_subplot()
-    positions = list(range(len(groups)))[::-1]
-    values = [figures["panelist_accuracy_decided"] for _, figures in groups]
-    lows = [figures["decided_cluster_ci_low"] for _, figures in groups]
-    highs = [figures["decided_cluster_ci_high"] for _, figures in groups]
-    _intervals(axes, values, positions, lows, highs, fmt="o", color=_BLUE, elinewidth=3)
-    axes.axvline(0.5, color=_ORANGE, linewidth=1, linestyle="--", label="chance")
-    axes.set_yticks(
-        positions, [f"{name} ({figures['n_panelists']} listeners)" for name, figures in groups]
+    figure, axes = _interval_rows_plot(
+        [figures for _, figures in groups],
+        [f"{name} ({figures['n_panelists']} listeners)" for name, figures in groups],
+        value="panelist_accuracy_decided",
+        low="decided_cluster_ci_low",
+        high="decided_cluster_ci_high",
+        reference=0.5,
+        reference_label="chance",
+        xlabel="guesses that picked the AI track, per listener (“can't tell” left out)",
+        ylabel=None,
     )
-    axes.set_xlim(0, 1)
-    axes.set_xlabel("guesses that picked the AI track, per listener (“can't tell” left out)")
     axes.legend(loc="lower right", fontsize="small", frameon=False)
     return _svg(figure, "ai_by_expertise")
 
@@ -873,31 +918,18 @@ def aspect_preference_plot(aspects: Aspects | None) -> str | None:
     ]
     if not rows:
         return None
-    figure = _figure(len(rows), row_height=0.5)
-    axes = figure.add_subplot()
-    positions = list(range(len(rows)))[::-1]
-    _intervals(
-        axes,
-        [pair["panelist_rate_a"] for _, pair in rows],
-        positions,
-        [pair["cluster_ci_low"] for _, pair in rows],
-        [pair["cluster_ci_high"] for _, pair in rows],
-        fmt="o",
-        color=_BLUE,
-        elinewidth=3,
-    )
-    axes.axvline(0.5, color=_ORANGE, linewidth=1, linestyle="--")
-    axes.set_yticks(
-        positions,
+    figure, _ = _interval_rows_plot(
+        [pair for _, pair in rows],
         [
             f"{name}: {pair['system_a']} vs {pair['system_b']} ({pair['n_panelists']})"
             for name, pair in rows
         ],
-        fontsize="small",
+        value="panelist_rate_a",
+        reference=0.5,
+        row_height=0.5,
+        label_size="small",
+        xlabel="share for the first-named system, per listener, averaged (ties half)",
     )
-    axes.set_xlim(0, 1)
-    axes.set_xlabel("share for the first-named system, per listener, averaged (ties half)")
-    axes.set_ylabel("(n) = listeners", fontsize="small")
     return _svg(figure, "aspect_preference")
 
 
@@ -912,27 +944,17 @@ def aspect_ratings_plot(aspects: Aspects | None) -> str | None:
     ]
     if not rows:
         return None
-    figure = _figure(len(rows), row_height=0.4)
-    axes = figure.add_subplot()
-    positions = list(range(len(rows)))[::-1]
-    _intervals(
-        axes,
-        [row["mean"] for _, row in rows],
-        positions,
-        [row["ci_low"] for _, row in rows],
-        [row["ci_high"] for _, row in rows],
-        fmt="o",
-        color=_BLUE,
-        elinewidth=3,
-    )
-    axes.set_yticks(
-        positions,
+    figure, _ = _interval_rows_plot(
+        [row for _, row in rows],
         [f"{name}: {row['system']} ({row['n_panelists']})" for name, row in rows],
-        fontsize="small",
+        value="mean",
+        low="ci_low",
+        high="ci_high",
+        row_height=0.4,
+        label_size="small",
+        xlim=(1, 5),
+        xlabel="mean rating (1 = not at all, 5 = very much), per listener, averaged",
     )
-    axes.set_xlim(1, 5)
-    axes.set_xlabel("mean rating (1 = not at all, 5 = very much), per listener, averaged")
-    axes.set_ylabel("(n) = listeners", fontsize="small")
     return _svg(figure, "aspect_ratings")
 
 
@@ -947,29 +969,17 @@ def weaker_plot(aspects: Aspects | None) -> str | None:
     ]
     if not rows:
         return None
-    figure = _figure(len(rows), row_height=0.4)
-    axes = figure.add_subplot()
-    positions = list(range(len(rows)))[::-1]
-    values = [entry["share_of_liked"] for _, entry in rows]
-    axes.barh(positions, values, color=_BLUE, alpha=0.8)
-    _intervals(
-        axes,
-        values,
-        positions,
-        [entry["liked_ci_low"] for _, entry in rows],
-        [entry["liked_ci_high"] for _, entry in rows],
-        fmt="none",
-        ecolor="black",
-        capsize=3,
-    )
-    axes.set_yticks(
-        positions,
+    figure, _ = _interval_rows_plot(
+        [entry for _, entry in rows],
         [f"{name}: {entry['aspect']} ({entry['n_panelists_liked']})" for name, entry in rows],
-        fontsize="small",
+        value="share_of_liked",
+        low="liked_ci_low",
+        high="liked_ci_high",
+        bars=True,
+        row_height=0.4,
+        label_size="small",
+        xlabel="share of liked hearings with this aspect named weaker, per listener",
     )
-    axes.set_xlim(0, 1)
-    axes.set_xlabel("share of liked hearings with this aspect named weaker, per listener")
-    axes.set_ylabel("(n) = listeners", fontsize="small")
     return _svg(figure, "weaker")
 
 
@@ -979,36 +989,22 @@ def pool_plot(pool: Pool | None) -> str | None:
     systems = [row for row in (pool or {}).get("systems", []) if row["pick_rate"] is not None]
     if not systems:
         return None
-    figure = _figure(len(systems))
-    axes = figure.add_subplot()
-    positions = list(range(len(systems)))[::-1]
-    _intervals(
-        axes,
-        [row["pick_rate"] for row in systems],
-        positions,
-        [row["cluster_ci_low"] for row in systems],
-        [row["cluster_ci_high"] for row in systems],
-        fmt="o",
-        color=_BLUE,
-        elinewidth=3,
-        label="picked per time shown",
+    figure, axes = _interval_rows_plot(
+        systems,
+        [f"{row['system']} ({row['kind'] or '?'}, {row['n_panelists']})" for row in systems],
+        value="pick_rate",
+        interval_label="picked per time shown",
+        xlabel="share of showings where it was the favourite, per listener, averaged",
     )
     axes.plot(
         [row["expected_rate"] for row in systems],
-        positions,
+        list(range(len(systems)))[::-1],
         "|",
         color=_ORANGE,
         markersize=14,
         label="expected with no preference (1/N)",
     )
-    axes.set_yticks(
-        positions,
-        [f"{row['system']} ({row['kind'] or '?'}, {row['n_panelists']})" for row in systems],
-    )
-    axes.set_xlim(0, 1)
-    axes.set_xlabel("share of showings where it was the favourite, per listener, averaged")
     figure.legend(loc="outside upper right", fontsize="small", frameon=False)
-    axes.set_ylabel("(n) = listeners", fontsize="small")
     return _svg(figure, "pool")
 
 
@@ -1050,26 +1046,15 @@ def familiarity_plot(familiarity: Familiarity | None) -> str | None:
     ]
     if not levels:
         return None
-    figure = _figure(len(levels))
-    axes = figure.add_subplot()
-    positions = list(range(len(levels)))[::-1]
-    values = [row["panelist_share"] for row in levels]
-    axes.barh(positions, values, color=_BLUE, alpha=0.8)
-    _intervals(
-        axes,
-        values,
-        positions,
-        [row["cluster_ci_low"] for row in levels],
-        [row["cluster_ci_high"] for row in levels],
-        fmt="none",
-        ecolor="black",
-        capsize=3,
-    )
     labels = {"no": "no", "sounds_familiar": "sounds familiar", "knows_it": "I know it"}
-    axes.set_yticks(positions, [f"{labels[row['level']]} ({row['n']})" for row in levels])
-    axes.set_xlim(0, 1)
-    axes.set_xlabel("share of a listener's answers, averaged over listeners")
-    axes.set_ylabel("(n) = answers", fontsize="small")
+    figure, _ = _interval_rows_plot(
+        levels,
+        [f"{labels[row['level']]} ({row['n']})" for row in levels],
+        value="panelist_share",
+        bars=True,
+        xlabel="share of a listener's answers, averaged over listeners",
+        ylabel="(n) = answers",
+    )
     return _svg(figure, "familiarity")
 
 
@@ -1084,30 +1069,15 @@ def hit_potential_plot(hit: HitPotential | None) -> str | None:
     ]
     if not rows:
         return None
-    figure = _figure(len(rows), row_height=0.4)
-    axes = figure.add_subplot()
-    positions = list(range(len(rows)))[::-1]
-    _intervals(
-        axes,
-        [rate["rate"] for _, _, rate in rows],
-        positions,
-        [rate["cluster_ci_low"] for _, _, rate in rows],
-        [rate["cluster_ci_high"] for _, _, rate in rows],
-        fmt="o",
-        color=_BLUE,
-        elinewidth=3,
-    )
-    axes.axvline(hit["threshold"], color=_ORANGE, linewidth=1, linestyle="--")
-    axes.set_yticks(
-        positions,
+    figure, _ = _interval_rows_plot(
+        [rate for _, _, rate in rows],
         [f"{row['system']}: {question} ({rate['n_panelists']})" for row, question, rate in rows],
-        fontsize="small",
+        value="rate",
+        reference=hit["threshold"],
+        row_height=0.4,
+        label_size="small",
+        xlabel=f"share answering yes, per listener, averaged (dashed: {percent(hit['threshold'])})",
     )
-    axes.set_xlim(0, 1)
-    axes.set_xlabel(
-        f"share answering yes, per listener, averaged (dashed: {percent(hit['threshold'])})"
-    )
-    axes.set_ylabel("(n) = listeners", fontsize="small")
     return _svg(figure, "hit_potential")
 
 

@@ -20,6 +20,7 @@ from .breakdowns import breakdowns
 from .clusters import CLUSTER_METHOD, cluster_estimate, cluster_share, grouped_shares
 from .comparisons import Comparisons, build_comparisons, pair_counts
 from .contract import Summary
+from .defaults import MUSHRA_MIN_CATCH_PASS_RATE
 from .detection import d_prime_from_share
 from .familiarity import familiarity_summary, has_familiar_answers
 from .hit_potential import DEFAULT_HIT_THRESHOLD, has_hit_columns, hit_potential_summary
@@ -52,9 +53,6 @@ from .sequential import monitor
 from .verdicts import DEFAULT_MIN_PANELISTS, VERDICT_METHOD, chance_verdict, pair_verdicts
 
 SUMMARY_VERSION = 4
-
-MUSHRA_MIN_CATCH_PASS_RATE = 0.85
-"""ITU-R BS.1534-3 post-screening tolerates failing the hidden reference on up to 15% of items."""
 
 
 def summarize(

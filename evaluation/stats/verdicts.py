@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .defaults import DEFAULT_MIN_PANELISTS
 from .multiplicity import holm
 
 PREFERS_A = "prefers_a"
@@ -20,8 +21,6 @@ NO_CLEAR_PREFERENCE = "no_clear_preference"
 TOO_LITTLE_DATA = "too_little_data"
 VERDICTS = (PREFERS_A, PREFERS_B, NO_CLEAR_PREFERENCE, TOO_LITTLE_DATA)
 
-DEFAULT_MIN_PANELISTS = 8
-"""Panelists a comparison needs before it gets a verdict (the study setting's default)."""
 
 VERDICT_METHOD = (
     "t-test on per-panelist win shares (each listener weighted equally), "

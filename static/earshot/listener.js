@@ -1,16 +1,18 @@
 /* Earshot listener: the blind A/B trial page.
  *
- * Both excerpts are fetched and decoded up front, then started at the same instant on the
- * audio clock, each through its own GainNode. Switching between A and B only moves the two
- * gains, so the switch is instant and lands on the same moment in the music. The excerpts
- * loop until paused.
+ * The player is the clock the single-track and pool pages share (webAudio.syncClock,
+ * static/earshot/webaudio.js): both excerpts are fetched and decoded up front, then started at
+ * the same instant on the audio clock, each through its own GainNode. Switching between A and
+ * B only moves the two gains, so the switch is instant and lands on the same moment in the
+ * music. The excerpts loop until paused.
  *
  * Every play, pause, switch and seek goes into a listening log (the position in the excerpt
- * from the audio clock, the time from performance.now()), which is sent with the answer. The
- * questions unlock when the log shows the same passage heard on both A and B for the required
- * time; `summarize` below is the server's rule (evaluation/listening_log.py) line for line,
- * so an answer this page allows is never refused for it. A context that stops running (a
- * suspended or interrupted device) pauses playback and so the count.
+ * from the audio clock, the time in ms since the trial was first shown), which is sent with
+ * the answer. The questions unlock when the log shows the same passage heard on both A and B
+ * for the required time; `summarize` below (on webAudio.heardBySide) is the server's rule
+ * (evaluation/listening_log.py) line for line, so an answer this page allows is never refused
+ * for it. A context that stops running (a suspended or interrupted device) pauses playback
+ * and so the count.
  *
  * The player also has a time readout, a restart button and a loop region (drag on the
  * timeline, or the loop button at two moments); a `loop` event in the log says which region
@@ -39,10 +41,6 @@ window.earshotTrialPage = function (preloaded) {
       });
     };
 
-  // A 5 ms crossfade on switch: too short to hear as a fade, long enough to avoid a click.
-  var SWITCH_RAMP_S = 0.005;
-  // Both sources are scheduled slightly ahead so they start on exactly the same sample.
-  var START_LEAD_S = 0.04;
   var SIDES = ["a", "b"];
   // The server accepts at most this many events (evaluation/listening_log.py, MAX_EVENTS).
   var MAX_EVENTS = 10000;
@@ -94,72 +92,49 @@ window.earshotTrialPage = function (preloaded) {
   };
 
   var webAudio = window.earshotWebAudio;
-  var ctx = preloaded ? preloaded.ctx : null;
-  var buffers = { a: null, b: null };
-  var gains = { a: null, b: null };
-  var sources = null;
-  var loopLength = 0;
+  // The two excerpts on one audio clock, and the listening log (static/earshot/webaudio.js).
+  // Its log's clock starts when the trial was first shown and goes on across reloads.
+  var audio = webAudio.syncClock({
+    ctx: preloaded ? preloaded.ctx : null,
+    sides: SIDES,
+    maxEvents: MAX_EVENTS,
+    onEvent: function () {
+      persist(true);
+    },
+    onInterrupt: function () {
+      render();
+    },
+  });
   var ready = false;
   var failed = false;
-  var playing = false;
-  var active = "a";
-  var log = []; // {t: ms since the trial was first shown, type, side: audible side, pos: s}
   var heard = { playedA: 0, playedB: 0, heardA: 0, heardB: 0, overlap: 0, switches: 0 };
-  var startedAt = 0; // audio-clock time at which startOffset plays
-  var startOffset = 0; // seconds into the excerpt
-  var wasRunning = false;
   var unlocked = false;
   var submitting = false;
-  var region = null; // [from, to] seconds: the loop region, or null for the whole excerpt
   var mark = null; // seconds: a loop start set with the loop button, waiting for its end
   var drag = null; // a pointer on the timeline: {id, x, from}
   var ahead = null; // the next trial, prefetched: {urls: [a, b], buffers: Promise}
   var alive = true; // false once the next trial's page has replaced this one
   var readyClock = 0; // when this trial became playable (webAudio.clock(), ms)
   var aheadReady = 0; // when the next trial's audio was decoded ahead (ms; 0: not yet)
-  // This trial's log survives a reload of the tab (sessionStorage), on a clock that starts
-  // when the trial was first shown and goes on across reloads.
+  // This trial's log survives a reload of the tab (sessionStorage).
   var saved = webAudio.store("earshot:trial:" + endpoints.answer);
-  var origin = webAudio.clock();
   var savedAt = 0;
 
   /* ---------- audio ---------- */
 
   function load() {
-    ctx = ctx || webAudio.createContext();
-    if (!ctx) {
+    if (!audio.ctx) {
       fail(gettext("Your browser cannot play this test (no Web Audio). Please use a recent Chrome, Firefox or Safari."));
       return;
     }
-    ctx.onstatechange = function () {
-      // Wall time would go on counting while a stopped device plays nothing: pause.
-      if (ctx.state === "running") {
-        wasRunning = true;
-      } else if (wasRunning && playing) {
-        wasRunning = false;
-        pause();
-      }
-    };
-    SIDES.forEach(function (side) {
-      gains[side] = ctx.createGain();
-      gains[side].gain.value = side === active ? 1 : 0;
-      gains[side].connect(ctx.destination);
+    var urls = SIDES.map(function (side) {
+      return endpoints[side];
     });
-    var decoded = preloaded && preloaded.buffers
-      ? Promise.resolve(preloaded.buffers)
-      : Promise.all(
-          SIDES.map(function (side) {
-            return webAudio.load(ctx, endpoints[side]);
-          })
-        );
-    decoded.then(
-      function (decoded) {
+    audio.load(urls, preloaded && preloaded.buffers).then(
+      function () {
         if (!alive) {
           return;
         }
-        buffers.a = decoded[0];
-        buffers.b = decoded[1];
-        loopLength = Math.min(buffers.a.duration, buffers.b.duration);
         restore();
         ready = true;
         readyClock = webAudio.clock();
@@ -195,50 +170,7 @@ window.earshotTrialPage = function (preloaded) {
     el.status.appendChild(reload);
   }
 
-  function bounds() {
-    return region || [0, loopLength];
-  }
-
-  // Where playback from `start` is after `elapsed` seconds, wrapping inside the region.
-  function advance(start, elapsed) {
-    var low = bounds()[0];
-    var high = bounds()[1];
-    var at = start + elapsed;
-    return at < high ? at : low + ((at - high) % (high - low));
-  }
-
-  function position() {
-    if (!playing || !ctx) {
-      return startOffset;
-    }
-    return advance(startOffset, Math.max(0, ctx.currentTime - startedAt));
-  }
-
-  /* ---------- the listening log (mirrors evaluation/listening_log.py) ---------- */
-
-  function now() {
-    // Never before the last event: the server refuses a log whose time goes backwards.
-    var t = Math.round((webAudio.clock() - origin) * 10) / 10;
-    var last = log[log.length - 1];
-    return Math.max(t, last ? last.t : 0);
-  }
-
-  function eventNow(type) {
-    var event = { t: now(), type: type, side: active, pos: Math.round(position() * 10000) / 10000 };
-    if (type === "loop") {
-      event.from = bounds()[0];
-      event.to = bounds()[1];
-    }
-    return event;
-  }
-
-  function logEvent(type) {
-    if (log.length >= MAX_EVENTS - 1) {
-      return; // keep one place for the submit event
-    }
-    log.push(eventNow(type));
-    persist(true);
-  }
+  /* ---------- the listening log (its clock and events: webAudio.syncClock) ---------- */
 
   function persist(force) {
     var clock = webAudio.clock();
@@ -246,230 +178,87 @@ window.earshotTrialPage = function (preloaded) {
       return;
     }
     savedAt = clock;
-    saved.set({ origin: origin, loop: loopLength, events: log, alive: clock });
+    saved.set({ origin: audio.origin, loop: audio.loopLength, events: audio.log, alive: clock });
   }
 
   // A reload of the same trial: its log, side, position and region come back, and what was
   // heard counts on. Playing when the tab went away: a pause is added where it stopped.
   function restore() {
     var record = saved.get();
-    if (!record || !Array.isArray(record.events) || Math.abs(record.loop - loopLength) > 0.01) {
+    if (!record || !Array.isArray(record.events) || Math.abs(record.loop - audio.loopLength) > 0.01) {
       return;
     }
-    origin = record.origin;
-    log = record.events.slice(0, MAX_EVENTS - 2);
-    var last = log[log.length - 1];
+    audio.origin = record.origin;
+    audio.log = record.events.slice(0, MAX_EVENTS - 2);
+    var last = audio.log[audio.log.length - 1];
     if (!last) {
       return;
     }
     var wasPlaying = false;
-    log.forEach(function (event) {
+    audio.log.forEach(function (event) {
       if (event.type === "play") {
         wasPlaying = true;
       } else if (event.type === "pause") {
         wasPlaying = false;
       } else if (event.type === "loop") {
-        region = event.from > 0 || event.to < loopLength ? [event.from, event.to] : null;
+        audio.region = event.from > 0 || event.to < audio.loopLength ? [event.from, event.to] : null;
       }
     });
-    active = last.side;
-    startOffset = last.pos;
+    audio.active = last.side;
+    audio.startOffset = last.pos;
     if (wasPlaying) {
-      var t = Math.max(last.t, Math.round((record.alive - origin) * 10) / 10);
-      startOffset = Math.round(advance(last.pos, (t - last.t) / 1000) * 10000) / 10000;
-      log.push({ t: t, type: "pause", side: active, pos: startOffset });
+      var t = Math.max(last.t, Math.round((record.alive - audio.origin) * 10) / 10);
+      audio.startOffset = Math.round(audio.advance(last.pos, (t - last.t) / 1000) * 10000) / 10000;
+      audio.log.push({ t: t, type: "pause", side: audio.active, pos: audio.startOffset });
     }
-    SIDES.forEach(function (side) {
-      gains[side].gain.value = side === active ? 1 : 0;
-    });
+    audio.setGains();
   }
 
-  function segmentPositions(start, duration, low, high) {
-    if (duration >= high - low) {
-      return [[low, high]];
-    }
-    start = Math.min(Math.max(start, low), high);
-    var end = start + duration;
-    if (end <= high) {
-      return [[start, end]];
-    }
-    return [
-      [start, high],
-      [low, low + end - high],
-    ];
-  }
-
-  function union(intervals) {
-    var sorted = intervals.slice().sort(function (x, y) {
-      return x[0] - y[0] || x[1] - y[1];
-    });
-    var merged = [];
-    sorted.forEach(function (interval) {
-      if (interval[1] <= interval[0]) {
-        return;
-      }
-      var last = merged[merged.length - 1];
-      if (last && interval[0] <= last[1]) {
-        last[1] = Math.max(last[1], interval[1]);
-      } else {
-        merged.push([interval[0], interval[1]]);
-      }
-    });
-    return merged;
-  }
-
-  function intersection(first, second) {
-    var both = [];
-    var i = 0;
-    var j = 0;
-    while (i < first.length && j < second.length) {
-      var start = Math.max(first[i][0], second[j][0]);
-      var end = Math.min(first[i][1], second[j][1]);
-      if (end > start) {
-        both.push([start, end]);
-      }
-      if (first[i][1] < second[j][1]) {
-        i += 1;
-      } else {
-        j += 1;
-      }
-    }
-    return both;
-  }
-
-  function length(intervals) {
-    var total = 0;
-    intervals.forEach(function (interval) {
-      total += interval[1] - interval[0];
-    });
-    return total;
-  }
-
+  // The server's summarize (evaluation/listening_log.py), on webAudio.heardBySide.
   function summarize(events, loopS) {
-    var played = { a: 0, b: 0 };
-    var positions = { a: [], b: [] };
-    var isPlaying = false;
-    var side = "a";
-    var pos = 0;
-    var t = 0;
-    var switches = 0;
-    var low = 0;
-    var high = loopS;
-    events.forEach(function (event, index) {
-      if (isPlaying && event.t > t) {
-        var duration = (event.t - t) / 1000;
-        played[side] += duration;
-        positions[side] = positions[side].concat(segmentPositions(pos, duration, low, high));
-      }
-      if (event.type === "play") {
-        isPlaying = true;
-      } else if (event.type === "pause") {
-        isPlaying = false;
-      } else if (event.type === "loop") {
-        // A region covering the whole excerpt (within 1 ms) clears it, as on the server.
-        var whole = event.from <= 0.001 && event.to >= loopS - 0.001;
-        low = whole ? 0 : event.from;
-        high = whole ? loopS : Math.min(event.to, loopS);
-      }
-      if (index > 0 && event.side !== side) {
-        switches += 1;
-      }
-      side = event.side;
-      pos = event.pos;
-      t = event.t;
-    });
-    var heardA = union(positions.a);
-    var heardB = union(positions.b);
+    var by = webAudio.heardBySide(events, loopS, SIDES);
     return {
-      playedA: played.a,
-      playedB: played.b,
-      heardA: length(heardA),
-      heardB: length(heardB),
-      overlap: length(intersection(heardA, heardB)),
-      switches: switches,
+      playedA: by.played.a,
+      playedB: by.played.b,
+      heardA: webAudio.intervalsLength(by.heard.a),
+      heardB: webAudio.intervalsLength(by.heard.b),
+      overlap: webAudio.intervalsLength(webAudio.intervalsIntersection(by.heard.a, by.heard.b)),
+      switches: by.switches,
     };
   }
 
-  // The log so far, closed by an event of `type` now (what the server would see if the
-  // answer went now).
-  function logUntilNow(type) {
-    return log.concat([eventNow(type)]);
-  }
+  // (End of the rule the listening-log test compares with the server's.)
 
   function accrue() {
     if (ready) {
-      heard = summarize(logUntilNow("submit"), loopLength);
+      heard = summarize(audio.logUntilNow("submit"), audio.loopLength);
     }
   }
 
   function needed() {
     // The whole excerpt when it is shorter than the study's minimum.
-    return Math.min(required, loopLength || required);
-  }
-
-  function startSources(offset) {
-    var when = ctx.currentTime + START_LEAD_S;
-    sources = {};
-    SIDES.forEach(function (side) {
-      var node = ctx.createBufferSource();
-      node.buffer = buffers[side];
-      node.loop = true;
-      node.loopStart = bounds()[0];
-      node.loopEnd = bounds()[1];
-      node.connect(gains[side]);
-      node.start(when, offset);
-      sources[side] = node;
-    });
-    startedAt = when;
-    startOffset = offset;
-    playing = true;
-  }
-
-  function stopSources() {
-    if (!sources) {
-      return;
-    }
-    startOffset = position();
-    SIDES.forEach(function (side) {
-      try {
-        sources[side].stop();
-      } catch (ignored) {
-        /* already stopped */
-      }
-      sources[side].disconnect();
-    });
-    sources = null;
-    playing = false;
+    return Math.min(required, audio.loopLength || required);
   }
 
   function play() {
-    if (!ready || playing || failed) {
+    if (!ready || audio.playing || failed) {
       return;
     }
-    // resume() is called inside the user's gesture, as autoplay policies require.
-    var resumed = ctx.state === "running" ? Promise.resolve() : ctx.resume();
-    startSources(startOffset);
-    logEvent("play");
-    render();
-    resumed.then(render, function () {
-      stopSources();
-      logEvent("pause");
+    audio.play().then(render, function () {
       setStatus(gettext("Your browser blocked playback. Press Play again."));
       render();
     });
-  }
-
-  function pause() {
-    if (!playing) {
-      return;
-    }
-    stopSources();
-    logEvent("pause");
     render();
   }
 
+  function pause() {
+    if (audio.pause()) {
+      render();
+    }
+  }
+
   function toggle() {
-    if (playing) {
+    if (audio.playing) {
       pause();
     } else {
       play();
@@ -477,27 +266,8 @@ window.earshotTrialPage = function (preloaded) {
   }
 
   function select(side) {
-    if (!ready || side === active) {
-      return;
-    }
-    active = side;
-    logEvent("switch");
-    var now = ctx.currentTime;
-    SIDES.forEach(function (each) {
-      var gain = gains[each].gain;
-      gain.cancelScheduledValues(now);
-      gain.setValueAtTime(gain.value, now);
-      gain.linearRampToValueAtTime(each === side ? 1 : 0, now + SWITCH_RAMP_S);
-    });
-    render();
-  }
-
-  function moveTo(offset) {
-    if (playing) {
-      stopSources();
-      startSources(offset);
-    } else {
-      startOffset = offset;
+    if (ready && audio.select(side)) {
+      render();
     }
   }
 
@@ -505,12 +275,12 @@ window.earshotTrialPage = function (preloaded) {
     if (!ready) {
       return;
     }
-    var offset = Math.min(Math.max(fraction, 0), 0.999) * loopLength;
-    if (region && (offset < region[0] || offset > region[1])) {
+    var offset = Math.min(Math.max(fraction, 0), 0.999) * audio.loopLength;
+    if (audio.region && (offset < audio.region[0] || offset > audio.region[1])) {
       setRegion(null); // a seek outside the loop region ends the loop
     }
-    moveTo(offset);
-    logEvent("seek");
+    audio.moveTo(offset);
+    audio.logEvent("seek");
     render();
   }
 
@@ -518,9 +288,9 @@ window.earshotTrialPage = function (preloaded) {
     if (!ready) {
       return;
     }
-    moveTo(bounds()[0]);
-    logEvent("seek");
-    if (!playing) {
+    audio.moveTo(audio.bounds()[0]);
+    audio.logEvent("seek");
+    if (!audio.playing) {
       play();
     }
     render();
@@ -535,28 +305,20 @@ window.earshotTrialPage = function (preloaded) {
     var next = null;
     if (span) {
       var from = Math.max(0, Math.min(span[0], span[1]));
-      var to = Math.min(loopLength, Math.max(span[0], span[1]));
+      var to = Math.min(audio.loopLength, Math.max(span[0], span[1]));
       if (to - from < MIN_REGION_S) {
         setStatus(gettext("That loop is too short: make it at least a quarter of a second."));
         return;
       }
-      if (from > 0 || to < loopLength) {
+      if (from > 0 || to < audio.loopLength) {
         next = [Math.round(from * 10000) / 10000, Math.round(to * 10000) / 10000];
       }
     }
-    var at = position();
+    var at = audio.position();
     var inside = next ? at >= next[0] && at <= next[1] : true;
-    var offset = inside ? at : next[0];
-    if (playing) {
-      stopSources();
-      region = next;
-      startSources(offset);
-    } else {
-      region = next;
-      startOffset = offset;
-    }
+    audio.setRegion(next, inside ? at : next[0]);
     mark = null;
-    logEvent("loop");
+    audio.logEvent("loop");
     render();
   }
 
@@ -564,13 +326,13 @@ window.earshotTrialPage = function (preloaded) {
     if (!ready) {
       return;
     }
-    if (region) {
+    if (audio.region) {
       setRegion(null);
     } else if (mark === null) {
-      mark = position();
+      mark = audio.position();
       render();
     } else {
-      setRegion([mark, position()]);
+      setRegion([mark, audio.position()]);
     }
   }
 
@@ -602,7 +364,7 @@ window.earshotTrialPage = function (preloaded) {
     }
     if (drag.moved) {
       var f = fractionAt(event.clientX);
-      showRegion([Math.min(drag.from, f) * loopLength, Math.max(drag.from, f) * loopLength]);
+      showRegion([Math.min(drag.from, f) * audio.loopLength, Math.max(drag.from, f) * audio.loopLength]);
     }
   }
 
@@ -615,7 +377,7 @@ window.earshotTrialPage = function (preloaded) {
     drag = null;
     var to = fractionAt(event.clientX);
     if (moved) {
-      setRegion([from * loopLength, to * loopLength]);
+      setRegion([from * audio.loopLength, to * audio.loopLength]);
     } else {
       seekTo(to);
     }
@@ -627,7 +389,7 @@ window.earshotTrialPage = function (preloaded) {
       return;
     }
     var step = event.shiftKey ? 5 : 1;
-    var at = position();
+    var at = audio.position();
     var target = null;
     if (event.key === "ArrowLeft" || event.key === "ArrowDown") {
       target = at - step;
@@ -638,30 +400,30 @@ window.earshotTrialPage = function (preloaded) {
     } else if (event.key === "PageUp") {
       target = at + 5;
     } else if (event.key === "Home") {
-      target = bounds()[0];
+      target = audio.bounds()[0];
     } else if (event.key === "End") {
-      target = bounds()[1] - 1;
+      target = audio.bounds()[1] - 1;
     }
     if (target === null) {
       return;
     }
     event.preventDefault();
     event.stopPropagation();
-    var low = bounds()[0];
-    var high = bounds()[1];
-    moveTo(Math.min(Math.max(target, low), high - 0.001));
-    logEvent("seek");
+    var low = audio.bounds()[0];
+    var high = audio.bounds()[1];
+    audio.moveTo(Math.min(Math.max(target, low), high - 0.001));
+    audio.logEvent("seek");
     render();
   }
 
   function showRegion(span) {
-    if (!span || loopLength <= 0) {
+    if (!span || audio.loopLength <= 0) {
       el.regionBox.hidden = true;
       return;
     }
     el.regionBox.hidden = false;
-    el.regionBox.style.left = ((span[0] / loopLength) * 100).toFixed(2) + "%";
-    el.regionBox.style.width = (((span[1] - span[0]) / loopLength) * 100).toFixed(2) + "%";
+    el.regionBox.style.left = ((span[0] / audio.loopLength) * 100).toFixed(2) + "%";
+    el.regionBox.style.width = (((span[1] - span[0]) / audio.loopLength) * 100).toFixed(2) + "%";
   }
 
   /* ---------- page ---------- */
@@ -701,9 +463,9 @@ window.earshotTrialPage = function (preloaded) {
   function render() {
     accrue();
     SIDES.forEach(function (side) {
-      var isActive = side === active;
+      var isActive = side === audio.active;
       el.side[side].classList.toggle("is-active", isActive);
-      el.side[side].classList.toggle("is-playing", isActive && playing);
+      el.side[side].classList.toggle("is-playing", isActive && audio.playing);
       el.side[side].setAttribute("aria-pressed", isActive ? "true" : "false");
       var distinct = side === "a" ? heard.heardA : heard.heardB;
       var share = needed() > 0 ? Math.min(distinct / needed(), 1) : 1;
@@ -727,28 +489,28 @@ window.earshotTrialPage = function (preloaded) {
           { heard: seconds(Math.min(heard.overlap, needed())), required: seconds(needed()) },
           true
         );
-    el.play.setAttribute("aria-pressed", playing ? "true" : "false");
-    el.play.classList.toggle("is-playing", playing);
-    el.playLabel.textContent = playing ? gettext("Pause") : gettext("Play");
-    if (ready && loopLength > 0) {
-      var at = position();
-      var share = ((at / loopLength) * 100).toFixed(2) + "%";
+    el.play.setAttribute("aria-pressed", audio.playing ? "true" : "false");
+    el.play.classList.toggle("is-playing", audio.playing);
+    el.playLabel.textContent = audio.playing ? gettext("Pause") : gettext("Play");
+    if (ready && audio.loopLength > 0) {
+      var at = audio.position();
+      var share = ((at / audio.loopLength) * 100).toFixed(2) + "%";
       el.timeFill.style.width = share;
       el.timeHead.style.left = share;
-      var readout = webAudio.formatTime(at) + " / " + webAudio.formatTime(loopLength);
+      var readout = webAudio.formatTime(at) + " / " + webAudio.formatTime(audio.loopLength);
       el.time.textContent = readout;
-      el.seek.setAttribute("aria-valuemax", String(Math.round(loopLength)));
+      el.seek.setAttribute("aria-valuemax", String(Math.round(audio.loopLength)));
       el.seek.setAttribute("aria-valuenow", String(Math.floor(at)));
       el.seek.setAttribute(
         "aria-valuetext",
-        webAudio.formatTime(at) + " " + gettext("of") + " " + webAudio.formatTime(loopLength)
+        webAudio.formatTime(at) + " " + gettext("of") + " " + webAudio.formatTime(audio.loopLength)
       );
       if (!drag || !drag.moved) {
-        showRegion(region);
+        showRegion(audio.region);
       }
-      el.loop.setAttribute("aria-pressed", region ? "true" : "false");
+      el.loop.setAttribute("aria-pressed", audio.region ? "true" : "false");
       el.loop.classList.toggle("is-marked", mark !== null);
-      el.loopLabel.textContent = region
+      el.loopLabel.textContent = audio.region
         ? gettext("Stop looping")
         : mark === null
           ? gettext("Loop from here")
@@ -762,13 +524,13 @@ window.earshotTrialPage = function (preloaded) {
       prefetchAhead();
     }
     if (ready && !failed) {
-      if (playing) {
+      if (audio.playing) {
         setStatus(
           unlocked
             ? gettext("You can answer now, or keep listening as long as you like.")
             : gettext("Playing. Switch between A and B at any time.")
         );
-      } else if (startOffset > 0 || log.length > 0) {
+      } else if (audio.startOffset > 0 || audio.log.length > 0) {
         setStatus(gettext("Paused."));
       }
     }
@@ -843,8 +605,8 @@ window.earshotTrialPage = function (preloaded) {
     }
     // The submit event closes the log only in what is sent: if the answer does not go
     // through, listening goes on and a later submit closes it again.
-    var events = logUntilNow("submit");
-    var sent = summarize(events, loopLength);
+    var events = audio.logUntilNow("submit");
+    var sent = summarize(events, audio.loopLength);
     var answer = {
       choice: selected("choice"),
       liked_a: asks.liked ? liked("liked_a") : null,
@@ -852,7 +614,7 @@ window.earshotTrialPage = function (preloaded) {
       guess_ai: asks.ai ? selected("guess_ai") : "",
       listen_a_s: Math.round(sent.playedA * 100) / 100,
       listen_b_s: Math.round(sent.playedB * 100) / 100,
-      listening: { loop_s: loopLength, events: events },
+      listening: { loop_s: audio.loopLength, events: events },
     };
     if (window.earshotQuestions) {
       // The study's extra questions (aspects, rating, playlist/release, weaker, familiar).
@@ -862,7 +624,8 @@ window.earshotTrialPage = function (preloaded) {
     clearError();
     el.submit.classList.add("is-busy");
     render();
-    sendAnswer(JSON.stringify(answer), 0)
+    webAudio
+      .postAnswer(endpoints.answer, el.form, answer)
       .then(
         function (result) {
           if (result.ok && result.payload.stored && result.payload.next) {
@@ -904,60 +667,6 @@ window.earshotTrialPage = function (preloaded) {
       );
   }
 
-  // A lost connection or a server error (5xx: a restarting worker, the database away for a
-  // moment) is retried by the page itself, the same answer each time: the server stores an
-  // answer once and answers a repeat of it as stored (201, then 200), so the listener never
-  // sees these and nothing is stored twice. After the last retry the error is shown.
-  var ANSWER_RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 8000];
-
-  function sendAnswer(body, attempt) {
-    function again(failure) {
-      if (attempt >= ANSWER_RETRY_DELAYS_MS.length) {
-        return failure();
-      }
-      var delay = ANSWER_RETRY_DELAYS_MS[attempt] * (0.75 + 0.5 * Math.random());
-      return new Promise(function (resolve) {
-        window.setTimeout(resolve, delay);
-      }).then(function () {
-        return sendAnswer(body, attempt + 1);
-      });
-    }
-    return fetch(endpoints.answer, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        "X-CSRFToken": el.form.querySelector("input[name=csrfmiddlewaretoken]").value,
-      },
-      body: body,
-    }).then(
-      function (response) {
-        if (response.status >= 500) {
-          return again(function () {
-            return answerResult(response);
-          });
-        }
-        return answerResult(response);
-      },
-      function (error) {
-        return again(function () {
-          throw error;
-        });
-      }
-    );
-  }
-
-  function answerResult(response) {
-    return response
-      .json()
-      .catch(function () {
-        return {};
-      })
-      .then(function (payload) {
-        return { status: response.status, ok: response.ok, payload: payload };
-      });
-  }
-
   /* ---------- the next trial: reserved, downloaded and decoded while this one is answered ---------- */
 
   function prefetchAhead() {
@@ -981,7 +690,7 @@ window.earshotTrialPage = function (preloaded) {
         }
         var buffers = Promise.all(
           urls.map(function (url) {
-            return webAudio.load(ctx, url);
+            return webAudio.load(audio.ctx, url);
           })
         );
         buffers.then(
@@ -1037,7 +746,7 @@ window.earshotTrialPage = function (preloaded) {
         document.querySelector("main").replaceWith(document.adoptNode(main));
         document.body.appendChild(document.adoptNode(nextConfig));
         window.scrollTo(0, 0);
-        window.earshotTrialPage({ ctx: ctx, buffers: results[0] });
+        window.earshotTrialPage({ ctx: audio.ctx, buffers: results[0] });
         var heading = document.getElementById("player-title");
         if (heading) {
           heading.setAttribute("tabindex", "-1");
@@ -1052,22 +761,17 @@ window.earshotTrialPage = function (preloaded) {
 
   function destroy() {
     alive = false;
-    stopSources();
+    audio.destroy();
     window.clearInterval(ticker);
     document.removeEventListener("keydown", onKeyDown);
     document.removeEventListener("keyup", onKeyUp);
     document.removeEventListener("click", onClickBlur);
     window.removeEventListener("pagehide", onPageHide);
-    SIDES.forEach(function (side) {
-      if (gains[side]) {
-        gains[side].disconnect();
-      }
-    });
   }
 
   function onPageHide() {
     // Leaving or reloading: close the log where playback stops, so the count resumes right.
-    if (playing) {
+    if (audio.playing) {
       pause();
     }
     persist(true);
@@ -1217,10 +921,10 @@ window.earshotTrialPage = function (preloaded) {
       accrue();
       return {
         ready: ready,
-        contextState: ctx ? ctx.state : "none",
-        currentTime: ctx ? ctx.currentTime : 0,
-        playing: playing,
-        active: active,
+        contextState: audio.ctx ? audio.ctx.state : "none",
+        currentTime: audio.ctx ? audio.ctx.currentTime : 0,
+        playing: audio.playing,
+        active: audio.active,
         heardA: heard.playedA,
         heardB: heard.playedB,
         heardOverlap: heard.overlap,
@@ -1228,13 +932,13 @@ window.earshotTrialPage = function (preloaded) {
         passageA: heard.heardA,
         passageB: heard.heardB,
         switches: heard.switches,
-        events: log.length,
+        events: audio.log.length,
         required: required,
         unlocked: unlocked,
-        position: loopLength > 0 ? position() / loopLength : 0,
-        seconds: position(),
-        length: loopLength,
-        region: region ? region.slice() : null,
+        position: audio.loopLength > 0 ? audio.position() / audio.loopLength : 0,
+        seconds: audio.position(),
+        length: audio.loopLength,
+        region: audio.region ? audio.region.slice() : null,
         readyClock: readyClock,
         prefetched: !!(ahead && ahead.urls.length === 2),
         aheadReady: aheadReady,

@@ -1,25 +1,30 @@
 /* Earshot: the single-track and pool trial pages (templates/listener/trial_single.html,
- * trial_pool.html). The A/B player of listener.js generalised to N tracks (N = 1 for a
- * single track, 3-10 for a pool): every track is fetched and decoded up front, all start on
- * the same instant of the audio clock, each through its own GainNode, and switching only
- * moves the gains, so it is instant and keeps the moment in the music (one clock).
+ * trial_pool.html). The A/B player of listener.js for N tracks (N = 1 for a single track, 3-10
+ * for a pool), on the same clock (webAudio.syncClock in static/earshot/webaudio.js): every
+ * track is fetched and decoded up front, all start on the same instant of the audio clock,
+ * each through its own GainNode, and switching only moves the gains, so it is instant and
+ * keeps the moment in the music.
  *
  * Every play, pause, switch and seek goes into the listening log sent with the answer (the
  * format of evaluation/listening_log.py; a pool's track n is side "a", "b", ... by screen
  * position). The questions unlock once every track has been heard for the required time,
- * the rule the server applies (services/listening_evidence.py).
+ * the rule the server applies (services/listening_evidence.py, heard_by_side), computed by
+ * webAudio.heardBySide.
  *
  * Nothing here, in the page or in window.earshotPlayer tells which system a track is.
  */
 (function () {
   "use strict";
 
-  const gettext = window.gettext || ((s) => s);
-  const interpolate =
+  // Django's JavaScript catalogue (/i18n/js/) translates; without it the page stays English.
+  var gettext = window.gettext || function (s) { return s; };
+  var interpolate =
     window.interpolate ||
-    ((fmt, obj) => fmt.replace(/%\((\w+)\)s/g, (match, name) => String(obj[name])));
-  var SWITCH_RAMP_S = 0.005;
-  var START_LEAD_S = 0.04;
+    function (fmt, obj) {
+      return fmt.replace(/%\((\w+)\)s/g, function (match, name) {
+        return String(obj[name]);
+      });
+    };
   var MAX_EVENTS = 10000;
   var LETTERS = "abcdefghij";
 
@@ -62,24 +67,21 @@
     el.heard[side] = byId("heard-" + n);
   });
 
-  var ctx = null;
-  var buffers = {};
-  var gains = {};
-  var sources = null;
-  var loopLength = 0;
+  var webAudio = window.earshotWebAudio;
+  // The tracks on one audio clock, and the listening log (static/earshot/webaudio.js).
+  var audio = webAudio.syncClock({
+    sides: SIDES,
+    maxEvents: MAX_EVENTS,
+    onInterrupt: function () {
+      render();
+    },
+  });
   var ready = false;
   var failed = false;
-  var playing = false;
-  var active = "a";
-  var log = [];
   var heard = { played: {}, distinct: {}, switches: 0 };
-  var startedAt = 0;
-  var startOffset = 0;
-  var wasRunning = false;
   var unlocked = false;
   var submitting = false;
   var seeking = false;
-  var webAudio = window.earshotWebAudio;
 
   function setStatus(text) {
     if (el.status.textContent !== text) {
@@ -96,41 +98,12 @@
   }
 
   function load() {
-    ctx = webAudio.createContext();
-    if (!ctx) {
+    if (!audio.ctx) {
       fail(gettext("Your browser cannot play this test (no Web Audio). Please use a recent Chrome, Firefox or Safari."));
       return;
     }
-    ctx.onstatechange = function () {
-      if (ctx.state === "running") {
-        wasRunning = true;
-      } else if (wasRunning && playing) {
-        wasRunning = false;
-        pause();
-      }
-    };
-    SIDES.forEach(function (side) {
-      gains[side] = ctx.createGain();
-      gains[side].gain.value = side === active ? 1 : 0;
-      gains[side].connect(ctx.destination);
-    });
-    Promise.all(
-      SIDES.map(function (side, index) {
-        return webAudio.fetchBytes(urls[index]).then(function (bytes) {
-          return webAudio.decode(ctx, bytes);
-        });
-      })
-    ).then(
-      function (decoded) {
-        SIDES.forEach(function (side, index) {
-          buffers[side] = decoded[index];
-        });
-        loopLength = Math.min.apply(
-          null,
-          decoded.map(function (buffer) {
-            return buffer.duration;
-          })
-        );
+    audio.load(urls).then(
+      function () {
         ready = true;
         el.player.dataset.state = "ready";
         el.play.disabled = false;
@@ -149,170 +122,47 @@
     );
   }
 
-  function position() {
-    if (!playing || !ctx) {
-      return startOffset;
-    }
-    return (startOffset + Math.max(0, ctx.currentTime - startedAt)) % loopLength;
-  }
-
-  function stamp(type) {
-    return {
-      t: Math.round(performance.now() * 10) / 10,
-      type: type,
-      side: active,
-      pos: Math.round(position() * 10000) / 10000,
-    };
-  }
-
-  function logEvent(type) {
-    if (log.length < MAX_EVENTS - 1) {
-      log.push(stamp(type));
-    }
-  }
-
-  function segmentPositions(start, duration, loopS) {
-    if (duration >= loopS) {
-      return [[0, loopS]];
-    }
-    start = Math.min(start, loopS);
-    var end = start + duration;
-    return end <= loopS ? [[start, end]] : [[start, loopS], [0, end - loopS]];
-  }
-
-  function distinctLength(intervals) {
-    var sorted = intervals.slice().sort(function (x, y) {
-      return x[0] - y[0] || x[1] - y[1];
-    });
-    var total = 0;
-    var reached = -1;
-    var open = null;
-    sorted.forEach(function (interval) {
-      if (interval[1] <= interval[0]) {
-        return;
-      }
-      if (open && interval[0] <= open[1]) {
-        open[1] = Math.max(open[1], interval[1]);
-      } else {
-        if (open) {
-          total += open[1] - open[0];
-        }
-        open = [interval[0], interval[1]];
-      }
-      reached = Math.max(reached, interval[1]);
-    });
-    return open ? total + open[1] - open[0] : total;
-  }
-
-  // evaluation/listening_log.py heard_by_side, line for line.
+  // evaluation/listening_log.py heard_by_side, by webAudio.heardBySide.
   function summarize(events, loopS) {
-    var played = {};
-    var positions = {};
-    SIDES.forEach(function (side) {
-      played[side] = 0;
-      positions[side] = [];
-    });
-    var isPlaying = false;
-    var side = "a";
-    var pos = 0;
-    var t = 0;
-    var switches = 0;
-    events.forEach(function (event, index) {
-      if (isPlaying && event.t > t) {
-        var duration = (event.t - t) / 1000;
-        played[side] += duration;
-        positions[side] = positions[side].concat(segmentPositions(pos, duration, loopS));
-      }
-      if (event.type === "play") {
-        isPlaying = true;
-      } else if (event.type === "pause") {
-        isPlaying = false;
-      }
-      if (index > 0 && event.side !== side) {
-        switches += 1;
-      }
-      side = event.side;
-      pos = event.pos;
-      t = event.t;
-    });
+    var by = webAudio.heardBySide(events, loopS, SIDES);
     var distinct = {};
-    SIDES.forEach(function (each) {
-      distinct[each] = distinctLength(positions[each]);
+    SIDES.forEach(function (side) {
+      distinct[side] = webAudio.intervalsLength(by.heard[side]);
     });
-    return { played: played, distinct: distinct, switches: switches };
+    return { played: by.played, distinct: distinct, switches: by.switches };
   }
+
+  // (End of the rule the listening-log test compares with the server's.)
 
   function accrue() {
     if (ready) {
-      heard = summarize(log.concat([stamp("submit")]), loopLength);
+      heard = summarize(audio.logUntilNow("submit"), audio.loopLength);
     }
   }
 
   function needed() {
-    return Math.min(required, loopLength || required);
-  }
-
-  function startSources(offset) {
-    var when = ctx.currentTime + START_LEAD_S;
-    sources = {};
-    SIDES.forEach(function (side) {
-      var node = ctx.createBufferSource();
-      node.buffer = buffers[side];
-      node.loop = true;
-      node.loopStart = 0;
-      node.loopEnd = loopLength;
-      node.connect(gains[side]);
-      node.start(when, offset);
-      sources[side] = node;
-    });
-    startedAt = when;
-    startOffset = offset;
-    playing = true;
-  }
-
-  function stopSources() {
-    if (!sources) {
-      return;
-    }
-    startOffset = position();
-    SIDES.forEach(function (side) {
-      try {
-        sources[side].stop();
-      } catch (ignored) {
-        /* already stopped */
-      }
-      sources[side].disconnect();
-    });
-    sources = null;
-    playing = false;
+    return Math.min(required, audio.loopLength || required);
   }
 
   function play() {
-    if (!ready || playing || failed) {
+    if (!ready || audio.playing || failed) {
       return;
     }
-    var resumed = ctx.state === "running" ? Promise.resolve() : ctx.resume();
-    startSources(startOffset);
-    logEvent("play");
-    render();
-    resumed.then(render, function () {
-      stopSources();
-      logEvent("pause");
+    audio.play().then(render, function () {
       setStatus(gettext("Your browser blocked playback. Press Play again."));
       render();
     });
+    render();
   }
 
   function pause() {
-    if (playing) {
-      stopSources();
-      logEvent("pause");
+    if (audio.pause()) {
       render();
     }
   }
 
   function toggle() {
-    if (playing) {
+    if (audio.playing) {
       pause();
     } else {
       play();
@@ -320,33 +170,17 @@
   }
 
   function select(side) {
-    if (!ready || side === active || SIDES.indexOf(side) < 0) {
-      return;
+    if (ready && audio.select(side)) {
+      render();
     }
-    active = side;
-    logEvent("switch");
-    var now = ctx.currentTime;
-    SIDES.forEach(function (each) {
-      var gain = gains[each].gain;
-      gain.cancelScheduledValues(now);
-      gain.setValueAtTime(gain.value, now);
-      gain.linearRampToValueAtTime(each === side ? 1 : 0, now + SWITCH_RAMP_S);
-    });
-    render();
   }
 
   function seekTo(fraction) {
     if (!ready) {
       return;
     }
-    var offset = Math.min(Math.max(fraction, 0), 0.999) * loopLength;
-    if (playing) {
-      stopSources();
-      startSources(offset);
-    } else {
-      startOffset = offset;
-    }
-    logEvent("seek");
+    audio.moveTo(Math.min(Math.max(fraction, 0), 0.999) * audio.loopLength);
+    audio.logEvent("seek");
   }
 
   function seconds(value) {
@@ -396,9 +230,9 @@
       if (!el.side[side]) {
         return;
       }
-      var isActive = side === active;
+      var isActive = side === audio.active;
       el.side[side].classList.toggle("is-active", isActive);
-      el.side[side].classList.toggle("is-playing", isActive && playing);
+      el.side[side].classList.toggle("is-playing", isActive && audio.playing);
       el.side[side].setAttribute("aria-pressed", isActive ? "true" : "false");
       var distinct = heard.distinct[side] || 0;
       var share = needed() > 0 ? Math.min(distinct / needed(), 1) : 1;
@@ -413,11 +247,11 @@
             true
           );
     });
-    el.play.setAttribute("aria-pressed", playing ? "true" : "false");
-    el.play.classList.toggle("is-playing", playing);
-    el.playLabel.textContent = playing ? gettext("Pause") : gettext("Play");
-    if (ready && !seeking && loopLength > 0) {
-      el.seek.value = String(Math.round((position() / loopLength) * 1000));
+    el.play.setAttribute("aria-pressed", audio.playing ? "true" : "false");
+    el.play.classList.toggle("is-playing", audio.playing);
+    el.playLabel.textContent = audio.playing ? gettext("Pause") : gettext("Play");
+    if (ready && !seeking && audio.loopLength > 0) {
+      el.seek.value = String(Math.round((audio.position() / audio.loopLength) * 1000));
     }
     if (!unlocked && ready && allHeard()) {
       unlocked = true;
@@ -426,9 +260,9 @@
       el.form.classList.add("is-unlocked");
     }
     if (ready && !failed) {
-      if (playing) {
+      if (audio.playing) {
         setStatus(unlocked ? gettext("You can answer now, or keep listening as long as you like.") : gettext("Playing."));
-      } else if (startOffset > 0 || log.length > 0) {
+      } else if (audio.startOffset > 0 || audio.log.length > 0) {
         setStatus(gettext("Paused."));
       }
     }
@@ -452,9 +286,9 @@
       showError(gettext("Please answer every question before submitting."));
       return;
     }
-    var events = log.concat([stamp("submit")]);
-    var sent = summarize(events, loopLength);
-    var answer = { choice: "", listen_a_s: 0, listen_b_s: 0, listening: { loop_s: loopLength, events: events } };
+    var events = audio.logUntilNow("submit");
+    var sent = summarize(events, audio.loopLength);
+    var answer = { choice: "", listen_a_s: 0, listen_b_s: 0, listening: { loop_s: audio.loopLength, events: events } };
     if (window.earshotQuestions) {
       Object.assign(answer, window.earshotQuestions.collect(el.form));
     }
@@ -473,25 +307,8 @@
     submitting = true;
     el.error.hidden = true;
     render();
-    fetch(answerUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        "X-CSRFToken": el.form.querySelector("input[name=csrfmiddlewaretoken]").value,
-      },
-      body: JSON.stringify(answer),
-    })
-      .then(function (response) {
-        return response
-          .json()
-          .catch(function () {
-            return {};
-          })
-          .then(function (payload) {
-            return { status: response.status, ok: response.ok, payload: payload };
-          });
-      })
+    webAudio
+      .postAnswer(answerUrl, el.form, answer)
       .then(
         function (result) {
           if (result.ok && result.payload.stored && result.payload.next) {
@@ -571,16 +388,16 @@
       accrue();
       return {
         ready: ready,
-        contextState: ctx ? ctx.state : "none",
-        currentTime: ctx ? ctx.currentTime : 0,
-        playing: playing,
-        active: active,
+        contextState: audio.ctx ? audio.ctx.state : "none",
+        currentTime: audio.ctx ? audio.ctx.currentTime : 0,
+        playing: audio.playing,
+        active: audio.active,
         tracks: SIDES.length,
         heard: SIDES.map(function (side) {
           return heard.distinct[side] || 0;
         }),
         switches: heard.switches,
-        events: log.length,
+        events: audio.log.length,
         required: required,
         unlocked: unlocked,
       };

@@ -95,22 +95,7 @@ def media_url_for_live_server():
 @pytest.fixture(scope="session")
 def tone_manifest(tmp_path_factory) -> Path:
     """3 prompts × 2 systems of 4 s chords, and the manifest that lists them."""
-    folder = tmp_path_factory.mktemp("tones")
-    rows = []
-    for prompt_id, root_hz in PROMPTS.items():
-        for system, kind, ratios, stem in (
-            (HUMAN_SYSTEM, "human", (1.0, 1.25, 1.5), "major"),
-            (AI_SYSTEM, "ai", (1.0, 1.2, 1.5, 1.8), "minor"),
-        ):
-            name = f"{prompt_id}_{stem}.wav"
-            sf.write(folder / name, chord(root_hz, ratios), SAMPLE_RATE)
-            rows.append({"prompt_id": prompt_id, "system": system, "kind": kind, "file": name})
-    manifest = folder / "manifest.csv"
-    with manifest.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["prompt_id", "system", "kind", "file"])
-        writer.writeheader()
-        writer.writerows(rows)
-    return manifest
+    return chord_manifest(tmp_path_factory.mktemp("tones"), PROMPTS, SYSTEMS[:2])
 
 
 @pytest.fixture
@@ -147,10 +132,12 @@ SYSTEMS = (
 )
 
 
-def three_system_manifest(folder: Path) -> Path:
+def chord_manifest(folder: Path, prompts: dict[str, float], systems) -> Path:
+    """A chord per prompt (root in Hz) and system (name, kind, frequency ratios, file stem),
+    written to `folder` as WAV files, and the manifest that lists them."""
     rows = []
-    for prompt_id, root_hz in (("p1", 220.0), ("p2", 261.63)):
-        for system, kind, ratios, stem in SYSTEMS:
+    for prompt_id, root_hz in prompts.items():
+        for system, kind, ratios, stem in systems:
             name = f"{prompt_id}_{stem}.wav"
             sf.write(folder / name, chord(root_hz, ratios), SAMPLE_RATE)
             rows.append({"prompt_id": prompt_id, "system": system, "kind": kind, "file": name})
@@ -167,7 +154,7 @@ def design_listening(transactional_db, settings, tmp_path, stimulus_cache):
     """A factory: an open study of `design` over 2 prompts × 3 systems of 4 s chords (no
     headphone check), and a multi-use invite."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    inputs = manifest_read(three_system_manifest(tmp_path))
+    inputs = manifest_read(chord_manifest(tmp_path, {"p1": 220.0, "p2": 261.63}, SYSTEMS))
 
     def build(design: str, **questions):
         with transaction.atomic():

@@ -287,6 +287,13 @@ def test_a_single_answer_is_stored_with_its_snapshot_and_exported_in_the_a_colum
     assert (again.pk, created) == (response.pk, False)
 
 
+def refusal(panelist, trial, answer: Answer, now) -> ServiceError:
+    """What response_record refuses `answer` with (sent at `now` for `trial`)."""
+    with pytest.raises(ServiceError) as refused:
+        response_record(panelist=panelist, trial_token=trial.token, answer=answer, now=now)
+    return refused.value
+
+
 @pytest.mark.parametrize(
     "overrides, code, words",
     [
@@ -315,14 +322,8 @@ def test_a_bad_single_answer_is_refused_and_nothing_is_stored(design_study, over
     panelist = join(invite)
     now = timezone.now()
     trial = serve(panelist, now)
-    with pytest.raises(ServiceError) as refused:
-        response_record(
-            panelist=panelist,
-            trial_token=trial.token,
-            answer=single_answer(**overrides),
-            now=now + timedelta(seconds=5),
-        )
-    assert refused.value.code == code and words in refused.value.message, refused.value.message
+    refused = refusal(panelist, trial, single_answer(**overrides), now + timedelta(seconds=5))
+    assert refused.code == code and words in refused.message, refused.message
     assert not Response.objects.exists()
 
 
@@ -454,14 +455,8 @@ def test_a_bad_ab_answer_is_refused_and_nothing_is_stored(design_study, override
     panelist = join(invite)
     now = timezone.now()
     trial = serve(panelist, now)
-    with pytest.raises(ServiceError) as refused:
-        response_record(
-            panelist=panelist,
-            trial_token=trial.token,
-            answer=ab_answer(**overrides),
-            now=now + timedelta(seconds=10),
-        )
-    assert refused.value.code == code and words in refused.value.message, refused.value.message
+    refused = refusal(panelist, trial, ab_answer(**overrides), now + timedelta(seconds=10))
+    assert refused.code == code and words in refused.message, refused.message
     assert not Response.objects.exists()
 
 
@@ -477,14 +472,8 @@ def test_questions_a_study_does_not_ask_are_refused(prepared_study, make_panelis
     ):
         answer = Answer(choice="a", listen_a_s=3.0, listen_b_s=3.0, liked_a=True, liked_b=True,
                         guess_ai="a", **overrides)  # fmt: skip
-        with pytest.raises(ServiceError) as refused:
-            response_record(
-                panelist=panelist,
-                trial_token=trial.token,
-                answer=answer,
-                now=now + timedelta(seconds=10),
-            )
-        assert refused.value.code == code
+        refused = refusal(panelist, trial, answer, now + timedelta(seconds=10))
+        assert refused.code == code
     assert not Response.objects.exists()
 
 
@@ -576,14 +565,8 @@ def test_a_pool_ranking_beyond_the_favourite_needs_the_top3_setting(design_study
     trial = serve(panelist, now)
     answer = Answer(choice="", listen_a_s=0, listen_b_s=0, ranking=(1, 2),
                     listen_pool_s=(2.0, 2.0, 2.0))  # fmt: skip
-    with pytest.raises(ServiceError) as refused:
-        response_record(
-            panelist=panelist,
-            trial_token=trial.token,
-            answer=answer,
-            now=now + timedelta(seconds=10),
-        )
-    assert refused.value.code == "invalid_ranking" and "your favourite" in refused.value.message
+    refused = refusal(panelist, trial, answer, now + timedelta(seconds=10))
+    assert refused.code == "invalid_ranking" and "your favourite" in refused.message
     ok = Answer(choice="", listen_a_s=0, listen_b_s=0, ranking=(3,), listen_pool_s=(2.0,) * 3)
     response, _ = response_record(
         panelist=panelist, trial_token=trial.token, answer=ok, now=now + timedelta(seconds=10)
@@ -592,9 +575,9 @@ def test_a_pool_ranking_beyond_the_favourite_needs_the_top3_setting(design_study
 
 
 def test_the_aspect_catalogue_is_the_contracts():
-    from evaluation.stats.responses import ASPECTS as STATS_ASPECTS
+    from evaluation.stats.aspects import ASPECTS as STATS_ASPECTS
 
-    assert ASPECTS == STATS_ASPECTS  # the models' and the statistics' catalogues agree
+    assert ASPECTS is STATS_ASPECTS  # one catalogue (evaluation.catalogue) for models and stats
     assert ASPECTS == (
         "melody", "lyrics", "vocals", "arrangement", "structure", "emotion", "production",
         "originality", "prompt_adherence",

@@ -12,13 +12,15 @@ import pytest
 from evaluation.listening_log import (
     MAX_EVENTS,
     ListeningLogError,
+    heard_by_side,
     intervals_intersection,
     intervals_union,
     parse_listening_log,
     summarize,
 )
 
-LISTENER_JS = Path(__file__).resolve().parents[2] / "static" / "earshot" / "listener.js"
+STATIC = Path(__file__).resolve().parents[2] / "static" / "earshot"
+RULE_END = "// (End of the rule the listening-log test compares with the server's.)"
 
 
 def event(t, kind, side, pos):
@@ -234,10 +236,29 @@ def test_a_log_longer_than_the_cap_is_refused():
     assert str(refused.value) == "listening: 10001 events is more than the 10000 accepted"
 
 
+def page_rule(page: str, sides: str, logs: list[dict], tmp_path: Path) -> list[dict]:
+    """Each log's summary by the page's own code, run in Node.js: webaudio.js (the shared
+    rule, webAudio.heardBySide) and the page's `summarize` on top of it."""
+    source = (STATIC / page).read_text()
+    script = tmp_path / "rule.js"
+    script.write_text(
+        "globalThis.window = globalThis;\n"
+        + (STATIC / "webaudio.js").read_text()
+        + f"\nvar webAudio = window.earshotWebAudio;\nvar SIDES = {json.dumps(list(sides))};\n"
+        + source[source.index("function summarize") : source.index(RULE_END)]
+        + "const logs = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
+        "console.log(JSON.stringify(logs.map((l) => summarize(l.events, l.loop_s))));\n"
+    )
+    ran = subprocess.run(
+        ["node", str(script)], input=json.dumps(logs), capture_output=True, text=True, check=True
+    )
+    return json.loads(ran.stdout)
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to run the page's code")
 def test_the_trial_page_computes_exactly_what_the_server_computes(tmp_path):
-    """The page unlocks the questions by its own copy of the rule (listener.js): on random
-    logs, both copies give the same numbers to the last bit."""
+    """The A/B page unlocks the questions by its own copy of the rule (listener.js on
+    webaudio.js): on random logs, both copies give the same numbers to the last bit."""
     rng = random.Random(3)
     logs = []
     for _ in range(200):
@@ -258,17 +279,7 @@ def test_the_trial_page_computes_exactly_what_the_server_computes(tmp_path):
                 item["from"], item["to"] = region
             events.append(item)
         logs.append({"loop_s": loop_s, "events": events})
-    source = LISTENER_JS.read_text()
-    rule = source[source.index("function segmentPositions") : source.index("// The log so far")]
-    script = tmp_path / "rule.js"
-    script.write_text(
-        rule + "const logs = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
-        "console.log(JSON.stringify(logs.map((l) => summarize(l.events, l.loop_s))));\n"
-    )
-    ran = subprocess.run(
-        ["node", str(script)], input=json.dumps(logs), capture_output=True, text=True, check=True
-    )
-    page = json.loads(ran.stdout)
+    page = page_rule("listener.js", "ab", logs, tmp_path)
     server = []
     for raw in logs:
         summary = summarize(parse_listening_log(raw))
@@ -318,3 +329,39 @@ def test_heard_by_side_counts_each_of_n_sides_with_wrapping():
         (2.0, 3.0),
     )
     assert heard["b"].heard_s == pytest.approx(0.5) and heard["c"].played_s == 0.0
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to run the page's code")
+@pytest.mark.parametrize("sides", ["a", "abc", "abcde", "abcdefghij"])
+def test_the_single_and_pool_pages_compute_exactly_what_the_server_computes(sides, tmp_path):
+    """The single-track and pool pages (pool.js on webaudio.js) count each track as the
+    server's heard_by_side does: on random logs, the same numbers to the last bit."""
+    rng = random.Random(len(sides))
+    logs = []
+    for _ in range(50):
+        loop_s = round(rng.uniform(1, 20), 4)
+        t_ms, events = 0.0, []
+        for _ in range(rng.randint(1, 40)):
+            t_ms = round(t_ms + rng.uniform(0, 4000), 1)
+            kind = rng.choice(["play", "pause", "switch", "seek", "play"])
+            events.append(event(t_ms, kind, rng.choice(sides), round(rng.uniform(0, loop_s), 4)))
+        logs.append({"loop_s": loop_s, "events": events})
+    page = page_rule("pool.js", sides, logs, tmp_path)
+    server = []
+    for raw in logs:
+        log = parse_listening_log(raw, sides=sides)
+        heard = heard_by_side(log, sides)
+        server.append(
+            {
+                "played": {side: heard[side].played_s for side in sides},
+                "distinct": {side: heard[side].heard_s for side in sides},
+                "switches": switches(log),
+            }
+        )
+    assert page == server
+
+
+def switches(log) -> int:
+    """Changes of the audible side, counted as `summarize` counts them."""
+    pairs = zip(log.events, log.events[1:], strict=False)
+    return sum(1 for before, after in pairs if after.side != before.side)

@@ -299,6 +299,7 @@ def wait_until_done_at_least(job: Job, done: int, seconds: float = 120.0) -> Job
 
 
 @WORKER_FAULTS
+@pytest.mark.faults
 def test_a_job_whose_pool_process_is_killed_is_run_again_and_finishes_complete(
     client, researcher, chorale_study, media_root, no_shared_worker
 ):
@@ -325,6 +326,7 @@ def test_a_job_whose_pool_process_is_killed_is_run_again_and_finishes_complete(
 
 
 @WORKER_FAULTS
+@pytest.mark.faults
 def test_a_job_whose_whole_worker_died_shows_as_stale_and_cancel_ends_it(
     client, researcher, chorale_study, media_root, settings, no_shared_worker
 ):

@@ -20,11 +20,11 @@ def test_bach_is_scored_with_the_same_measures_and_is_the_reference(table):
 
 def test_the_neural_model_beats_the_baseline_on_likelihood_and_voice_leading(table):
     neural, markov = table["systems"]["builtin"], table["systems"]["markov"]
-    assert (neural["nll_bits_per_note"], markov["nll_bits_per_note"]) == (3.0, 3.844)
-    # A soft rule, not a ban: one parallel in 166 beats, against the chain's 14.
-    assert neural["parallel_fifths_octaves_per_100_beats"] == 0.6
+    assert (neural["nll_bits_per_note"], markov["nll_bits_per_note"]) == (2.653, 3.844)
+    # None in these 166 beats (a soft rule: the whole test split has a few), the chain's 14.
+    assert neural["parallel_fifths_octaves_per_100_beats"] == 0.0
     assert markov["parallel_fifths_octaves_per_100_beats"] == 8.43
-    assert (neural["interval_distance"], markov["interval_distance"]) == (0.1382, 0.3455)
+    assert (neural["interval_distance"], markov["interval_distance"]) == (0.0742, 0.3455)
     assert neural["describe"]["system"] == "builtin"
 
 
@@ -35,7 +35,7 @@ def test_it_measures_what_a_listener_hears(table):
         bach["passing_notes_per_beat_bass"],
         neural["passing_notes_per_beat_bass"],
         markov["passing_notes_per_beat_bass"],
-    ) == (0.265, 0.12, 0.0)
+    ) == (0.265, 0.163, 0.0)
     assert (
         bach["hidden_fifths_octaves_outer_per_100_beats"],
         neural["hidden_fifths_octaves_outer_per_100_beats"],
@@ -43,8 +43,8 @@ def test_it_measures_what_a_listener_hears(table):
     assert "discriminator_accuracy" not in bach
     # Three melodies are far too few to tell anything: the interval says so.
     assert (neural["discriminator_accuracy"], neural["discriminator_95ci"]) == (
-        0.5,
-        [0.1876, 0.8124],
+        0.6667,
+        [0.3, 0.9032],
     )
     assert (markov["discriminator_accuracy"], markov["discriminator_95ci"]) == (1.0, [0.6097, 1.0])
 
@@ -66,7 +66,7 @@ def test_the_cli_prints_a_table(capsys):
 def test_the_soprano_model_is_scored_against_the_bigram_baseline_in_the_same_run(table):
     assert table["soprano"] == {
         "steps": 664,
-        "neural_bits_per_step": 0.4734,
+        "neural_bits_per_step": 0.6056,
         "bigram_bits_per_step": 0.935,
     }
 

@@ -58,6 +58,22 @@ def test_resampling_weights_draw_the_same_multiplicities_in_float32():
     np.testing.assert_array_equal(narrow, counted)
 
 
+@pytest.mark.parametrize("n_units", [3, 5000, 300_000])
+def test_resampling_weights_drawn_in_blocks_are_the_draws_of_one_call(n_units):
+    # The draws are made a few rounds at a time (one round per block at 300,000 units);
+    # counted from a single [rounds, units] draw they must be the same, and so must the
+    # generator's state afterwards.
+    rounds = 7 if n_units > 10_000 else 130
+    generator = np.random.default_rng(11)
+    weights = resampling_weights(n_units, rounds, generator, np.float32)
+    reference = np.random.default_rng(11)
+    draws = reference.integers(0, n_units, size=(rounds, n_units))
+    counted = np.stack([np.bincount(row, minlength=n_units) for row in draws])
+
+    np.testing.assert_array_equal(weights, counted)
+    assert generator.random() == reference.random()
+
+
 def test_reweighted_counts_in_float32_equal_the_float64_product():
     rng = np.random.default_rng(1)
     table = rng.integers(0, 40, size=(300, 12)) / 2.0

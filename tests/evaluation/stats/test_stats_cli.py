@@ -133,6 +133,42 @@ def test_stats_package_imports_neither_django_nor_the_rest_of_evaluation():
     )
 
 
+def test_the_command_line_module_loads_no_numpy_pandas_or_scipy_before_it_reads():
+    # python -m evaluation.stats parses its options, then reads the CSV on a thread while
+    # scipy and the statistics modules load: the package and the CLI module import none of
+    # them, and the package's public names still resolve on first use.
+    script = (
+        "import sys, evaluation.stats, evaluation.stats.cli\n"
+        "heavy = sorted(n for n in sys.modules if n.split('.')[0] in ('numpy', 'pandas', 'scipy'))\n"
+        "print(' '.join(heavy) or '-')\n"
+        "from evaluation.stats import summarize, read_responses\n"
+        "print(summarize.__module__, read_responses.__module__)\n"
+        "print('summarize' in dir(evaluation.stats))\n"
+        "try:\n"
+        "    evaluation.stats.no_such_name\n"
+        "except AttributeError as error:\n"
+        "    print(type(error).__name__)\n"
+    )
+
+    completed = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+
+    assert completed.stdout.split("\n")[:4] == [
+        "-",
+        "evaluation.stats.summary evaluation.stats.responses",
+        "True",
+        "AttributeError",
+    ]
+
+
+def test_cli_reports_an_unreadable_file_after_reading_it_on_a_thread(tmp_path, capsys):
+    path = tmp_path / "missing.csv"
+
+    assert main([str(path), "--no-progress"]) == 2
+    assert "error:" in capsys.readouterr().err
+
+
 def test_cli_summarises_a_header_only_csv_as_no_data(responses_csv, capsys):
     assert main([str(responses_csv([])), "--no-progress"]) == 0
 

@@ -61,6 +61,43 @@ def test_read_responses_types_every_contract_column(responses_csv, response_row)
     assert len(frame.attrs["sha256"]) == 64
 
 
+def test_a_large_file_is_read_and_hashed_like_a_small_one(responses_csv, response_row, monkeypatch):
+    # From HASH_ON_THREAD_BYTES the file's bytes are read once, hashed on a thread and
+    # parsed from memory: the same frame, codes and SHA-256 as reading the path.
+    import hashlib
+
+    from evaluation.stats import responses as responses_module
+
+    rows = [
+        response_row(panelist_id=f"p{index % 5}", system_a="x", system_b=" y", choice="a ")
+        for index in range(40)
+    ]
+    path = responses_csv(rows)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # a byte-order mark too
+    small = read_responses(path)
+    monkeypatch.setattr(responses_module, "HASH_ON_THREAD_BYTES", 0)
+    large = read_responses(path)
+
+    pd.testing.assert_frame_equal(large, small)
+    assert large.attrs["sha256"] == small.attrs["sha256"]
+    assert large.attrs["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    codes_small = reader_codes(small["panelist_id"])
+    codes_large = reader_codes(large["panelist_id"])
+    np.testing.assert_array_equal(codes_large[0], codes_small[0])
+    np.testing.assert_array_equal(codes_large[1], codes_small[1])
+
+
+def test_a_large_unreadable_file_names_its_path_in_the_error(tmp_path, monkeypatch):
+    from evaluation.stats import responses as responses_module
+
+    monkeypatch.setattr(responses_module, "HASH_ON_THREAD_BYTES", 0)
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("panelist_id,system_a,system_b,choice\np\xe9,x,y,a\n".encode("latin-1"))
+
+    with pytest.raises(ResponsesError, match=f"{path}: not a readable UTF-8 CSV"):
+        read_responses(path)
+
+
 def test_read_responses_accepts_the_four_required_columns_only(responses_csv, response_row):
     path = responses_csv(
         [response_row(panelist_id="p1", system_a="x", system_b="y", choice="tie")],
@@ -121,7 +158,8 @@ def test_read_responses_explains_a_file_that_is_not_utf8_text(tmp_path):
 
 
 def test_the_contract_appends_the_42_design_columns_in_order():
-    from evaluation.stats.responses import ASPECTS, RESPONSE_COLUMNS
+    from evaluation.catalogue import ASPECTS
+    from evaluation.stats.responses import RESPONSE_COLUMNS
 
     tail = RESPONSE_COLUMNS[40:82]
     assert len(RESPONSE_COLUMNS) == 85 and len(tail) == 42
