@@ -1,7 +1,10 @@
 """Project-wide request policies: who the client is, rate limits on the listener's writes,
-and a short idle timeout for staff sessions."""
+a short idle timeout for staff sessions, and (for benchmarks) a request's own timing."""
+
+import time
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpResponse
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
@@ -20,6 +23,42 @@ def client_ip(request) -> str:
             # A proxy chain appends: the first entry is the client the outermost proxy saw.
             return value.split(",")[0].strip()
     return request.META.get("REMOTE_ADDR", "")
+
+
+class ServerTimingMiddleware:
+    """With ``EARSHOT_SERVER_TIMING`` on (off by default; benchmarks/load.py turns it on),
+    every response carries what the request cost this process, as a ``Server-Timing``
+    header: ``app`` (wall ms from here to the response), ``cpu`` (ms of CPU this thread
+    used: the work itself, without waiting for the GIL, a core or the database) and ``db``
+    (wall ms inside database calls, ``desc`` the number of queries). Wall time beyond
+    cpu + db is waiting: for a core (other threads, other processes) or for a lock."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.enabled = settings.EARSHOT_SERVER_TIMING
+
+    def __call__(self, request):
+        if not self.enabled:
+            return self.get_response(request)
+        database = {"ms": 0.0, "queries": 0}
+
+        def timed_query(execute, sql, params, many, context):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                database["ms"] += 1000 * (time.perf_counter() - started)
+                database["queries"] += 1
+
+        wall, cpu = time.perf_counter(), time.thread_time()
+        with connection.execute_wrapper(timed_query):
+            response = self.get_response(request)
+        response["Server-Timing"] = (
+            f"app;dur={1000 * (time.perf_counter() - wall):.1f}, "
+            f"cpu;dur={1000 * (time.thread_time() - cpu):.1f}, "
+            f'db;dur={database["ms"]:.1f};desc="{database["queries"]}"'
+        )
+        return response
 
 
 class HealthzMiddleware:

@@ -51,7 +51,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: /healthz answers load balancers whatever their Host header or scheme.
+    # Off unless EARSHOT_SERVER_TIMING=1: each response's own wall, CPU and database time.
+    "config.middleware.ServerTimingMiddleware",
+    # Then: /healthz answers load balancers whatever their Host header or scheme.
     "config.middleware.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -226,6 +228,9 @@ CACHES = {"default": cache_config(env_str("CACHE_URL", "locmem://"))}
 # The request header your reverse proxy sets to the client's address (e.g. X-Real-IP);
 # empty: REMOTE_ADDR. Never name a header the proxy does not overwrite (clients could forge it).
 EARSHOT_CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+# A Server-Timing header on every response (app, cpu and db ms; config.middleware): for
+# benchmarks (benchmarks/load.py), off in production (it tells clients how long work took).
+EARSHOT_SERVER_TIMING = env_bool("EARSHOT_SERVER_TIMING", False)
 # Listener writes, per client address (config.middleware.ListenerRateLimitMiddleware).
 EARSHOT_RATE_LIMITS = {
     "listener:listen": env_str("RATE_LIMIT_JOIN", "30/m"),

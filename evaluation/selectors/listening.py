@@ -25,12 +25,6 @@ def panelist_open_trial(*, panelist: Panelist) -> Trial | None:
     return panelist_open_trials(panelist=panelist).first()
 
 
-def panelist_ahead_trial(*, panelist: Panelist, current: Trial) -> Trial | None:
-    """The trial reserved ahead of `current` (its audio prefetched while `current` is
-    answered), if any."""
-    return panelist_open_trials(panelist=panelist).exclude(pk=current.pk).first()
-
-
 def panelist_has_more_trials(*, panelist: Panelist) -> bool:
     """Whether the panelist may still be given a trial: the study is open, their planned
     number is not reached, and a slot for a prompt they have not heard is free now (not

@@ -21,7 +21,7 @@ from evaluation.selectors.resume import (
     secret_hash,
 )
 from evaluation.services.headphones import headphone_attempt_start
-from evaluation.services.panelists import panelist_join
+from evaluation.services.panelists import invite_use_count, panelist_join
 from evaluation.services.scheduling import trial_reserve
 
 
@@ -70,12 +70,18 @@ def panelist_enrol(*, invite: Invite, enrolment_key: str = "", **profile) -> Enr
             return Enrolment(panelist=earlier, code=None, resumed=True)
     try:
         with transaction.atomic():
-            panelist = panelist_join(invite=invite, **profile)
-            if enrolment_key:
-                panelist.enrolment_key_hash = secret_hash(enrolment_key)
-                panelist.save(update_fields=["enrolment_key_hash"])
-            code = panelist_resume_code_issue(panelist=panelist)
+            code = resume_code_new()
+            panelist = panelist_join(
+                invite=invite,
+                count_use=False,
+                enrolment_key_hash=secret_hash(enrolment_key) if enrolment_key else "",
+                resume_code_hash=secret_hash(code),
+                **profile,
+            )
             panelist_step(panelist=panelist)
+            # Last: counting the use locks the invite's row, which every listener of a shared
+            # link writes, so it is held only until this commits (services.panelists).
+            invite_use_count(invite=invite)
     except IntegrityError:
         # The same form posted twice at once: the other request enrolled them.
         earlier = panelist_by_enrolment_key(study=invite.study, key=enrolment_key)

@@ -206,33 +206,34 @@ def _record_sides_heard(
     else:
         answer = replace(answer, listen_pool_s=tuple(played), listen_a_s=0.0, listen_b_s=0.0)
     shown = 1 if len(sides) == 1 else (answer.ranking[0] if answer.ranking else 1)
-    with transaction.atomic():
-        response, created = response_record(
-            panelist=panelist,
-            trial_token=trial_token,
-            answer=answer,
-            now=now,
-            pool_heard_s=heard if len(sides) > 1 else None,
+
+    def evidence_store(response: Response) -> None:
+        ListeningEvidence.objects.create(
+            response=response,
+            log=evidence.log,
+            heard_a_s=heard[shown - 1] if 0 < shown <= len(heard) else heard[0],
+            heard_b_s=0.0,
+            heard_overlap_s=0.0,
+            switches=sum(
+                1
+                for before, after in zip(
+                    evidence.log["events"], evidence.log["events"][1:], strict=False
+                )
+                if after["side"] != before["side"]
+            ),
+            fetched_a_bytes=evidence.fetched["a"].bytes,
+            fetched_b_bytes=sum(evidence.fetched[side].bytes for side in sides[1:]),
+            audio_fetched=round(evidence.audio_fetched, 4),
         )
-        if created:
-            ListeningEvidence.objects.create(
-                response=response,
-                log=evidence.log,
-                heard_a_s=heard[shown - 1] if 0 < shown <= len(heard) else heard[0],
-                heard_b_s=0.0,
-                heard_overlap_s=0.0,
-                switches=sum(
-                    1
-                    for before, after in zip(
-                        evidence.log["events"], evidence.log["events"][1:], strict=False
-                    )
-                    if after["side"] != before["side"]
-                ),
-                fetched_a_bytes=evidence.fetched["a"].bytes,
-                fetched_b_bytes=sum(evidence.fetched[side].bytes for side in sides[1:]),
-                audio_fetched=round(evidence.audio_fetched, 4),
-            )
-    return response, created
+
+    return response_record(
+        panelist=panelist,
+        trial_token=trial_token,
+        answer=answer,
+        now=now,
+        pool_heard_s=heard if len(sides) > 1 else None,
+        with_response=evidence_store,
+    )
 
 
 def _possible_log(
@@ -316,20 +317,26 @@ def response_record_heard(
         listen_a_s=round(evidence.summary.played_a_s, 3),
         listen_b_s=round(evidence.summary.played_b_s, 3),
     )
-    with transaction.atomic():
-        response, created = response_record(
-            panelist=panelist, trial_token=trial_token, answer=answer, now=now, trial=trial
+
+    def evidence_store(response: Response) -> None:
+        ListeningEvidence.objects.create(
+            response=response,
+            log=evidence.log,
+            heard_a_s=round(evidence.summary.heard_a_s, 3),
+            heard_b_s=round(evidence.summary.heard_b_s, 3),
+            heard_overlap_s=round(evidence.summary.heard_overlap_s, 3),
+            switches=evidence.summary.switches,
+            fetched_a_bytes=evidence.fetched["a"].bytes,
+            fetched_b_bytes=evidence.fetched["b"].bytes,
+            audio_fetched=round(evidence.audio_fetched, 4),
         )
-        if created:
-            ListeningEvidence.objects.create(
-                response=response,
-                log=evidence.log,
-                heard_a_s=round(evidence.summary.heard_a_s, 3),
-                heard_b_s=round(evidence.summary.heard_b_s, 3),
-                heard_overlap_s=round(evidence.summary.heard_overlap_s, 3),
-                switches=evidence.summary.switches,
-                fetched_a_bytes=evidence.fetched["a"].bytes,
-                fetched_b_bytes=evidence.fetched["b"].bytes,
-                audio_fetched=round(evidence.audio_fetched, 4),
-            )
-    return response, created
+
+    # The response and its evidence in one transaction (response_record's).
+    return response_record(
+        panelist=panelist,
+        trial_token=trial_token,
+        answer=answer,
+        now=now,
+        trial=trial,
+        with_response=evidence_store,
+    )

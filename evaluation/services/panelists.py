@@ -74,8 +74,13 @@ def panelist_join(
     languages: str = "",
     external_ids: dict[str, str] | None = None,
     simulated: bool = False,
+    count_use: bool = True,
+    enrolment_key_hash: str = "",
+    resume_code_hash: str = "",
 ) -> Panelist:
-    """Enrol a consenting listener; counts a use of the invite (race-safe).
+    """Enrol a consenting listener; counts a use of the invite (race-safe), unless
+    `count_use` is False: then the caller counts it with ``invite_use_count`` in the same
+    transaction, last (``services.enrolment.panelist_enrol``).
 
     Refused before anything is stored or counted when the study has quotas and the
     listener's stratum is not one of them or met its quota (code ``stratum_closed``), or when
@@ -83,7 +88,8 @@ def panelist_join(
 
     A personal invite's roster member decides the attributes (expertise and the others),
     whatever the form said. `external_ids` (e.g. ``{"PROLIFIC_PID": "5f…"}``) are stored
-    as salted SHA-256 digests (``external_ids_hash``), never in clear."""
+    as salted SHA-256 digests (``external_ids_hash``), never in clear. `enrolment_key_hash`
+    and `resume_code_hash` are stored with the row (``services.enrolment``)."""
     if invite.member_id is not None:
         member = invite.member
         expertise, instrument_family = member.expertise, member.instrument_family
@@ -125,16 +131,8 @@ def panelist_join(
             code="study_full",
             status=409,
         )
-    # Conditional increment: two people racing for a single-use link cannot both get in.
-    counted = (
-        Invite.objects.filter(pk=invite.pk)
-        .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
-        .update(uses=F("uses") + 1)
-    )
-    if not counted:
-        raise ServiceError(
-            _("This invite link has already been used."), code="invite_refused", status=403
-        )
+    if count_use:
+        invite_use_count(invite=invite)
     regular = planned_trials_for(invite.study)
     catch = planned_catch_trials_for(invite.study, regular)
     return Panelist.objects.create(
@@ -154,7 +152,28 @@ def panelist_join(
         planned_trials=regular + catch,
         planned_catch_trials=catch,
         simulated=simulated,
+        enrolment_key_hash=enrolment_key_hash,
+        resume_code_hash=resume_code_hash,
     )
+
+
+def invite_use_count(*, invite: Invite) -> None:
+    """Count one use of the invite; refused (``invite_refused``) when a limited link is used
+    up. A conditional increment: two people racing for a single-use link cannot both get in.
+
+    The UPDATE locks the invite's row until the transaction ends, and every listener of a
+    shared link updates the same row: inside a longer transaction (an enrolment that also
+    reserves a trial) make it the last statement, so that concurrent joins wait for each
+    other only for the commit."""
+    counted = (
+        Invite.objects.filter(pk=invite.pk)
+        .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
+        .update(uses=F("uses") + 1)
+    )
+    if not counted:
+        raise ServiceError(
+            _("This invite link has already been used."), code="invite_refused", status=403
+        )
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 """Recording a panelist's answer to a trial: validated, stored once, idempotent on retry."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -477,10 +478,13 @@ def response_record(
     now: datetime | None = None,
     pool_heard_s: list[float] | None = None,
     trial: Trial | None = None,
+    with_response: Callable[[Response], None] | None = None,
 ) -> tuple[Response, bool]:
     """Store the answer; returns (response, created). A retry with the same answer returns the
     stored response with created=False; a different answer to an answered trial is refused.
     ``pool_heard_s``: a pool answer's distinct seconds heard per candidate (evidence), if any.
+    ``with_response(response)`` runs in the transaction that stores a new response (its
+    listening evidence is written there, all or nothing, without a nested savepoint).
 
     `trial`, when the caller has just read it (with TRIAL_FOR_ANSWER related, the panelist's
     and unanswered at that read), saves reading it again and looking for its answer: a
@@ -531,6 +535,8 @@ def response_record(
             )
             if trial.pair.kind == "pool":
                 _candidates_store(response, trial, answer, pool_heard_s)
+            if with_response is not None:
+                with_response(response)
     except IntegrityError:
         # A concurrent duplicate submit won the race: answer as a retry would.
         existing = Response.objects.get(trial=trial)

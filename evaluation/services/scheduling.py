@@ -5,14 +5,14 @@ rest on are in ``selectors.scheduling``."""
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from evaluation.models import Panelist, Response, Trial
 from evaluation.models.study import opaque_token
 from evaluation.selectors.designs import pair_kinds, single_kind_counts
 from evaluation.selectors.headphones import headphone_check_pending
-from evaluation.selectors.listening import panelist_ahead_trial, panelist_open_trial
+from evaluation.selectors.listening import panelist_open_trial, panelist_open_trials
 from evaluation.selectors.reservations import claimable, first_reservation_span
 from evaluation.selectors.scheduling import (
     answered_count,
@@ -29,13 +29,16 @@ MAX_CLAIM_ATTEMPTS = 8
 def _open_trial_renew(panelist: Panelist, now: datetime) -> Trial | None:
     """The panelist's reserved, unanswered trial; None if none. A bare request (a POST of
     the page's button) keeps at most a short reservation: only real activity
-    (services.reservations.trial_activity_record) extends it to the full span."""
+    (services.reservations.trial_activity_record) extends it to the full span. Written only
+    when the reservation is shorter than that (an active or just reserved trial is not)."""
     trial = panelist_open_trial(panelist=panelist)
     if trial is not None:
         short = now + first_reservation_span()
-        Trial.objects.filter(pk=trial.pk, panelist=panelist).filter(
-            Q(reserved_until__isnull=True) | Q(reserved_until__lt=short)
-        ).update(reserved_until=short)
+        if trial.reserved_until is None or trial.reserved_until < short:
+            Trial.objects.filter(pk=trial.pk, panelist=panelist).filter(
+                Q(reserved_until__isnull=True) | Q(reserved_until__lt=short)
+            ).update(reserved_until=short)
+            trial.reserved_until = short
     return trial
 
 
@@ -58,6 +61,7 @@ def _catch_trial_create(panelist: Panelist, now: datetime, position: int) -> Tri
                     panelist=panelist,
                     position=position,
                     reserved_until=now + first_reservation_span(),
+                    served_at=now,
                     is_catch=True,
                 )
         except IntegrityError:
@@ -87,15 +91,19 @@ def _slot_claim(panelist: Panelist, now: datetime, position: int | None = None) 
     lock each other's candidates and a slot taken meanwhile just moves this claim to the next
     one (locking every candidate of the round made racing listeners skip them all and see a
     spurious "Continue" page). A round whose slots were all taken meanwhile gives way to the
-    next round, a few times at most."""
+    next round, a few times at most.
+
+    The claimed trial is served from `now` (``served_at``, as ``trial_mark_served`` would
+    stamp it): every caller shows or prefetches it at once. One query reads the candidates of
+    the lowest round (the round is a subquery), one UPDATE claims, one read returns the trial."""
     position = position or answered_count(panelist) + 1
     taken: list[int] = []
     for _ in range(CLAIM_ROUNDS_TRIED):
         free = free_slots(panelist, now).exclude(pk__in=taken)
-        lowest = free.order_by("round").values_list("round", flat=True).first()
-        if lowest is None:
+        lowest = free.order_by("round").values("round")[:1]
+        rows = list(free.filter(round=Subquery(lowest)).values_list("pk", "pair_id"))
+        if not rows:
             return None
-        rows = list(free.filter(round=lowest).values_list("pk", "pair_id"))
         seed = panelist.study.seed
         balance = _kind_balance(panelist, [pair_id for _, pair_id in rows])
         rows.sort(key=lambda row: (balance.get(row[1], 0), order_key(seed, panelist.pk, row[1])))
@@ -111,7 +119,7 @@ def _slot_claim(panelist: Panelist, now: datetime, position: int | None = None) 
                     token=opaque_token(),
                     position=position,
                     reserved_until=now + first_reservation_span(),
-                    served_at=None,
+                    served_at=now,
                     active_at=None,
                 )
             )
@@ -181,19 +189,17 @@ def trial_reserve_ahead(*, panelist: Panelist, current: Trial, now: datetime | N
     now = now or timezone.now()
     with transaction.atomic():
         # One reservation at a time per panelist, as in trial_reserve.
-        locked = Panelist.objects.select_for_update(of=("self",)).filter(pk=panelist.pk)
-        list(locked.values_list("pk", flat=True))
+        panelist_lock(panelist)
         if headphone_check_pending(panelist=panelist):
             return None
-        if panelist_open_trial(panelist=panelist) != current:
+        # The current trial and the one already reserved ahead, if any, in one read.
+        open_trials = list(panelist_open_trials(panelist=panelist)[:2])
+        if not open_trials or open_trials[0] != current:
             return None
-        ahead = panelist_ahead_trial(panelist=panelist, current=current)
-        if ahead is not None:
-            return ahead
+        if len(open_trials) > 1:
+            return open_trials[1]
+        # A new trial is served from now (its claim stamps served_at).
         ahead = _trial_new(panelist, now, answered_count(panelist) + 2)
-        if ahead is not None:
-            trial_mark_served(trial=ahead, now=now)
-            ahead.served_at = ahead.served_at or now
     return ahead
 
 
@@ -214,9 +220,16 @@ def trial_reserve(*, panelist: Panelist, now: datetime | None = None) -> Trial |
         # One reservation at a time per panelist: two concurrent requests (a duplicate answer
         # POST) wait here, and the second finds the first one's trial open instead of
         # claiming another ("Question 6 of 4").
-        locked = Panelist.objects.select_for_update(of=("self",)).filter(pk=panelist.pk)
-        list(locked.values_list("pk", flat=True))
+        panelist_lock(panelist)
         trial = trial_next(panelist=panelist, now=now)
-        if trial is not None:
+        if trial is not None and trial.served_at is None:
+            # A new claim is stamped as it is made; only an open trial reserved without a
+            # stamp (by an older version) gets one here.
             trial_mark_served(trial=trial, now=now)
     return trial
+
+
+def panelist_lock(panelist: Panelist) -> None:
+    """Lock the panelist's row (only it: no join, no ordering) until the transaction ends."""
+    locked = Panelist.objects.select_for_update(of=("self",)).filter(pk=panelist.pk).order_by()
+    list(locked.values_list("pk", flat=True))

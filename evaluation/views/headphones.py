@@ -102,7 +102,7 @@ def _attempt(post) -> int | None:
 def answer(request, token: str):
     """Score the attempt (a form POST with CSRF), then: first trial, another attempt, or the
     polite "failed" message, each through a redirect to the listener page."""
-    invite = invite_or_404(token)
+    invite = invite_or_404(token, request)
     panelist = current_panelist(request, invite)
     if panelist is None:
         return redirect("listener:listen", token=token)
@@ -126,7 +126,7 @@ def answer(request, token: str):
 
 @require_http_methods(["GET", "HEAD"])
 def audio(request, token: str, item_token: str):
-    invite = invite_or_404(token)
+    invite = invite_or_404(token, request)
     panelist = current_panelist(request, invite)
     item = HeadphoneItem.objects.filter(token=item_token).first()
     if panelist is None or item is None or item.panelist_id != panelist.pk:

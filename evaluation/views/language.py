@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from evaluation.models import Invite
+from evaluation.views.session import invite_by_token
 
 
 def _supported(code: str | None) -> str | None:
@@ -42,7 +42,9 @@ def chosen_language(request) -> str | None:
 
 class ListenerLanguageMiddleware:
     """On listener URLs (``/p/<token>/…``), a study's default language for listeners whose
-    cookie and browser name none that Earshot speaks. One indexed lookup of the invite."""
+    cookie and browser name none that Earshot speaks. It reads the invite (with its study)
+    and leaves it on the request (``request.listener_invite``), where the view finds it
+    (``views.session.invite_or_404``) instead of reading it again."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -56,11 +58,9 @@ class ListenerLanguageMiddleware:
             return None
         if chosen_language(request):
             return None
-        default = (
-            Invite.objects.filter(token=view_kwargs["token"])
-            .values_list("study__default_language", flat=True)
-            .first()
-        )
+        invite = invite_by_token(view_kwargs["token"])
+        request.listener_invite = invite
+        default = invite.study.default_language if invite is not None else None
         if default and _supported(default):
             translation.activate(default)
             request.LANGUAGE_CODE = translation.get_language()

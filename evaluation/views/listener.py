@@ -58,7 +58,7 @@ def listen(request, token: str):
     reserving the next trial are state changes and happen on POST: on joining, on the
     check's answers (views.headphones), on each answer (views.answer) and on the buttons of
     this page."""
-    invite = invite_or_404(token)
+    invite = invite_or_404(token, request)
     panelist = current_panelist(request, invite)
     if panelist is None:
         panelist = recognised_panelist(request, invite)
@@ -278,7 +278,7 @@ def _resume_page(request, invite: Invite, *, code="", notice="", error="", statu
 def resume(request, token: str):
     """Resume with a code on any device: GET shows the form, POST checks the code and binds
     its panelist to this device (same reserved trial, same planned order)."""
-    invite = invite_or_404(token)
+    invite = invite_or_404(token, request)
     if request.method == "GET":
         return _resume_page(request, invite)
     typed = request.POST.get("code", "")
@@ -302,7 +302,7 @@ def resume(request, token: str):
 def resume_link(request, token: str, code: str):
     """The personal resume link: the resume form with the code filled in (resuming binds a
     device, so it waits for the listener's POST)."""
-    invite = invite_or_404(token)
+    invite = invite_or_404(token, request)
     return _resume_page(request, invite, code=code[:40])
 
 
@@ -311,7 +311,7 @@ def resume_link(request, token: str, code: str):
 def pause(request, token: str):
     """Continue later or elsewhere: the resume code and link. POST makes a new code when this
     device does not know the current one (e.g. a panelist who joined before codes existed)."""
-    invite = invite_or_404(token)
+    invite = invite_or_404(token, request)
     panelist = current_panelist(request, invite)
     if panelist is None:
         return redirect("listener:listen", token=token)
@@ -339,7 +339,7 @@ def _pause_signed(request, invite: Invite, panelist: Panelist, code: str):
 
 
 def _owned_trial(request, token: str, trial_token: str) -> tuple[Panelist, Trial]:
-    invite = invite_or_404(token)
+    invite = invite_or_404(token, request)
     panelist = current_panelist(request, invite)
     trial = (
         Trial.objects.select_related("pair__first", "pair__second", "pair__study")
@@ -426,7 +426,7 @@ def _parse_answer(body: bytes) -> tuple[Answer, object]:
 @never_cache
 @require_POST
 def answer(request, token: str, trial_token: str):
-    invite = invite_or_404(token)
+    invite = invite_or_404(token, request)
     panelist = current_panelist(request, invite)
     if panelist is None:
         return JsonResponse(
@@ -461,7 +461,7 @@ def ahead(request, token: str, trial_token: str):
     ``{"audio": []}`` when nothing comes next. The page calls it once the answer is allowed."""
     if not settings.EARSHOT["LISTENER_PREFETCH"]:
         return JsonResponse({"audio": []})
-    invite = invite_or_404(token)
+    invite = invite_or_404(token, request)
     panelist, trial = _owned_trial(request, token, trial_token)
     if not invite.study.is_open or trial.pair.kind != "ab":
         # Only the A/B page prefetches (the single-track and pool pages load their own).

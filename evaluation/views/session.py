@@ -9,7 +9,7 @@ is theirs to see anyway (it is shown on the pages); the signature only keeps a f
 from being read as one."""
 
 from django.conf import settings
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.urls import reverse
 
 from evaluation.models import Invite, Panelist
@@ -36,14 +36,18 @@ def resume_cookie_name(invite: Invite) -> str:
 
 
 def current_panelist(request, invite: Invite) -> Panelist | None:
+    """The panelist this session signed in for the invite's study, or None. Their study (and
+    their invite, when it is this one) are the objects the view already holds: no join, and
+    no second read when a service looks at ``panelist.invite``."""
     panelist_id = request.session.get(session_key(invite))
     if panelist_id is None:
         return None
-    return (
-        Panelist.objects.select_related("study")
-        .filter(pk=panelist_id, study_id=invite.study_id)
-        .first()
-    )
+    panelist = Panelist.objects.filter(pk=panelist_id, study_id=invite.study_id).first()
+    if panelist is not None:
+        panelist.study = invite.study
+        if panelist.invite_id == invite.pk:
+            panelist.invite = invite
+    return panelist
 
 
 def _cookie_code(request, invite: Invite) -> str | None:
@@ -100,5 +104,21 @@ def resume_context(request, invite: Invite, panelist: Panelist) -> dict | None:
     return {"code": resume_code_format(code), "url": link}
 
 
-def invite_or_404(token: str) -> Invite:
-    return get_object_or_404(Invite.objects.select_related("study", "panel", "member"), token=token)
+def invite_by_token(token: str) -> Invite | None:
+    """The invite with its study, panel and member, or None (one indexed read)."""
+    invites = Invite.objects.select_related("study", "panel", "member").order_by()
+    return next(iter(invites.filter(token=token)[:1]), None)
+
+
+def invite_or_404(token: str, request=None) -> Invite:
+    """The invite of the URL. With `request`, it is read once per request: kept on the
+    request (``request.listener_invite``, where the listener language middleware may have
+    put it already) for every later call."""
+    invite = getattr(request, "listener_invite", None) if request is not None else None
+    if invite is None or invite.token != token:
+        invite = invite_by_token(token)
+        if request is not None:
+            request.listener_invite = invite
+    if invite is None:
+        raise Http404("No such invite.")
+    return invite

@@ -17,7 +17,8 @@
  * - heardBySide(events, loopS, sides), intervalsUnion, intervalsIntersection,
  *   intervalsLength: what a listening log says was heard (the server's rule,
  *   evaluation/listening_log.py, line for line);
- * - postAnswer(url, form, answer): a trial's answer sent, a promise of {status, ok, payload}.
+ * - postAnswer(url, form, answer): a trial's answer sent, a promise of {status, ok, payload};
+ *   a lost connection or a 5xx is sent again by itself (the server stores an answer once).
  *
  * Nothing here knows about A and B: the A/B page (listener.js) and the single-track and pool
  * pages (pool.js) name their sides.
@@ -507,27 +508,66 @@
     return { played: played, heard: heard, switches: switches };
   }
 
+  // A lost connection or a server error (5xx: a restarting worker, the database away for a
+  // moment) is retried here, the same answer each time, after these pauses (±25%): the server
+  // stores an answer once and answers a repeat of it as stored (201, then 200), so the
+  // listener never sees these failures and nothing is stored twice. After the last retry the
+  // page shows the error as before.
+  var ANSWER_RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 8000];
+
   // The answer as JSON to `url` with the form's CSRF token: a promise of {status, ok, payload}
-  // (payload {} when the reply is not JSON); it fails only when the server cannot be reached.
+  // (payload {} when the reply is not JSON); it fails only when the server cannot be reached
+  // (after the retries above).
   function postAnswer(url, form, answer) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        "X-CSRFToken": form.querySelector("input[name=csrfmiddlewaretoken]").value,
-      },
-      body: JSON.stringify(answer),
-    }).then(function (response) {
-      return response
-        .json()
-        .catch(function () {
-          return {};
-        })
-        .then(function (payload) {
-          return { status: response.status, ok: response.ok, payload: payload };
+    var body = JSON.stringify(answer);
+    var token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+
+    function attempt(number) {
+      function again(failure) {
+        if (number >= ANSWER_RETRY_DELAYS_MS.length) {
+          return failure();
+        }
+        var delay = ANSWER_RETRY_DELAYS_MS[number] * (0.75 + 0.5 * Math.random());
+        return new Promise(function (resolve) {
+          window.setTimeout(resolve, delay);
+        }).then(function () {
+          return attempt(number + 1);
         });
-    });
+      }
+      return fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+        body: body,
+      }).then(
+        function (response) {
+          if (response.status >= 500) {
+            return again(function () {
+              return answerResult(response);
+            });
+          }
+          return answerResult(response);
+        },
+        function (error) {
+          return again(function () {
+            throw error;
+          });
+        }
+      );
+    }
+
+    return attempt(0);
+  }
+
+  function answerResult(response) {
+    return response
+      .json()
+      .catch(function () {
+        return {};
+      })
+      .then(function (payload) {
+        return { status: response.status, ok: response.ok, payload: payload };
+      });
   }
 
   window.earshotWebAudio = {

@@ -234,6 +234,50 @@ def test_a_panelist_answers_every_trial_and_the_answers_reach_the_export(
     assert [row["preferred_system"] for row in rows] == expected_preferred
 
 
+def test_an_answer_lost_on_the_way_is_sent_again_by_the_page_and_stored_once(
+    browser, live_server, listening_study
+):
+    """Issue 16, faults: the answer POST's first try reaches the server (stored) but its
+    reply is lost (connection reset), the second gets a 503 (a worker restarting, the
+    database away): the page retries by itself, the listener sees no error, and the answer is
+    stored once (the third try is answered as a repeat of the stored one)."""
+    study, invite = listening_study
+    Study.objects.filter(pk=study.pk).update(headphone_check=False)
+    errors: list[str] = []
+    context, page = open_page(browser, errors, viewport={"width": 1100, "height": 900})
+    tries: list[int] = []
+
+    def flaky(route):
+        tries.append(1)
+        if len(tries) == 1:
+            route.fetch()  # the server stores the answer ...
+            route.abort("connectionreset")  # ... and its reply never arrives
+        elif len(tries) == 2:
+            route.fulfill(status=503, body="Service Unavailable")
+        else:
+            route.continue_()
+
+    page.route("**/answer", flaky)
+    enrol(page, live_server.url + invite.path())
+    page.wait_for_selector("#progress >> text=Question 1 of 3")
+    wait_for_player(page)
+    play_and_hear_both(page)
+    answer_by_clicks(page, "a", "Yes", "No", "b")
+    with page.expect_response(
+        lambda reply: reply.url.endswith("/answer") and reply.status < 500
+    ) as last:
+        page.click("#submit")
+    assert last.value.status == 200 and last.value.json()["created"] is False
+    page.wait_for_selector("#progress >> text=Question 2 of 3")
+    assert page.locator("#answer-error").is_hidden()
+    context.close()
+    assert len(tries) == 3
+    assert Response.objects.count() == 1
+    assert Response.objects.get().choice == "a"
+    # The failed tries show in the console as failed loads; nothing else went wrong.
+    assert [e for e in errors if "Failed to load resource" not in e] == []
+
+
 def test_the_trial_page_never_names_a_system(browser, live_server, listening_study):
     study, invite = listening_study
     Study.objects.filter(pk=study.pk).update(headphone_check=False)  # not about the check

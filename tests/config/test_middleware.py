@@ -1,7 +1,9 @@
-"""config.middleware: per-client rate limits on the listener's writes, and a short idle
-timeout for logged-in accounts while panelists keep long sessions."""
+"""config.middleware: per-client rate limits on the listener's writes, a short idle
+timeout for logged-in accounts while panelists keep long sessions, and the benchmarks'
+Server-Timing header."""
 
 import json
+import re
 
 import pytest
 from django.test import Client
@@ -106,3 +108,19 @@ def test_an_admin_session_ends_after_the_idle_timeout_and_a_panelists_lasts_week
     listener.post(invite.path(), PROFILE)
     listener.get(invite.path())
     assert listener.session.get_expiry_age() == settings.SESSION_COOKIE_AGE == 30 * 24 * 3600
+
+
+def test_server_timing_is_off_by_default_and_gives_app_cpu_and_database_time_when_on(
+    invite, settings
+):
+    assert "Server-Timing" not in Client().get(invite.path())
+    settings.EARSHOT_SERVER_TIMING = True
+    joined = Client()
+    timing = joined.post(invite.path(), PROFILE)["Server-Timing"]
+    parts = {name: float(ms) for name, ms in re.findall(r"(\w+);dur=([\d.]+)", timing)}
+    assert set(parts) == {"app", "cpu", "db"}, timing
+    # One thread's CPU time never exceeds its wall time (1 ms for the clocks' granularity).
+    assert 0 < parts["cpu"] <= parts["app"] + 1.0
+    assert 0 < parts["db"] <= parts["app"] + 1.0
+    # Joining reads the invite and the session and writes the panelist and their trial.
+    assert int(re.search(r'db;dur=[\d.]+;desc="(\d+)"', timing).group(1)) >= 4
