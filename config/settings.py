@@ -318,7 +318,7 @@ EARSHOT = {
     "IDLE_GRACE_S": env_int("EARSHOT_IDLE_GRACE_S", 30),
     # Trials reserved at once by one invite's listeners (Invite.max_open_reservations wins);
     # past it, the oldest reservation that never saw activity is released.
-    "INVITE_OPEN_RESERVATIONS": env_int("EARSHOT_INVITE_OPEN_RESERVATIONS", 200),
+    "INVITE_OPEN_RESERVATIONS": env_int("EARSHOT_INVITE_OPEN_RESERVATIONS", 400),
     # A failed screening is remembered in a signed cookie for this long (seconds).
     "SCREENED_OUT_COOKIE_S": env_int("EARSHOT_SCREENED_OUT_COOKIE_S", 60 * 60 * 24 * 90),
     "PUBLIC_URL": env_str("EARSHOT_PUBLIC_URL", "http://127.0.0.1:8000"),
