@@ -6,7 +6,7 @@ from django.views.i18n import JavaScriptCatalog, set_language
 
 from evaluation.urls import listener_patterns, research_patterns
 from evaluation.views.health import healthz
-from evaluation.views.language import not_found
+from evaluation.views.language import not_found, server_error
 
 urlpatterns = [
     path("", lambda request: redirect("admin:index")),
@@ -27,3 +27,5 @@ urlpatterns = [
 
 # Any unknown URL (a mistyped invite link above all) gets a page in the reader's language.
 handler404 = not_found
+# A failure on our side: a page in the reader's language that retries a page load by itself.
+handler500 = server_error

@@ -11,13 +11,21 @@ Which language a listener page speaks, first match wins (docs/i18n.md):
 Django's LocaleMiddleware does 1, 2 and 4; ListenerLanguageMiddleware adds 3 on listener
 URLs, where the invite token names the study."""
 
+import logging
+
 from django.conf import settings
+from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from evaluation.views.session import invite_by_token
+
+logger = logging.getLogger(__name__)
+
+# Seconds before a page that failed on our side loads itself again (server_error).
+SERVER_ERROR_RETRY_S = 5
 
 
 def _supported(code: str | None) -> str | None:
@@ -85,3 +93,38 @@ def not_found(request, exception=None):
         {"heading": heading, "message": message},
         status=404,
     )
+
+
+def server_error(request):
+    """A failure on our side (the database restarting, a worker killed mid-request), in the
+    reader's language. A page load (GET) tries itself again every ``SERVER_ERROR_RETRY_S``
+    seconds, so a listener who meets a short outage goes on without doing anything; answers
+    are sent again by the page's script (``webaudio.js`` ``postAnswer``), and each is stored
+    once (docs/benchmarks.md, faults). Reads nothing from the database, which may be the thing
+    that is down; if even this page cannot be drawn, a plain line in English."""
+    retry_s = SERVER_ERROR_RETRY_S if request.method in ("GET", "HEAD") else None
+    if retry_s:
+        message = _(
+            "Your answers so far are saved. This page tries again by itself in a few "
+            "seconds; you can also reload it."
+        )
+    else:
+        message = _("Your answers so far are saved. Please go back and try again in a moment.")
+    try:
+        return render(
+            request,
+            "listener/server_error.html",
+            {
+                "heading": _("Something went wrong on our side"),
+                "message": message,
+                "retry_s": retry_s,
+            },
+            status=500,
+        )
+    except Exception:  # the page itself failed: say so plainly rather than not at all
+        logger.exception("the server error page could not be drawn")
+        return HttpResponseServerError(
+            "Something went wrong on our side. Your answers so far are saved; please reload "
+            "this page in a moment.",
+            content_type="text/plain; charset=utf-8",
+        )

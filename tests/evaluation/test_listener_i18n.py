@@ -8,6 +8,8 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError
+from django.db.backends import utils as db_utils
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -173,6 +175,44 @@ def test_an_unknown_page_outside_the_listener_pages_is_a_plain_friendly_404(clie
     page = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert page.status_code == 404
     assert "页面不存在" in page.content.decode()
+
+
+def database_down(monkeypatch):
+    """Every query from now on fails as it does while the database restarts."""
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection refused: the database is restarting")
+
+    monkeypatch.setattr(db_utils.CursorWrapper, "execute", refuse)
+    monkeypatch.setattr(db_utils.CursorWrapper, "executemany", refuse)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_page_load_during_a_database_outage_explains_and_tries_again_by_itself(
+    language, study, invite, monkeypatch
+):
+    client = client_in(language)
+    join(client, invite)
+    client.raise_request_exception = False
+    database_down(monkeypatch)
+    page = client.get(invite.path())
+    assert page.status_code == 500
+    html = check_page(page, language, "server error")
+    assert '<meta http-equiv="refresh" content="5">' in html
+    assert ("Something went wrong on our side" in html) == (language == "en")
+
+
+def test_a_form_post_during_a_database_outage_says_to_try_again_and_does_not_repost(
+    study, invite, monkeypatch
+):
+    client = client_in("zh-hans")
+    client.raise_request_exception = False
+    database_down(monkeypatch)
+    page = client.post(invite.path(), PROFILE)
+    assert page.status_code == 500
+    html = check_page(page, "zh-hans", "server error after a POST")
+    assert 'http-equiv="refresh"' not in html
+    assert "请返回并稍后再试" in html
 
 
 def test_the_answer_endpoint_explains_refusals_in_the_listeners_language(study, invite):
