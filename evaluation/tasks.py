@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from evaluation.models import Job
+from evaluation.models import Job, Study
+from evaluation.services.auto_close import CLOSE_IF_DECIDED_TASK, study_close_if_decided
 from evaluation.services.generation import tracks_generate
 from evaluation.services.jobs import TASK_NAMES, job_run
 from evaluation.services.stimuli import stimuli_prepare
@@ -35,3 +36,9 @@ def _generate(job: Job, progress) -> dict:
 @shared_task(name=TASK_NAMES[Job.Kind.GENERATE_TRACKS])
 def generate_tracks_task(job_id: int) -> str:
     return job_run(job_id=job_id, work=_generate).status
+
+
+@shared_task(name=CLOSE_IF_DECIDED_TASK)
+def study_close_if_decided_task(study_id: int) -> bool:
+    study = Study.objects.filter(pk=study_id).first()
+    return study is not None and study_close_if_decided(study=study)

@@ -133,6 +133,15 @@ class Study(models.Model):
         default=False,
         help_text="Close the study by itself once every stratum quota is met.",
     )
+    auto_close_decided = models.BooleanField(
+        default=False,
+        help_text=(
+            "Close the study by itself once the monitor has decided every comparison: each "
+            "pair's anytime-valid confidence sequence (study-wide error control) excludes an "
+            "even split. Checked by the worker each time a listener finishes; simulated "
+            "listeners never count."
+        ),
+    )
     trials_per_panelist = models.PositiveIntegerField(
         default=12, validators=[MinValueValidator(1)], help_text="At most this many per panelist."
     )

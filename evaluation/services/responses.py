@@ -21,6 +21,7 @@ from evaluation.models import (
 )
 from evaluation.selectors.scheduling import answered_count
 from evaluation.services import ServiceError
+from evaluation.services.auto_close import study_close_if_decided_queue
 from evaluation.services.strata import study_close_if_quotas_met
 
 # Allowance for timer granularity between the browser's clock and the rule, in seconds.
@@ -547,8 +548,11 @@ def response_record(
         ) from None
     if answered_count(panelist) >= panelist.planned_trials and panelist.finished_at is None:
         Panelist.objects.filter(pk=panelist.pk).update(finished_at=now)
-        if trial.pair.study.auto_close:
-            study_close_if_quotas_met(study=trial.pair.study)
+        study = trial.pair.study
+        if study.auto_close:
+            study_close_if_quotas_met(study=study)
+        if study.auto_close_decided:
+            study_close_if_decided_queue(study=study)
     return response, True
 
 

@@ -215,7 +215,8 @@ def _panelist_rows(per_panelist: pd.DataFrame, confidence: float) -> list[dict[s
     )
 
     def counts(column: str) -> list[int]:
-        return per_panelist[column].fillna(0).astype(np.int64).tolist()
+        # Through float64: fillna on an object column is deprecated in pandas (same values).
+        return per_panelist[column].astype(np.float64).fillna(0).astype(np.int64).tolist()
 
     def rates(part: list[int], whole: list[int]) -> list[float | None]:
         return [done / n if n else None for done, n in zip(part, whole, strict=True)]
