@@ -19,10 +19,12 @@ but forbidden (Bach: 0.2-0.5 per 100 beats), crossings and wide spacing cost not
 made the samples cross less than half as often as Bach), a new note a semitone from another
 voice costs something, more on the beat than off it (the network wrote about twice Bach's
 clashes), so do non-chords, hidden fifths and octaves between the outer voices, a phrase end
-(fermata) that is not a plain triad in root position, notes on odd 16ths, neighbour notes and
-a voice widening its range; passing notes earn a bonus. Two rules are hard: every voice stays in ``VOICE_RANGES``, and
-under the melody's last note the chord is the tonic triad over the tonic in the bass, with a
-major third (in minor, the Picardy third Bach writes in nearly all minor chorales).
+(fermata) that is not a plain triad in root position, notes on odd 16ths, neighbour notes, a
+voice widening its range, a seventh chord on the beat, an open fifth, every tenor and bass
+note; passing notes and suspensions earn a bonus. Two rules are hard: every voice stays in
+``VOICE_RANGES``, and under the melody's last note the chord is the tonic triad over the tonic
+in the bass, with a major third (in minor, the Picardy third Bach writes in nearly all minor
+chorales).
 """
 
 from __future__ import annotations
@@ -47,23 +49,23 @@ class Penalties:
     crossing: float = 0.0
     spacing: float = 0.0
     clash: float = 1.0
-    hidden_outer: float = 1.0
+    hidden_outer: float = 1.5
     fermata_chord: float = 1.5
     # Bonuses (nats added): an off-beat note a step from the one before, and the step after
     # it in the same direction that makes it a passing note. Bach's lower voices pass about
     # twice as often as the network's samples under the other rules.
     step_off_beat: float = 0.5
-    passing: tuple[float, float, float] = (0.4, 1.0, 0.6)  # alto, tenor, bass
+    passing: tuple[float, float, float] = (0.4, 1.0, 0.9)  # alto, tenor, bass
     # On the beat, a vertical that is no triad or seventh chord (the network writes 1.7 times
     # Bach's rate of them), and a note re-struck at the same pitch (1.3 times Bach's rate).
     beat_chord: float = 1.5
     repeat: float = 0.3
     # An alto or tenor leap wider than a major third (the network leaps more than Bach).
-    inner_leap: float = 0.0
+    inner_leap: float = 0.2
     # A note struck on an odd 16th (Bach's lower voices move in 16ths rarely: 4 % of onsets).
     sixteenth: float = 0.5
     # On the beat, a chord that is not a root-position triad (Bach: 55 % of his chords are).
-    beat_root_position: float = 0.7
+    beat_root_position: float = 1.0
     # Off the beat, where a voice strikes a new note: a semitone (7th, 9th) between the new
     # note and another voice, and a vertical that is no triad or seventh chord. Bach's passing
     # notes make some, the network's samples twice as many.
@@ -71,13 +73,22 @@ class Penalties:
     offbeat_chord: float = 0.4
     # Every note struck, per voice (alto, tenor, bass): a tilt of the notes per beat towards
     # Bach's rate (the network's samples move more than Bach's voices do).
-    note: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    note: tuple[float, float, float] = (0.0, 0.1, 0.2)
     # Returning to the note before an off-beat step (making it a neighbour note): the
     # network's samples write about 1.6 times Bach's neighbour notes.
     neighbour: float = 0.5
     # Per semitone a note widens its voice's range so far (alto, tenor, bass): a tilt of each
     # voice's span towards Bach's (the samples roam wider, the bass most).
-    widen: tuple[float, float, float] = (0.05, 0.05, 0.05)
+    widen: tuple[float, float, float] = (0.05, 0.1, 0.15)
+    # On the beat, a seventh chord (the samples write 1.2 times Bach's rate of them), and
+    # wherever a slice is struck, a chord of one or two pitch classes that is no triad
+    # fragment (``chord_kind``'s "incomplete": an open fifth, a bare second; the samples
+    # wrote 1.7 times Bach's rate).
+    beat_seventh: float = 0.5
+    incomplete: float = 0.5
+    # Bonus (nats added): holding a note into the beat a second (or 7th/9th) from a voice
+    # above, a suspension (the samples suspend about three quarters as often as Bach).
+    suspension: float = 0.5
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -183,6 +194,13 @@ def log_potentials(
                 (other != REST)[:, None] & clash & struck & ~rests
             )
 
+    if step.on_beat and penalties.suspension:
+        other = sounding[:, :index]
+        second = (other - held[:, index : index + 1]) % 12
+        against = ((other != REST) & np.isin(second, (1, 2, 10, 11))).any(axis=1)
+        suspended = against & (held[:, index] != REST)
+        penalty[:, HOLD] -= penalties.suspension * suspended
+
     current = held[:, index][:, None]
     move = pitch - current
     step_move = attacks & ~rests & (current != REST) & (np.abs(move) >= 1) & (np.abs(move) <= 2)
@@ -210,12 +228,17 @@ def log_potentials(
 
     if voice == 2:
         penalty += penalties.hidden_outer * _hidden_outer(pitch, sounding, last_slice)
+        struck = attacks | (sounding[:, :3] != held[:, :3]).any(axis=1)[:, None]
         if step.on_beat:
             penalty += penalties.beat_chord * ~_chord_on_beat(pitch, sounding)
             penalty += penalties.beat_root_position * ~_root_position_triad(pitch, sounding)
+            if penalties.beat_seventh:
+                penalty += penalties.beat_seventh * _chord_is(SEVENTH_TABLE, pitch, sounding)
         elif penalties.offbeat_chord:
-            struck = attacks | (sounding[:, :3] != held[:, :3]).any(axis=1)[:, None]
             penalty += penalties.offbeat_chord * (struck & ~_chord_on_beat(pitch, sounding))
+        if penalties.incomplete:
+            incomplete = _chord_is(INCOMPLETE_TABLE, pitch, sounding)
+            penalty += penalties.incomplete * ((struck | step.on_beat) & incomplete)
         if step.fermata_onset:
             penalty += penalties.fermata_chord * ~_root_position_triad(pitch, sounding)
 
@@ -252,29 +275,45 @@ def _hidden_outer(pitch: np.ndarray, sounding: np.ndarray, last_slice: np.ndarra
     return (valid & leap & ~was_perfect)[:, None] & similar & into_perfect & (pitch != REST)
 
 
-def _chord_table() -> np.ndarray:
-    """bool [4096]: for each set of pitch classes (bit i = pitch class i), whether it is a
-    triad or seventh chord (or a consonant fragment of one), as
-    :func:`generation.listening.chord_kind` judges."""
+def _kind_table() -> np.ndarray:
+    """str [4096]: for each set of pitch classes (bit i = pitch class i), its
+    :func:`generation.listening.chord_kind` (``major`` ... ``incomplete``, ``other``)."""
     from generation.listening import chord_kind
 
     return np.array(
-        [chord_kind({pc for pc in range(12) if mask >> pc & 1}) != "other" for mask in range(4096)]
+        [chord_kind({pc for pc in range(12) if mask >> pc & 1}) for mask in range(4096)]
     )
 
 
-CHORD_TABLE = _chord_table()
+KIND_TABLE = _kind_table()
+CHORD_TABLE = KIND_TABLE != "other"  # a triad or seventh chord, or a consonant fragment of one
+SEVENTH_TABLE = KIND_TABLE == "seventh"
+INCOMPLETE_TABLE = KIND_TABLE == "incomplete"
 
 
-def _chord_on_beat(pitch: np.ndarray, sounding: np.ndarray) -> np.ndarray:
-    """bool [P, TOKENS]: soprano, alto, tenor and this bass make a chord (see CHORD_TABLE);
-    True where any of them rests (nothing to judge)."""
+def _vertical(pitch: np.ndarray, sounding: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(int [P, TOKENS] pitch-class masks of soprano, alto, tenor and this bass, bool
+    [P, TOKENS] whether all four sound)."""
     above = sounding[:, :3]
     mask = np.zeros(len(above), dtype=np.int64)
     for voice in range(3):
         mask |= np.where(above[:, voice] != REST, 1 << (above[:, voice] % 12), 0)
     full = np.where(pitch != REST, mask[:, None] | (1 << (pitch % 12)), 0)
-    return CHORD_TABLE[full] | (pitch == REST) | (above == REST).any(axis=1)[:, None]
+    return full, (pitch != REST) & (above != REST).all(axis=1)[:, None]
+
+
+def _chord_on_beat(pitch: np.ndarray, sounding: np.ndarray) -> np.ndarray:
+    """bool [P, TOKENS]: soprano, alto, tenor and this bass make a chord (see CHORD_TABLE);
+    True where any of them rests (nothing to judge)."""
+    full, complete = _vertical(pitch, sounding)
+    return CHORD_TABLE[full] | ~complete
+
+
+def _chord_is(table: np.ndarray, pitch: np.ndarray, sounding: np.ndarray) -> np.ndarray:
+    """bool [P, TOKENS]: all four voices sound and their pitch classes are a chord of the
+    kind ``table`` (bool [4096], e.g. ``SEVENTH_TABLE``) marks."""
+    full, complete = _vertical(pitch, sounding)
+    return table[full] & complete
 
 
 def _root_position_triad(pitch: np.ndarray, sounding: np.ndarray) -> np.ndarray:

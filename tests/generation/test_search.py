@@ -14,8 +14,19 @@ from generation.search import (
     systematic_resample,
 )
 
-# The default rules without the off-beat ones and the step bonus (each tested on its own).
-ISOLATED = Penalties(step_off_beat=0.0, offbeat_clash=0.0, offbeat_chord=0.0, neighbour=0.0)
+# The default rules without the off-beat ones, the step bonus and the per-note, leap, seventh,
+# open-fifth and suspension rules (each tested on its own).
+ISOLATED = Penalties(
+    step_off_beat=0.0,
+    offbeat_clash=0.0,
+    offbeat_chord=0.0,
+    neighbour=0.0,
+    note=(0.0, 0.0, 0.0),
+    inner_leap=0.0,
+    beat_seventh=0.0,
+    incomplete=0.0,
+    suspension=0.0,
+)
 
 
 def potentials(
@@ -134,8 +145,8 @@ def test_re_striking_the_same_pitch_costs_a_little():
 def test_on_the_beat_the_bass_is_steered_to_root_position_chords():
     bass = potentials(2, sounding=[72, 67, 64, 0], held=[74, 67, 65, 43], on_beat=True)
     assert bass[48] == 0.0  # C major, root position
-    assert bass[40] == -0.7  # C major over E: a chord, but not root position
-    assert bass[50] == -2.2  # D under C-G-E: no chord at all
+    assert bass[40] == -1.0  # C major over E: a chord, but not root position
+    assert bass[50] == -2.5  # D under C-G-E: no chord at all
 
 
 def test_the_final_chord_is_the_tonic_triad_over_the_tonic_with_a_major_third():
@@ -165,7 +176,7 @@ def test_weights_draws_and_resampling_follow_the_weights():
 
 
 def test_off_the_beat_new_clashes_and_non_chords_cost_when_weighted():
-    rules = Penalties(step_off_beat=0.0, inner_leap=0.0, offbeat_clash=0.7, offbeat_chord=0.5)
+    rules = replace(ISOLATED, offbeat_clash=0.7, offbeat_chord=0.5)
     # The alto strikes B4 under a held C5: a new semitone clash off the beat.
     alto = potentials(0, sounding=[72, 0, 0, 0], held=[72, 67, 60, 48], penalties=rules)
     assert alto[71] == -0.7
@@ -181,14 +192,14 @@ def test_off_the_beat_new_clashes_and_non_chords_cost_when_weighted():
 
 
 def test_notes_cost_per_voice_and_a_neighbour_note_costs_its_return():
-    rules = Penalties(step_off_beat=0.0, inner_leap=0.0, repeat=0.0, note=(0.1, 0.2, 0.3))
+    rules = replace(ISOLATED, repeat=0.0, note=(0.1, 0.2, 0.3))
     assert potentials(0, sounding=[72, 0, 0, 0], held=[72, 64, 55, 48], penalties=rules)[
         62
     ] == pytest.approx(-0.1)
     tenor = potentials(1, sounding=[72, 67, 0, 0], held=[72, 67, 55, 48], penalties=rules)
     assert tenor[57] == pytest.approx(-0.2) and tenor["hold"] == 0.0
     # The tenor went C4 -> D4 off the beat; back to C4 makes D4 a neighbour note.
-    rules = Penalties(step_off_beat=0.0, inner_leap=0.0, neighbour=0.8)
+    rules = replace(ISOLATED, neighbour=0.8)
     tenor = potentials(
         1,
         sounding=[72, 67, 0, 0],
@@ -202,7 +213,7 @@ def test_notes_cost_per_voice_and_a_neighbour_note_costs_its_return():
 
 
 def test_widening_a_voices_range_costs_per_semitone():
-    rules = Penalties(step_off_beat=0.0, inner_leap=0.0, repeat=0.0, widen=(0.0, 0.0, 0.1))
+    rules = replace(ISOLATED, repeat=0.0, widen=(0.0, 0.0, 0.1))
     # The bass has sounded C3..G3 so far; A2 widens it by 3 semitones, A3 by 2, E3 not at all.
     bass = potentials(
         2,
@@ -228,3 +239,55 @@ def test_widening_a_voices_range_costs_per_semitone():
     assert (
         potentials(2, sounding=[72, 67, 64, 0], held=[72, 67, 64, 52], penalties=rules)[40] == 0.0
     )
+
+
+def test_a_seventh_on_the_beat_and_an_incomplete_chord_cost_when_weighted():
+    rules = Penalties(
+        step_off_beat=0.0,
+        repeat=0.0,
+        beat_chord=0.0,
+        beat_root_position=0.0,
+        offbeat_chord=0.0,
+        note=(0.0, 0.0, 0.0),
+        widen=(0.0, 0.0, 0.0),
+        beat_seventh=0.3,
+        incomplete=1.2,
+    )
+    # Over C5 G4 E4 on the beat: a bass A2 makes A-C-E-G (a minor seventh chord), C3 a triad,
+    # D3 no chord at all (not a seventh: free here, beat_chord being off).
+    bass = potentials(
+        2, sounding=[72, 67, 64, 0], held=[72, 67, 64, 48], on_beat=True, penalties=rules
+    )
+    assert bass[45] == pytest.approx(-0.3)
+    assert bass[48] == 0.0 and bass[50] == 0.0
+    off = potentials(2, sounding=[72, 67, 64, 0], held=[72, 67, 64, 48], penalties=rules)
+    assert off[45] == 0.0  # off the beat a seventh chord is free
+    # Over C5 C4 G3: a bass C3 leaves an open fifth (incomplete), E3 completes the triad.
+    fifth = potentials(
+        2, sounding=[72, 60, 55, 0], held=[72, 60, 55, 52], on_beat=True, penalties=rules
+    )
+    assert fifth[48] == pytest.approx(-1.2)
+    assert fifth[52] == 0.0
+    assert fifth[45] == pytest.approx(-0.3)  # A-C-G-C: a minor seventh without its fifth
+    # Off the beat it costs only where something is struck: holding the C3 strikes nothing.
+    held = potentials(2, sounding=[72, 60, 55, 0], held=[72, 60, 55, 48], penalties=rules)
+    assert held["hold"] == 0.0
+    assert held[48] == pytest.approx(-1.2)  # re-struck
+
+
+def test_holding_into_a_second_on_the_beat_earns_the_suspension_bonus():
+    rules = replace(ISOLATED, suspension=0.6)
+    # The tenor holds D4 into the beat under an alto C4: a 9-8 style suspension.
+    tenor = potentials(
+        1, sounding=[72, 60, 0, 0], held=[72, 60, 62, 48], on_beat=True, penalties=rules
+    )
+    assert tenor["hold"] == pytest.approx(0.6)
+    # Off the beat, or against a consonance (alto E4), holding earns nothing.
+    assert (
+        potentials(1, sounding=[72, 60, 0, 0], held=[72, 60, 62, 48], penalties=rules)["hold"]
+        == 0.0
+    )
+    consonant = potentials(
+        1, sounding=[72, 64, 0, 0], held=[72, 64, 60, 48], on_beat=True, penalties=rules
+    )
+    assert consonant["hold"] == 0.0
