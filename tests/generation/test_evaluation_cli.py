@@ -24,7 +24,7 @@ def test_the_neural_model_beats_the_baseline_on_likelihood_and_voice_leading(tab
     # None in these 166 beats (a soft rule: the whole test split has a few), the chain's 14.
     assert neural["parallel_fifths_octaves_per_100_beats"] == 0.0
     assert markov["parallel_fifths_octaves_per_100_beats"] == 8.43
-    assert (neural["interval_distance"], markov["interval_distance"]) == (0.0742, 0.3455)
+    assert (neural["interval_distance"], markov["interval_distance"]) == (0.0999, 0.3455)
     assert neural["describe"]["system"] == "builtin"
 
 
@@ -35,7 +35,7 @@ def test_it_measures_what_a_listener_hears(table):
         bach["passing_notes_per_beat_bass"],
         neural["passing_notes_per_beat_bass"],
         markov["passing_notes_per_beat_bass"],
-    ) == (0.265, 0.163, 0.0)
+    ) == (0.265, 0.108, 0.0)
     assert (
         bach["hidden_fifths_octaves_outer_per_100_beats"],
         neural["hidden_fifths_octaves_outer_per_100_beats"],
@@ -43,8 +43,8 @@ def test_it_measures_what_a_listener_hears(table):
     assert "discriminator_accuracy" not in bach
     # Three melodies are far too few to tell anything: the interval says so.
     assert (neural["discriminator_accuracy"], neural["discriminator_95ci"]) == (
-        0.6667,
-        [0.3, 0.9032],
+        0.8333,
+        [0.4365, 0.9699],
     )
     assert (markov["discriminator_accuracy"], markov["discriminator_95ci"]) == (1.0, [0.6097, 1.0])
 
