@@ -96,13 +96,7 @@ def study_design_set(*, study: Study, user=None, **settings) -> Study:
         changed = [name for name, value in settings.items() if getattr(study, name) != value]
         for name, value in settings.items():
             setattr(study, name, value)
-        errors = study.design_errors()
-        if errors:
-            raise ServiceError(
-                "the study's design is not valid: "
-                + "; ".join(f"{name}: {text}" for name, text in errors.items()),
-                code="invalid_design",
-            )
+        _design_settings_require(study)
         study.save(update_fields=list(settings) or None)
         if changed:
             audit_record(
@@ -205,9 +199,9 @@ def _pool_slots_ensure(study: Study, existing: set[tuple[int, str, int]], strata
     return added
 
 
-def study_design_require(study: Study) -> None:
-    """ServiceError (``invalid_design``) when the study's design settings are inconsistent,
-    or its prepared pairs do not match the design (prepare again after changing it)."""
+def _design_settings_require(study: Study) -> None:
+    """ServiceError (``invalid_design``, one sentence per field) when ``Study.design_errors``
+    rejects the study's design settings."""
     errors = study.design_errors()
     if errors:
         raise ServiceError(
@@ -215,6 +209,12 @@ def study_design_require(study: Study) -> None:
             + "; ".join(f"{name}: {text}" for name, text in errors.items()),
             code="invalid_design",
         )
+
+
+def study_design_require(study: Study) -> None:
+    """ServiceError (``invalid_design``) when the study's design settings are inconsistent,
+    or its prepared pairs do not match the design (prepare again after changing it)."""
+    _design_settings_require(study)
     other = Pair.objects.filter(study=study, is_catch=False).exclude(kind=study.design)
     if other.exists():
         raise ServiceError(
